@@ -1,0 +1,139 @@
+import { createPublicKey } from 'node:crypto';
+import { z } from 'zod';
+
+/**
+ * The one configuration model. Nothing else in the program reads `process.env`: everything it needs is parsed and
+ * checked here, and every problem is reported at once so an operator fixes a bad deployment in one go.
+ */
+
+const boolish = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
+  .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
+
+const intIn = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+const base64Key32 = z
+  .string()
+  .transform((v, ctx) => {
+    const key = Buffer.from(v, 'base64');
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(v) || key.length !== 32) {
+      ctx.addIssue({ code: 'custom', message: 'must be 32 bytes encoded as base64 (try: openssl rand -base64 32)' });
+      return z.NEVER;
+    }
+    return key;
+  });
+
+const pemPublicKey = z.string().transform((v, ctx) => {
+  try {
+    const key = createPublicKey(v.replace(/\\n/g, '\n'));
+    const type = key.asymmetricKeyType;
+    if (type === 'rsa') return { pem: key.export({ type: 'spki', format: 'pem' }).toString(), algorithm: 'RS256' as const };
+    if (type === 'ec') return { pem: key.export({ type: 'spki', format: 'pem' }).toString(), algorithm: 'ES256' as const };
+    ctx.addIssue({ code: 'custom', message: `unsupported key type ${type}; use an RSA or EC (P-256) public key` });
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'is not a PEM public key' });
+  }
+  return z.NEVER;
+});
+
+const envSchema = z
+  .object({
+    PORT: intIn(0, 65535).default(12306),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+      .optional(),
+    DATA_DIR: z.string().min(1).default('./data'),
+    JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    JWT_PUBLIC_KEY: pemPublicKey.optional(),
+    JWT_ISSUER: z.string().min(1).optional(),
+    JWT_AUDIENCE: z.string().min(1).optional(),
+    ENCRYPTION_KEY: base64Key32.optional(),
+    /** Retired keys, comma separated, still accepted for decryption so keys can rotate without a re-encrypt outage. */
+    ENCRYPTION_PREVIOUS_KEYS: z
+      .string()
+      .optional()
+      .transform((v) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : []))
+      .pipe(z.array(base64Key32)),
+    HEALTH_CHECK_INTERVAL_SECONDS: intIn(1, 86_400).default(60),
+    HEALTH_FLIP_THRESHOLD: intIn(1, 20).default(2),
+    HEALTH_CHECK_CONCURRENCY: intIn(1, 1000).default(32),
+    KUBE_CONNECT_TIMEOUT_MS: intIn(100, 120_000).default(5_000),
+    KUBE_REQUEST_TIMEOUT_MS: intIn(100, 300_000).default(10_000),
+    PROMETHEUS_AUTO_DISCOVERY: boolish.default(true),
+    DISCOVERY_TIMEOUT_SECONDS: intIn(5, 300).default(30),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .superRefine((env, ctx) => {
+    if (env.JWT_SECRET && env.JWT_PUBLIC_KEY) {
+      ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'set JWT_SECRET or JWT_PUBLIC_KEY, not both' });
+    }
+    if (env.DATABASE_URL && !env.ENCRYPTION_KEY) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ENCRYPTION_KEY'],
+        message: 'is required with DATABASE_URL (32 bytes, base64); keys are generated only for the embedded database',
+      });
+    }
+    if (env.DATABASE_URL && !env.JWT_SECRET && !env.JWT_PUBLIC_KEY) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['JWT_SECRET'],
+        message: 'JWT_SECRET or JWT_PUBLIC_KEY is required with DATABASE_URL; a secret is generated only for the embedded database',
+      });
+    }
+  });
+
+export interface Config {
+  port: number;
+  host: string;
+  database: { kind: 'postgres'; url: string } | { kind: 'embedded'; dataDir: string };
+  dataDir: string;
+  /** Unset when the key must be generated into DATA_DIR (embedded mode); see `secrets.ts`. */
+  jwt: { secret?: string; publicKey?: { pem: string; algorithm: 'RS256' | 'ES256' }; issuer?: string; audience?: string };
+  encryption: { key?: Buffer; previousKeys: Buffer[] };
+  health: { intervalSeconds: number; flipThreshold: number; concurrency: number };
+  kube: { connectTimeoutMs: number; requestTimeoutMs: number };
+  discovery: { autoDiscovery: boolean; timeoutSeconds: number };
+  logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment into a `Config`; throws one `ConfigError` listing every problem. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings mean "unset": `FOO= npm start` must not turn into a validation error.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || 'environment'}: ${i.message}`));
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    database: e.DATABASE_URL ? { kind: 'postgres', url: e.DATABASE_URL } : { kind: 'embedded', dataDir: e.DATA_DIR },
+    dataDir: e.DATA_DIR,
+    jwt: { secret: e.JWT_SECRET, publicKey: e.JWT_PUBLIC_KEY, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE },
+    encryption: { key: e.ENCRYPTION_KEY, previousKeys: e.ENCRYPTION_PREVIOUS_KEYS },
+    health: {
+      intervalSeconds: e.HEALTH_CHECK_INTERVAL_SECONDS,
+      flipThreshold: e.HEALTH_FLIP_THRESHOLD,
+      concurrency: e.HEALTH_CHECK_CONCURRENCY,
+    },
+    kube: { connectTimeoutMs: e.KUBE_CONNECT_TIMEOUT_MS, requestTimeoutMs: e.KUBE_REQUEST_TIMEOUT_MS },
+    discovery: { autoDiscovery: e.PROMETHEUS_AUTO_DISCOVERY, timeoutSeconds: e.DISCOVERY_TIMEOUT_SECONDS },
+    logLevel: e.LOG_LEVEL,
+  };
+}

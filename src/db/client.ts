@@ -1,0 +1,128 @@
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
+import { sql } from 'drizzle-orm';
+import { readMigrationFiles } from 'drizzle-orm/migrator';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
+import postgres from 'postgres';
+import * as schema from './schema.js';
+
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+/** The database as the rest of the program sees it: one drizzle handle plus the LISTEN/NOTIFY seam. */
+export interface Database {
+  readonly db: Db;
+  readonly driver: 'pglite' | 'postgres';
+  /** Subscribes to a NOTIFY channel; the returned function unsubscribes. */
+  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
+  notify(channel: string, payload: string): Promise<void>;
+  /** Cheap round trip used by /readyz. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const MIGRATIONS_FOLDER = fileURLToPath(new URL('./migrations', import.meta.url));
+// Arbitrary, fixed: serialises migrations when several replicas start against one PostgreSQL.
+const MIGRATION_LOCK_KEY = 7_316_205_001;
+
+export type DatabaseTarget = { kind: 'postgres'; url: string } | { kind: 'embedded'; dataDir: string } | { kind: 'memory' } | { kind: 'pglite'; client: PGlite };
+
+/** Opens the database and applies pending migrations. */
+export async function openDatabase(target: DatabaseTarget, opts: { migrate?: boolean } = {}): Promise<Database> {
+  const database = target.kind === 'postgres' ? await openPostgres(target.url) : await openPglite(target);
+  if (opts.migrate !== false) await migrateDatabase(database, target);
+  return database;
+}
+
+async function openPglite(target: Exclude<DatabaseTarget, { kind: 'postgres' }>): Promise<Database> {
+  let client: PGlite;
+  if (target.kind === 'pglite') client = target.client;
+  else if (target.kind === 'memory') client = await PGlite.create();
+  else {
+    mkdirSync(target.dataDir, { recursive: true, mode: 0o700 });
+    client = await PGlite.create(`${target.dataDir}/pgdata`);
+  }
+  const db = drizzlePglite(client, { schema }) as unknown as Db;
+  return {
+    db,
+    driver: 'pglite',
+    listen: async (channel, onPayload) => {
+      const unlisten = await client.listen(channel, onPayload);
+      return async () => {
+        if (!client.closed) await unlisten();
+      };
+    },
+    notify: async (channel, payload) => {
+      await client.query('SELECT pg_notify($1, $2)', [channel, payload]);
+    },
+    ping: async () => {
+      await client.query('SELECT 1');
+    },
+    close: async () => {
+      if (target.kind !== 'pglite' && !client.closed) await client.close();
+    },
+  };
+}
+
+async function openPostgres(url: string): Promise<Database> {
+  const sql = postgres(url, {
+    max: 10,
+    idle_timeout: 30,
+    connect_timeout: 5,
+    onnotice: () => {},
+    // Keep timestamps as Date objects; drizzle maps them.
+  });
+  const db = drizzlePostgres(sql, { schema }) as unknown as Db;
+  return {
+    db,
+    driver: 'postgres',
+    listen: async (channel, onPayload) => {
+      const sub = await sql.listen(channel, onPayload);
+      return async () => {
+        await sub.unlisten().catch(() => {});
+      };
+    },
+    notify: async (channel, payload) => {
+      await sql.notify(channel, payload);
+    },
+    ping: async () => {
+      await sql`SELECT 1`;
+    },
+    close: async () => {
+      await sql.end({ timeout: 5 });
+    },
+  };
+}
+
+async function migrateDatabase(database: Database, target: DatabaseTarget): Promise<void> {
+  if (database.driver === 'pglite') {
+    await migratePglite(database.db as never, { migrationsFolder: MIGRATIONS_FOLDER });
+    return;
+  }
+  // A dedicated single connection holds the advisory lock for the whole migration.
+  const sql = postgres((target as { url: string }).url, { max: 1, onnotice: () => {} });
+  try {
+    await sql`SELECT pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
+    await migratePostgres(drizzlePostgres(sql), { migrationsFolder: MIGRATIONS_FOLDER });
+    await sql`SELECT pg_advisory_unlock(${MIGRATION_LOCK_KEY})`;
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
+/** True when every committed migration has been applied (used by /readyz). */
+export async function migrationsApplied(database: Database): Promise<boolean> {
+  const expected = readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER }).length;
+  try {
+    // drizzle records applied migrations in drizzle.__drizzle_migrations on both drivers.
+    const result: unknown = await database.db.execute(sql`SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations`);
+    const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as { n: number }[];
+    return (rows[0]?.n ?? 0) >= expected;
+  } catch {
+    return false;
+  }
+}

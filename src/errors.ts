@@ -1,0 +1,63 @@
+/**
+ * Domain errors. Services throw these and know nothing of HTTP; each transport maps them exactly once
+ * (GraphQL: `graphql/format-error.ts` → `extensions.code`; REST: `rest/envelope.ts` → status + envelope).
+ */
+export abstract class DomainError extends Error {
+  abstract readonly code: string;
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class UnauthenticatedError extends DomainError {
+  readonly code = 'UNAUTHENTICATED';
+  constructor(message = 'a valid bearer token is required') {
+    super(message);
+  }
+}
+
+export class ForbiddenError extends DomainError {
+  readonly code = 'FORBIDDEN';
+  constructor(message = 'this operation requires the admin role') {
+    super(message);
+  }
+}
+
+export class NotFoundError extends DomainError {
+  readonly code = 'NOT_FOUND';
+}
+
+/** Bad input. `field` names the offending input field so clients can point at it. */
+export class ValidationError extends DomainError {
+  readonly code = 'BAD_USER_INPUT';
+  /** `field` uses GraphQL's camelCase names; REST renders the first segment in snake_case. */
+  constructor(
+    readonly field: string,
+    readonly detail: string,
+  ) {
+    super(`${field}: ${detail}`);
+  }
+}
+
+export class ConflictError extends DomainError {
+  readonly code = 'CONFLICT';
+}
+
+/** Why a cluster could not be reached, as data, so clients can react without parsing messages. */
+export type UnreachableReason = 'UNAUTHORIZED' | 'FORBIDDEN' | 'TLS' | 'TIMEOUT' | 'REFUSED' | 'DNS' | 'API_ERROR' | 'NETWORK';
+
+export class ClusterUnreachableError extends DomainError {
+  readonly code = 'CLUSTER_UNREACHABLE';
+  constructor(
+    readonly reason: UnreachableReason,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The backing store is down; retryable, distinct from a bug. */
+export class ServiceUnavailableError extends DomainError {
+  readonly code = 'SERVICE_UNAVAILABLE';
+}

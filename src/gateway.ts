@@ -1,0 +1,79 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { JwtVerifier } from './auth/jwt.js';
+import { ClusterService } from './clusters/cluster.service.js';
+import { KubeconfigCipher } from './clusters/kubeconfig-cipher.js';
+import type { Config } from './config.js';
+import { type Database, type DatabaseTarget, migrationsApplied, openDatabase } from './db/client.js';
+import { type EventBus, PgEventBus } from './events/event-bus.js';
+import { startApollo } from './graphql/apollo.js';
+import { buildGatewaySchema } from './graphql/schema.js';
+import { createApp } from './http/app.js';
+import { createLogger, type Logger } from './logger.js';
+import { ClusterResolver } from './resolvers/cluster.resolver.js';
+import { resolveSecrets, type ResolvedSecrets } from './secrets.js';
+
+export interface GatewayOptions {
+  /** Overrides the database chosen by the config (tests pass a shared PGlite or a per-test PostgreSQL database). */
+  database?: DatabaseTarget;
+  logger?: Logger;
+}
+
+/** A running gateway: what `main.ts` serves and what integration tests drive over real HTTP. */
+export interface Gateway {
+  readonly url: string;
+  readonly server: Server;
+  readonly database: Database;
+  readonly events: EventBus;
+  readonly secrets: ResolvedSecrets;
+  readonly clusters: ClusterService;
+  readonly logger: Logger;
+  close(): Promise<void>;
+}
+
+/** The composition root: config → database → services → schema → HTTP server. */
+export async function startGateway(config: Config, opts: GatewayOptions = {}): Promise<Gateway> {
+  const logger = opts.logger ?? createLogger(config.logLevel);
+  const secrets = resolveSecrets(config);
+  const database = await openDatabase(opts.database ?? config.database);
+  const events = await PgEventBus.start(database);
+  const cipher = new KubeconfigCipher(secrets.encryptionKey, secrets.previousEncryptionKeys);
+  const verifier = new JwtVerifier({ keys: secrets.jwt, issuer: config.jwt.issuer, audience: config.jwt.audience });
+
+  const clusters = new ClusterService(database.db, cipher, events);
+  const clusterResolver = new ClusterResolver(clusters);
+  const schema = await buildGatewaySchema({ clusterResolver });
+  const apollo = await startApollo(schema, logger);
+
+  const app = createApp({
+    logger,
+    verifier,
+    apollo,
+    rest: { clusterResolver, autoDiscovery: config.discovery.autoDiscovery },
+    ready: async () => {
+      await database.ping();
+      return migrationsApplied(database);
+    },
+  });
+  const server = createServer(app);
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      server.close();
+      server.closeIdleConnections();
+      await apollo.stop();
+      await events.close();
+      await database.close();
+    })());
+
+  return { url: `http://${host}:${port}`, server, database, events, secrets, clusters, logger, close };
+}

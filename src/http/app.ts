@@ -1,0 +1,72 @@
+import express, { type Express, type Request } from 'express';
+import { expressMiddleware } from '@as-integrations/express5';
+import type { ApolloServer } from '@apollo/server';
+import { GraphQLError } from 'graphql';
+import type { TokenVerifier } from '../auth/jwt.js';
+import type { RequestContext } from '../auth/principal.js';
+import type { Logger } from '../logger.js';
+import { restErrorHandler } from '../rest/envelope.js';
+import { clusterRouter, type RestDeps } from '../rest/router.js';
+import { contextFromHeaders, requestIdFrom } from './request-context.js';
+
+export interface AppDeps {
+  logger: Logger;
+  verifier: TokenVerifier;
+  apollo: ApolloServer<RequestContext>;
+  rest: Omit<RestDeps, 'context'>;
+  /** Database reachable and migrated. */
+  ready(): Promise<boolean>;
+}
+
+const BODY_LIMIT = '1mb';
+
+/** The Express application: request ids and security headers, operational endpoints, REST C1–C7, GraphQL. */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+
+  app.use((req, res, next) => {
+    const requestId = requestIdFrom(req.headers);
+    res.locals.requestId = requestId;
+    res.setHeader('X-Request-Id', requestId);
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    res.setHeader('X-Frame-Options', 'DENY');
+    next();
+  });
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const ok = await deps.ready().catch(() => false);
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not ready' });
+  });
+
+  const context = (req: Request): RequestContext => contextFromHeaders(req.headers, deps.verifier, String(req.res?.locals.requestId ?? requestIdFrom(req.headers)));
+
+  app.use('/api/v1/k8s', express.json({ limit: BODY_LIMIT, strict: true }), clusterRouter({ ...deps.rest, context }));
+  app.use('/api/v1', (_req, res) => {
+    res.status(404).json({ code: 404, message: 'no such endpoint', data: null });
+  });
+
+  app.use(
+    '/graphql',
+    express.json({ limit: BODY_LIMIT }),
+    expressMiddleware(deps.apollo, {
+      context: async ({ req }) => {
+        const ctx = context(req);
+        // A token that was presented but is bad fails the whole request with 401; no token at all is left to the
+        // resolvers, so anonymous introspection (schema docs) still works.
+        if (ctx.authError) {
+          throw new GraphQLError(ctx.authError, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
+        }
+        return ctx;
+      },
+    }),
+  );
+
+  app.use(restErrorHandler(deps.logger));
+  return app;
+}

@@ -1,0 +1,47 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import { TokenError, type TokenVerifier } from '../auth/jwt.js';
+import type { RequestContext } from '../auth/principal.js';
+
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/** A caller-supplied request id is kept if harmless (for tracing across services), else a fresh one is made. */
+export function requestIdFrom(headers: IncomingHttpHeaders): string {
+  const given = headers['x-request-id'];
+  return typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+/**
+ * Builds the per-request context from headers, for every transport. It never throws: a missing token leaves
+ * `principal` null and a bad one records why in `authError`; resolvers decide what needs authentication.
+ * Tokens are accepted only in the Authorization header, never from a query string (they would end up in logs).
+ */
+export function contextFromHeaders(headers: IncomingHttpHeaders, verifier: TokenVerifier, requestId: string): RequestContext {
+  const ctx: RequestContext = { requestId, principal: null };
+  const auth = headers.authorization;
+  if (auth !== undefined) {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(auth);
+    if (!match) ctx.authError = 'the Authorization header must be "Bearer <token>"';
+    else {
+      try {
+        ctx.principal = verifier.verify(match[1]!);
+      } catch (err) {
+        ctx.authError = err instanceof TokenError ? err.message : 'token is invalid';
+      }
+    }
+  }
+  const name = headers['x-cluster-name'];
+  const id = headers['x-cluster-id'];
+  if (typeof id === 'string' && id !== '') ctx.clusterSelector = { id };
+  else if (typeof name === 'string' && name !== '') ctx.clusterSelector = { name: decodeURIComponentSafe(name) };
+  return ctx;
+}
+
+// Header values are Latin-1; non-ASCII cluster names arrive percent-encoded.
+function decodeURIComponentSafe(v: string): string {
+  try {
+    return decodeURIComponent(v);
+  } catch {
+    return v;
+  }
+}

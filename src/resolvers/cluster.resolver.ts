@@ -1,0 +1,81 @@
+import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { isAdmin, requireAdmin, requireUser, type RequestContext } from '../auth/principal.js';
+import type { ClusterView } from '../clusters/cluster.view.js';
+import { parseClusterId, type ClusterService } from '../clusters/cluster.service.js';
+import { CreateClusterInput, UpdateClusterInput } from '../schema/cluster.input.js';
+import { ClusterListType, ClusterType } from '../schema/cluster.type.js';
+
+/** Drops explicit GraphQL nulls: "not given" and "null" mean the same for optional inputs. */
+const given = <T>(v: T | null | undefined): T | undefined => (v === null ? undefined : v);
+
+/**
+ * Thin on purpose: authorize, parse ids, delegate. The REST layer calls these same methods, so both transports share
+ * one authorization and validation path.
+ */
+@Resolver(() => ClusterType)
+export class ClusterResolver {
+  constructor(private readonly service: ClusterService) {}
+
+  @Query(() => ClusterListType, { description: 'All live clusters, oldest first. Never includes kubeconfigs.' })
+  async clusters(@Ctx() ctx: RequestContext): Promise<{ items: ClusterView[]; total: number }> {
+    requireUser(ctx);
+    const items = await this.service.list();
+    return { items, total: items.length };
+  }
+
+  @Query(() => ClusterType, { nullable: true })
+  async cluster(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext): Promise<ClusterView> {
+    requireUser(ctx);
+    return this.service.get(parseClusterId(id));
+  }
+
+  @Query(() => ClusterType, {
+    nullable: true,
+    description: 'The cluster named by the X-Cluster-Name or X-Cluster-ID header, else the default cluster.',
+  })
+  async currentCluster(@Ctx() ctx: RequestContext): Promise<ClusterView | null> {
+    requireUser(ctx);
+    return this.service.current(ctx.clusterSelector);
+  }
+
+  @Mutation(() => ClusterType)
+  async createCluster(@Arg('input', () => CreateClusterInput) input: CreateClusterInput, @Ctx() ctx: RequestContext): Promise<ClusterView> {
+    requireAdmin(ctx);
+    return this.service.create({
+      name: input.name,
+      kubeconfig: input.kubeconfig,
+      isDefault: given(input.isDefault),
+      enabled: given(input.enabled),
+      skipConnectionTest: given(input.skipConnectionTest),
+    });
+  }
+
+  @Mutation(() => ClusterType)
+  async updateCluster(
+    @Arg('id', () => ID) id: string,
+    @Arg('input', () => UpdateClusterInput) input: UpdateClusterInput,
+    @Ctx() ctx: RequestContext,
+  ): Promise<ClusterView> {
+    requireAdmin(ctx);
+    return this.service.update(parseClusterId(id), {
+      name: given(input.name),
+      kubeconfig: given(input.kubeconfig),
+      isDefault: given(input.isDefault),
+      enabled: given(input.enabled),
+      prometheusUrl: given(input.prometheusUrl),
+    });
+  }
+
+  @Mutation(() => Boolean, { description: 'Soft-deletes the cluster; its name can be reused.' })
+  async deleteCluster(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext): Promise<boolean> {
+    requireAdmin(ctx);
+    await this.service.remove(parseClusterId(id));
+    return true;
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: 'Kubeconfig YAML; admins only, null for everyone else.' })
+  async kubeconfig(@Root() cluster: ClusterView, @Ctx() ctx: RequestContext): Promise<string | null> {
+    if (!isAdmin(ctx)) return null;
+    return this.service.kubeconfig(cluster.id);
+  }
+}

@@ -1,0 +1,94 @@
+import { Router, type NextFunction, type Request, type Response } from 'express';
+import type { RequestContext } from '../auth/principal.js';
+import { ValidationError } from '../errors.js';
+import type { ClusterResolver } from '../resolvers/cluster.resolver.js';
+import { toRestCluster } from './cluster.rest.js';
+import { send } from './envelope.js';
+import { createClusterBody, parseBody, updateClusterBody } from './schemas.js';
+
+export interface RestDeps {
+  clusterResolver: ClusterResolver;
+  /** Builds the same per-request context GraphQL gets. */
+  context(req: Request): RequestContext;
+  /** Whether C3's message should say a discovery task started. */
+  autoDiscovery: boolean;
+}
+
+type Handler = (req: Request, res: Response, ctx: RequestContext) => Promise<void>;
+
+/**
+ * C1–C7 of the contract. Each handler parses REST's snake_case, calls the very resolver method GraphQL uses, and
+ * renders the envelope; errors go to the one REST error mapper.
+ */
+export function clusterRouter(deps: RestDeps): Router {
+  const router = Router();
+  const r = deps.clusterResolver;
+  const handle = (fn: Handler) => (req: Request, res: Response, next: NextFunction) => {
+    fn(req, res, deps.context(req)).catch(next);
+  };
+
+  // C1
+  router.get('/clusters', handle(async (_req, res, ctx) => {
+    const list = await r.clusters(ctx);
+    send(res, 200, 'success', { clusters: list.items.map(toRestCluster), total: list.total });
+  }));
+
+  // C2: the kubeconfig (base64) is included for admins only.
+  router.get('/clusters/:id', handle(async (req, res, ctx) => {
+    const cluster = await r.cluster(param(req, 'id'), ctx);
+    const kubeconfig = await r.kubeconfig(cluster, ctx);
+    const data = toRestCluster(cluster);
+    send(res, 200, 'success', kubeconfig === null ? data : { ...data, kubeconfig: Buffer.from(kubeconfig).toString('base64') });
+  }));
+
+  // C3
+  router.post('/clusters', requireJson, handle(async (req, res, ctx) => {
+    const body = parseBody(createClusterBody, req.body);
+    const cluster = await r.createCluster(
+      { name: body.name, kubeconfig: body.kubeconfig, isDefault: body.is_default, enabled: body.enabled },
+      ctx,
+    );
+    const message = deps.autoDiscovery && cluster.enabled ? '集群创建成功，Prometheus 自动发现任务已启动' : '集群创建成功';
+    send(res, 201, message, toRestCluster(cluster));
+  }));
+
+  // C4
+  router.put('/clusters/:id', requireJson, handle(async (req, res, ctx) => {
+    const body = parseBody(updateClusterBody, req.body);
+    const cluster = await r.updateCluster(
+      param(req, 'id'),
+      {
+        name: body.name,
+        kubeconfig: body.kubeconfig,
+        isDefault: body.is_default,
+        enabled: body.enabled,
+        prometheusUrl: body.prometheus_url === null ? '' : body.prometheus_url,
+      },
+      ctx,
+    );
+    send(res, 200, '集群更新成功', toRestCluster(cluster));
+  }));
+
+  // C5
+  router.delete('/clusters/:id', handle(async (req, res, ctx) => {
+    await r.deleteCluster(param(req, 'id'), ctx);
+    send(res, 200, '集群删除成功', null);
+  }));
+
+  return router;
+}
+
+function param(req: Request, name: string): string {
+  const value = req.params[name];
+  if (typeof value !== 'string') throw new ValidationError(name, 'is required');
+  return value;
+}
+
+/** Writes must be JSON: a form post from another site cannot forge one (and a typo'd header fails loudly). */
+function requireJson(req: Request, res: Response, next: NextFunction): void {
+  if (!req.is('application/json')) {
+    res.status(415).json({ code: 415, message: 'Content-Type must be application/json', data: null });
+    return;
+  }
+  next();
+}

@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import { ValidationError } from '../errors.js';
+
+const base64 = z
+  .string({ error: 'must be a string' })
+  .min(1, 'is required')
+  .refine((v) => /^[A-Za-z0-9+/]+={0,2}$/.test(v.replace(/\s+/g, '')) && v.replace(/\s+/g, '').length % 4 === 0, 'must be base64-encoded kubeconfig YAML');
+const bool = z.boolean({ error: 'must be true or false' });
+const str = z.string({ error: 'must be a string' });
+
+/** C3 request body. Unknown fields are refused so a typo (`isDefault`) is not silently ignored. */
+export const createClusterBody = z.strictObject({
+  name: str.min(1, 'is required (1-100 characters)').max(400, 'must be at most 100 characters'),
+  kubeconfig: base64,
+  is_default: bool.nullish(),
+  enabled: bool.nullish(),
+});
+
+/** C4 request body: any subset of fields. `prometheus_url: ""` (or null) returns the cluster to automatic discovery. */
+export const updateClusterBody = z.strictObject({
+  name: str.nullish(),
+  kubeconfig: base64.nullish(),
+  is_default: bool.nullish(),
+  enabled: bool.nullish(),
+  prometheus_url: str.nullish(),
+});
+
+/** Parses a body with a schema; the first problem becomes a `ValidationError` naming its field, the rest are listed. */
+export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
+  if (body === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw new ValidationError('body', 'must be a JSON object');
+  }
+  const result = schema.safeParse(body);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    if (issue.code === 'unrecognized_keys') return { field: issue.keys[0] ?? 'body', message: `unknown field(s): ${issue.keys.join(', ')}` };
+    const field = issue.path.join('.') || 'body';
+    const missing = issue.code === 'invalid_type' && (issue as { input?: unknown }).input === undefined;
+    return { field, message: missing ? 'is required' : issue.message };
+  });
+  const [first, ...rest] = problems;
+  const more = rest.length ? `; ${rest.map((p) => `${p.field}: ${p.message}`).join('; ')}` : '';
+  throw new ValidationError(first!.field, first!.message + more);
+}

@@ -1,0 +1,62 @@
+import { DateTimeResolver } from 'graphql-scalars';
+import { Field, ID, Int, ObjectType } from 'type-graphql';
+import type { HealthStatusValue, PrometheusSourceValue } from '../db/schema.js';
+import { HealthStatus, PrometheusSource } from './enums.js';
+
+// Every field names its type explicitly: esbuild (tests, tsx) emits no decorator metadata.
+@ObjectType('Cluster', { description: 'A registered Kubernetes cluster with its latest health and size figures.' })
+export class ClusterType {
+  @Field(() => ID)
+  id!: number;
+
+  @Field(() => String)
+  name!: string;
+
+  @Field(() => Boolean, { description: 'The cluster used when a request names none.' })
+  isDefault!: boolean;
+
+  @Field(() => Boolean, { description: 'Disabled clusters are kept but not probed.' })
+  enabled!: boolean;
+
+  @Field(() => HealthStatus)
+  healthStatus!: HealthStatusValue;
+
+  @Field(() => String, { nullable: true, description: 'Human-readable reason for the health status.' })
+  healthMessage!: string | null;
+
+  @Field(() => DateTimeResolver, { nullable: true })
+  lastConnectedAt!: Date | null;
+
+  @Field(() => String, { nullable: true })
+  kubernetesVersion!: string | null;
+
+  @Field(() => Int)
+  nodeCount!: number;
+
+  @Field(() => Int, { nullable: true })
+  readyNodeCount!: number | null;
+
+  @Field(() => Int)
+  podCount!: number;
+
+  @Field(() => String, { nullable: true })
+  prometheusUrl!: string | null;
+
+  @Field(() => PrometheusSource)
+  prometheusSource!: PrometheusSourceValue;
+
+  @Field(() => DateTimeResolver)
+  createdAt!: Date;
+
+  @Field(() => DateTimeResolver)
+  updatedAt!: Date;
+}
+
+@ObjectType('ClusterList')
+export class ClusterListType {
+  @Field(() => [ClusterType])
+  items!: ClusterType[];
+
+  @Field(() => Int)
+  total!: number;
+}

@@ -1,0 +1,54 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Config } from './config.js';
+
+/** Key material after defaults are resolved: either configured, or (embedded mode only) generated into DATA_DIR. */
+export interface ResolvedSecrets {
+  jwt:
+    | { algorithm: 'HS256'; secret: string; generatedFile?: string }
+    | { algorithm: 'RS256' | 'ES256'; publicKeyPem: string };
+  encryptionKey: Buffer;
+  previousEncryptionKeys: Buffer[];
+}
+
+/**
+ * There is no built-in default secret anywhere: in embedded mode a missing key is generated once, stored 0600 in
+ * DATA_DIR and reused on the next start; with DATABASE_URL the config model already refused to start without keys.
+ */
+export function resolveSecrets(config: Config): ResolvedSecrets {
+  const encryptionKey =
+    config.encryption.key ?? Buffer.from(readOrCreate(config.dataDir, 'encryption.key', () => randomBytes(32).toString('base64')), 'base64');
+  if (encryptionKey.length !== 32) throw new Error(`${join(config.dataDir, 'encryption.key')} does not hold a 32-byte base64 key`);
+
+  let jwt: ResolvedSecrets['jwt'];
+  if (config.jwt.publicKey) {
+    jwt = { algorithm: config.jwt.publicKey.algorithm, publicKeyPem: config.jwt.publicKey.pem };
+  } else if (config.jwt.secret) {
+    jwt = { algorithm: 'HS256', secret: config.jwt.secret };
+  } else {
+    const file = join(config.dataDir, 'jwt.secret');
+    jwt = { algorithm: 'HS256', secret: readOrCreate(config.dataDir, 'jwt.secret', () => randomBytes(48).toString('base64url')), generatedFile: file };
+  }
+  return { jwt, encryptionKey, previousEncryptionKeys: config.encryption.previousKeys };
+}
+
+function readOrCreate(dir: string, name: string, generate: () => string): string {
+  const file = join(dir, name);
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const value = generate();
+  try {
+    // 'wx' so two processes starting together never overwrite each other's key.
+    writeFileSync(file, value + '\n', { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return readFileSync(file, 'utf8').trim();
+    throw err;
+  }
+  chmodSync(file, 0o600);
+  return value;
+}
