@@ -251,7 +251,7 @@ export class ClusterService {
 /** Parses a client-supplied cluster id: a positive 32-bit integer, else a `ValidationError` naming `field`. */
 export function parseClusterId(raw: string | number, field = 'id'): number {
   const text = String(raw).trim();
-  if (!/^\d{1,10}$/.test(text) || Number(text) < 1) throw new ValidationError(field, 'must be a positive integer');
+  if (!/^\d{1,30}$/.test(text) || Number(text) < 1) throw new ValidationError(field, 'must be a positive integer');
   const id = Number(text);
   if (id > 2_147_483_647) throw new NotFoundError(`cluster ${text} not found`);
   return id;

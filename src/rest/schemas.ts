@@ -33,9 +33,9 @@ export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infe
   const result = schema.safeParse(body);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
-    if (issue.code === 'unrecognized_keys') return { field: issue.keys[0] ?? 'body', message: `unknown field(s): ${issue.keys.join(', ')}` };
+    if (issue.code === 'unrecognized_keys') return { field: 'body', message: `unknown field(s): ${issue.keys.join(', ')}` };
     const field = issue.path.join('.') || 'body';
-    const missing = issue.code === 'invalid_type' && (issue as { input?: unknown }).input === undefined;
+    const missing = issue.code === 'invalid_type' && (body as Record<string, unknown>)[String(issue.path[0])] === undefined;
     return { field, message: missing ? 'is required' : issue.message };
   });
   const [first, ...rest] = problems;
