@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
+import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { JwtVerifier } from './auth/jwt.js';
 import { ClusterService } from './clusters/cluster.service.js';
@@ -11,12 +13,19 @@ import { buildGatewaySchema } from './graphql/schema.js';
 import { createApp } from './http/app.js';
 import { createLogger, type Logger } from './logger.js';
 import { ClusterResolver } from './resolvers/cluster.resolver.js';
+import { ConnectionTestResolver } from './resolvers/connection-test.resolver.js';
+import { ConnectionTestService } from './health/connection-test.service.js';
+import { HealthMonitor } from './health/health-monitor.js';
+import { HealthRepository } from './health/health.repository.js';
+import { KubeClientCache } from './kube/client-cache.js';
 import { resolveSecrets, type ResolvedSecrets } from './secrets.js';
 
 export interface GatewayOptions {
   /** Overrides the database chosen by the config (tests pass a shared PGlite or a per-test PostgreSQL database). */
   database?: DatabaseTarget;
   logger?: Logger;
+  /** Tests drive sweeps by hand (`gateway.health.sweep()`) instead of on a timer. */
+  healthMonitor?: boolean;
 }
 
 /** A running gateway: what `main.ts` serves and what integration tests drive over real HTTP. */
@@ -27,6 +36,8 @@ export interface Gateway {
   readonly events: EventBus;
   readonly secrets: ResolvedSecrets;
   readonly clusters: ClusterService;
+  readonly health: HealthMonitor;
+  readonly clients: KubeClientCache;
   readonly logger: Logger;
   close(): Promise<void>;
 }
@@ -40,16 +51,36 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   const cipher = new KubeconfigCipher(secrets.encryptionKey, secrets.previousEncryptionKeys);
   const verifier = new JwtVerifier({ keys: secrets.jwt, issuer: config.jwt.issuer, audience: config.jwt.audience });
 
-  const clusters = new ClusterService(database.db, cipher, events);
+  const replicaId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const clientOptions = { connectTimeoutMs: config.kube.connectTimeoutMs, requestTimeoutMs: config.kube.requestTimeoutMs };
+  const clients = new KubeClientCache(cipher, clientOptions);
+  const monitor = new HealthMonitor(new HealthRepository(database.db, events), clients, logger, {
+    intervalSeconds: config.health.intervalSeconds,
+    flipThreshold: config.health.flipThreshold,
+    concurrency: config.health.concurrency,
+    replicaId,
+    probeTimeoutMs: config.kube.connectTimeoutMs + config.kube.requestTimeoutMs * 2,
+  });
+  const connectionTests = new ConnectionTestService(monitor, clientOptions);
+  const clusters = new ClusterService(database.db, cipher, events, {
+    verifyConnection: (spec) => connectionTests.verifyBeforeSave(spec),
+    credentialsChanged: (id) => clients.drop(id),
+  });
+  // Another replica's kubeconfig change or delete frees this replica's client too.
+  const stopDroppingClients = events.subscribe((e) => {
+    if (e.type === 'cluster.changed' && (e.change === 'deleted' || e.change === 'updated')) clients.drop(e.clusterId);
+  });
+
   const clusterResolver = new ClusterResolver(clusters);
-  const schema = await buildGatewaySchema({ clusterResolver });
+  const connectionTestResolver = new ConnectionTestResolver(connectionTests);
+  const schema = await buildGatewaySchema([clusterResolver, connectionTestResolver]);
   const apollo = await startApollo(schema, logger);
 
   const app = createApp({
     logger,
     verifier,
     apollo,
-    rest: { clusterResolver, autoDiscovery: config.discovery.autoDiscovery },
+    rest: { clusterResolver, connectionTestResolver, autoDiscovery: config.discovery.autoDiscovery },
     ready: async () => {
       await database.ping();
       return migrationsApplied(database);
@@ -65,15 +96,20 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   const { port } = server.address() as AddressInfo;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
 
+  if (opts.healthMonitor !== false) monitor.start();
+
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
       server.close();
       server.closeIdleConnections();
+      await monitor.stop();
+      stopDroppingClients();
+      clients.closeAll();
       await apollo.stop();
       await events.close();
       await database.close();
     })());
 
-  return { url: `http://${host}:${port}`, server, database, events, secrets, clusters, logger, close };
+  return { url: `http://${host}:${port}`, server, database, events, secrets, clusters, health: monitor, clients, logger, close };
 }

@@ -1,17 +1,15 @@
 import 'reflect-metadata';
 import type { GraphQLSchema } from 'graphql';
-import { buildSchema } from 'type-graphql';
-import { ClusterResolver } from '../resolvers/cluster.resolver.js';
+import { buildSchema, type NonEmptyArray } from 'type-graphql';
 
-/** Resolver instances, constructed by the composition root with their services. */
-export interface ResolverInstances {
-  clusterResolver: ClusterResolver;
-}
-
-export async function buildGatewaySchema(resolvers: ResolverInstances): Promise<GraphQLSchema> {
-  const byClass = new Map<unknown, unknown>([[ClusterResolver, resolvers.clusterResolver]]);
+/**
+ * Builds the schema from resolver instances that the composition root constructed with their services, so
+ * TypeGraphQL needs no DI framework and the REST layer can call the very same instances.
+ */
+export async function buildGatewaySchema(resolvers: object[]): Promise<GraphQLSchema> {
+  const byClass = new Map<unknown, object>(resolvers.map((r) => [r.constructor, r]));
   return buildSchema({
-    resolvers: [ClusterResolver],
+    resolvers: resolvers.map((r) => r.constructor) as unknown as NonEmptyArray<Function>,
     container: {
       get: (cls: unknown) => {
         const instance = byClass.get(cls);

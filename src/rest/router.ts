@@ -2,12 +2,14 @@ import { Router, type NextFunction, type Request, type Response } from 'express'
 import type { RequestContext } from '../auth/principal.js';
 import { ValidationError } from '../errors.js';
 import type { ClusterResolver } from '../resolvers/cluster.resolver.js';
-import { toRestCluster } from './cluster.rest.js';
+import type { ConnectionTestResolver } from '../resolvers/connection-test.resolver.js';
+import { restTime, toRestCluster } from './cluster.rest.js';
 import { send } from './envelope.js';
 import { createClusterBody, parseBody, updateClusterBody } from './schemas.js';
 
 export interface RestDeps {
   clusterResolver: ClusterResolver;
+  connectionTestResolver: ConnectionTestResolver;
   /** Builds the same per-request context GraphQL gets. */
   context(req: Request): RequestContext;
   /** Whether C3's message should say a discovery task started. */
@@ -73,6 +75,20 @@ export function clusterRouter(deps: RestDeps): Router {
   router.delete('/clusters/:id', handle(async (req, res, ctx) => {
     await r.deleteCluster(param(req, 'id'), ctx);
     send(res, 200, '集群删除成功', null);
+  }));
+
+  // C6: 200 when reachable; 503 with a typed `reason` when not (mapped from ClusterUnreachableError).
+  router.post('/clusters/:id/test-connection', handle(async (req, res, ctx) => {
+    const t = await deps.connectionTestResolver.testClusterConnection(param(req, 'id'), ctx);
+    send(res, 200, '集群连接成功', {
+      cluster_id: t.clusterId,
+      cluster_name: t.clusterName,
+      connected: t.connected,
+      kubernetes_version: t.kubernetesVersion,
+      node_count: t.nodeCount,
+      tested_at: restTime(t.testedAt),
+      message: t.message,
+    });
   }));
 
   return router;

@@ -53,7 +53,7 @@ export async function startTestGateway(driver: Driver, env: Record<string, strin
   const adminToken = signToken(TEST_JWT_SECRET, { sub: 'admin-alice', role: 'admin' });
   const userToken = signToken(TEST_JWT_SECRET, { sub: 'user-bob', role: 'user' });
 
-  const auth = (token: string | null | undefined, fallback: string) => {
+  const auth = (token: string | null | undefined, fallback: string): Record<string, string> => {
     const t = token === undefined ? fallback : token;
     return t === null ? {} : { authorization: `Bearer ${t}` };
   };

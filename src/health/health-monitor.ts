@@ -1,0 +1,121 @@
+import { NotFoundError } from '../errors.js';
+import type { KubeClientCache } from '../kube/client-cache.js';
+import { probeCluster, type ProbeResult } from '../kube/probe.js';
+import type { Logger } from '../logger.js';
+import { decide, observe, type Observation } from './health-evaluator.js';
+import type { ClusterToProbe, HealthRepository } from './health.repository.js';
+
+export interface HealthMonitorOptions {
+  intervalSeconds: number;
+  flipThreshold: number;
+  concurrency: number;
+  /** Identifies this replica in leases. */
+  replicaId: string;
+  /** Upper bound of one probe (connect + requests); the lease is sized from it. */
+  probeTimeoutMs: number;
+}
+
+/** The outcome of one check, for C6 and the scheduler's metrics. */
+export interface CheckOutcome {
+  clusterId: number;
+  observation: Observation;
+  probe: ProbeResult;
+  durationMs: number;
+}
+
+export interface HealthMonitorHooks {
+  onProbe?(outcome: CheckOutcome): void;
+}
+
+/**
+ * Probes every enabled cluster each interval with bounded concurrency. Work is claimed in the database, so replicas
+ * share it; a slow or dead cluster occupies one worker for at most `probeTimeoutMs` and never delays API responses,
+ * which always serve the stored figures.
+ */
+export class HealthMonitor {
+  private timer?: NodeJS.Timeout;
+  private sweeping?: Promise<void>;
+  private stopped = false;
+
+  constructor(
+    private readonly repo: HealthRepository,
+    private readonly clients: KubeClientCache,
+    private readonly logger: Logger,
+    private readonly opts: HealthMonitorOptions,
+    private readonly hooks: HealthMonitorHooks = {},
+  ) {}
+
+  start(): void {
+    // Tick often relative to the interval: a cluster becomes due at its own time, not when a global round starts.
+    const tickMs = Math.max(250, Math.min(5_000, (this.opts.intervalSeconds * 1000) / 4));
+    const tick = () => {
+      if (this.stopped) return;
+      this.sweeping ??= this.sweep()
+        .then(() => undefined)
+        .catch((err) => this.logger.warn({ err }, 'health sweep failed; will retry'))
+        .finally(() => (this.sweeping = undefined));
+      this.timer = setTimeout(tick, tickMs);
+      this.timer.unref();
+    };
+    tick();
+  }
+
+  /** Probes every cluster that is due, `concurrency` at a time, until none is left. */
+  async sweep(): Promise<number> {
+    let probed = 0;
+    const leaseSeconds = Math.ceil(this.opts.probeTimeoutMs / 1000) * 3 + 5;
+    const worker = async () => {
+      while (!this.stopped) {
+        const cluster = await this.repo.claimNextDue(this.opts.replicaId, this.opts.intervalSeconds, leaseSeconds);
+        if (!cluster) return;
+        await this.check(cluster, { owner: this.opts.replicaId });
+        probed++;
+      }
+    };
+    await Promise.all(Array.from({ length: this.opts.concurrency }, worker));
+    return probed;
+  }
+
+  /** Checks one cluster now (C6 / testClusterConnection); an explicit test applies its result without damping. */
+  async checkNow(clusterId: number): Promise<CheckOutcome & { name: string }> {
+    const cluster = await this.repo.load(clusterId);
+    if (!cluster) throw new NotFoundError(`cluster ${clusterId} not found`);
+    const outcome = await this.check(cluster, { force: true, record: cluster.enabled });
+    return { ...outcome, name: cluster.name };
+  }
+
+  private async check(cluster: ClusterToProbe, opts: { owner?: string; force?: boolean; record?: boolean }): Promise<CheckOutcome> {
+    const started = performance.now();
+    let probe: ProbeResult;
+    try {
+      probe = await probeCluster(this.clients.get(cluster.id, cluster.ciphertext));
+    } catch (err) {
+      // Only a kubeconfig that no longer parses or decrypts lands here (probe failures are data, not exceptions).
+      const failure = { reason: 'API_ERROR' as const, message: `stored kubeconfig is unusable: ${(err as Error).message}` };
+      probe = { version: { ok: false, failure }, nodes: { ok: false, failure }, pods: { ok: false, failure }, credentialExpiresAt: null };
+    }
+    const observation = observe(probe);
+    const decision = decide(
+      { status: cluster.status, candidateStatus: cluster.candidateStatus, candidateCount: cluster.candidateCount },
+      observation,
+      this.opts.flipThreshold,
+      opts.force,
+    );
+    if (opts.record !== false) {
+      await this.repo.record(cluster, observation, decision, probe.credentialExpiresAt, opts.owner);
+    }
+    if (decision.changed) {
+      this.logger.info({ clusterId: cluster.id, from: cluster.status, to: decision.status, reason: observation.message }, 'cluster health changed');
+    }
+    const outcome = { clusterId: cluster.id, observation, probe, durationMs: performance.now() - started };
+    this.hooks.onProbe?.(outcome);
+    return outcome;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.sweeping?.catch(() => {});
+    await this.repo.releaseLeases(this.opts.replicaId).catch(() => {});
+  }
+}
