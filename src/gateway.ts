@@ -18,6 +18,12 @@ import { ConnectionTestService } from './health/connection-test.service.js';
 import { HealthMonitor } from './health/health-monitor.js';
 import { HealthRepository } from './health/health.repository.js';
 import { KubeClientCache } from './kube/client-cache.js';
+import { DiscoveryRepository } from './discovery/discovery.repository.js';
+import { DiscoveryService } from './discovery/discovery.service.js';
+import { LiveHub } from './events/live-hub.js';
+import { attachGraphQLWebSocket, type GraphQLWebSocket } from './graphql/ws.js';
+import { DiscoveryResolver } from './resolvers/discovery.resolver.js';
+import { LiveSources, SubscriptionResolver } from './resolvers/subscription.resolver.js';
 import { resolveSecrets, type ResolvedSecrets } from './secrets.js';
 
 export interface GatewayOptions {
@@ -37,6 +43,8 @@ export interface Gateway {
   readonly secrets: ResolvedSecrets;
   readonly clusters: ClusterService;
   readonly health: HealthMonitor;
+  readonly discovery: DiscoveryService;
+  readonly hub: LiveHub;
   readonly clients: KubeClientCache;
   readonly logger: Logger;
   close(): Promise<void>;
@@ -62,9 +70,22 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     probeTimeoutMs: config.kube.connectTimeoutMs + config.kube.requestTimeoutMs * 2,
   });
   const connectionTests = new ConnectionTestService(monitor, clientOptions);
+  const discovery = new DiscoveryService(new DiscoveryRepository(database.db, events), clients, logger, {
+    replicaId,
+    timeoutSeconds: config.discovery.timeoutSeconds,
+  });
+  const auto = config.discovery.autoDiscovery;
   const clusters = new ClusterService(database.db, cipher, events, {
     verifyConnection: (spec) => connectionTests.verifyBeforeSave(spec),
+    created: async (c) => {
+      if (auto && c.enabled) await discovery.startQuietly(c.id);
+    },
+    prometheusSetManually: (id) => discovery.cancel(id, 'cancelled: the Prometheus URL was set by hand'),
+    prometheusSetAutomatic: async (id) => {
+      if (auto) await discovery.startQuietly(id);
+    },
     credentialsChanged: (id) => clients.drop(id),
+    removed: (id) => discovery.cancel(id, 'cancelled: the cluster was deleted'),
   });
   // Another replica's kubeconfig change or delete frees this replica's client too.
   const stopDroppingClients = events.subscribe((e) => {
@@ -73,14 +94,16 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
 
   const clusterResolver = new ClusterResolver(clusters);
   const connectionTestResolver = new ConnectionTestResolver(connectionTests);
-  const schema = await buildGatewaySchema([clusterResolver, connectionTestResolver]);
+  const discoveryResolver = new DiscoveryResolver(discovery);
+  const schema = await buildGatewaySchema([clusterResolver, connectionTestResolver, discoveryResolver, new SubscriptionResolver()]);
+  const hub = new LiveHub(events);
   const apollo = await startApollo(schema, logger);
 
   const app = createApp({
     logger,
     verifier,
     apollo,
-    rest: { clusterResolver, connectionTestResolver, autoDiscovery: config.discovery.autoDiscovery },
+    rest: { clusterResolver, connectionTestResolver, discoveryResolver, autoDiscovery: auto },
     ready: async () => {
       await database.ping();
       return migrationsApplied(database);
@@ -93,17 +116,21 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
   });
+  const ws: GraphQLWebSocket = attachGraphQLWebSocket(server, schema, { verifier, live: new LiveSources(hub, clusters, discovery), logger });
   const { port } = server.address() as AddressInfo;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
 
   if (opts.healthMonitor !== false) monitor.start();
+  discovery.startReaper();
 
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
       server.close();
       server.closeIdleConnections();
-      await monitor.stop();
+      await ws.close();
+      hub.close();
+      await Promise.all([monitor.stop(), discovery.stop()]);
       stopDroppingClients();
       clients.closeAll();
       await apollo.stop();
@@ -111,5 +138,5 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       await database.close();
     })());
 
-  return { url: `http://${host}:${port}`, server, database, events, secrets, clusters, health: monitor, clients, logger, close };
+  return { url: `http://${host}:${port}`, server, database, events, secrets, clusters, health: monitor, discovery, hub, clients, logger, close };
 }

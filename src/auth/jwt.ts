@@ -50,7 +50,7 @@ export class JwtVerifier implements TokenVerifier {
       throw new TokenError(describeJwtError(err as Error));
     }
     if (typeof claims.sub !== 'string' || claims.sub === '') throw new TokenError('token has no subject (sub)');
-    const principal: Principal = { subject: claims.sub, role: isAdmin(claims) ? 'admin' : 'user' };
+    const principal: Principal = { subject: claims.sub, role: isAdmin(claims) ? 'admin' : 'user', expiresAt: claims.exp ? claims.exp * 1000 : undefined };
 
     // Tokens without exp are cached briefly only, so a key rotation takes effect soon.
     const until = Math.min(claims.exp ? claims.exp * 1000 : now + 60_000, now + 5 * 60_000);

@@ -6,6 +6,8 @@ export type Role = 'admin' | 'user';
 export interface Principal {
   subject: string;
   role: Role;
+  /** Epoch ms when the token stops being valid (long-lived WebSocket connections are closed then). */
+  expiresAt?: number;
 }
 
 /** Per-request context shared by GraphQL, REST and WebSocket transports. */

@@ -18,5 +18,14 @@ export async function buildGatewaySchema(resolvers: object[]): Promise<GraphQLSc
       },
     },
     validate: false,
+    // Every subscription supplies its own `subscribe` (fed by LiveHub); TypeGraphQL still insists on a PubSub.
+    pubSub: {
+      publish: () => {
+        throw new Error('publish through the EventBus, not TypeGraphQL');
+      },
+      subscribe: () => {
+        throw new Error('subscriptions use their own subscribe functions');
+      },
+    },
   });
 }

@@ -3,6 +3,7 @@ import type { RequestContext } from '../auth/principal.js';
 import { ValidationError } from '../errors.js';
 import type { ClusterResolver } from '../resolvers/cluster.resolver.js';
 import type { ConnectionTestResolver } from '../resolvers/connection-test.resolver.js';
+import type { DiscoveryResolver } from '../resolvers/discovery.resolver.js';
 import { restTime, toRestCluster } from './cluster.rest.js';
 import { send } from './envelope.js';
 import { createClusterBody, parseBody, updateClusterBody } from './schemas.js';
@@ -10,6 +11,7 @@ import { createClusterBody, parseBody, updateClusterBody } from './schemas.js';
 export interface RestDeps {
   clusterResolver: ClusterResolver;
   connectionTestResolver: ConnectionTestResolver;
+  discoveryResolver: DiscoveryResolver;
   /** Builds the same per-request context GraphQL gets. */
   context(req: Request): RequestContext;
   /** Whether C3's message should say a discovery task started. */
@@ -88,6 +90,17 @@ export function clusterRouter(deps: RestDeps): Router {
       node_count: t.nodeCount,
       tested_at: restTime(t.testedAt),
       message: t.message,
+    });
+  }));
+
+  // C7: 202 once the task is accepted; 409 while one is active or when the URL was set by hand.
+  router.post('/clusters/:id/prometheus/rediscover', handle(async (req, res, ctx) => {
+    const task = await deps.discoveryResolver.rediscoverPrometheus(param(req, 'id'), ctx);
+    send(res, 202, 'Prometheus 重新检测任务已启动，请稍后刷新查看结果', {
+      cluster_id: task.clusterId,
+      task_id: task.taskId,
+      state: task.state,
+      task_started_at: restTime(task.createdAt),
     });
   }));
 

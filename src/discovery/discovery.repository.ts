@@ -1,0 +1,157 @@
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
+import type { Db } from '../db/client.js';
+import { isUniqueViolation } from '../db/errors.js';
+import { clusters, discoveryTasks, type DiscoveryTaskRow } from '../db/schema.js';
+import type { EventBus } from '../events/event-bus.js';
+import { rowsOf } from '../health/health.repository.js';
+
+const ACTIVE = ['pending', 'running'] as const;
+const ONE_ACTIVE_INDEX = 'discovery_tasks_one_active_uq';
+
+export type TaskOutcome =
+  | { state: 'found'; prometheusUrl: string; message: string }
+  | { state: 'not_found' | 'failed'; message: string };
+
+/**
+ * Discovery tasks in PostgreSQL. "At most one active task per cluster" is the unique partial index, so two replicas
+ * (or twenty parallel C7 calls) cannot both start one; every state change publishes an event in its transaction.
+ */
+export class DiscoveryRepository {
+  constructor(
+    private readonly db: Db,
+    private readonly events: EventBus,
+  ) {}
+
+  /** Inserts a PENDING task, first failing any task whose owner's lease ran out. Returns null if one is active. */
+  async createPending(clusterId: number, owner: string, leaseSeconds: number): Promise<DiscoveryTaskRow | null> {
+    try {
+      return await this.db.transaction(async (tx) => {
+        await this.failExpired(tx as unknown as Db, clusterId);
+        // Leased from birth: a replica that dies before starting the task must not block the cluster forever.
+        const [task] = await tx
+          .insert(discoveryTasks)
+          .values({ clusterId, state: 'pending', message: 'waiting to start', owner, leaseUntil: sql`now() + make_interval(secs => ${leaseSeconds})` })
+          .returning();
+        await this.events.publishInTx(tx as unknown as Db, { type: 'discovery.changed', clusterId, taskId: task!.id });
+        return task!;
+      });
+    } catch (err) {
+      if (isUniqueViolation(err, ONE_ACTIVE_INDEX)) return null;
+      throw err;
+    }
+  }
+
+  /** PENDING → RUNNING, claimed by `owner` with a lease. False if the task was cancelled meanwhile. */
+  async markRunning(taskId: number, clusterId: number, owner: string, leaseSeconds: number): Promise<boolean> {
+    return this.transition(
+      taskId,
+      clusterId,
+      ['pending'],
+      { state: 'running', leaseUntil: sql`now() + make_interval(secs => ${leaseSeconds})`, startedAt: sql`now()`, message: 'looking for Prometheus candidates' },
+      owner,
+    );
+  }
+
+  /** Progress while RUNNING; false means the task is no longer ours to run (cancelled or taken over). */
+  async progress(taskId: number, clusterId: number, owner: string, candidatesChecked: number, message: string): Promise<boolean> {
+    return this.transition(taskId, clusterId, ['running'], { candidatesChecked, message }, owner);
+  }
+
+  /**
+   * Finishes a RUNNING task. A found URL is stored on the cluster in the same transaction, unless an operator set one
+   * by hand meanwhile (manual always wins) or the cluster was deleted.
+   */
+  async finish(taskId: number, clusterId: number, owner: string, candidatesChecked: number, outcome: TaskOutcome): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const db = tx as unknown as Db;
+      const [row] = await db
+        .update(discoveryTasks)
+        .set({
+          state: outcome.state,
+          message: outcome.message,
+          candidatesChecked,
+          prometheusUrl: outcome.state === 'found' ? outcome.prometheusUrl : null,
+          finishedAt: sql`now()`,
+          leaseUntil: null,
+          updatedAt: sql`now()`,
+        })
+        .where(and(eq(discoveryTasks.id, taskId), eq(discoveryTasks.state, 'running'), eq(discoveryTasks.owner, owner)))
+        .returning({ id: discoveryTasks.id });
+      if (!row) return false;
+      if (outcome.state === 'found') {
+        const updated = await db
+          .update(clusters)
+          .set({ prometheusUrl: outcome.prometheusUrl, prometheusSource: 'auto', updatedAt: sql`now()` })
+          .where(and(eq(clusters.id, clusterId), sql`${clusters.prometheusSource} <> 'manual'`, sql`${clusters.deletedAt} IS NULL`))
+          .returning({ id: clusters.id });
+        if (updated.length) await this.events.publishInTx(db, { type: 'cluster.changed', clusterId, change: 'updated' });
+      }
+      await this.events.publishInTx(db, { type: 'discovery.changed', clusterId, taskId });
+      return true;
+    });
+  }
+
+  /** Cancels the cluster's active task, if any (manual URL, delete). Returns the cancelled task id. */
+  async cancelActive(clusterId: number, reason: string): Promise<number | undefined> {
+    return this.db.transaction(async (tx) => {
+      const [row] = await tx
+        .update(discoveryTasks)
+        .set({ state: 'cancelled', message: reason, finishedAt: sql`now()`, leaseUntil: null, updatedAt: sql`now()` })
+        .where(and(eq(discoveryTasks.clusterId, clusterId), inArray(discoveryTasks.state, [...ACTIVE])))
+        .returning({ id: discoveryTasks.id });
+      if (row) await this.events.publishInTx(tx as unknown as Db, { type: 'discovery.changed', clusterId, taskId: row.id });
+      return row?.id;
+    });
+  }
+
+  /** Fails active tasks whose owner stopped renewing its lease (a replica died): they must never block C7. */
+  async failExpired(db: Db = this.db, clusterId?: number): Promise<number> {
+    const result = await db.execute(sql`
+      UPDATE discovery_tasks SET state = 'failed', finished_at = now(), lease_until = NULL, updated_at = now(),
+        message = 'the replica running this task stopped responding (lease expired)'
+      WHERE state IN ('pending', 'running') AND lease_until IS NOT NULL AND lease_until < now()
+        ${clusterId === undefined ? sql`` : sql`AND cluster_id = ${clusterId}`}
+      RETURNING id, cluster_id AS "clusterId"`);
+    const rows = rowsOf<{ id: number; clusterId: number }>(result);
+    for (const r of rows) await this.events.publishInTx(db, { type: 'discovery.changed', clusterId: r.clusterId, taskId: r.id });
+    return rows.length;
+  }
+
+  /** Hands back this replica's running tasks on shutdown: failed with a clear reason, so C7 works at once. */
+  async abandon(owner: string): Promise<void> {
+    const result = await this.db.execute(sql`
+      UPDATE discovery_tasks SET state = 'failed', finished_at = now(), lease_until = NULL, updated_at = now(),
+        message = 'the gateway replica running this task shut down; start a new discovery'
+      WHERE state IN ('pending', 'running') AND owner = ${owner}
+      RETURNING id, cluster_id AS "clusterId"`);
+    for (const r of rowsOf<{ id: number; clusterId: number }>(result)) {
+      await this.events.publish({ type: 'discovery.changed', clusterId: r.clusterId, taskId: r.id }).catch(() => {});
+    }
+  }
+
+  /** The cluster as discovery needs it: null when it does not exist (or was deleted). */
+  async cluster(clusterId: number): Promise<{ id: number; enabled: boolean; prometheusSource: string; prometheusUrl: string | null; ciphertext: string } | null> {
+    const [row] = await this.db
+      .select({ id: clusters.id, enabled: clusters.enabled, prometheusSource: clusters.prometheusSource, prometheusUrl: clusters.prometheusUrl, ciphertext: clusters.kubeconfigCiphertext })
+      .from(clusters)
+      .where(and(eq(clusters.id, clusterId), sql`${clusters.deletedAt} IS NULL`));
+    return row ?? null;
+  }
+
+  async latest(clusterId: number): Promise<DiscoveryTaskRow | undefined> {
+    const [row] = await this.db.select().from(discoveryTasks).where(eq(discoveryTasks.clusterId, clusterId)).orderBy(desc(discoveryTasks.id)).limit(1);
+    return row;
+  }
+
+  private async transition(taskId: number, clusterId: number, from: readonly ('pending' | 'running')[], set: Record<string, unknown>, owner?: string): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const [row] = await tx
+        .update(discoveryTasks)
+        .set({ ...set, updatedAt: sql`now()` } as unknown as Partial<DiscoveryTaskRow>)
+        .where(and(eq(discoveryTasks.id, taskId), inArray(discoveryTasks.state, [...from]), owner ? eq(discoveryTasks.owner, owner) : undefined))
+        .returning({ id: discoveryTasks.id });
+      if (row) await this.events.publishInTx(tx as unknown as Db, { type: 'discovery.changed', clusterId, taskId });
+      return Boolean(row);
+    });
+  }
+}

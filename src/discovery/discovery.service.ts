@@ -1,0 +1,182 @@
+import { ConflictError, NotFoundError } from '../errors.js';
+import type { DiscoveryTaskRow } from '../db/schema.js';
+import type { KubeClientCache } from '../kube/client-cache.js';
+import type { Logger } from '../logger.js';
+import { candidateUrl, gatherCandidates } from './candidates.js';
+import type { DiscoveryRepository, TaskOutcome } from './discovery.repository.js';
+import { verifyCandidate } from './verify.js';
+
+/** A discovery task's state as every transport shows it. */
+export interface DiscoveryStatusView {
+  clusterId: number;
+  taskId: number | null;
+  state: DiscoveryTaskRow['state'];
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  prometheusUrl: string | null;
+  message: string | null;
+  candidatesChecked: number | null;
+  /** When the task was accepted (C7's `task_started_at`). */
+  createdAt: Date | null;
+}
+
+export interface DiscoveryOptions {
+  replicaId: string;
+  timeoutSeconds: number;
+  /** Bound of one candidate probe, within the whole-task bound. */
+  probeTimeoutMs?: number;
+}
+
+const PROBE_TIMEOUT_MS = 5_000;
+
+/**
+ * Prometheus discovery: gather candidates, verify each through the API server's service proxy, store the first real
+ * one. Tasks are rows with leases, so exactly one runs per cluster across all replicas; this replica runs the tasks it
+ * creates and fails tasks whose owner died.
+ */
+export class DiscoveryService {
+  private readonly running = new Map<number, AbortController>();
+  private reaper?: NodeJS.Timeout;
+
+  constructor(
+    private readonly repo: DiscoveryRepository,
+    private readonly clients: KubeClientCache,
+    private readonly logger: Logger,
+    private readonly opts: DiscoveryOptions,
+  ) {}
+
+  private get leaseSeconds(): number {
+    return this.opts.timeoutSeconds + 15;
+  }
+
+  /** C7 / rediscoverPrometheus: 409 while a task is active or when the URL was set by hand. */
+  async start(clusterId: number): Promise<DiscoveryStatusView> {
+    const cluster = await this.repo.cluster(clusterId);
+    if (!cluster) throw new NotFoundError(`cluster ${clusterId} not found`);
+    if (cluster.prometheusSource === 'manual') {
+      throw new ConflictError('the Prometheus URL of this cluster was set by hand; clear it (prometheus_url: "") to use automatic discovery');
+    }
+    if (!cluster.enabled) throw new ConflictError('the cluster is disabled; enable it before discovering Prometheus');
+    const task = await this.repo.createPending(clusterId, this.opts.replicaId, this.leaseSeconds);
+    if (!task) throw new ConflictError('a Prometheus discovery task is already running for this cluster');
+    void this.run(task.id, clusterId);
+    return toView(task);
+  }
+
+  /** Starts a task if none is active, without failing (after C3, or when a manual URL is cleared). */
+  async startQuietly(clusterId: number): Promise<void> {
+    try {
+      await this.start(clusterId);
+    } catch (err) {
+      if (!(err instanceof ConflictError) && !(err instanceof NotFoundError)) this.logger.warn({ err, clusterId }, 'could not start Prometheus discovery');
+    }
+  }
+
+  /** Cancels the cluster's active task (manual URL set, cluster deleted), wherever it runs. */
+  async cancel(clusterId: number, reason: string): Promise<void> {
+    await this.repo.cancelActive(clusterId, reason);
+    const local = this.running.get(clusterId);
+    if (local) local.abort();
+  }
+
+  /** The latest task's state; a cluster that never had one gets a synthesized state that says so. */
+  async status(clusterId: number): Promise<DiscoveryStatusView> {
+    const task = await this.repo.latest(clusterId);
+    if (task) return toView(task);
+    const cluster = await this.repo.cluster(clusterId);
+    if (!cluster) throw new NotFoundError(`cluster ${clusterId} not found`);
+    const manual = cluster.prometheusSource === 'manual';
+    return {
+      clusterId,
+      taskId: null,
+      state: manual ? 'cancelled' : 'not_found',
+      startedAt: null,
+      finishedAt: null,
+      prometheusUrl: cluster.prometheusUrl,
+      message: manual ? 'the Prometheus URL was set by hand; automatic discovery is off' : 'no discovery has run for this cluster yet',
+      candidatesChecked: null,
+      createdAt: null,
+    };
+  }
+
+  async latest(clusterId: number): Promise<DiscoveryStatusView | null> {
+    const task = await this.repo.latest(clusterId);
+    return task ? toView(task) : null;
+  }
+
+  /** Periodically fails tasks whose owner died, so they never block C7. */
+  startReaper(everyMs = 5_000): void {
+    const tick = () => {
+      this.repo.failExpired().catch((err) => this.logger.warn({ err }, 'discovery reaper failed'));
+      this.reaper = setTimeout(tick, everyMs);
+      this.reaper.unref();
+    };
+    tick();
+  }
+
+  async stop(): Promise<void> {
+    if (this.reaper) clearTimeout(this.reaper);
+    for (const c of this.running.values()) c.abort();
+    await this.repo.abandon(this.opts.replicaId).catch(() => {});
+  }
+
+  private async run(taskId: number, clusterId: number): Promise<void> {
+    const controller = new AbortController();
+    this.running.set(clusterId, controller);
+    const deadline = Date.now() + this.opts.timeoutSeconds * 1000;
+    const timer = setTimeout(() => controller.abort(), this.opts.timeoutSeconds * 1000);
+    timer.unref();
+    const owner = this.opts.replicaId;
+    let checked = 0;
+    try {
+      if (!(await this.repo.markRunning(taskId, clusterId, owner, this.leaseSeconds))) return;
+      const cluster = await this.repo.cluster(clusterId);
+      if (!cluster) return;
+      const client = this.clients.get(clusterId, cluster.ciphertext);
+      const candidates = await gatherCandidates(client, controller.signal);
+      if (!(await this.repo.progress(taskId, clusterId, owner, 0, `found ${candidates.length} candidate(s); verifying`))) return;
+
+      let outcome: TaskOutcome = { state: 'not_found', message: candidates.length ? `none of ${candidates.length} candidate(s) is a working Prometheus` : 'no Prometheus candidates in this cluster' };
+      const rejected: string[] = [];
+      for (const c of candidates) {
+        if (controller.signal.aborted) break;
+        const verdict = await verifyCandidate(client, c, Math.min(this.opts.probeTimeoutMs ?? PROBE_TIMEOUT_MS, deadline - Date.now()));
+        checked++;
+        const label = `${c.namespace}/${c.service}:${c.port}`;
+        if (verdict.ok) {
+          outcome = { state: 'found', prometheusUrl: candidateUrl(c), message: `found Prometheus ${verdict.version} at ${label} (${c.source})` };
+          break;
+        }
+        rejected.push(`${label}: ${verdict.why}`);
+        if (!(await this.repo.progress(taskId, clusterId, owner, checked, `checked ${checked} of ${candidates.length}; ${label} rejected (${verdict.why})`))) return;
+      }
+      if (outcome.state !== 'found' && controller.signal.aborted) {
+        outcome = { state: 'failed', message: `discovery timed out after ${this.opts.timeoutSeconds} s (checked ${checked} of ${candidates.length} candidates)` };
+      } else if (outcome.state === 'not_found' && rejected.length) {
+        outcome = { ...outcome, message: `${outcome.message}: ${rejected.slice(0, 5).join('; ')}` };
+      }
+      await this.repo.finish(taskId, clusterId, owner, checked, outcome);
+    } catch (err) {
+      this.logger.warn({ err, clusterId, taskId }, 'Prometheus discovery failed');
+      const message = controller.signal.aborted ? `discovery timed out after ${this.opts.timeoutSeconds} s` : `discovery failed: ${(err as Error).message}`;
+      await this.repo.finish(taskId, clusterId, owner, checked, { state: 'failed', message }).catch(() => {});
+    } finally {
+      clearTimeout(timer);
+      if (this.running.get(clusterId) === controller) this.running.delete(clusterId);
+    }
+  }
+}
+
+function toView(t: DiscoveryTaskRow): DiscoveryStatusView {
+  return {
+    clusterId: t.clusterId,
+    taskId: t.id,
+    state: t.state,
+    startedAt: t.startedAt,
+    finishedAt: t.finishedAt,
+    prometheusUrl: t.prometheusUrl,
+    message: t.message,
+    candidatesChecked: t.candidatesChecked,
+    createdAt: t.createdAt,
+  };
+}
