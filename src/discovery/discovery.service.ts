@@ -138,6 +138,7 @@ export class DiscoveryService {
 
       let outcome: TaskOutcome = { state: 'not_found', message: candidates.length ? `none of ${candidates.length} candidate(s) is a working Prometheus` : 'no Prometheus candidates in this cluster' };
       const rejected: string[] = [];
+      let timeouts = 0;
       for (const c of candidates) {
         if (controller.signal.aborted) break;
         const verdict = await verifyCandidate(client, c, Math.min(this.opts.probeTimeoutMs ?? PROBE_TIMEOUT_MS, deadline - Date.now()));
@@ -148,10 +149,14 @@ export class DiscoveryService {
           break;
         }
         rejected.push(`${label}: ${verdict.why}`);
+        if (verdict.timedOut) timeouts++;
         if (!(await this.repo.progress(taskId, clusterId, owner, checked, `checked ${checked} of ${candidates.length}; ${label} rejected (${verdict.why})`))) return;
       }
+      // A candidate that never answered could still be Prometheus: that is a failure to decide, not "not found".
       if (outcome.state !== 'found' && controller.signal.aborted) {
         outcome = { state: 'failed', message: `discovery timed out after ${this.opts.timeoutSeconds} s (checked ${checked} of ${candidates.length} candidates)` };
+      } else if (outcome.state !== 'found' && timeouts > 0) {
+        outcome = { state: 'failed', message: `${timeouts} candidate(s) did not answer in time, so whether Prometheus runs here is unknown: ${rejected.slice(0, 5).join('; ')}` };
       } else if (outcome.state === 'not_found' && rejected.length) {
         outcome = { ...outcome, message: `${outcome.message}: ${rejected.slice(0, 5).join('; ')}` };
       }

@@ -1,7 +1,7 @@
 import type { KubeClient } from '../kube/kube-client.js';
 import type { Candidate } from './candidates.js';
 
-export type Verdict = { ok: true; version: string } | { ok: false; why: string };
+export type Verdict = { ok: true; version: string } | { ok: false; why: string; timedOut?: boolean };
 
 /**
  * Proves a candidate is a real Prometheus through the API server's service proxy: `/api/v1/status/buildinfo` must
@@ -25,7 +25,8 @@ export async function verifyCandidate(client: KubeClient, c: Candidate, timeoutM
     if (result?.status !== 'success' || result.data?.resultType !== 'vector') return { ok: false, why: 'query API did not return a vector' };
     return { ok: true, version: build.data.version };
   } catch (err) {
-    return { ok: false, why: (err as Error).name === 'TimeoutError' || /abort/i.test((err as Error).message) ? 'timed out' : `unreachable (${(err as Error).message.slice(0, 120)})` };
+    const timedOut = (err as Error).name === 'TimeoutError' || /abort|timeout/i.test((err as Error).message);
+    return timedOut ? { ok: false, why: 'timed out', timedOut } : { ok: false, why: `unreachable (${(err as Error).message.slice(0, 120)})` };
   }
 }
 

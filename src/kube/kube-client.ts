@@ -15,7 +15,11 @@ import { credentialExpiry, type KubeconfigSpec } from './kubeconfig.js';
 export interface KubeClientOptions {
   connectTimeoutMs: number;
   requestTimeoutMs: number;
-  /** Sockets per cluster: a sweep over many clusters must not exhaust file descriptors. */
+  /**
+   * Socket ceiling per cluster. Kept above the most requests this gateway ever issues at once to one cluster (11, in
+   * discovery): node-fetch 2 (inside client-node) fails requests that wait in the agent's queue for a kept-alive
+   * socket with "Premature close", so requests must never queue. Concurrency is bounded by the callers instead.
+   */
   maxSocketsPerCluster?: number;
 }
 
@@ -49,8 +53,8 @@ export function createKubeClient(spec: KubeconfigSpec, opts: KubeClientOptions):
   const agentOptions: https.AgentOptions = {
     keepAlive: true,
     keepAliveMsecs: 15_000,
-    maxSockets: opts.maxSocketsPerCluster ?? 4,
-    maxFreeSockets: 2,
+    maxSockets: opts.maxSocketsPerCluster ?? 32,
+    maxFreeSockets: 4,
     // Idle keep-alive sockets are closed after a while so thousands of clusters do not pin thousands of sockets.
     timeout: 30_000,
     ...(isHttps
