@@ -69,26 +69,23 @@ const envSchema = z
     PROMETHEUS_AUTO_DISCOVERY: boolish.default(true),
     DISCOVERY_TIMEOUT_SECONDS: intIn(5, 300).default(30),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  })
-  .superRefine((env, ctx) => {
-    if (env.JWT_SECRET && env.JWT_PUBLIC_KEY) {
-      ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'set JWT_SECRET or JWT_PUBLIC_KEY, not both' });
-    }
-    if (env.DATABASE_URL && !env.ENCRYPTION_KEY) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['ENCRYPTION_KEY'],
-        message: 'is required with DATABASE_URL (32 bytes, base64); keys are generated only for the embedded database',
-      });
-    }
-    if (env.DATABASE_URL && !env.JWT_SECRET && !env.JWT_PUBLIC_KEY) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['JWT_SECRET'],
-        message: 'JWT_SECRET or JWT_PUBLIC_KEY is required with DATABASE_URL; a secret is generated only for the embedded database',
-      });
-    }
   });
+
+/**
+ * Rules across variables. Checked on the raw values, separately from the per-variable schema, so they are reported
+ * even when some other variable is malformed (zod skips refinements after a field error).
+ */
+function crossFieldProblems(env: Record<string, string | undefined>): string[] {
+  const problems: string[] = [];
+  if (env.JWT_SECRET && env.JWT_PUBLIC_KEY) problems.push('JWT_SECRET: set JWT_SECRET or JWT_PUBLIC_KEY, not both');
+  if (env.DATABASE_URL && !env.ENCRYPTION_KEY) {
+    problems.push('ENCRYPTION_KEY: is required with DATABASE_URL (32 bytes, base64); keys are generated only for the embedded database');
+  }
+  if (env.DATABASE_URL && !env.JWT_SECRET && !env.JWT_PUBLIC_KEY) {
+    problems.push('JWT_SECRET: JWT_SECRET or JWT_PUBLIC_KEY is required with DATABASE_URL; a secret is generated only for the embedded database');
+  }
+  return problems;
+}
 
 export interface Config {
   port: number;
@@ -116,9 +113,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // Empty strings mean "unset": `FOO= npm start` must not turn into a validation error.
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = envSchema.safeParse(cleaned);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || 'environment'}: ${i.message}`));
-  }
+  const problems = [
+    ...(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.') || 'environment'}: ${i.message}`)),
+    ...crossFieldProblems(cleaned),
+  ];
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.data;
   return {
     port: e.PORT,
