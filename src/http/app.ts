@@ -7,6 +7,7 @@ import type { RequestContext } from '../auth/principal.js';
 import type { Logger } from '../logger.js';
 import { restErrorHandler } from '../rest/envelope.js';
 import { clusterRouter, type RestDeps } from '../rest/router.js';
+import { graphiqlHandler } from './graphiql.js';
 import { contextFromHeaders, requestIdFrom } from './request-context.js';
 
 export interface AppDeps {
@@ -51,6 +52,7 @@ export function createApp(deps: AppDeps): Express {
     res.status(404).json({ code: 404, message: 'no such endpoint', data: null });
   });
 
+  app.get('/graphql', graphiqlHandler());
   app.use(
     '/graphql',
     express.json({ limit: BODY_LIMIT }),
