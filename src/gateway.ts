@@ -11,6 +11,7 @@ import { type EventBus, PgEventBus } from './events/event-bus.js';
 import { startApollo } from './graphql/apollo.js';
 import { buildGatewaySchema } from './graphql/schema.js';
 import { createApp } from './http/app.js';
+import { GatewayMetrics } from './http/metrics.js';
 import { createLogger, type Logger } from './logger.js';
 import { ClusterResolver } from './resolvers/cluster.resolver.js';
 import { ConnectionTestResolver } from './resolvers/connection-test.resolver.js';
@@ -62,17 +63,25 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   const replicaId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const clientOptions = { connectTimeoutMs: config.kube.connectTimeoutMs, requestTimeoutMs: config.kube.requestTimeoutMs };
   const clients = new KubeClientCache(cipher, clientOptions);
-  const monitor = new HealthMonitor(new HealthRepository(database.db, events), clients, logger, {
-    intervalSeconds: config.health.intervalSeconds,
-    flipThreshold: config.health.flipThreshold,
-    concurrency: config.health.concurrency,
-    replicaId,
-    probeTimeoutMs: config.kube.connectTimeoutMs + config.kube.requestTimeoutMs * 2,
-  });
+  let metrics: GatewayMetrics | undefined;
+  const monitor = new HealthMonitor(
+    new HealthRepository(database.db, events),
+    clients,
+    logger,
+    {
+      intervalSeconds: config.health.intervalSeconds,
+      flipThreshold: config.health.flipThreshold,
+      concurrency: config.health.concurrency,
+      replicaId,
+      probeTimeoutMs: config.kube.connectTimeoutMs + config.kube.requestTimeoutMs * 2,
+    },
+    { onProbe: (o) => metrics?.probeDuration.observe({ status: o.observation.status }, o.durationMs / 1000) },
+  );
   const connectionTests = new ConnectionTestService(monitor, clientOptions);
   const discovery = new DiscoveryService(new DiscoveryRepository(database.db, events), clients, logger, {
     replicaId,
     timeoutSeconds: config.discovery.timeoutSeconds,
+    onFinished: (state) => metrics?.discoveryTasks.inc({ outcome: state }),
   });
   const auto = config.discovery.autoDiscovery;
   const clusters = new ClusterService(database.db, cipher, events, {
@@ -97,12 +106,20 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   const discoveryResolver = new DiscoveryResolver(discovery);
   const schema = await buildGatewaySchema([clusterResolver, connectionTestResolver, discoveryResolver, new SubscriptionResolver()]);
   const hub = new LiveHub(events);
+  let ws: GraphQLWebSocket | undefined;
+  metrics = new GatewayMetrics({
+    clustersByHealth: () => clusters.countByHealth(),
+    subscribers: () => hub.subscriberCount(),
+    webSocketConnections: () => ws?.connectionCount() ?? 0,
+    cachedClients: () => clients.size(),
+  });
   const apollo = await startApollo(schema, logger);
 
   const app = createApp({
     logger,
     verifier,
     apollo,
+    metrics,
     rest: { clusterResolver, connectionTestResolver, discoveryResolver, autoDiscovery: auto },
     ready: async () => {
       await database.ping();
@@ -116,7 +133,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
   });
-  const ws: GraphQLWebSocket = attachGraphQLWebSocket(server, schema, { verifier, live: new LiveSources(hub, clusters, discovery), logger });
+  ws = attachGraphQLWebSocket(server, schema, { verifier, live: new LiveSources(hub, clusters, discovery), logger });
   const { port } = server.address() as AddressInfo;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
 
@@ -128,7 +145,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     (closing ??= (async () => {
       server.close();
       server.closeIdleConnections();
-      await ws.close();
+      await ws?.close();
       hub.close();
       await Promise.all([monitor.stop(), discovery.stop()]);
       stopDroppingClients();

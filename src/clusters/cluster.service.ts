@@ -114,6 +114,16 @@ export class ClusterService {
     return row ? toClusterView(row) : null;
   }
 
+  /** Live clusters per health status (metrics). */
+  async countByHealth(): Promise<Record<string, number>> {
+    const rows = await this.db
+      .select({ status: clusters.healthStatus, n: sql<number>`count(*)::int` })
+      .from(clusters)
+      .where(live)
+      .groupBy(clusters.healthStatus);
+    return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+  }
+
   /** Decrypted kubeconfig YAML. Callers must have checked the admin role. */
   async kubeconfig(id: number): Promise<string> {
     const [row] = await this.db

@@ -25,6 +25,8 @@ export interface DiscoveryOptions {
   timeoutSeconds: number;
   /** Bound of one candidate probe, within the whole-task bound. */
   probeTimeoutMs?: number;
+  /** Called once per task this replica finished (metrics). */
+  onFinished?(state: TaskOutcome['state']): void;
 }
 
 const PROBE_TIMEOUT_MS = 5_000;
@@ -160,11 +162,11 @@ export class DiscoveryService {
       } else if (outcome.state === 'not_found' && rejected.length) {
         outcome = { ...outcome, message: `${outcome.message}: ${rejected.slice(0, 5).join('; ')}` };
       }
-      await this.repo.finish(taskId, clusterId, owner, checked, outcome);
+      if (await this.repo.finish(taskId, clusterId, owner, checked, outcome)) this.opts.onFinished?.(outcome.state);
     } catch (err) {
       this.logger.warn({ err, clusterId, taskId }, 'Prometheus discovery failed');
       const message = controller.signal.aborted ? `discovery timed out after ${this.opts.timeoutSeconds} s` : `discovery failed: ${(err as Error).message}`;
-      await this.repo.finish(taskId, clusterId, owner, checked, { state: 'failed', message }).catch(() => {});
+      if (await this.repo.finish(taskId, clusterId, owner, checked, { state: 'failed', message }).catch(() => false)) this.opts.onFinished?.('failed');
     } finally {
       clearTimeout(timer);
       if (this.running.get(clusterId) === controller) this.running.delete(clusterId);

@@ -20,7 +20,7 @@ export interface WebSocketOptions {
 }
 
 export interface GraphQLWebSocket {
-  subscriberCount(): number;
+  connectionCount(): number;
   close(): Promise<void>;
 }
 
@@ -87,7 +87,7 @@ export function attachGraphQLWebSocket(server: Server, schema: GraphQLSchema, op
   );
 
   return {
-    subscriberCount: () => wss.clients.size,
+    connectionCount: () => wss.clients.size,
     close: async () => {
       for (const t of expiryTimers) clearTimeout(t);
       await disposable.dispose();

@@ -6,8 +6,10 @@ import type { TokenVerifier } from '../auth/jwt.js';
 import type { RequestContext } from '../auth/principal.js';
 import type { Logger } from '../logger.js';
 import { restErrorHandler } from '../rest/envelope.js';
-import { clusterRouter, type RestDeps } from '../rest/router.js';
+import { BASE, clusterRouter, type RestDeps } from '../rest/router.js';
 import { graphiqlHandler } from './graphiql.js';
+import type { GatewayMetrics } from './metrics.js';
+import { routeOf } from './route-of.js';
 import { contextFromHeaders, requestIdFrom } from './request-context.js';
 
 export interface AppDeps {
@@ -15,6 +17,7 @@ export interface AppDeps {
   verifier: TokenVerifier;
   apollo: ApolloServer<RequestContext>;
   rest: Omit<RestDeps, 'context'>;
+  metrics: GatewayMetrics;
   /** Database reachable and migrated. */
   ready(): Promise<boolean>;
 }
@@ -34,12 +37,22 @@ export function createApp(deps: AppDeps): Express {
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Referrer-Policy', 'no-referrer');
     res.setHeader('X-Frame-Options', 'DENY');
+    const started = performance.now();
+    res.once('finish', () => {
+      // Route templates, not raw paths or headers: an access log must never carry a token.
+      deps.logger.info(
+        { requestId, method: req.method, path: routeOf(req), status: res.statusCode, ms: Math.round(performance.now() - started) },
+        'request',
+      );
+    });
     next();
   });
+  app.use(deps.metrics.middleware());
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
+  app.get('/metrics', deps.metrics.handler());
   app.get('/readyz', async (_req, res) => {
     const ok = await deps.ready().catch(() => false);
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not ready' });
@@ -47,7 +60,8 @@ export function createApp(deps: AppDeps): Express {
 
   const context = (req: Request): RequestContext => contextFromHeaders(req.headers, deps.verifier, String(req.res?.locals.requestId ?? requestIdFrom(req.headers)));
 
-  app.use('/api/v1/k8s', express.json({ limit: BODY_LIMIT, strict: true }), clusterRouter({ ...deps.rest, context }));
+  app.use(BASE, express.json({ limit: BODY_LIMIT, strict: true }));
+  app.use(clusterRouter({ ...deps.rest, context }));
   app.use('/api/v1', (_req, res) => {
     res.status(404).json({ code: 404, message: 'no such endpoint', data: null });
   });

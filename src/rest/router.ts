@@ -18,6 +18,9 @@ export interface RestDeps {
   autoDiscovery: boolean;
 }
 
+/** Full paths, so route templates (metrics, logs) read like the contract. */
+export const BASE = '/api/v1/k8s';
+
 type Handler = (req: Request, res: Response, ctx: RequestContext) => Promise<void>;
 
 /**
@@ -32,13 +35,13 @@ export function clusterRouter(deps: RestDeps): Router {
   };
 
   // C1
-  router.get('/clusters', handle(async (_req, res, ctx) => {
+  router.get(`${BASE}/clusters`, handle(async (_req, res, ctx) => {
     const list = await r.clusters(ctx);
     send(res, 200, 'success', { clusters: list.items.map(toRestCluster), total: list.total });
   }));
 
   // C2: the kubeconfig (base64) is included for admins only.
-  router.get('/clusters/:id', handle(async (req, res, ctx) => {
+  router.get(`${BASE}/clusters/:id`, handle(async (req, res, ctx) => {
     const cluster = await r.cluster(param(req, 'id'), ctx);
     const kubeconfig = await r.kubeconfig(cluster, ctx);
     const data = toRestCluster(cluster);
@@ -46,7 +49,7 @@ export function clusterRouter(deps: RestDeps): Router {
   }));
 
   // C3
-  router.post('/clusters', requireJson, handle(async (req, res, ctx) => {
+  router.post(`${BASE}/clusters`, requireJson, handle(async (req, res, ctx) => {
     const body = parseBody(createClusterBody, req.body);
     const cluster = await r.createCluster(
       { name: body.name, kubeconfig: body.kubeconfig, isDefault: body.is_default, enabled: body.enabled },
@@ -57,7 +60,7 @@ export function clusterRouter(deps: RestDeps): Router {
   }));
 
   // C4
-  router.put('/clusters/:id', requireJson, handle(async (req, res, ctx) => {
+  router.put(`${BASE}/clusters/:id`, requireJson, handle(async (req, res, ctx) => {
     const body = parseBody(updateClusterBody, req.body);
     const cluster = await r.updateCluster(
       param(req, 'id'),
@@ -74,13 +77,13 @@ export function clusterRouter(deps: RestDeps): Router {
   }));
 
   // C5
-  router.delete('/clusters/:id', handle(async (req, res, ctx) => {
+  router.delete(`${BASE}/clusters/:id`, handle(async (req, res, ctx) => {
     await r.deleteCluster(param(req, 'id'), ctx);
     send(res, 200, '集群删除成功', null);
   }));
 
   // C6: 200 when reachable; 503 with a typed `reason` when not (mapped from ClusterUnreachableError).
-  router.post('/clusters/:id/test-connection', handle(async (req, res, ctx) => {
+  router.post(`${BASE}/clusters/:id/test-connection`, handle(async (req, res, ctx) => {
     const t = await deps.connectionTestResolver.testClusterConnection(param(req, 'id'), ctx);
     send(res, 200, '集群连接成功', {
       cluster_id: t.clusterId,
@@ -94,7 +97,7 @@ export function clusterRouter(deps: RestDeps): Router {
   }));
 
   // C7: 202 once the task is accepted; 409 while one is active or when the URL was set by hand.
-  router.post('/clusters/:id/prometheus/rediscover', handle(async (req, res, ctx) => {
+  router.post(`${BASE}/clusters/:id/prometheus/rediscover`, handle(async (req, res, ctx) => {
     const task = await deps.discoveryResolver.rediscoverPrometheus(param(req, 'id'), ctx);
     send(res, 202, 'Prometheus 重新检测任务已启动，请稍后刷新查看结果', {
       cluster_id: task.clusterId,

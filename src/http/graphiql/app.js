@@ -1,0 +1,126 @@
+/* GraphiQL for kube-gateway. Loaded after React, ReactDOM, GraphiQL and graphql-ws (UMD globals); no build step.
+ * Queries and mutations go over HTTP POST, subscriptions over graphql-ws on the same path; both carry the headers
+ * from GraphiQL's headers editor (for graphql-ws as connectionParams, which the gateway reads Authorization from).
+ * Initial editor contents can be given in the URL fragment, never sent to the server:
+ *   /graphql#query=…&variables=…&headers=…&operationName=…
+ * `headers` is removed from the address bar once read, so a token does not stay in the history. */
+/* global React, ReactDOM, GraphiQL, graphqlWs */
+(function () {
+  'use strict';
+
+  var path = location.pathname.replace(/\/+$/, '') || '/graphql';
+  var httpUrl = location.origin + path;
+  var wsUrl = httpUrl.replace(/^http/, 'ws');
+
+  var fragment = new URLSearchParams(location.hash.slice(1));
+  var initial = {};
+  ['query', 'variables', 'headers', 'operationName'].forEach(function (k) {
+    if (fragment.has(k)) initial[k] = fragment.get(k);
+  });
+  if (fragment.has('headers')) {
+    fragment.delete('headers');
+    var rest = fragment.toString();
+    history.replaceState(null, '', location.pathname + location.search + (rest ? '#' + rest : ''));
+  }
+
+  var DEFAULT_QUERY = [
+    '# kube-gateway GraphQL. Schema docs work without a token; everything else needs one.',
+    '# Put it in the Headers tab below:  { "Authorization": "Bearer <jwt>" }',
+    '# (`npm run token -- --sub you --role admin` prints one.) Subscriptions use the same header.',
+    '',
+    'query Clusters {',
+    '  clusters {',
+    '    total',
+    '    items { id name healthStatus nodeCount podCount prometheusUrl }',
+    '  }',
+    '}',
+    '',
+  ].join('\n');
+
+  function isSubscription(params, opts) {
+    var doc = opts && opts.documentAST;
+    if (!doc) return /^\s*subscription\b/m.test(params.query.replace(/#.*$/gm, ''));
+    var ops = doc.definitions.filter(function (d) { return d.kind === 'OperationDefinition'; });
+    var op = params.operationName
+      ? ops.filter(function (d) { return d.name && d.name.value === params.operationName; })[0]
+      : ops[0];
+    return !!op && op.operation === 'subscription';
+  }
+
+  function httpFetch(params, headers) {
+    var h = new Headers(headers || {});
+    h.set('content-type', 'application/json');
+    h.set('accept', 'application/graphql-response+json, application/json');
+    return fetch(httpUrl, { method: 'POST', headers: h, body: JSON.stringify(params), credentials: 'omit' }).then(function (res) {
+      return res.text().then(function (text) {
+        try {
+          return JSON.parse(text);
+        } catch (_) {
+          return { errors: [{ message: 'HTTP ' + res.status + ': ' + text.slice(0, 500) }] };
+        }
+      });
+    });
+  }
+
+  // One graphql-ws client per distinct set of headers: a new token in the editor means a new connection.
+  var ws = null;
+  function wsClient(headers) {
+    var key = JSON.stringify(headers || {});
+    if (ws && ws.key === key) return ws.client;
+    if (ws) ws.client.dispose();
+    var client = graphqlWs.createClient({ url: wsUrl, connectionParams: headers || {}, lazy: true, retryAttempts: 0 });
+    ws = { key: key, client: client };
+    return client;
+  }
+
+  function describe(err) {
+    if (Array.isArray(err)) return err; // GraphQL errors sent in an `error` message
+    var message;
+    if (err && typeof err.code === 'number') {
+      message = 'WebSocket closed (' + err.code + ')' + (err.reason ? ': ' + err.reason : '');
+      if (err.code === 4401 || err.code === 4403) message += ' — check the Authorization header in the Headers tab';
+    } else {
+      message = err instanceof Error ? err.message : String(err);
+    }
+    return [{ message: message }];
+  }
+
+  // An async iterator whose return() reaches graphql-ws at once, so GraphiQL's stop button ends the subscription.
+  function subscribe(params, headers) {
+    var inner = wsClient(headers).iterate(params);
+    var finished = false;
+    return {
+      next: function () {
+        if (finished) return Promise.resolve({ done: true, value: undefined });
+        return inner.next().catch(function (err) {
+          finished = true;
+          return { done: false, value: { errors: describe(err) } };
+        });
+      },
+      return: function () {
+        finished = true;
+        return inner.return ? inner.return() : Promise.resolve({ done: true, value: undefined });
+      },
+      [Symbol.asyncIterator]: function () { return this; },
+    };
+  }
+
+  function fetcher(params, opts) {
+    var headers = (opts && opts.headers) || {};
+    return isSubscription(params, opts) ? subscribe(params, headers) : httpFetch(params, headers);
+  }
+
+  ReactDOM.createRoot(document.getElementById('graphiql')).render(
+    React.createElement(GraphiQL, {
+      fetcher: fetcher,
+      defaultQuery: DEFAULT_QUERY,
+      query: initial.query,
+      variables: initial.variables,
+      headers: initial.headers,
+      operationName: initial.operationName,
+      isHeadersEditorEnabled: true,
+      defaultEditorToolsVisibility: 'headers',
+      shouldPersistHeaders: false,
+    }),
+  );
+})();

@@ -1,0 +1,99 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { routeOf } from './route-of.js';
+
+/** Read-only views the metrics pull from on each scrape, so nothing is counted twice or kept in sync by hand. */
+export interface MetricsSources {
+  clustersByHealth(): Promise<Record<string, number>>;
+  subscribers(): number;
+  webSocketConnections(): number;
+  cachedClients(): number;
+}
+
+/**
+ * Prometheus metrics of the gateway itself: HTTP latency by route, cluster counts by health, probe latency,
+ * discovery outcomes, live subscribers. One registry per gateway (tests run several gateways in one process).
+ */
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  private readonly httpDuration = new Histogram({
+    name: 'kube_gateway_http_request_duration_seconds',
+    help: 'HTTP request latency by route template',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly probeDuration = new Histogram({
+    name: 'kube_gateway_health_probe_duration_seconds',
+    help: 'Duration of one cluster health probe by resulting health state',
+    labelNames: ['status'] as const,
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+  readonly discoveryTasks = new Counter({
+    name: 'kube_gateway_discovery_tasks_total',
+    help: 'Prometheus discovery tasks finished on this replica, by outcome',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(sources: MetricsSources) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'kube_gateway_' });
+    new Gauge({
+      name: 'kube_gateway_clusters',
+      help: 'Live clusters by health status',
+      labelNames: ['health_status'] as const,
+      registers: [this.registry],
+      async collect() {
+        const counts = await sources.clustersByHealth();
+        for (const status of ['unknown', 'healthy', 'warning', 'error', 'unavailable']) this.set({ health_status: status }, counts[status] ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'kube_gateway_websocket_subscriptions',
+      help: 'Active GraphQL subscriptions on this replica',
+      registers: [this.registry],
+      collect() {
+        this.set(sources.subscribers());
+      },
+    });
+    new Gauge({
+      name: 'kube_gateway_websocket_connections',
+      help: 'Open graphql-ws connections on this replica',
+      registers: [this.registry],
+      collect() {
+        this.set(sources.webSocketConnections());
+      },
+    });
+    new Gauge({
+      name: 'kube_gateway_cached_kube_clients',
+      help: 'Kubernetes clients kept for reuse on this replica',
+      registers: [this.registry],
+      collect() {
+        this.set(sources.cachedClients());
+      },
+    });
+  }
+
+  /** Times every request; the label is the route template (`/clusters/:id`), never the raw path (unbounded). */
+  middleware(): RequestHandler {
+    return (req: Request, res: Response, next: NextFunction) => {
+      const end = this.httpDuration.startTimer();
+      res.once('finish', () => {
+        end({ method: req.method, route: routeOf(req), status: String(res.statusCode) });
+      });
+      next();
+    };
+  }
+
+  handler(): RequestHandler {
+    return async (_req, res, next) => {
+      try {
+        res.setHeader('Content-Type', this.registry.contentType);
+        res.end(await this.registry.metrics());
+      } catch (err) {
+        next(err);
+      }
+    };
+  }
+}
