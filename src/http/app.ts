@@ -6,6 +6,7 @@ import type { TokenVerifier } from '../auth/jwt.js';
 import type { RequestContext } from '../auth/principal.js';
 import type { Logger } from '../logger.js';
 import { restErrorHandler } from '../rest/envelope.js';
+import { openApiDocument } from '../rest/openapi.js';
 import { BASE, clusterRouter, type RestDeps } from '../rest/router.js';
 import { graphiqlHandler } from './graphiql.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -62,6 +63,10 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(BASE, express.json({ limit: BODY_LIMIT, strict: true }));
   app.use(clusterRouter({ ...deps.rest, context }));
+  const openApi = JSON.stringify(openApiDocument());
+  app.get('/api/v1/openapi.json', (_req, res) => {
+    res.type('application/json').send(openApi);
+  });
   app.use('/api/v1', (_req, res) => {
     res.status(404).json({ code: 404, message: 'no such endpoint', data: null });
   });

@@ -6,6 +6,7 @@ import type { ConnectionTestResolver } from '../resolvers/connection-test.resolv
 import type { DiscoveryResolver } from '../resolvers/discovery.resolver.js';
 import { restTime, toRestCluster } from './cluster.rest.js';
 import { send } from './envelope.js';
+import type { RestConnectionTest, RestRediscover } from './responses.js';
 import { createClusterBody, parseBody, updateClusterBody } from './schemas.js';
 
 export interface RestDeps {
@@ -85,13 +86,13 @@ export function clusterRouter(deps: RestDeps): Router {
   // C6: 200 when reachable; 503 with a typed `reason` when not (mapped from ClusterUnreachableError).
   router.post(`${BASE}/clusters/:id/test-connection`, handle(async (req, res, ctx) => {
     const t = await deps.connectionTestResolver.testClusterConnection(param(req, 'id'), ctx);
-    send(res, 200, '集群连接成功', {
+    send<RestConnectionTest>(res, 200, '集群连接成功', {
       cluster_id: t.clusterId,
       cluster_name: t.clusterName,
       connected: t.connected,
       kubernetes_version: t.kubernetesVersion,
       node_count: t.nodeCount,
-      tested_at: restTime(t.testedAt),
+      tested_at: restTime(t.testedAt)!,
       message: t.message,
     });
   }));
@@ -99,7 +100,7 @@ export function clusterRouter(deps: RestDeps): Router {
   // C7: 202 once the task is accepted; 409 while one is active or when the URL was set by hand.
   router.post(`${BASE}/clusters/:id/prometheus/rediscover`, handle(async (req, res, ctx) => {
     const task = await deps.discoveryResolver.rediscoverPrometheus(param(req, 'id'), ctx);
-    send(res, 202, 'Prometheus 重新检测任务已启动，请稍后刷新查看结果', {
+    send<RestRediscover>(res, 202, 'Prometheus 重新检测任务已启动，请稍后刷新查看结果', {
       cluster_id: task.clusterId,
       task_id: task.taskId,
       state: task.state,

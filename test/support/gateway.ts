@@ -6,6 +6,7 @@ import { signToken } from '../../src/auth/jwt.js';
 import { loadConfig } from '../../src/config.js';
 import { type Gateway, startGateway } from '../../src/gateway.js';
 import { createTestDatabase, type Driver } from './databases.js';
+import { assertMatchesOpenApi } from './openapi-check.js';
 
 export interface TestGateway {
   gw: Gateway;
@@ -79,6 +80,8 @@ export async function startTestGateway(driver: Driver, env: Record<string, strin
       } catch {
         throw new Error(`non-JSON response ${res.status} from ${method} ${path}: ${text.slice(0, 200)}`);
       }
+      // Every REST response any suite sees must match the published OpenAPI document.
+      assertMatchesOpenApi(method, path, res.status, body);
       return { status: res.status, body, headers: res.headers };
     },
     async gql(query, variables, opts = {}) {

@@ -1,0 +1,48 @@
+import SwaggerParser from '@apidevtools/swagger-parser';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestGateway, type TestGateway } from './support/gateway.js';
+
+describe('OpenAPI document', () => {
+  let t: TestGateway;
+  beforeAll(async () => {
+    t = await startTestGateway('pglite');
+  });
+  afterAll(() => t?.close());
+
+  it('is served at /api/v1/openapi.json without a token and is a valid OpenAPI 3.1 document', async () => {
+    const res = await fetch(`${t.url}/api/v1/openapi.json`);
+    expect(res.status).toBe(200);
+    const doc = await res.json();
+    expect(doc.openapi).toBe('3.1.0');
+    const validated = (await SwaggerParser.validate(structuredClone(doc))) as { paths: Record<string, unknown> };
+    expect(Object.keys(validated.paths).sort()).toEqual([
+      '/api/v1/k8s/clusters',
+      '/api/v1/k8s/clusters/{id}',
+      '/api/v1/k8s/clusters/{id}/prometheus/rediscover',
+      '/api/v1/k8s/clusters/{id}/test-connection',
+    ]);
+  });
+
+  it('describes all seven operations with their success status and the contract field names', async () => {
+    const doc = await (await fetch(`${t.url}/api/v1/openapi.json`)).json();
+    const ops = Object.values(doc.paths as Record<string, Record<string, { operationId?: string; responses?: Record<string, unknown> }>>).flatMap((item) =>
+      Object.entries(item).filter(([m]) => m !== 'parameters').map(([m, op]) => `${m} ${op.operationId} ${Object.keys(op.responses ?? {}).find((s) => s.startsWith('2'))}`),
+    );
+    expect(ops.sort()).toEqual([
+      'delete deleteCluster 200',
+      'get getCluster 200',
+      'get listClusters 200',
+      'post createCluster 201',
+      'post rediscoverPrometheus 202',
+      'post testConnection 200',
+      'put updateCluster 200',
+    ]);
+    const cluster = doc.components.schemas.Cluster;
+    for (const f of ['id', 'name', 'is_default', 'enabled', 'health_status', 'last_connected_at', 'node_count', 'pod_count', 'prometheus_url', 'created_at', 'updated_at']) {
+      expect(cluster.required).toContain(f);
+    }
+    const create = doc.paths['/api/v1/k8s/clusters'].post.requestBody.content['application/json'].schema;
+    expect(create.required.sort()).toEqual(['kubeconfig', 'name']);
+    expect(create.additionalProperties).toBe(false);
+  });
+});
