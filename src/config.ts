@@ -68,6 +68,8 @@ const envSchema = z
     KUBE_REQUEST_TIMEOUT_MS: intIn(100, 300_000).default(10_000),
     PROMETHEUS_AUTO_DISCOVERY: boolish.default(true),
     DISCOVERY_TIMEOUT_SECONDS: intIn(5, 300).default(30),
+    /** 401s per client address per minute before it gets 429s; 0 disables the brake. */
+    AUTH_FAILURE_LIMIT: intIn(0, 1_000_000).default(30),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   });
 
@@ -98,6 +100,7 @@ export interface Config {
   health: { intervalSeconds: number; flipThreshold: number; concurrency: number };
   kube: { connectTimeoutMs: number; requestTimeoutMs: number };
   discovery: { autoDiscovery: boolean; timeoutSeconds: number };
+  authFailureLimitPerMinute: number;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
 }
 
@@ -133,6 +136,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     kube: { connectTimeoutMs: e.KUBE_CONNECT_TIMEOUT_MS, requestTimeoutMs: e.KUBE_REQUEST_TIMEOUT_MS },
     discovery: { autoDiscovery: e.PROMETHEUS_AUTO_DISCOVERY, timeoutSeconds: e.DISCOVERY_TIMEOUT_SECONDS },
+    authFailureLimitPerMinute: e.AUTH_FAILURE_LIMIT,
     logLevel: e.LOG_LEVEL,
   };
 }

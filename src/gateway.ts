@@ -23,6 +23,7 @@ import { DiscoveryRepository } from './discovery/discovery.repository.js';
 import { DiscoveryService } from './discovery/discovery.service.js';
 import { LiveHub } from './events/live-hub.js';
 import { attachGraphQLWebSocket, type GraphQLWebSocket } from './graphql/ws.js';
+import { queryLimitsRule } from './graphql/limits.js';
 import { DiscoveryResolver } from './resolvers/discovery.resolver.js';
 import { LiveSources, SubscriptionResolver } from './resolvers/subscription.resolver.js';
 import { resolveSecrets, type ResolvedSecrets } from './secrets.js';
@@ -51,6 +52,9 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
+const DRAIN_MS = 8_000;
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
 /** The composition root: config → database → services → schema → HTTP server. */
 export async function startGateway(config: Config, opts: GatewayOptions = {}): Promise<Gateway> {
   const logger = opts.logger ?? createLogger(config.logLevel);
@@ -60,6 +64,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   const cipher = new KubeconfigCipher(secrets.encryptionKey, secrets.previousEncryptionKeys);
   const verifier = new JwtVerifier({ keys: secrets.jwt, issuer: config.jwt.issuer, audience: config.jwt.audience });
 
+  let draining = false;
   const replicaId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const clientOptions = { connectTimeoutMs: config.kube.connectTimeoutMs, requestTimeoutMs: config.kube.requestTimeoutMs };
   const clients = new KubeClientCache(cipher, clientOptions);
@@ -120,8 +125,10 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     verifier,
     apollo,
     metrics,
+    authFailureLimitPerMinute: config.authFailureLimitPerMinute,
     rest: { clusterResolver, connectionTestResolver, discoveryResolver, autoDiscovery: auto },
     ready: async () => {
+      if (draining) return false;
       await database.ping();
       return migrationsApplied(database);
     },
@@ -133,7 +140,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
   });
-  ws = attachGraphQLWebSocket(server, schema, { verifier, live: new LiveSources(hub, clusters, discovery), logger });
+  ws = attachGraphQLWebSocket(server, schema, { verifier, live: new LiveSources(hub, clusters, discovery), logger, validationRules: [queryLimitsRule()] });
   const { port } = server.address() as AddressInfo;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
 
@@ -141,12 +148,19 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   discovery.startReaper();
 
   let closing: Promise<void> | undefined;
+  /**
+   * Graceful shutdown: report not-ready, stop accepting, close WebSockets (clients reconnect elsewhere), let in-flight
+   * HTTP finish (bounded), hand back health leases and fail this replica's discovery tasks, then close the database.
+   */
   const close = () =>
     (closing ??= (async () => {
-      server.close();
+      draining = true;
+      const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       await ws?.close();
       hub.close();
+      await Promise.race([httpClosed, delay(DRAIN_MS)]);
+      server.closeAllConnections();
       await Promise.all([monitor.stop(), discovery.stop()]);
       stopDroppingClients();
       clients.closeAll();

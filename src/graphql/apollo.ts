@@ -4,6 +4,7 @@ import type { GraphQLSchema } from 'graphql';
 import type { RequestContext } from '../auth/principal.js';
 import type { Logger } from '../logger.js';
 import { formatGraphQLError, tagWithRequestId } from './errors.js';
+import { queryLimitsRule } from './limits.js';
 
 /** Apollo over the TypeGraphQL schema. GraphiQL is served by the gateway itself (no CDN landing page). */
 export async function startApollo(schema: GraphQLSchema, logger: Logger, plugins: ApolloServerPlugin<RequestContext>[] = []): Promise<ApolloServer<RequestContext>> {
@@ -12,6 +13,7 @@ export async function startApollo(schema: GraphQLSchema, logger: Logger, plugins
     introspection: true,
     includeStacktraceInErrorResponses: false,
     formatError: formatGraphQLError(logger),
+    validationRules: [queryLimitsRule()],
     plugins: [ApolloServerPluginLandingPageDisabled(), requestIdPlugin(), ...plugins],
   });
   await server.start();

@@ -1,4 +1,5 @@
 import express, { type Express, type Request } from 'express';
+import helmet from 'helmet';
 import { expressMiddleware } from '@as-integrations/express5';
 import type { ApolloServer } from '@apollo/server';
 import { GraphQLError } from 'graphql';
@@ -8,6 +9,7 @@ import type { Logger } from '../logger.js';
 import { restErrorHandler } from '../rest/envelope.js';
 import { openApiDocument } from '../rest/openapi.js';
 import { BASE, clusterRouter, type RestDeps } from '../rest/router.js';
+import { AuthFailureLimiter } from './auth-failure-limiter.js';
 import { graphiqlHandler } from './graphiql.js';
 import type { GatewayMetrics } from './metrics.js';
 import { routeOf } from './route-of.js';
@@ -19,6 +21,7 @@ export interface AppDeps {
   apollo: ApolloServer<RequestContext>;
   rest: Omit<RestDeps, 'context'>;
   metrics: GatewayMetrics;
+  authFailureLimitPerMinute: number;
   /** Database reachable and migrated. */
   ready(): Promise<boolean>;
 }
@@ -35,9 +38,6 @@ export function createApp(deps: AppDeps): Express {
     const requestId = requestIdFrom(req.headers);
     res.locals.requestId = requestId;
     res.setHeader('X-Request-Id', requestId);
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('Referrer-Policy', 'no-referrer');
-    res.setHeader('X-Frame-Options', 'DENY');
     const started = performance.now();
     res.once('finish', () => {
       // Route templates, not raw paths or headers: an access log must never carry a token.
@@ -49,6 +49,9 @@ export function createApp(deps: AppDeps): Express {
     next();
   });
   app.use(deps.metrics.middleware());
+  // Security headers; the GraphiQL page sets its own, stricter-where-possible CSP.
+  app.use(helmet({ frameguard: { action: 'deny' }, referrerPolicy: { policy: 'no-referrer' } }));
+  app.use(new AuthFailureLimiter(deps.authFailureLimitPerMinute).middleware());
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });

@@ -22,8 +22,9 @@ const inputSchema = (s: z.ZodType): Json => {
 };
 
 const json = (s: Json, description: string) => ({ description, content: { 'application/json': { schema: s } } });
+// 429: any address that collects too many 401s is braked (AUTH_FAILURE_LIMIT), on every endpoint.
 const errors = (...codes: number[]) =>
-  Object.fromEntries(codes.map((c) => [String(c), json({ $ref: '#/components/schemas/Error' }, ERROR_TEXT[c] ?? 'error')]));
+  Object.fromEntries([...codes, 429].map((c) => [String(c), json({ $ref: '#/components/schemas/Error' }, ERROR_TEXT[c] ?? 'error')]));
 const ERROR_TEXT: Record<number, string> = {
   400: 'invalid input; the message names the field',
   401: 'no valid bearer token',
@@ -32,6 +33,7 @@ const ERROR_TEXT: Record<number, string> = {
   409: 'conflict (a discovery task is running, or the Prometheus URL was set by hand)',
   413: 'request body too large',
   415: 'Content-Type must be application/json',
+  429: 'too many failed authentication attempts from this address; see Retry-After',
   503: 'the cluster (or the database) cannot be reached; `reason` says why',
 };
 const idParam = { name: 'id', in: 'path', required: true, description: 'cluster id (positive integer)', schema: { type: 'integer', minimum: 1 } };

@@ -32,7 +32,7 @@ export function assertMatchesOpenApi(method: string, path: string, status: numbe
     const response = op.responses[String(status)] as Json | undefined;
     if (!response) throw new Error(`OpenAPI: ${method} ${route.template} does not document status ${status} (body: ${JSON.stringify(body).slice(0, 200)})`);
     const schema = rewriteRefs(response.content['application/json'].schema);
-    validate = ajv.compile(schema);
+    validate = ajv.compile(schema as object);
     compiled.set(key, validate);
   }
   if (!validate(body)) {
