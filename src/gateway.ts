@@ -80,13 +80,19 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       replicaId,
       probeTimeoutMs: config.kube.connectTimeoutMs + config.kube.requestTimeoutMs * 2,
     },
-    { onProbe: (o) => metrics?.probeDuration.observe({ status: o.observation.status }, o.durationMs / 1000) },
+    {
+      onProbe: (o) => metrics?.probeDuration.observe({ status: o.observation.status }, o.durationMs / 1000),
+      onRecorded: () => clusters.invalidateList(),
+    },
   );
   const connectionTests = new ConnectionTestService(monitor, clientOptions);
   const discovery = new DiscoveryService(new DiscoveryRepository(database.db, events), clients, logger, {
     replicaId,
     timeoutSeconds: config.discovery.timeoutSeconds,
-    onFinished: (state) => metrics?.discoveryTasks.inc({ outcome: state }),
+    onFinished: (state) => {
+      metrics?.discoveryTasks.inc({ outcome: state });
+      if (state === 'found') clusters.invalidateList();
+    },
   });
   const auto = config.discovery.autoDiscovery;
   const clusters = new ClusterService(database.db, cipher, events, {
@@ -164,6 +170,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       await Promise.all([monitor.stop(), discovery.stop()]);
       stopDroppingClients();
       clients.closeAll();
+      clusters.close();
       await apollo.stop();
       await events.close();
       await database.close();

@@ -5,6 +5,7 @@ import { clusters } from '../db/schema.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import type { EventBus } from '../events/event-bus.js';
 import { decodeKubeconfigInput, parseKubeconfig, type KubeconfigSpec } from '../kube/kubeconfig.js';
+import { ClusterListCache } from './cluster-list-cache.js';
 import { type ClusterView, toClusterView } from './cluster.view.js';
 import { parseClusterName, parsePrometheusUrl } from './cluster.validation.js';
 import type { KubeconfigCipher } from './kubeconfig-cipher.js';
@@ -81,16 +82,34 @@ const NAME_INDEX = 'clusters_live_name_uq';
 
 /** The cluster registry: CRUD, default switching, soft delete and encrypted kubeconfig storage. */
 export class ClusterService {
+  private readonly listCache: ClusterListCache;
+
   constructor(
     private readonly db: Db,
     private readonly cipher: KubeconfigCipher,
     private readonly events: EventBus,
     private readonly lifecycle: ClusterLifecycle = {},
-  ) {}
+  ) {
+    this.listCache = new ClusterListCache(events, () => this.listFromDatabase());
+  }
 
-  async list(): Promise<ClusterView[]> {
+  /** Live clusters, oldest first; served from memory between changes (see ClusterListCache). */
+  list(): Promise<ClusterView[]> {
+    return this.listCache.get();
+  }
+
+  async listFromDatabase(): Promise<ClusterView[]> {
     const rows = await this.db.select(viewColumns).from(clusters).where(live).orderBy(asc(clusters.id));
     return rows.map(toClusterView);
+  }
+
+  /** For writers outside this service (health, discovery) on this replica: read-your-writes without the NOTIFY hop. */
+  invalidateList(): void {
+    this.listCache.invalidate();
+  }
+
+  close(): void {
+    this.listCache.close();
   }
 
   async get(id: number): Promise<ClusterView> {
@@ -250,7 +269,10 @@ export class ClusterService {
   /** Runs a write in a transaction; the database's unique index, not a prior check, decides duplicate names. */
   private async writeTx<T>(work: (tx: Db) => Promise<T>, name?: string): Promise<T> {
     try {
-      return await this.db.transaction((tx) => work(tx as unknown as Db));
+      const result = await this.db.transaction((tx) => work(tx as unknown as Db));
+      // Read-your-writes on this replica without waiting for the NOTIFY round trip.
+      this.listCache.invalidate();
+      return result;
     } catch (err) {
       if (isUniqueViolation(err, NAME_INDEX)) throw duplicateName(name ?? '');
       throw err;

@@ -25,6 +25,8 @@ export interface CheckOutcome {
 
 export interface HealthMonitorHooks {
   onProbe?(outcome: CheckOutcome): void;
+  /** After a result was stored (e.g. to refresh caches on this replica at once). */
+  onRecorded?(clusterId: number): void;
 }
 
 /**
@@ -102,7 +104,7 @@ export class HealthMonitor {
       opts.force,
     );
     if (opts.record !== false) {
-      await this.repo.record(cluster, observation, decision, probe.credentialExpiresAt, opts.owner);
+      if (await this.repo.record(cluster, observation, decision, probe.credentialExpiresAt, opts.owner)) this.hooks.onRecorded?.(cluster.id);
     }
     if (decision.changed) {
       this.logger.info({ clusterId: cluster.id, from: cluster.status, to: decision.status, reason: observation.message }, 'cluster health changed');

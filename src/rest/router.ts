@@ -5,8 +5,9 @@ import type { ClusterResolver } from '../resolvers/cluster.resolver.js';
 import type { ConnectionTestResolver } from '../resolvers/connection-test.resolver.js';
 import type { DiscoveryResolver } from '../resolvers/discovery.resolver.js';
 import { restTime, toRestCluster } from './cluster.rest.js';
-import { send } from './envelope.js';
-import type { RestConnectionTest, RestRediscover } from './responses.js';
+import { type Envelope, send } from './envelope.js';
+import type { RestCluster, RestConnectionTest, RestRediscover } from './responses.js';
+import type { ClusterView } from '../clusters/cluster.view.js';
 import { createClusterBody, parseBody, updateClusterBody } from './schemas.js';
 
 export interface RestDeps {
@@ -35,10 +36,18 @@ export function clusterRouter(deps: RestDeps): Router {
     fn(req, res, deps.context(req)).catch(next);
   };
 
-  // C1
+  // C1. The list array is the same instance until a cluster changes (ClusterListCache), and C1 carries nothing
+  // caller-specific, so its bytes are rendered once per change instead of once per request.
+  const c1Bodies = new WeakMap<readonly ClusterView[], Buffer>();
   router.get(`${BASE}/clusters`, handle(async (_req, res, ctx) => {
     const list = await r.clusters(ctx);
-    send(res, 200, 'success', { clusters: list.items.map(toRestCluster), total: list.total });
+    let body = c1Bodies.get(list.items);
+    if (!body) {
+      const envelope: Envelope<{ clusters: RestCluster[]; total: number }> = { code: 200, message: 'success', data: { clusters: list.items.map(toRestCluster), total: list.total } };
+      body = Buffer.from(JSON.stringify(envelope));
+      c1Bodies.set(list.items, body);
+    }
+    res.status(200).type('application/json').send(body);
   }));
 
   // C2: the kubeconfig (base64) is included for admins only.
