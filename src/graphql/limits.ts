@@ -36,7 +36,9 @@ export function queryLimitsRule(limits: QueryLimits = DEFAULT_LIMITS): Validatio
                 context.reportError(new GraphQLError(`query selects too many fields (more than ${limits.maxFields})`, { nodes: [node], extensions: { code: 'BAD_USER_INPUT' } }));
                 return;
               }
-              if (sel.selectionSet) walk(sel.selectionSet, depth + 1, seen);
+              // `ofType` is single-valued (no fan-out) and the standard introspection query nests it 8 deep to unwrap
+              // type references, so it does not count as a level; every other field does.
+              if (sel.selectionSet) walk(sel.selectionSet, sel.name.value === 'ofType' ? depth : depth + 1, seen);
             } else if (sel.kind === Kind.INLINE_FRAGMENT) {
               walk(sel.selectionSet, depth, seen);
             } else {

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -14,19 +13,11 @@ const require = createRequire(import.meta.url);
 /** A package's own directory; resolved through its package.json because their `exports` hide the UMD files. */
 const pkgDir = (name: string) => dirname(require.resolve(`${name}/package.json`));
 
-/**
- * The page's own files (HTML, JS, CSS). tsc does not copy them, so a build in dist/ falls back to the source tree
- * beside it (dist/http → src/http/graphiql).
- */
-function ownDir(): string {
-  const candidates = [new URL('./graphiql/', import.meta.url), new URL('../../src/http/graphiql/', import.meta.url)];
-  const found = candidates.map((u) => fileURLToPath(u)).find((d) => existsSync(join(d, 'index.html')));
-  return found ?? fileURLToPath(candidates[0]!);
-}
+/** The page's own files (HTML, JS, CSS); `npm run build` copies them beside the compiled module (scripts/copy-assets.mjs). */
+const OWN_DIR = fileURLToPath(new URL('./graphiql/', import.meta.url));
 
 /** Every file the page may load, by its `?asset=` name: a fixed list, so no request can reach any other file. */
 function assetFiles(): Record<string, { path: string; type: string }> {
-  const own = ownDir();
   const js = 'text/javascript; charset=utf-8';
   return {
     'react.js': { path: join(pkgDir('react'), 'umd/react.production.min.js'), type: js },
@@ -34,9 +25,9 @@ function assetFiles(): Record<string, { path: string; type: string }> {
     'graphiql.js': { path: join(pkgDir('graphiql'), 'graphiql.min.js'), type: js },
     'graphiql.css': { path: join(pkgDir('graphiql'), 'graphiql.min.css'), type: 'text/css; charset=utf-8' },
     'graphql-ws.js': { path: join(pkgDir('graphql-ws'), 'umd/graphql-ws.min.js'), type: js },
-    'app.js': { path: join(own, 'app.js'), type: js },
-    'page.css': { path: join(own, 'page.css'), type: 'text/css; charset=utf-8' },
-    'index.html': { path: join(own, 'index.html'), type: 'text/html; charset=utf-8' },
+    'app.js': { path: join(OWN_DIR, 'app.js'), type: js },
+    'page.css': { path: join(OWN_DIR, 'page.css'), type: 'text/css; charset=utf-8' },
+    'index.html': { path: join(OWN_DIR, 'index.html'), type: 'text/html; charset=utf-8' },
   };
 }
 
@@ -71,9 +62,13 @@ async function loadBundle(): Promise<Bundle> {
 /** Host names safe to repeat inside a CSP header; anything else falls back to scheme-wide ws:/wss:. */
 const SAFE_HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
 
+/** The two style attributes GraphiQL writes as HTML (CodeMirror's jump-to-line dialog); every other is set via CSSOM. */
+const STYLE_ATTRS = ['width: 10em', 'color: #888'].map((s) => `'sha256-${createHash('sha256').update(s).digest('base64')}'`).join(' ');
+
 /**
  * Nothing but the gateway's own origin: scripts and styles from its files; fonts and icons are data: URIs inside
- * GraphiQL's CSS; 'unsafe-inline' styles because GraphiQL's dialogs and CodeMirror inject style elements.
+ * GraphiQL's CSS. Style elements need 'unsafe-inline' because GraphiQL's dialogs inject ones whose content depends on
+ * the scrollbar width (no fixed hash); style attributes are limited to the hashes above.
  * CSP 'self' does not match ws: in every browser, so the WebSocket origin is named.
  */
 function contentSecurityPolicy(req: Request): string {
@@ -83,6 +78,7 @@ function contentSecurityPolicy(req: Request): string {
     "default-src 'none'",
     "script-src 'self'",
     "style-src 'self' 'unsafe-inline'",
+    `style-src-attr 'unsafe-hashes' ${STYLE_ATTRS}`,
     "font-src 'self' data:",
     "img-src 'self' data:",
     `connect-src 'self' ${ws}`,
@@ -93,7 +89,7 @@ function contentSecurityPolicy(req: Request): string {
 }
 
 function send(req: Request, res: Response, asset: Asset, cacheForever: boolean): void {
-  const gzipOk = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+  const gzipOk = req.acceptsEncodings('gzip', 'identity') === 'gzip';
   res.setHeader('Content-Type', asset.type);
   res.setHeader('Cache-Control', cacheForever ? 'public, max-age=31536000, immutable' : 'no-cache');
   res.setHeader('Vary', 'Accept-Encoding');
