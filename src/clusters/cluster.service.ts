@@ -201,10 +201,12 @@ export class ClusterService {
       const yaml = decodeKubeconfigInput(cmd.kubeconfig, { requireBase64: cmd.requireBase64 });
       parseKubeconfig(yaml);
       const { ciphertext, keyId } = this.cipher.encrypt(yaml);
-      Object.assign(set, { kubeconfigCiphertext: ciphertext, kubeconfigKeyId: keyId, credentialExpiresAt: null });
+      // lastCheckedAt null: the new credentials are probed at the next health tick, not an interval later.
+      Object.assign(set, { kubeconfigCiphertext: ciphertext, kubeconfigKeyId: keyId, credentialExpiresAt: null, lastCheckedAt: null });
     }
     if (cmd.enabled !== undefined) {
       set.enabled = cmd.enabled;
+      if (cmd.enabled) set.lastCheckedAt = null;
       if (!cmd.enabled) Object.assign(set, { healthStatus: 'unknown', healthMessage: 'cluster is disabled', healthCandidateStatus: null, healthCandidateCount: 0 });
     }
     if (cmd.prometheusUrl !== undefined) {

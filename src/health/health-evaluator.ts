@@ -25,7 +25,8 @@ export function observe(result: ProbeResult, now = new Date()): Observation {
   const { version, nodes, pods } = result;
   if (!version.ok) {
     const status = failureStatus(version.failure);
-    return { status, message: version.failure.message, reachable: status === 'error' && version.failure.status !== undefined };
+    // ERROR means the API server answered (401, 5xx, garbage): it was reached, so last_connected_at moves.
+    return { status, message: version.failure.message, reachable: status === 'error' };
   }
   const obs: Observation = { status: 'healthy', message: '', reachable: true, kubernetesVersion: version.gitVersion };
   if (nodes.ok) Object.assign(obs, { nodeCount: nodes.figures.total, readyNodeCount: nodes.figures.ready });

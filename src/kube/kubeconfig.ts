@@ -62,6 +62,7 @@ export function parseKubeconfig(text: string): KubeconfigSpec {
     throw new ValidationError(FIELD, `must be at most ${MAX_KUBECONFIG_BYTES / 1024} KiB`);
   }
   if (text.trim() === '') throw new ValidationError(FIELD, 'is empty');
+  rejectDeepNesting(text);
   // Alias expansion is capped so a "billion laughs" document fails in milliseconds instead of eating memory.
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, strict: true });
   if (doc.errors.length > 0) throw new ValidationError(FIELD, `is not valid YAML (${firstLine(doc.errors[0]!.message)})`);
@@ -127,6 +128,44 @@ export function parseKubeconfig(text: string): KubeconfigSpec {
   }
   if (spec.clientCertificateData) certificateNotAfter(spec.clientCertificateData, `${userWhere}.client-certificate-data`);
   return spec;
+}
+
+// Real kubeconfigs nest about 6 levels deep. The YAML parser recurses per level, so thousands of nested brackets
+// in a few KB would overflow the stack (and, repeated, crash the process): refuse them before parsing.
+const MAX_FLOW_DEPTH = 64;
+const MAX_INDENT = 256;
+
+function rejectDeepNesting(text: string): void {
+  let depth = 0;
+  let quote: string | undefined;
+  let lineStart = true;
+  let indent = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (ch === '\n') {
+      lineStart = true;
+      indent = 0;
+      continue;
+    }
+    if (lineStart) {
+      if (ch === ' ') {
+        if (++indent > MAX_INDENT) throw new ValidationError(FIELD, `is nested too deeply (indentation over ${MAX_INDENT} columns)`);
+        continue;
+      }
+      lineStart = false;
+    }
+    if (quote) {
+      if (ch === quote) quote = undefined;
+      else if (ch === '\\' && quote === '"') i++;
+      continue;
+    }
+    if (ch === '"' || ch === "'") quote = ch;
+    else if (ch === '#' && (i === 0 || text[i - 1] === ' ' || text[i - 1] === '\t' || text[i - 1] === '\n')) {
+      while (i + 1 < text.length && text[i + 1] !== '\n') i++;
+    } else if (ch === '[' || ch === '{') {
+      if (++depth > MAX_FLOW_DEPTH) throw new ValidationError(FIELD, `is nested too deeply (more than ${MAX_FLOW_DEPTH} levels)`);
+    } else if ((ch === ']' || ch === '}') && depth > 0) depth--;
+  }
 }
 
 /** When the credential stops working, if it says: a client certificate's notAfter, or a JWT token's `exp`. */

@@ -108,12 +108,13 @@ export function classifyKubeError(err: unknown): KubeFailure {
     return { reason: 'API_ERROR', status, message: `the API server answered ${status}${apiMessage ? `: ${apiMessage}` : ''}` };
   }
   const codes = errorCodes(err);
-  const text = errorText(err);
-  if (codes.some((c) => TLS_CODES.has(c) || c.startsWith('ERR_SSL') || c.startsWith('ERR_TLS')) || /certificate|self[- ]signed|ssl|tls/i.test(text)) {
-    return { reason: 'TLS', message: `TLS verification failed: ${firstSentence(text)}` };
-  }
+  // Messages quote the request URL; a host name containing "tls" must not make a DNS failure look like a TLS one.
+  const text = errorText(err).replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, '<url>');
   if (codes.includes('ECONNREFUSED')) return { reason: 'REFUSED', message: 'connection refused by the API server address' };
   if (codes.includes('ENOTFOUND') || codes.includes('EAI_AGAIN')) return { reason: 'DNS', message: 'the API server host name does not resolve' };
+  if (codes.some((c) => TLS_CODES.has(c) || c.startsWith('ERR_SSL') || c.startsWith('ERR_TLS')) || /certificate|self[- ]signed|\bssl\b|\btls\b/i.test(text)) {
+    return { reason: 'TLS', message: `TLS verification failed: ${firstSentence(text)}` };
+  }
   if (codes.includes('ETIMEDOUT') || codes.includes('ABORT_ERR') || /aborted|timeout|timed out/i.test(text)) {
     return { reason: 'TIMEOUT', message: 'the API server did not answer in time' };
   }

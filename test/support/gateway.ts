@@ -37,7 +37,12 @@ export interface GqlResponse {
 export const TEST_JWT_SECRET = 'test-secret-' + randomBytes(24).toString('hex');
 
 /** Starts a real gateway (HTTP on a free loopback port) on a private database of the given driver. */
-export async function startTestGateway(driver: Driver, env: Record<string, string> = {}): Promise<TestGateway> {
+export interface TestGatewayOptions {
+  /** false: no background health timer; tests drive `gw.health.sweep()` / `checkNow()` themselves. */
+  healthMonitor?: boolean;
+}
+
+export async function startTestGateway(driver: Driver, env: Record<string, string> = {}, opts: TestGatewayOptions = {}): Promise<TestGateway> {
   const dataDir = mkdtempSync(join(tmpdir(), 'kgw-data-'));
   const database = await createTestDatabase(driver);
   const config = loadConfig({
@@ -52,7 +57,7 @@ export async function startTestGateway(driver: Driver, env: Record<string, strin
     AUTH_FAILURE_LIMIT: '0',
     ...env,
   });
-  const gw = await startGateway(config, { database: database.target });
+  const gw = await startGateway(config, { database: database.target, healthMonitor: opts.healthMonitor });
   const adminToken = signToken(TEST_JWT_SECRET, { sub: 'admin-alice', role: 'admin' });
   const userToken = signToken(TEST_JWT_SECRET, { sub: 'user-bob', role: 'user' });
 
