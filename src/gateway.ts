@@ -9,6 +9,7 @@ import type { Config } from './config.js';
 import { type Database, type DatabaseTarget, migrationsApplied, openDatabase } from './db/client.js';
 import { type EventBus, PgEventBus } from './events/event-bus.js';
 import { startApollo } from './graphql/apollo.js';
+import { listResponseCache } from './graphql/list-response-cache.js';
 import { buildGatewaySchema } from './graphql/schema.js';
 import { createApp } from './http/app.js';
 import { GatewayMetrics } from './http/metrics.js';
@@ -124,7 +125,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     webSocketConnections: () => ws?.connectionCount() ?? 0,
     cachedClients: () => clients.size(),
   });
-  const apollo = await startApollo(schema, logger);
+  const apollo = await startApollo(schema, logger, [listResponseCache(() => clusters.list())]);
 
   const app = createApp({
     logger,

@@ -1,5 +1,5 @@
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { GraphQLSchema } from 'graphql';
 import type { RequestContext } from '../auth/principal.js';
 import type { Logger } from '../logger.js';
@@ -13,8 +13,11 @@ export async function startApollo(schema: GraphQLSchema, logger: Logger, plugins
     introspection: true,
     includeStacktraceInErrorResponses: false,
     formatError: formatGraphQLError(logger),
+    // Compact JSON: Apollo pretty-prints by default, which costs time and a third more bytes on every response.
+    stringifyResult: (value) => JSON.stringify(value),
     validationRules: [queryLimitsRule()],
-    plugins: [ApolloServerPluginLandingPageDisabled(), requestIdPlugin(), ...plugins],
+    // Cache-control hints wrap every field resolver; nothing here uses them.
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), requestIdPlugin(), ...plugins],
   });
   await server.start();
   return server;
