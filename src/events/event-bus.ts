@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import type { Database, Db } from '../db/client.js';
 
 /** Everything that crosses replicas. Payloads carry ids only; subscribers read current state from the database. */
@@ -15,6 +15,8 @@ export type EventHandler = (event: GatewayEvent) => void;
 export interface EventBus {
   publish(event: GatewayEvent): Promise<void>;
   publishInTx(tx: Pick<Db, 'execute'>, event: GatewayEvent): Promise<void>;
+  /** The `pg_notify(…)` call for an event, to embed in a statement so the write and its event commit together. */
+  notifyExpression(event: GatewayEvent): SQL;
   subscribe(handler: EventHandler): () => void;
   close(): Promise<void>;
 }
@@ -39,6 +41,10 @@ export class PgEventBus implements EventBus {
 
   async publishInTx(tx: Pick<Db, 'execute'>, event: GatewayEvent): Promise<void> {
     await tx.execute(sql`SELECT pg_notify(${EVENTS_CHANNEL}, ${JSON.stringify(event)})`);
+  }
+
+  notifyExpression(event: GatewayEvent): SQL {
+    return sql`pg_notify(${EVENTS_CHANNEL}, ${JSON.stringify(event)})`;
   }
 
   subscribe(handler: EventHandler): () => void {

@@ -62,14 +62,32 @@ export class HealthMonitor {
     tick();
   }
 
-  /** Probes every cluster that is due, `concurrency` at a time, until none is left. */
+  /**
+   * Probes every cluster that is due, `concurrency` at a time, until none is left. Claims come in batches (one
+   * statement each) and feed a pool of workers, so a slow cluster holds one worker, never a whole batch.
+   */
   async sweep(): Promise<number> {
     let probed = 0;
     const leaseSeconds = Math.ceil(this.opts.probeTimeoutMs / 1000) * 3 + 5;
+    const batch = Math.max(1, Math.min(this.opts.concurrency, 32));
+    const queue: ClusterToProbe[] = [];
+    let exhausted = false;
+    let refill: Promise<void> | undefined;
+    const next = async (): Promise<ClusterToProbe | undefined> => {
+      while (queue.length === 0 && !exhausted && !this.stopped) {
+        refill ??= this.repo
+          .claimDue(this.opts.replicaId, this.opts.intervalSeconds, leaseSeconds, batch)
+          .then((rows) => {
+            queue.push(...rows);
+            if (rows.length === 0) exhausted = true;
+          })
+          .finally(() => (refill = undefined));
+        await refill;
+      }
+      return queue.shift();
+    };
     const worker = async () => {
-      while (!this.stopped) {
-        const cluster = await this.repo.claimNextDue(this.opts.replicaId, this.opts.intervalSeconds, leaseSeconds);
-        if (!cluster) return;
+      for (let cluster = await next(); cluster; cluster = await next()) {
         await this.check(cluster, { owner: this.opts.replicaId });
         probed++;
       }

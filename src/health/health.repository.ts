@@ -38,20 +38,21 @@ export class HealthRepository {
     private readonly events: EventBus,
   ) {}
 
-  async claimNextDue(owner: string, intervalSeconds: number, leaseSeconds: number): Promise<ClusterToProbe | undefined> {
+  /** Claims up to `limit` due clusters in one statement (one round trip however many replicas compete). */
+  async claimDue(owner: string, intervalSeconds: number, leaseSeconds: number, limit: number): Promise<ClusterToProbe[]> {
     const result = await this.db.execute(sql`
       UPDATE clusters SET health_lease_owner = ${owner}, health_lease_until = now() + make_interval(secs => ${leaseSeconds})
-      WHERE id = (
+      WHERE id IN (
         SELECT id FROM clusters
         WHERE deleted_at IS NULL AND enabled
           AND (last_checked_at IS NULL OR last_checked_at <= now() - make_interval(secs => ${intervalSeconds}))
           AND (health_lease_until IS NULL OR health_lease_until < now())
         ORDER BY last_checked_at ASC NULLS FIRST, id
-        LIMIT 1
+        LIMIT ${limit}
         FOR UPDATE SKIP LOCKED
       )
       RETURNING ${probeColumns}`);
-    return rowsOf<ClusterToProbe>(result)[0];
+    return rowsOf<ClusterToProbe>(result);
   }
 
   async load(id: number): Promise<(ClusterToProbe & { name: string; enabled: boolean }) | undefined> {
@@ -77,8 +78,10 @@ export class HealthRepository {
       after.nodeCount !== before.nodeCount ||
       after.readyNodeCount !== before.readyNodeCount ||
       after.podCount !== before.podCount;
-    return this.db.transaction(async (tx) => {
-      const result = await tx.execute(sql`
+    // One statement: the write and its event commit together, in one round trip (a sweep writes thousands).
+    const event = this.events.notifyExpression({ type: 'cluster.changed', clusterId: before.id, change: 'health' });
+    const result = await this.db.execute(sql`
+      WITH updated AS (
         UPDATE clusters SET
           health_status = ${decision.status}, health_message = ${decision.message},
           health_candidate_status = ${decision.candidateStatus}, health_candidate_count = ${decision.candidateCount},
@@ -91,11 +94,10 @@ export class HealthRepository {
           updated_at = CASE WHEN ${visible} THEN now() ELSE updated_at END
         WHERE id = ${before.id} AND deleted_at IS NULL AND enabled
           ${owner ? sql`AND health_lease_owner = ${owner}` : sql``}
-        RETURNING id`);
-      const stored = rowsOf(result).length > 0;
-      if (stored && visible) await this.events.publishInTx(tx as unknown as Db, { type: 'cluster.changed', clusterId: before.id, change: 'health' });
-      return stored;
-    });
+        RETURNING id
+      )
+      SELECT id, CASE WHEN ${visible} THEN ${event} END AS notified FROM updated`);
+    return rowsOf(result).length > 0;
   }
 
   /** Gives back leases this replica holds (graceful shutdown), so another replica can probe at once. */

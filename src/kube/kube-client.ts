@@ -1,5 +1,6 @@
 import https from 'node:https';
 import http from 'node:http';
+import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import {
   CoreV1Api,
@@ -59,9 +60,13 @@ export function createKubeClient(spec: KubeconfigSpec, opts: KubeClientOptions):
     timeout: 30_000,
     ...(isHttps
       ? {
-          ca: spec.caData ? Buffer.from(spec.caData, 'base64') : undefined,
-          cert: spec.clientCertificateData ? Buffer.from(spec.clientCertificateData, 'base64') : undefined,
-          key: spec.clientKeyData ? Buffer.from(spec.clientKeyData, 'base64') : undefined,
+          // One secure context per cluster, built once: otherwise Node parses the CA, certificate and key again for
+          // every new connection, which dominates a sweep over many clusters.
+          secureContext: tls.createSecureContext({
+            ca: spec.caData ? Buffer.from(spec.caData, 'base64') : undefined,
+            cert: spec.clientCertificateData ? Buffer.from(spec.clientCertificateData, 'base64') : undefined,
+            key: spec.clientKeyData ? Buffer.from(spec.clientKeyData, 'base64') : undefined,
+          }),
           rejectUnauthorized: !spec.insecureSkipTlsVerify,
           servername: spec.tlsServerName,
         }
