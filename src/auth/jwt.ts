@@ -41,7 +41,6 @@ export class JwtVerifier implements TokenVerifier {
         algorithms: this.algorithms,
         issuer: this.opts.issuer,
         audience: this.opts.audience,
-        clockTolerance: 5,
       });
       if (typeof decoded === 'string') throw new TokenError('token payload must be a JSON object');
       claims = decoded;

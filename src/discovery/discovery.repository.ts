@@ -2,10 +2,28 @@ import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { clusters, discoveryTasks, type DiscoveryTaskRow } from '../db/schema.js';
-import type { EventBus } from '../events/event-bus.js';
+import type { DiscoveryTaskSnapshot, EventBus, GatewayEvent } from '../events/event-bus.js';
 import { rowsOf } from '../health/health.repository.js';
 
 const ACTIVE = ['pending', 'running'] as const;
+const TASK_COLUMNS = sql.raw(`id, cluster_id AS "clusterId", state, message, candidates_checked AS "candidatesChecked",
+  prometheus_url AS "prometheusUrl", started_at AS "startedAt", finished_at AS "finishedAt", created_at AS "createdAt"`);
+
+const iso = (d: Date | string | null): string | null => (d === null ? null : new Date(d).toISOString());
+
+/** The event for a task transition, with the task's state at that moment (NOTIFY payloads must stay under 8 KB). */
+function taskEvent(row: Pick<DiscoveryTaskRow, 'id' | 'clusterId' | 'state' | 'message' | 'candidatesChecked' | 'prometheusUrl' | 'startedAt' | 'finishedAt' | 'createdAt'>): GatewayEvent {
+  const task: DiscoveryTaskSnapshot = {
+    state: row.state,
+    message: row.message === null ? null : row.message.slice(0, 2_000),
+    candidatesChecked: row.candidatesChecked,
+    prometheusUrl: row.prometheusUrl,
+    startedAt: iso(row.startedAt),
+    finishedAt: iso(row.finishedAt),
+    createdAt: iso(row.createdAt)!,
+  };
+  return { type: 'discovery.changed', clusterId: row.clusterId, taskId: row.id, task };
+}
 const ONE_ACTIVE_INDEX = 'discovery_tasks_one_active_uq';
 
 export type TaskOutcome =
@@ -32,7 +50,7 @@ export class DiscoveryRepository {
           .insert(discoveryTasks)
           .values({ clusterId, state: 'pending', message: 'waiting to start', owner, leaseUntil: sql`now() + make_interval(secs => ${leaseSeconds})` })
           .returning();
-        await this.events.publishInTx(tx as unknown as Db, { type: 'discovery.changed', clusterId, taskId: task!.id });
+        await this.events.publishInTx(tx as unknown as Db, taskEvent(task!));
         return task!;
       });
     } catch (err) {
@@ -76,7 +94,7 @@ export class DiscoveryRepository {
           updatedAt: sql`now()`,
         })
         .where(and(eq(discoveryTasks.id, taskId), eq(discoveryTasks.state, 'running'), eq(discoveryTasks.owner, owner)))
-        .returning({ id: discoveryTasks.id });
+        .returning();
       if (!row) return false;
       if (outcome.state === 'found') {
         const updated = await db
@@ -86,7 +104,7 @@ export class DiscoveryRepository {
           .returning({ id: clusters.id });
         if (updated.length) await this.events.publishInTx(db, { type: 'cluster.changed', clusterId, change: 'updated' });
       }
-      await this.events.publishInTx(db, { type: 'discovery.changed', clusterId, taskId });
+      await this.events.publishInTx(db, taskEvent(row));
       return true;
     });
   }
@@ -98,8 +116,8 @@ export class DiscoveryRepository {
         .update(discoveryTasks)
         .set({ state: 'cancelled', message: reason, finishedAt: sql`now()`, leaseUntil: null, updatedAt: sql`now()` })
         .where(and(eq(discoveryTasks.clusterId, clusterId), inArray(discoveryTasks.state, [...ACTIVE])))
-        .returning({ id: discoveryTasks.id });
-      if (row) await this.events.publishInTx(tx as unknown as Db, { type: 'discovery.changed', clusterId, taskId: row.id });
+        .returning();
+      if (row) await this.events.publishInTx(tx as unknown as Db, taskEvent(row));
       return row?.id;
     });
   }
@@ -111,9 +129,9 @@ export class DiscoveryRepository {
         message = 'the replica running this task stopped responding (lease expired)'
       WHERE state IN ('pending', 'running') AND lease_until IS NOT NULL AND lease_until < now()
         ${clusterId === undefined ? sql`` : sql`AND cluster_id = ${clusterId}`}
-      RETURNING id, cluster_id AS "clusterId"`);
-    const rows = rowsOf<{ id: number; clusterId: number }>(result);
-    for (const r of rows) await this.events.publishInTx(db, { type: 'discovery.changed', clusterId: r.clusterId, taskId: r.id });
+      RETURNING ${TASK_COLUMNS}`);
+    const rows = rowsOf<DiscoveryTaskRow>(result);
+    for (const r of rows) await this.events.publishInTx(db, taskEvent(r));
     return rows.length;
   }
 
@@ -123,10 +141,8 @@ export class DiscoveryRepository {
       UPDATE discovery_tasks SET state = 'failed', finished_at = now(), lease_until = NULL, updated_at = now(),
         message = 'the gateway replica running this task shut down; start a new discovery'
       WHERE state IN ('pending', 'running') AND owner = ${owner}
-      RETURNING id, cluster_id AS "clusterId"`);
-    for (const r of rowsOf<{ id: number; clusterId: number }>(result)) {
-      await this.events.publish({ type: 'discovery.changed', clusterId: r.clusterId, taskId: r.id }).catch(() => {});
-    }
+      RETURNING ${TASK_COLUMNS}`);
+    for (const r of rowsOf<DiscoveryTaskRow>(result)) await this.events.publish(taskEvent(r)).catch(() => {});
   }
 
   /** The cluster as discovery needs it: null when it does not exist (or was deleted). */
@@ -149,8 +165,8 @@ export class DiscoveryRepository {
         .update(discoveryTasks)
         .set({ ...set, updatedAt: sql`now()` } as unknown as Partial<DiscoveryTaskRow>)
         .where(and(eq(discoveryTasks.id, taskId), inArray(discoveryTasks.state, [...from]), owner ? eq(discoveryTasks.owner, owner) : undefined))
-        .returning({ id: discoveryTasks.id });
-      if (row) await this.events.publishInTx(tx as unknown as Db, { type: 'discovery.changed', clusterId, taskId });
+        .returning();
+      if (row) await this.events.publishInTx(tx as unknown as Db, taskEvent(row));
       return Boolean(row);
     });
   }

@@ -1,5 +1,6 @@
 import { ConflictError, NotFoundError } from '../errors.js';
 import type { DiscoveryTaskRow } from '../db/schema.js';
+import type { GatewayEvent } from '../events/event-bus.js';
 import type { KubeClientCache } from '../kube/client-cache.js';
 import type { Logger } from '../logger.js';
 import { candidateUrl, gatherCandidates } from './candidates.js';
@@ -172,6 +173,22 @@ export class DiscoveryService {
       if (this.running.get(clusterId) === controller) this.running.delete(clusterId);
     }
   }
+}
+
+/** The status a discovery event describes (its snapshot), without reading the database. */
+export function statusFromEvent(e: Extract<GatewayEvent, { type: 'discovery.changed' }>): DiscoveryStatusView {
+  const date = (s: string | null) => (s === null ? null : new Date(s));
+  return {
+    clusterId: e.clusterId,
+    taskId: e.taskId,
+    state: e.task.state,
+    startedAt: date(e.task.startedAt),
+    finishedAt: date(e.task.finishedAt),
+    prometheusUrl: e.task.prometheusUrl,
+    message: e.task.message,
+    candidatesChecked: e.task.candidatesChecked,
+    createdAt: date(e.task.createdAt),
+  };
 }
 
 function toView(t: DiscoveryTaskRow): DiscoveryStatusView {

@@ -1,10 +1,24 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { Database, Db } from '../db/client.js';
 
-/** Everything that crosses replicas. Payloads carry ids only; subscribers read current state from the database. */
+/**
+ * A discovery task as it was at one transition. Carried in the event itself: a replica that read the task when the
+ * event arrived could already see a later state, and a subscriber must see every transition in order.
+ */
+export interface DiscoveryTaskSnapshot {
+  state: 'pending' | 'running' | 'found' | 'not_found' | 'failed' | 'cancelled';
+  message: string | null;
+  candidatesChecked: number;
+  prometheusUrl: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  createdAt: string;
+}
+
+/** Everything that crosses replicas. Cluster events carry ids (readers fetch current state); discovery events a snapshot. */
 export type GatewayEvent =
   | { type: 'cluster.changed'; clusterId: number; change: 'created' | 'updated' | 'deleted' | 'health' }
-  | { type: 'discovery.changed'; clusterId: number; taskId: number };
+  | { type: 'discovery.changed'; clusterId: number; taskId: number; task: DiscoveryTaskSnapshot };
 
 export type EventHandler = (event: GatewayEvent) => void;
 

@@ -45,6 +45,8 @@ export function attachGraphQLWebSocket(server: Server, schema: GraphQLSchema, op
         try {
           if (!token) throw new TokenError('connectionParams.Authorization must be "Bearer <token>"');
           principal = opts.verifier.verify(token);
+          // Never acknowledge a connection whose token is already past its expiry, not even for a moment.
+          if (principal.expiresAt !== undefined && principal.expiresAt <= Date.now()) throw new TokenError('token has expired');
         } catch (err) {
           ctx.extra.socket.close(4401, `Unauthorized: ${err instanceof TokenError ? err.message : 'invalid token'}`.slice(0, 120));
           return false;

@@ -2,7 +2,7 @@ import { Arg, ID, Resolver, Root, Subscription } from 'type-graphql';
 import { requireUser, type RequestContext } from '../auth/principal.js';
 import { parseClusterId, type ClusterService } from '../clusters/cluster.service.js';
 import type { ClusterView } from '../clusters/cluster.view.js';
-import type { DiscoveryService, DiscoveryStatusView } from '../discovery/discovery.service.js';
+import { statusFromEvent, type DiscoveryService, type DiscoveryStatusView } from '../discovery/discovery.service.js';
 import { NotFoundError } from '../errors.js';
 import type { LiveHub } from '../events/live-hub.js';
 import { ClusterType } from '../schema/cluster.type.js';
@@ -25,7 +25,8 @@ export class LiveSources {
     return this.hub.subscribe<DiscoveryStatusView>({
       key: `discovery:${clusterId}`,
       matches: (e) => e.type === 'discovery.changed' && e.clusterId === clusterId,
-      load: async () => [await this.discovery.status(clusterId)],
+      // Each transition comes from its event's snapshot, so none is skipped even if the task moved on meanwhile.
+      load: async (event) => (event?.type === 'discovery.changed' ? [statusFromEvent(event)] : [await this.discovery.status(clusterId)]),
       id: () => String(clusterId),
     });
   }
