@@ -52,10 +52,13 @@ describe.each(testDrivers())('cached list reads stay exact on %s', (driver) => {
     const anonymous = await t.gql(LIST, undefined, { token: null });
     expect(anonymous.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     const q = '{ clusters { items { id kubeconfig } } }';
-    const admin = await t.gql(q);
-    expect(admin.data.clusters.items[0].kubeconfig).toMatch(/apiVersion/);
-    const user = await t.gql(q, undefined, { token: t.userToken });
-    expect(user.data.clusters.items.every((c: { kubeconfig: unknown }) => c.kubeconfig === null)).toBe(true);
+    for (const token of [t.adminToken, t.userToken]) {
+      const res = await t.gql(q, undefined, { token });
+      expect(res.data.clusters.items.every((c: { kubeconfig: unknown }) => c.kubeconfig === null)).toBe(true);
+    }
+    const id = (await t.gql(LIST)).data.clusters.items[0].id;
+    const single = await t.gql('query($id: ID!) { cluster(id: $id) { kubeconfig } }', { id });
+    expect(single.data.cluster.kubeconfig).toMatch(/apiVersion/);
   });
 });
 

@@ -91,7 +91,7 @@ describe.each(testDrivers())('GraphQL cluster registry over HTTP on %s', (driver
     }
   });
 
-  it('clusters lists items and total; kubeconfig is YAML for admins and null for users', async () => {
+  it('clusters lists items and total; kubeconfig is never part of a list, not even for admins', async () => {
     const a = await create();
     const b = await create();
     const asAdmin = await t.gql(LIST);
@@ -99,7 +99,8 @@ describe.each(testDrivers())('GraphQL cluster registry over HTTP on %s', (driver
     const items = asAdmin.data.clusters.items as { id: string; kubeconfig: string | null; healthStatus: string }[];
     expect(asAdmin.data.clusters.total).toBe(items.length);
     expect(items.map((c) => c.id)).toEqual(expect.arrayContaining([a.id, b.id]));
-    expect(items.find((c) => c.id === a.id)!.kubeconfig).toBe(cluster.kubeconfigYaml);
+    for (const c of items) expect(c.kubeconfig).toBeNull();
+    expect(JSON.stringify(asAdmin)).not.toContain(cluster.secretMarker);
     for (const c of items) expect(c.healthStatus).toMatch(/^[A-Z]+$/);
 
     const asUser = await t.gql(LIST, {}, { token: t.userToken });
@@ -607,7 +608,7 @@ describe('GraphQL schema (graphql() on the built schema)', () => {
     expect(sdl).toContain('enum PrometheusSource {');
   });
 
-  it('resolves clusters with upper-case enums and ISO timestamps; kubeconfig only for admins', async () => {
+  it('resolves clusters with upper-case enums and ISO timestamps; no kubeconfig in lists', async () => {
     const source = `{ clusters { total items { id name healthStatus prometheusSource lastConnectedAt kubeconfig } } }`;
     const admin = await graphql({ schema, source, contextValue: ctx('admin') });
     expect(admin.errors).toBeUndefined();
@@ -616,8 +617,8 @@ describe('GraphQL schema (graphql() on the built schema)', () => {
       clusters: {
         total: 2,
         items: [
-          { id: '7', name: 'prod', healthStatus: 'WARNING', prometheusSource: 'AUTO', lastConnectedAt: '2025-10-17T10:30:00.000Z', kubeconfig: 'apiVersion: v1\n' },
-          { id: '8', name: 'stage', healthStatus: 'UNAVAILABLE', prometheusSource: 'MANUAL', lastConnectedAt: '2025-10-17T10:30:00.000Z', kubeconfig: 'apiVersion: v1\n' },
+          { id: '7', name: 'prod', healthStatus: 'WARNING', prometheusSource: 'AUTO', lastConnectedAt: '2025-10-17T10:30:00.000Z', kubeconfig: null },
+          { id: '8', name: 'stage', healthStatus: 'UNAVAILABLE', prometheusSource: 'MANUAL', lastConnectedAt: '2025-10-17T10:30:00.000Z', kubeconfig: null },
         ],
       },
     });

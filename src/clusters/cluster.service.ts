@@ -7,7 +7,7 @@ import type { EventBus } from '../events/event-bus.js';
 import { decodeKubeconfigInput, parseKubeconfig, type KubeconfigSpec } from '../kube/kubeconfig.js';
 import { ClusterListCache } from './cluster-list-cache.js';
 import { type ClusterView, toClusterView } from './cluster.view.js';
-import { parseClusterName, parsePrometheusUrl } from './cluster.validation.js';
+import { hasControlCharacters, parseClusterName, parsePrometheusUrl } from './cluster.validation.js';
 import type { KubeconfigCipher } from './kubeconfig-cipher.js';
 
 export interface CreateClusterCommand {
@@ -122,6 +122,7 @@ export class ClusterService {
   async current(selector?: { name?: string; id?: string }): Promise<ClusterView | null> {
     if (selector?.id !== undefined) return this.get(parseClusterId(selector.id, 'X-Cluster-ID'));
     if (selector?.name !== undefined) {
+      if (hasControlCharacters(selector.name) || selector.name.length > 400) throw new ValidationError('X-Cluster-Name', 'must be a cluster name (printable, at most 100 characters)');
       const [row] = await this.db
         .select(viewColumns)
         .from(clusters)

@@ -4,6 +4,9 @@ import { ValidationError } from '../errors.js';
 // alike but differ, or break terminals and logs; names are for people, so they are refused.
 const INVISIBLE_OR_CONTROL = /[\p{Cc}\p{Cf}\p{Co}\p{Cs}\u2028\u2029]/u;
 
+/** True when a client-supplied string holds control or invisible characters (never valid in names or URLs here). */
+export const hasControlCharacters = (s: string): boolean => INVISIBLE_OR_CONTROL.test(s);
+
 /** A cluster name: trimmed, 1–100 characters, printable. */
 export function parseClusterName(raw: unknown): string {
   if (typeof raw !== 'string') throw new ValidationError('name', 'must be a string');
@@ -20,6 +23,7 @@ export function parsePrometheusUrl(raw: unknown): string | null {
   const value = raw.trim();
   if (value === '') return null;
   if (value.length > 2048) throw new ValidationError('prometheusUrl', 'must be at most 2048 characters');
+  if (INVISIBLE_OR_CONTROL.test(value)) throw new ValidationError('prometheusUrl', 'must not contain control or invisible characters');
   let url: URL;
   try {
     url = new URL(value);

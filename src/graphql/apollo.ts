@@ -1,6 +1,6 @@
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import type { GraphQLSchema } from 'graphql';
+import { GraphQLError, type GraphQLSchema } from 'graphql';
 import type { RequestContext } from '../auth/principal.js';
 import type { Logger } from '../logger.js';
 import { formatGraphQLError, tagWithRequestId } from './errors.js';
@@ -16,11 +16,30 @@ export async function startApollo(schema: GraphQLSchema, logger: Logger, plugins
     // Compact JSON: Apollo pretty-prints by default, which costs time and a third more bytes on every response.
     stringifyResult: (value) => JSON.stringify(value),
     validationRules: [queryLimitsRule()],
+    // Automatic persisted queries are not offered: nothing here needs them, and they add a cache to attack.
+    persistedQueries: false,
     // Cache-control hints wrap every field resolver; nothing here uses them.
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), requestIdPlugin(), ...plugins],
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), requestIdPlugin(), noSubscriptionsOverHttp(), ...plugins],
   });
   await server.start();
   return server;
+}
+
+/** Subscriptions live on the WebSocket at the same path; over plain HTTP they are a client mistake (400), not a crash. */
+function noSubscriptionsOverHttp(): ApolloServerPlugin<RequestContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ operation }) {
+          if (operation?.operation === 'subscription') {
+            throw new GraphQLError('subscriptions are served over WebSocket (graphql-ws) at this path, not over HTTP', {
+              extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
+            });
+          }
+        },
+      };
+    },
+  };
 }
 
 /** Tags every error with the request id so masked messages and logs can be matched up. */

@@ -23,7 +23,7 @@ export function listResponseCache(currentList: () => Promise<readonly ClusterVie
       let list: readonly ClusterView[] | undefined;
       return {
         async responseForOperation(rc): Promise<GraphQLResponse | null> {
-          if (!rc.contextValue.principal || rc.operation.operation !== 'query') return null;
+          if (!rc.contextValue.principal || !rc.operation || rc.operation.operation !== 'query') return null;
           let ok = cacheable.get(rc.operation);
           if (ok === undefined) {
             ok = onlyListFields(rc.document, rc.operation.selectionSet);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
-import { GraphQLError, type GraphQLSchema, specifiedRules, validate, type ValidationRule } from 'graphql';
+import { GraphQLError, type GraphQLSchema, parse, specifiedRules, validate, type ValidationRule } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { TokenError, type TokenVerifier } from '../auth/jwt.js';
@@ -63,14 +63,20 @@ export function attachGraphQLWebSocket(server: Server, schema: GraphQLSchema, op
         }
         return true;
       },
-      context: (ctx): LiveContext => ({
-        requestId: randomUUID(),
-        principal: principals.get(ctx.extra.socket) ?? null,
-        live: opts.live,
-      }),
-      validate: opts.validationRules?.length
-        ? (s, document, rules) => validate(s, document, [...(rules ?? specifiedRules), ...opts.validationRules!])
-        : undefined,
+      // Parse and validate here (not in graphql-ws) so a bad document is an error message with a code on this
+      // subscription, never a closed socket, and the same limits apply as on HTTP.
+      onSubscribe: (ctx, _id, payload) => {
+        let document;
+        try {
+          document = parse(payload.query, { maxTokens: 10_000 });
+        } catch (err) {
+          return [new GraphQLError(err instanceof GraphQLError ? err.message : 'invalid GraphQL document', { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
+        }
+        const errors = validate(schema, document, [...specifiedRules, ...(opts.validationRules ?? [])]);
+        if (errors.length) return errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED', ...e.extensions } }));
+        const contextValue: LiveContext = { requestId: randomUUID(), principal: principals.get(ctx.extra.socket) ?? null, live: opts.live };
+        return { schema, document, variableValues: payload.variables ?? undefined, operationName: payload.operationName ?? undefined, contextValue };
+      },
       onNext: (_ctx, _id, _payload, args, result) => {
         if (!result.errors?.length) return result;
         const requestId = (args.contextValue as LiveContext | undefined)?.requestId ?? 'ws';
@@ -82,7 +88,11 @@ export function attachGraphQLWebSocket(server: Server, schema: GraphQLSchema, op
           }),
         };
       },
-      onError: (_ctx, _id, _payload, errors) => errors.map((e) => format(e.toJSON(), e) as GraphQLError),
+      onError: (_ctx, _id, _payload, errors) =>
+        errors.map((e) => {
+          const formatted = format(e.toJSON(), e);
+          return new GraphQLError(formatted.message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED', ...formatted.extensions } });
+        }),
     },
     wss,
     15_000,

@@ -2,7 +2,7 @@ import { ClusterUnreachableError, ValidationError } from '../errors.js';
 import type { ConnectionFacts } from '../clusters/cluster.service.js';
 import { createKubeClient, type KubeClientOptions } from '../kube/kube-client.js';
 import type { KubeconfigSpec } from '../kube/kubeconfig.js';
-import { classifyKubeError, countNodes, countPods } from '../kube/probe.js';
+import { classifyKubeError, cleanVersion, countNodes, countPods } from '../kube/probe.js';
 import type { HealthMonitor } from './health-monitor.js';
 
 /** The answer to "can the gateway reach this cluster?" (C6 / testClusterConnection). */
@@ -36,7 +36,7 @@ export class ConnectionTestService {
         countNodes(client).catch(() => undefined),
         countPods(client).catch(() => undefined),
       ]);
-      return { kubernetesVersion: version.gitVersion, nodeCount: nodes?.total ?? 0, readyNodeCount: nodes?.ready ?? null, podCount: pods?.count };
+      return { kubernetesVersion: cleanVersion(version.gitVersion), nodeCount: nodes?.total ?? 0, readyNodeCount: nodes?.ready ?? null, podCount: pods?.count };
     } catch (err) {
       const failure = classifyKubeError(err);
       throw new ValidationError('kubeconfig', `cannot connect to the cluster (${failure.reason}): ${failure.message}`);

@@ -51,7 +51,6 @@ export function createApp(deps: AppDeps): Express {
   app.use(deps.metrics.middleware());
   // Security headers; the GraphiQL page sets its own, stricter-where-possible CSP.
   app.use(helmet({ frameguard: { action: 'deny' }, referrerPolicy: { policy: 'no-referrer' } }));
-  app.use(new AuthFailureLimiter(deps.authFailureLimitPerMinute).middleware());
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -61,6 +60,9 @@ export function createApp(deps: AppDeps): Express {
     const ok = await deps.ready().catch(() => false);
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not ready' });
   });
+
+  // After the operational endpoints: probes and scrapes must never be braked by someone else's bad tokens.
+  app.use(new AuthFailureLimiter(deps.authFailureLimitPerMinute).middleware());
 
   const context = (req: Request): RequestContext => contextFromHeaders(req.headers, deps.verifier, String(req.res?.locals.requestId ?? requestIdFrom(req.headers)));
 

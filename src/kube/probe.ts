@@ -28,7 +28,7 @@ const PAGE_SIZE = 500;
 
 export async function probeCluster(client: KubeClient): Promise<ProbeResult> {
   // Version first: if the cluster is down there is no point firing the other two.
-  const version = await attempt(async () => (await client.version.getCode()).gitVersion);
+  const version = await attempt(async () => cleanVersion((await client.version.getCode()).gitVersion));
   if (!version.ok && (version.failure.reason !== 'API_ERROR' || (version.failure.status ?? 0) >= 500)) {
     const failed = { ok: false as const, failure: version.failure };
     return { version: failed, nodes: failed, pods: failed, credentialExpiresAt: client.credentialExpiresAt };
@@ -40,6 +40,15 @@ export async function probeCluster(client: KubeClient): Promise<ProbeResult> {
     pods: pods.ok ? { ok: true, ...pods.value } : pods,
     credentialExpiresAt: client.credentialExpiresAt,
   };
+}
+
+/**
+ * A version string as reported by a server we do not control: printable ASCII, at most 64 characters (the column),
+ * so a hostile or broken API server cannot make a probe or a connection test fail to store.
+ */
+export function cleanVersion(raw: unknown): string {
+  const text = typeof raw === 'string' ? raw.replace(/[^\x20-\x7e]/g, '').trim() : '';
+  return (text || 'unknown').slice(0, 64);
 }
 
 /** Nodes by one list; Ready means the Ready condition is True. */

@@ -1,9 +1,13 @@
-import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
+import { Arg, Ctx, FieldResolver, ID, Info, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { isAdmin, requireAdmin, requireUser, type RequestContext } from '../auth/principal.js';
 import type { ClusterView } from '../clusters/cluster.view.js';
 import { parseClusterId, type ClusterService } from '../clusters/cluster.service.js';
 import { CreateClusterInput, UpdateClusterInput } from '../schema/cluster.input.js';
 import { ClusterListType, ClusterType } from '../schema/cluster.type.js';
+
+const SINGLE_CLUSTER_FIELDS = new Set(['cluster', 'currentCluster', 'createCluster', 'updateCluster']);
+const rootField = (path: GraphQLResolveInfo['path']): string | number => (path.prev ? rootField(path.prev) : path.key);
 
 /** Drops explicit GraphQL nulls: "not given" and "null" mean the same for optional inputs. */
 const given = <T>(v: T | null | undefined): T | undefined => (v === null ? undefined : v);
@@ -73,9 +77,15 @@ export class ClusterResolver {
     return true;
   }
 
-  @FieldResolver(() => String, { nullable: true, description: 'Kubeconfig YAML; admins only, null for everyone else.' })
-  async kubeconfig(@Root() cluster: ClusterView, @Ctx() ctx: RequestContext): Promise<string | null> {
+  @FieldResolver(() => String, {
+    nullable: true,
+    description: 'Kubeconfig YAML: for admins on a single cluster (cluster, currentCluster, createCluster, updateCluster); null in lists, subscriptions and for users.',
+  })
+  async kubeconfig(@Root() cluster: ClusterView, @Ctx() ctx: RequestContext, @Info() info?: GraphQLResolveInfo): Promise<string | null> {
     if (!isAdmin(ctx)) return null;
+    // Credentials are never part of a list or a pushed update (DESIGN: "never in list responses"). REST C2 calls
+    // without `info`: a single-cluster read.
+    if (info && !SINGLE_CLUSTER_FIELDS.has(String(rootField(info.path)))) return null;
     return this.service.kubeconfig(cluster.id);
   }
 }

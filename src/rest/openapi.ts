@@ -22,9 +22,10 @@ const inputSchema = (s: z.ZodType): Json => {
 };
 
 const json = (s: Json, description: string) => ({ description, content: { 'application/json': { schema: s } } });
-// 429: any address that collects too many 401s is braked (AUTH_FAILURE_LIMIT), on every endpoint.
+// Every endpoint may answer 413 (bodies are parsed under the API path) and 429 (an address that collected too many
+// 401s is braked, AUTH_FAILURE_LIMIT).
 const errors = (...codes: number[]) =>
-  Object.fromEntries([...codes, 429].map((c) => [String(c), json({ $ref: '#/components/schemas/Error' }, ERROR_TEXT[c] ?? 'error')]));
+  Object.fromEntries([...new Set([...codes, 413, 429])].sort().map((c) => [String(c), json({ $ref: '#/components/schemas/Error' }, ERROR_TEXT[c] ?? 'error')]));
 const ERROR_TEXT: Record<number, string> = {
   400: 'invalid input; the message names the field',
   401: 'no valid bearer token',
