@@ -1,0 +1,171 @@
+/**
+ * The gateway under test, alone in its process: embedded PGlite in a temporary DATA_DIR, no health probes, N seeded
+ * clusters (bench/seed.ts). Prints one JSON line `{ url, adminToken, pid, clusters, firstId, seedMs, … }` when ready; SIGTERM closes it
+ * (so `--cpu-prof` profiles are written).
+ *
+ *   node --import tsx bench/gateway-server.ts --clusters 100 [--kubeconfig-file F] [--count-queries] [--save-template DIR]
+ *
+ * BENCH_TEMPLATE_DIR: start from a copy of this DATA_DIR (made once per run with `--save-template`).
+ *
+ * `--count-queries` hands the gateway a PGlite wrapped in a Proxy that counts statements sent to the database
+ * (`query`, `exec`, and BEGIN/COMMIT plus each statement of a transaction); the count is read over IPC
+ * (`{ type: 'queries' }` → `{ type: 'queries', count, background, recent }`); the discovery reaper's periodic
+ * statement is counted apart (`background`). src/ is not touched for this.
+ */
+import { randomBytes } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { signToken } from '../src/auth/jwt.js';
+import { loadConfig } from '../src/config.js';
+import type { DatabaseTarget } from '../src/db/client.js';
+import { startGateway } from '../src/gateway.js';
+import { flags } from './lib.js';
+import { seedClusters } from './seed.js';
+
+const args = flags();
+const count = Number(args.get('clusters') ?? '100');
+const countQueries = args.has('count-queries');
+const kubeconfig = args.has('kubeconfig-file') ? readFileSync(args.get('kubeconfig-file')!, 'utf8') : fixtureKubeconfig();
+const dataDir = mkdtempSync(join(tmpdir(), 'kgw-bench-'));
+// An initialised, migrated, empty DATA_DIR (see bench/lib.ts prepareTemplate) spares every scenario PGlite's initdb.
+const template = process.env.BENCH_TEMPLATE_DIR;
+if (template && existsSync(join(template, 'pgdata'))) cpSync(template, dataDir, { recursive: true });
+
+/** A syntactically valid kubeconfig for a cluster nobody reaches (probes are off; skipConnectionTest on create). */
+function fixtureKubeconfig(): string {
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    '- name: bench',
+    '  cluster:',
+    '    server: https://127.0.0.1:6443',
+    'users:',
+    '- name: bench-user',
+    '  user:',
+    '    token: bench-fixture-token',
+    'contexts:',
+    '- name: bench',
+    '  context:',
+    '    cluster: bench',
+    '    user: bench-user',
+    'current-context: bench',
+    '',
+  ].join('\n');
+}
+
+let statements = 0;
+/** Statements of timers that run whatever the requests do (the discovery reaper, every 5 s): counted apart. */
+let background = 0;
+const BACKGROUND = /^UPDATE discovery_tasks SET state = 'failed'.*lease expired/;
+/** The most recent request-driven statements (first 120 characters), to show what a round-trip was. */
+const recent: string[] = [];
+const note = (a: unknown[]) => {
+  const text = String(typeof a[0] === 'string' ? a[0] : '(non-text)').replace(/\s+/g, ' ').trim();
+  if (BACKGROUND.test(text)) {
+    background++;
+    return;
+  }
+  statements++;
+  recent.push(text.slice(0, 120));
+  if (recent.length > 50) recent.shift();
+};
+
+/** Counts every statement that reaches PGlite; methods run on the real instance (PGlite uses private fields). */
+function counting<T extends object>(target: T): T {
+  return new Proxy(target, {
+    get(t, prop) {
+      const value = Reflect.get(t, prop, t) as unknown;
+      if (typeof value !== 'function') return value;
+      if (prop === 'query' || prop === 'exec' || prop === 'sql') {
+        return (...a: unknown[]) => {
+          note(a);
+          return (value as (...x: unknown[]) => unknown).apply(t, a);
+        };
+      }
+      if (prop === 'transaction') {
+        return (fn: (tx: object) => Promise<unknown>) => {
+          note(['BEGIN']);
+          note(['COMMIT']);
+          return (value as (f: (tx: object) => Promise<unknown>) => unknown).call(t, (tx: object) => fn(counting(tx)));
+        };
+      }
+      return (value as (...x: unknown[]) => unknown).bind(t);
+    },
+  });
+}
+
+const jwtSecret = randomBytes(32).toString('hex');
+const config = loadConfig({
+  PORT: '0',
+  HOST: '127.0.0.1',
+  DATA_DIR: dataDir,
+  JWT_SECRET: jwtSecret,
+  LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
+  HEALTH_CHECK_INTERVAL_SECONDS: '86400',
+  PROMETHEUS_AUTO_DISCOVERY: 'false',
+  AUTH_FAILURE_LIMIT: '0',
+  DISCOVERY_TIMEOUT_SECONDS: '5',
+});
+
+let database: DatabaseTarget | undefined;
+if (countQueries) {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  database = { kind: 'pglite', client: counting(await PGlite.create(`${dataDir}/pgdata`)) };
+}
+const gateway = await startGateway(config, { database, healthMonitor: false });
+
+if (args.has('save-template')) {
+  // Start-up only: close cleanly, keep the migrated DATA_DIR as the template for the other runs.
+  await gateway.close();
+  cpSync(dataDir, args.get('save-template')!, { recursive: true });
+  rmSync(dataDir, { recursive: true, force: true });
+  process.stdout.write(`${JSON.stringify({ template: args.get('save-template') })}\n`);
+  process.exit(0);
+}
+const seed = await seedClusters(gateway, count, () => kubeconfig, { viaService: Number(args.get('via-service') ?? '20') });
+
+let seeded = count;
+process.on('message', (m: { type?: string; count?: number }) => {
+  if (m?.type === 'queries') process.send?.({ type: 'queries', count: statements, background, recent: recent.slice(-10) });
+  // Memory after full collections (when started with --expose-gc), for per-subscriber figures.
+  if (m?.type === 'memory') {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    gc?.();
+    gc?.();
+    setTimeout(() => process.send?.({ type: 'memory', ...process.memoryUsage(), gc: Boolean(gc) }), 100);
+  }
+  // Grows the registry to `count` clusters (the scale curve reuses one process).
+  if (m?.type === 'seed') {
+    const target = m.count ?? seeded;
+    seedClusters(gateway, target, () => kubeconfig, { viaService: 0, from: seeded })
+      .then((r) => {
+        seeded = Math.max(seeded, target);
+        process.send?.({ type: 'seed', ...r });
+      })
+      .catch((err: Error) => process.send?.({ type: 'seed', error: err.message }));
+  }
+});
+
+let stopping = false;
+const stop = () => {
+  if (stopping) return;
+  stopping = true;
+  const force = setTimeout(() => process.exit(1), 20_000);
+  force.unref();
+  gateway
+    .close()
+    .catch(() => undefined)
+    .finally(() => {
+      rmSync(dataDir, { recursive: true, force: true });
+      process.exit(0);
+    });
+};
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
+process.on('disconnect', stop);
+
+const adminToken = signToken(jwtSecret, { sub: 'bench-admin', role: 'admin' }, { expiresIn: '24h' });
+process.stdout.write(`${JSON.stringify({ url: gateway.url, adminToken, pid: process.pid, clusters: count, ...seed })}\n`);

@@ -1,0 +1,137 @@
+/**
+ * Benchmark orchestrator: `npm run bench` (full) or `npm run bench -- --quick`. Runs every scenario one after the
+ * other (never two at once), then writes bench/results.json and BENCHMARKS.md.
+ *
+ *   --quick               fewer and shorter rounds (a smoke run of every scenario)
+ *   --only a,b            only these scenarios: throughput, scale, huge, sweep, fanout, startup, profile
+ *   --no-profile          skip the CPU profiles (on by default in a full run)
+ *   --no-write            print the results, do not touch BENCHMARKS.md / bench/results.json
+ *
+ * Environment: BENCH_DATABASE_URL=postgres://… also runs the health sweep on PostgreSQL (full runs; a private database per run);
+ * BENCH_NODE_ENV overrides the gateway's NODE_ENV (default production, as in the Dockerfile).
+ */
+import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { runFanout, type FanoutResult } from './fanout.js';
+import { runHealthSweep, type SweepResult } from './health-sweep.js';
+import type { HugeClusterResult } from './huge-cluster.js';
+import { GATEWAY_NODE_ENV, LOAD_CPU, ROOT, SERVER_CPU, flags, hasTaskset, machineInfo, prepareTemplate, round, runJson, type MachineInfo } from './lib.js';
+import { runProfile, runStartupProfile, type ProfileSummary } from './profile.js';
+import { renderMarkdown } from './report.js';
+import { runScale, type ScaleResult } from './scale.js';
+import { runStartup, type StartupResult } from './startup.js';
+import { runThroughput, type ThroughputResult } from './throughput.js';
+
+export interface Settings {
+  quick: boolean;
+  connections: number;
+  throughput: { clusters: number; rounds: number; durationSec: number; p99Rounds: number; p99DurationSec: number };
+  scale: { sizes: number[]; rounds: number; durationSec: number; changes: number };
+  huge: { pods: number; runs: number; fallback: boolean };
+  sweep: { clusters: number; latencyMs: number; concurrencies: number[]; runs: number; postgres: boolean };
+  fanout: { subscribers: number; rounds: number };
+  startup: { rounds: number };
+  profile: { enabled: boolean; durationSec: number };
+  gatewayNodeEnv: string;
+  pinning: string;
+}
+
+export interface Results {
+  command: string;
+  startedAt: string;
+  elapsedSec: number;
+  machine: MachineInfo;
+  loadAverage: { before: number[]; after: number[] };
+  settings: Settings;
+  throughput?: ThroughputResult;
+  scale?: ScaleResult;
+  huge?: HugeClusterResult;
+  sweep?: SweepResult;
+  fanout?: FanoutResult;
+  startup?: StartupResult;
+  profile?: ProfileSummary[];
+  failures: string[];
+}
+
+const args = flags();
+const quick = args.has('quick');
+const only = args.get('only')?.split(',');
+const want = (name: string) => !only || only.includes(name);
+const databaseUrl = process.env.BENCH_DATABASE_URL;
+
+const settings: Settings = {
+  quick,
+  connections: 10,
+  throughput: quick ? { clusters: 100, rounds: 1, durationSec: 3, p99Rounds: 1, p99DurationSec: 3 } : { clusters: 100, rounds: 5, durationSec: 8, p99Rounds: 3, p99DurationSec: 8 },
+  scale: { sizes: [10, 100, 1_000, 10_000], ...(quick ? { rounds: 1, durationSec: 1, changes: 2 } : { rounds: 3, durationSec: 3, changes: 5 }) },
+  huge: { pods: 100_000, runs: quick ? 1 : 3, fallback: !quick },
+  sweep: { clusters: 1_000, latencyMs: 50, concurrencies: quick ? [64] : [32, 64, 128], runs: quick ? 1 : 3, postgres: Boolean(databaseUrl) && !quick },
+  fanout: { subscribers: 1_000, rounds: quick ? 2 : 5 },
+  startup: { rounds: quick ? 1 : 3 },
+  profile: { enabled: !quick && !args.has('no-profile'), durationSec: 8 },
+  gatewayNodeEnv: GATEWAY_NODE_ENV,
+  pinning: hasTaskset() ? `taskset: servers under test on CPU ${SERVER_CPU}, load generators / clients / simulator on CPU ${LOAD_CPU}` : 'none (taskset not found)',
+};
+
+const started = Date.now();
+const log = (m: string) => process.stderr.write(`[bench ${round((Date.now() - started) / 1000, 0)}s] ${m}\n`);
+
+const results: Results = {
+  command: `npm run bench${quick ? ' -- --quick' : ''}   (= npx tsx bench/run.ts${quick ? ' --quick' : ''})`,
+  startedAt: new Date(started).toISOString(),
+  elapsedSec: 0,
+  machine: machineInfo(),
+  loadAverage: { before: loadavg().map((x) => round(x, 2)), after: [] },
+  settings,
+  failures: [],
+};
+
+async function section<T>(name: string, fn: () => Promise<T>): Promise<T | undefined> {
+  if (!want(name)) return undefined;
+  const t = Date.now();
+  log(`${name}: start`);
+  try {
+    const r = await fn();
+    log(`${name}: done in ${round((Date.now() - t) / 1000, 0)} s`);
+    return r;
+  } catch (err) {
+    results.failures.push(`${name}: ${(err as Error).stack ?? err}`);
+    log(`${name}: FAILED: ${(err as Error).message}`);
+    return undefined;
+  }
+}
+
+const c = settings.connections;
+const templateStarted = Date.now();
+await prepareTemplate();
+log(`template DATA_DIR ready in ${round((Date.now() - templateStarted) / 1000, 0)} s`);
+results.throughput = await section('throughput', () => runThroughput({ ...settings.throughput, connections: c }, log));
+results.scale = await section('scale', () => runScale(settings.scale, log));
+results.huge = await section('huge', () =>
+  runJson<HugeClusterResult>('bench/huge-cluster.ts', ['--pods', String(settings.huge.pods), '--runs', String(settings.huge.runs), ...(settings.huge.fallback ? [] : ['--no-fallback'])]),
+);
+results.sweep = await section('sweep', () => runHealthSweep({ ...settings.sweep, databaseUrl: settings.sweep.postgres ? databaseUrl : undefined }, log));
+results.fanout = await section('fanout', () => runFanout(settings.fanout));
+results.startup = await section('startup', () => runStartup(settings.startup.rounds, log));
+if (settings.profile.enabled) {
+  results.profile = await section('profile', async () => [
+    ...(await runProfile(['graphql', 'rest'], { clusters: settings.throughput.clusters, connections: c, durationSec: settings.profile.durationSec })),
+    ...(await runStartupProfile()),
+  ]);
+}
+if (results.scale && !results.scale.assertion.passed) results.failures.push(`scale: round-trip assertion failed: ${results.scale.assertion.detail}`);
+
+results.elapsedSec = round((Date.now() - started) / 1000, 0);
+results.loadAverage.after = loadavg().map((x) => round(x, 2));
+const markdown = renderMarkdown(results);
+if (args.has('no-write')) process.stdout.write(`${markdown}\n`);
+else {
+  writeFileSync(join(ROOT, 'bench/results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(ROOT, 'BENCHMARKS.md'), markdown);
+  log(`wrote BENCHMARKS.md and bench/results.json (${results.elapsedSec} s)`);
+}
+if (results.failures.length) {
+  log(`failures:\n${results.failures.join('\n')}`);
+  process.exitCode = 1;
+}
