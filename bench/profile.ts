@@ -6,7 +6,8 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GATEWAY_NODE_ENV, SERVER_CPU, round, sleep, spawnTs, stopChild } from './lib.js';
+import type { SweepRun } from './health-sweep.js';
+import { GATEWAY_NODE_ENV, SERVER_CPU, round, runJson, sleep, spawnTs, stopChild } from './lib.js';
 import { type Kind, load, requestOf, startGatewayChild } from './targets.js';
 
 interface CpuProfile {
@@ -17,11 +18,13 @@ interface CpuProfile {
 }
 
 export interface ProfileSummary {
-  kind: Kind | 'start-up cold' | 'start-up warm';
+  kind: Kind | 'start-up cold' | 'start-up warm' | 'health sweep';
   /** Request kinds: req/s under the profiler. */
   rps?: number;
-  /** Start-up: ms from spawn to the banner under the profiler. */
+  /** Start-up: ms from spawn to the banner under the profiler; sweep: wall time of the sweep. */
   ms?: number;
+  /** Health sweep: its HEALTH_CHECK_CONCURRENCY. */
+  concurrency?: number;
   samples: number;
   topFunctions: { fn: string; where: string; selfPct: number }[];
   areas: { area: string; selfPct: number }[];
@@ -127,4 +130,19 @@ export async function runStartupProfile(): Promise<ProfileSummary[]> {
     rmSync(dataDir, { recursive: true, force: true });
   }
   return out;
+}
+
+/** One health sweep (gateway in-process, simulator apart) under `--cpu-prof`, cut to the sweep itself. */
+export async function runSweepProfile(concurrency: number, clusters: number, latencyMs: number): Promise<ProfileSummary> {
+  const dir = mkdtempSync(join(tmpdir(), 'kgw-prof-'));
+  try {
+    const args = ['--child', '--mode', 'gateway', '--concurrency', String(concurrency), '--clusters', String(clusters), '--latency-ms', String(latencyMs)];
+    const run = await runJson<SweepRun>('bench/health-sweep.ts', args, { cpu: SERVER_CPU, env: { NODE_ENV: GATEWAY_NODE_ENV }, nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
+    const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+    if (!file) throw new Error('the sweep wrote no CPU profile');
+    const sum = summarise(JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile, run.windowUs[0], run.windowUs[1]);
+    return { kind: 'health sweep', ms: round(run.wallMs, 0), concurrency, ...sum };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

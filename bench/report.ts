@@ -29,6 +29,7 @@ function targets(r: Results): string {
   if (r.fanout) {
     rows.push(['Fan-out p99 ≤ 200 ms (clusterHealth, C6 trigger)', `${fmt(r.fanout.medianHealthP99Ms)} ms (raw ws baseline ${fmt(r.fanout.medianRawP99Ms)} ms)`, mark(r.fanout.medianHealthP99Ms <= 200)]);
     rows.push(['Fan-out p99 ≤ 200 ms (discoveryStatus, C7 trigger)', `${fmt(r.fanout.medianDiscoveryP99Ms)} ms`, mark(r.fanout.medianDiscoveryP99Ms <= 200)]);
+    rows.push(['Fan-out memory per subscriber (no target)', `${kb(r.fanout.gateway.heapBytesPerSubscriber)} (V8 heap + external)`, '—']);
   }
   if (r.startup) rows.push(['Start-up (no target)', `cold ${fmt(r.startup.medianColdMs / 1000, 2)} s, warm ${fmt(r.startup.medianWarmMs / 1000, 2)} s (node+tsx floor ${fmt(r.startup.medianBaselineMs / 1000, 2)} s)`, '—']);
   return table(['target', 'measured (median)', 'status'], rows);
@@ -81,6 +82,7 @@ function scale(r: Results): string {
         p.clusters.toLocaleString('en-US'),
         k === 'rest' ? 'REST' : 'GraphQL',
         kb(x.bodyBytes),
+        `${fmt(1000 / x.cachedRps, 2)} / ${fmt(1000 / x.baselineRps, 2)}`,
         `${fmt(x.cachedP50Ms)} / ${fmt(x.cachedP99Ms)}`,
         `${fmt(x.baselineP50Ms)} / ${fmt(x.baselineP99Ms)}`,
         `${fmt(x.cachedRps, 0)} / ${fmt(x.baselineRps, 0)} (${fmt(x.rpsRatio, 3)})`,
@@ -98,11 +100,12 @@ function scale(r: Results): string {
 One gateway process grows from size to size (seeding: the first 20 clusters through \`ClusterService.create\`, the rest by
 batched inserts of the same encrypted rows; see bench/seed.ts). Latency: one connection, ${sc.settings.rounds} × ${sc.settings.durationSec} s
 (longer for 1,000 and 10,000), gateway and baseline (same bytes) alternating. "After a change": a C4 rename of one
-cluster, then the measured list (median of ${sc.settings.changes}). Round-trips: statements that reached PGlite, counted by a Proxy
+cluster, then the measured list (median of ${sc.settings.changes}). With one connection the mean latency is 1000 ÷ req/s
+(autocannon's percentiles are whole milliseconds). Round-trips: statements that reached PGlite, counted by a Proxy
 around the client the gateway was given (the discovery reaper's 5-second statement excluded); "sustained" divides the
 statements during a whole load run (which includes the list cache's 5 s TTL refills) by its requests.
 
-${table(['clusters', 'API', 'body', 'cached p50 / p99 (ms)', 'baseline p50 / p99 (ms)', 'req/s gateway / baseline (ratio)', 'first list after a change (ms)', 'round-trips per cached list', 'round-trips, first list after a change', 'second list after a change', 'sustained per request'], rows)}
+${table(['clusters', 'API', 'body', 'mean latency gateway / baseline (ms)', 'cached p50 / p99 (ms)', 'baseline p50 / p99 (ms)', 'req/s gateway / baseline (ratio)', 'first list after a change (ms)', 'round-trips per cached list', 'round-trips, first list after a change', 'second list after a change', 'sustained per request'], rows)}
 
 Assertion: **${sc.assertion.passed ? 'passed' : 'FAILED'}** — ${sc.assertion.detail}.
 The round-trip of a list after a change:
@@ -178,8 +181,10 @@ ${table(['round', 'clusterHealth p50 / p99 / max ms (delivered)', 'C6 response (
 
 Medians of p99: clusterHealth **${fmt(f.medianHealthP99Ms)} ms**, discoveryStatus **${fmt(f.medianDiscoveryP99Ms)} ms**, raw ws ${fmt(f.medianRawP99Ms)} ms.
 Subscribing all ${f.settings.subscribers} (connect, init, subscribe, initial state; 50 at a time): ${fmt(f.connectMs / 1000, 1)} s.
-Memory per subscriber (after forced GCs): **${kb(f.gateway.bytesPerSubscriber)}** by RSS (${fmt(f.gateway.rssBeforeMB)} → ${fmt(f.gateway.rssAfterMB)} MB),
-${kb(f.gateway.heapBytesPerSubscriber)} by V8 heap + external; raw ws baseline: ${kb(f.raw.bytesPerConnection)} per connection by RSS.
+Memory per subscriber (after forced GCs): **${kb(f.gateway.heapBytesPerSubscriber)}** by V8 heap + external; by RSS
+${kb(f.gateway.bytesPerSubscriber)} (${fmt(f.gateway.rssBeforeMB)} → ${fmt(f.gateway.rssAfterMB)} MB), which is not a usable per-subscriber figure on the
+embedded database: PGlite's WebAssembly memory makes the process RSS rise and fall by tens of MB on its own. Raw ws
+baseline: ${kb(f.raw.bytesPerConnection)} per connection by RSS.
 `;
 }
 
@@ -208,7 +213,13 @@ excluded); self time. "node internals" under start-up is mostly module loading (
 ${r.profile
   .map(
     (p) => `### ${
-      p.kind === 'rest' ? `REST C1 (${fmt(p.rps, 0)} req/s under the profiler` : p.kind === 'graphql' ? `GraphQL clusters (${fmt(p.rps, 0)} req/s under the profiler` : `${p.kind}: \`src/main.ts\` to its banner (${fmt((p.ms ?? NaN) / 1000, 2)} s under the profiler, whole profile`
+      p.kind === 'rest'
+        ? `REST C1 (${fmt(p.rps, 0)} req/s under the profiler`
+        : p.kind === 'graphql'
+          ? `GraphQL clusters (${fmt(p.rps, 0)} req/s under the profiler`
+          : p.kind === 'health sweep'
+            ? `Health sweep, concurrency ${p.concurrency} (${fmt((p.ms ?? NaN) / 1000, 2)} s under the profiler, the sweep only`
+            : `${p.kind}: \`src/main.ts\` to its banner (${fmt((p.ms ?? NaN) / 1000, 2)} s under the profiler, whole profile`
     }, ${p.samples} samples)
 
 By area: ${p.areas.map((a) => `${a.area} ${fmt(a.selfPct)}%`).join(', ')}.

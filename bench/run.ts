@@ -17,7 +17,7 @@ import { runFanout, type FanoutResult } from './fanout.js';
 import { runHealthSweep, type SweepResult } from './health-sweep.js';
 import type { HugeClusterResult } from './huge-cluster.js';
 import { GATEWAY_NODE_ENV, LOAD_CPU, ROOT, SERVER_CPU, flags, hasTaskset, machineInfo, prepareTemplate, round, runJson, type MachineInfo } from './lib.js';
-import { runProfile, runStartupProfile, type ProfileSummary } from './profile.js';
+import { runProfile, runStartupProfile, runSweepProfile, type ProfileSummary } from './profile.js';
 import { renderMarkdown } from './report.js';
 import { runScale, type ScaleResult } from './scale.js';
 import { runStartup, type StartupResult } from './startup.js';
@@ -118,6 +118,7 @@ if (settings.profile.enabled) {
   results.profile = await section('profile', async () => [
     ...(await runProfile(['graphql', 'rest'], { clusters: settings.throughput.clusters, connections: c, durationSec: settings.profile.durationSec })),
     ...(await runStartupProfile()),
+    await runSweepProfile(results.sweep?.best.concurrency ?? 64, settings.sweep.clusters, settings.sweep.latencyMs),
   ]);
 }
 if (results.scale && !results.scale.assertion.passed) results.failures.push(`scale: round-trip assertion failed: ${results.scale.assertion.detail}`);
