@@ -9,7 +9,7 @@
  *   node --import tsx bench/fanout.ts --child [--subscribers 1000] [--rounds 5]
  */
 import type { ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -222,6 +222,7 @@ async function child(): Promise<void> {
     await base.stop();
     await gw.stop();
     await sim.close();
+    rmSync(kubeconfigFile, { force: true });
   }
   process.exit(0);
 }

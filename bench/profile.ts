@@ -35,6 +35,7 @@ const now = () => Number(process.hrtime.bigint() / 1000n);
 function areaOf(url: string, fn: string): string {
   if (fn === '(garbage collector)') return 'GC';
   if (fn === '(idle)' || fn === '(program)' || fn === '(root)') return fn;
+  if (url.startsWith('wasm://')) return 'PGlite (WebAssembly)';
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1];
   if (pkg) return pkg;
   const src = /\/(src\/[^/]+)\//.exec(url)?.[1] ?? /\/(src)\/[^/]+$/.exec(url)?.[1];

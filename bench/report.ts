@@ -203,12 +203,22 @@ ${table(['kind', 'banner (s)', '/readyz 200 (s)', 'SIGTERM to exit (s)'], rows)}
 `;
 }
 
+/** V8 names WebAssembly by a content hash; the only WebAssembly in the gateway is PGlite's PostgreSQL. */
+const areaName = (a: string) => (a.startsWith('wasm://') ? 'PGlite (WebAssembly)' : a);
+
+function mergeAreas(areas: { area: string; selfPct: number }[]): { area: string; selfPct: number }[] {
+  const sums = new Map<string, number>();
+  for (const a of areas) sums.set(areaName(a.area), (sums.get(areaName(a.area)) ?? 0) + a.selfPct);
+  return [...sums].map(([area, selfPct]) => ({ area, selfPct })).sort((a, b) => b.selfPct - a.selfPct);
+}
+
 function profile(r: Results): string {
   if (!r.profile?.length) return '';
   return `## 7. Where the time goes (CPU profile of the gateway child under load)
 
 \`--cpu-prof\` on the gateway process; for the request kinds only the samples inside the load window count (idle
-excluded); self time. "node internals" under start-up is mostly module loading (ESM compile and tsx's loader hooks).
+excluded); self time, so a built-in such as \`JSON.stringify\` counts in the function that calls it (tsx-compiled src/
+files report line 1). "node internals" under start-up is mostly module loading (ESM compile and tsx's loader hooks).
 
 ${r.profile
   .map(
@@ -222,9 +232,9 @@ ${r.profile
             : `${p.kind}: \`src/main.ts\` to its banner (${fmt((p.ms ?? NaN) / 1000, 2)} s under the profiler, whole profile`
     }, ${p.samples} samples)
 
-By area: ${p.areas.map((a) => `${a.area} ${fmt(a.selfPct)}%`).join(', ')}.
+By area: ${mergeAreas(p.areas).map((a) => `${a.area} ${fmt(a.selfPct)}%`).join(', ')}.
 
-${table(['function', 'where', 'self %'], p.topFunctions.map((f) => [`\`${f.fn}\``, f.where, fmt(f.selfPct)]))}
+${table(['function', 'where', 'self %'], p.topFunctions.map((f) => [`\`${f.fn}\``, f.where.startsWith('wasm://') ? 'PGlite (WebAssembly)' : f.where, fmt(f.selfPct)]))}
 `,
   )
   .join('\n')}`;

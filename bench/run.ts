@@ -6,11 +6,12 @@
  *   --only a,b            only these scenarios: throughput, scale, huge, sweep, fanout, startup, profile
  *   --no-profile          skip the CPU profiles (on by default in a full run)
  *   --no-write            print the results, do not touch BENCHMARKS.md / bench/results.json
+ *   --render              only re-render BENCHMARKS.md from bench/results.json (after a change to bench/report.ts)
  *
  * Environment: BENCH_DATABASE_URL=postgres://… also runs the health sweep on PostgreSQL (full runs; a private database per run);
  * BENCH_NODE_ENV overrides the gateway's NODE_ENV (default production, as in the Dockerfile).
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { runFanout, type FanoutResult } from './fanout.js';
@@ -55,6 +56,11 @@ export interface Results {
 }
 
 const args = flags();
+if (args.has('render')) {
+  const saved = JSON.parse(readFileSync(join(ROOT, 'bench/results.json'), 'utf8')) as Results;
+  writeFileSync(join(ROOT, 'BENCHMARKS.md'), renderMarkdown(saved));
+  process.exit(0);
+}
 const quick = args.has('quick');
 const only = args.get('only')?.split(',');
 const want = (name: string) => !only || only.includes(name);

@@ -3,7 +3,7 @@
  * them, and one load run in its own process.
  */
 import type { ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CapturedRoute } from './baseline-server.js';
@@ -73,10 +73,14 @@ export async function startBaselineChild(routes: CapturedRoute[], opts: { ws?: b
   };
 }
 
-let routeFiles = 0;
+const routeFiles: string[] = [];
+process.once('exit', () => {
+  for (const f of routeFiles) rmSync(f, { force: true });
+});
 function writeRoutes(routes: CapturedRoute[]): string {
-  const file = join(tmpdir(), `kgw-bench-routes-${process.pid}-${routeFiles++}.json`);
+  const file = join(tmpdir(), `kgw-bench-routes-${process.pid}-${routeFiles.length}.json`);
   writeFileSync(file, JSON.stringify({ routes }));
+  routeFiles.push(file);
   return file;
 }
 
