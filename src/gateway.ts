@@ -8,10 +8,10 @@ import { KubeconfigCipher } from './clusters/kubeconfig-cipher.js';
 import type { Config } from './config.js';
 import { type Database, type DatabaseTarget, migrationsApplied, openDatabase } from './db/client.js';
 import { type EventBus, PgEventBus } from './events/event-bus.js';
-import { startApollo } from './graphql/apollo.js';
-import { listResponseCache } from './graphql/list-response-cache.js';
+import { startApollo, stringifyResult } from './graphql/apollo.js';
+import { ListResponseCache } from './graphql/list-response-cache.js';
 import { buildGatewaySchema } from './graphql/schema.js';
-import { createApp } from './http/app.js';
+import { createRequestListener } from './http/app.js';
 import { GatewayMetrics } from './http/metrics.js';
 import { createLogger, type Logger } from './logger.js';
 import { ClusterResolver } from './resolvers/cluster.resolver.js';
@@ -125,12 +125,14 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     webSocketConnections: () => ws?.connectionCount() ?? 0,
     cachedClients: () => clients.size(),
   });
-  const apollo = await startApollo(schema, logger, [listResponseCache(() => clusters.list())]);
+  const graphqlResponses = new ListResponseCache(() => clusters.list(), stringifyResult);
+  const apollo = await startApollo(schema, logger, [graphqlResponses.plugin()]);
 
-  const app = createApp({
+  const handler = createRequestListener({
     logger,
     verifier,
     apollo,
+    graphqlResponses,
     metrics,
     authFailureLimitPerMinute: config.authFailureLimitPerMinute,
     rest: { clusterResolver, connectionTestResolver, discoveryResolver, autoDiscovery: auto },
@@ -140,7 +142,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       return migrationsApplied(database);
     },
   });
-  const server = createServer(app);
+  const server = createServer(handler);
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   await new Promise<void>((resolve, reject) => {

@@ -6,6 +6,12 @@ import type { Logger } from '../logger.js';
 import { formatGraphQLError, tagWithRequestId } from './errors.js';
 import { queryLimitsRule } from './limits.js';
 
+/**
+ * Compact JSON: Apollo pretty-prints by default, which costs time and a third more bytes on every response. Shared with
+ * the list response cache, whose stored answers must be the very bytes Apollo sends.
+ */
+export const stringifyResult = (value: unknown): string => JSON.stringify(value);
+
 /** Apollo over the TypeGraphQL schema. GraphiQL is served by the gateway itself (no CDN landing page). */
 export async function startApollo(schema: GraphQLSchema, logger: Logger, plugins: ApolloServerPlugin<RequestContext>[] = []): Promise<ApolloServer<RequestContext>> {
   const server = new ApolloServer<RequestContext>({
@@ -13,8 +19,7 @@ export async function startApollo(schema: GraphQLSchema, logger: Logger, plugins
     introspection: true,
     includeStacktraceInErrorResponses: false,
     formatError: formatGraphQLError(logger),
-    // Compact JSON: Apollo pretty-prints by default, which costs time and a third more bytes on every response.
-    stringifyResult: (value) => JSON.stringify(value),
+    stringifyResult,
     validationRules: [queryLimitsRule()],
     // Automatic persisted queries are not offered: nothing here needs them, and they add a cache to attack.
     persistedQueries: false,

@@ -1,24 +1,31 @@
+import type { RequestListener } from 'node:http';
 import express, { type Express, type Request } from 'express';
-import helmet from 'helmet';
 import { expressMiddleware } from '@as-integrations/express5';
 import type { ApolloServer } from '@apollo/server';
 import { GraphQLError } from 'graphql';
 import type { TokenVerifier } from '../auth/jwt.js';
 import type { RequestContext } from '../auth/principal.js';
 import type { Logger } from '../logger.js';
+import type { ListResponseCache } from '../graphql/list-response-cache.js';
+import { clusterListBody } from '../rest/cluster.rest.js';
 import { restErrorHandler } from '../rest/envelope.js';
 import { openApiDocument } from '../rest/openapi.js';
 import { BASE, clusterRouter, type RestDeps } from '../rest/router.js';
 import { AuthFailureLimiter } from './auth-failure-limiter.js';
+import { cachedReads } from './cached-reads.js';
 import { graphiqlHandler } from './graphiql.js';
+import { preReadJsonBody } from './json-body.js';
 import type { GatewayMetrics } from './metrics.js';
-import { routeOf } from './route-of.js';
+import { RequestRecorder } from './request-recorder.js';
 import { contextFromHeaders, requestIdFrom } from './request-context.js';
+import { type HeaderList, securityHeaders, securityHeadersMiddleware } from './security-headers.js';
 
 export interface AppDeps {
   logger: Logger;
   verifier: TokenVerifier;
   apollo: ApolloServer<RequestContext>;
+  /** Rendered GraphQL list answers (filled by its Apollo plugin), served by the cached-read lane. */
+  graphqlResponses: ListResponseCache;
   rest: Omit<RestDeps, 'context'>;
   metrics: GatewayMetrics;
   authFailureLimitPerMinute: number;
@@ -27,30 +34,47 @@ export interface AppDeps {
 }
 
 const BODY_LIMIT = '1mb';
+const GRAPHQL_PATH = '/graphql';
+
+/** Pieces both request paths share, so the cached-read lane and Express leave the same traces. */
+interface Shared {
+  recorder: RequestRecorder;
+  limiter: AuthFailureLimiter;
+  headers: HeaderList;
+}
+
+/** The gateway's HTTP handler: the cached-read lane for repeated list reads, Express for everything else. */
+export function createRequestListener(deps: AppDeps): RequestListener {
+  const shared: Shared = {
+    recorder: new RequestRecorder(deps.logger, deps.metrics),
+    limiter: new AuthFailureLimiter(deps.authFailureLimitPerMinute),
+    headers: securityHeaders(),
+  };
+  const app = createApp(deps, shared);
+  return cachedReads(
+    {
+      verifier: deps.verifier,
+      recorder: shared.recorder,
+      limiter: shared.limiter,
+      securityHeaders: shared.headers,
+      restListPath: `${BASE}/clusters`,
+      restListBody: async (ctx) => clusterListBody((await deps.rest.clusterResolver.clusters(ctx)).items),
+      graphqlPath: GRAPHQL_PATH,
+      graphqlResponses: deps.graphqlResponses,
+    },
+    app,
+  );
+}
 
 /** The Express application: request ids and security headers, operational endpoints, REST C1–C7, GraphQL. */
-export function createApp(deps: AppDeps): Express {
+function createApp(deps: AppDeps, shared: Shared): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
 
-  app.use((req, res, next) => {
-    const requestId = requestIdFrom(req.headers);
-    res.locals.requestId = requestId;
-    res.setHeader('X-Request-Id', requestId);
-    const started = performance.now();
-    res.once('finish', () => {
-      // Route templates, not raw paths or headers: an access log must never carry a token.
-      deps.logger.info(
-        { requestId, method: req.method, path: routeOf(req), status: res.statusCode, ms: Math.round(performance.now() - started) },
-        'request',
-      );
-    });
-    next();
-  });
-  app.use(deps.metrics.middleware());
+  app.use(shared.recorder.middleware());
   // Security headers; the GraphiQL page sets its own, stricter-where-possible CSP.
-  app.use(helmet({ frameguard: { action: 'deny' }, referrerPolicy: { policy: 'no-referrer' } }));
+  app.use(securityHeadersMiddleware(shared.headers));
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -62,7 +86,7 @@ export function createApp(deps: AppDeps): Express {
   });
 
   // After the operational endpoints: probes and scrapes must never be braked by someone else's bad tokens.
-  app.use(new AuthFailureLimiter(deps.authFailureLimitPerMinute).middleware());
+  app.use(shared.limiter.middleware());
 
   const context = (req: Request): RequestContext => contextFromHeaders(req.headers, deps.verifier, String(req.res?.locals.requestId ?? requestIdFrom(req.headers)));
 
@@ -76,9 +100,10 @@ export function createApp(deps: AppDeps): Express {
     res.status(404).json({ code: 404, message: 'no such endpoint', data: null });
   });
 
-  app.get('/graphql', graphiqlHandler());
+  app.get(GRAPHQL_PATH, graphiqlHandler());
   app.use(
-    '/graphql',
+    GRAPHQL_PATH,
+    preReadJsonBody(),
     express.json({ limit: BODY_LIMIT }),
     expressMiddleware(deps.apollo, {
       context: async ({ req }) => {

@@ -16,11 +16,10 @@ export class AuthFailureLimiter {
   middleware() {
     return (req: Request, res: Response, next: NextFunction): void => {
       if (this.maxFailures <= 0) return next();
-      const key = req.socket.remoteAddress ?? 'unknown';
-      const entry = this.failures.get(key);
-      const now = Date.now();
-      if (entry && entry.resetAt > now && entry.count >= this.maxFailures) {
-        res.setHeader('Retry-After', String(Math.ceil((entry.resetAt - now) / 1000)));
+      const key = keyOf(req.socket.remoteAddress);
+      const retryAfterMs = this.brakedFor(key);
+      if (retryAfterMs > 0) {
+        res.setHeader('Retry-After', String(Math.ceil(retryAfterMs / 1000)));
         res.status(429).json({ code: 429, message: 'too many failed authentication attempts; retry later', data: null });
         return;
       }
@@ -29,6 +28,17 @@ export class AuthFailureLimiter {
       });
       next();
     };
+  }
+
+  /** Whether requests from this address are being answered with 429 right now. */
+  isBraked(address: string | undefined): boolean {
+    return this.maxFailures > 0 && this.brakedFor(keyOf(address)) > 0;
+  }
+
+  private brakedFor(key: string): number {
+    const entry = this.failures.get(key);
+    if (!entry || entry.count < this.maxFailures) return 0;
+    return Math.max(0, entry.resetAt - Date.now());
   }
 
   recordFailure(key: string): void {
@@ -46,3 +56,5 @@ export class AuthFailureLimiter {
     for (const [k, v] of this.failures) if (v.resetAt <= now) this.failures.delete(k);
   }
 }
+
+const keyOf = (address: string | undefined) => address ?? 'unknown';

@@ -1,6 +1,5 @@
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { RequestHandler } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { routeOf } from './route-of.js';
 
 /** Read-only views the metrics pull from on each scrape, so nothing is counted twice or kept in sync by hand. */
 export interface MetricsSources {
@@ -21,6 +20,12 @@ export class GatewayMetrics {
     help: 'HTTP request latency by route template',
     labelNames: ['method', 'route', 'status'] as const,
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  private readonly cachedReads = new Counter({
+    name: 'kube_gateway_cached_reads_total',
+    help: 'Requests answered from already rendered bytes by the cached-read lane, by route template',
+    labelNames: ['route'] as const,
     registers: [this.registry],
   });
   readonly probeDuration = new Histogram({
@@ -75,15 +80,31 @@ export class GatewayMetrics {
     });
   }
 
-  /** Times every request; the label is the route template (`/clusters/:id`), never the raw path (unbounded). */
-  middleware(): RequestHandler {
-    return (req: Request, res: Response, next: NextFunction) => {
-      const end = this.httpDuration.startTimer();
-      res.once('finish', () => {
-        end({ method: req.method, route: routeOf(req), status: String(res.statusCode) });
-      });
-      next();
-    };
+  private readonly httpSeries = new Map<string, { observe(seconds: number): void }>();
+  private readonly cachedReadSeries = new Map<string, { inc(): void }>();
+
+  /**
+   * Records one finished request. The label is the route template (`/clusters/:id`), never the raw path (unbounded).
+   * Label children are kept per series: prom-client would otherwise hash the label object on every request.
+   */
+  observeHttp(method: string, route: string, status: number, seconds: number): void {
+    const key = `${method} ${route} ${status}`;
+    let series = this.httpSeries.get(key);
+    if (!series) {
+      series = this.httpDuration.labels({ method, route, status: String(status) });
+      this.httpSeries.set(key, series);
+    }
+    series.observe(seconds);
+  }
+
+  /** One request answered from rendered bytes (see http/cached-reads.ts). */
+  countCachedRead(route: string): void {
+    let series = this.cachedReadSeries.get(route);
+    if (!series) {
+      series = this.cachedReads.labels({ route });
+      this.cachedReadSeries.set(route, series);
+    }
+    series.inc();
   }
 
   handler(): RequestHandler {

@@ -1,4 +1,5 @@
 import type { ClusterView } from '../clusters/cluster.view.js';
+import type { Envelope } from './envelope.js';
 import type { RestCluster } from './responses.js';
 
 /** RFC 3339 in UTC without milliseconds, as the contract shows (`2025-10-17T10:30:00Z`). */
@@ -23,4 +24,21 @@ export function toRestCluster(c: ClusterView): RestCluster {
     created_at: restTime(c.createdAt)!,
     updated_at: restTime(c.updatedAt)!,
   };
+}
+
+const listBodies = new WeakMap<readonly ClusterView[], Buffer>();
+
+/**
+ * C1's response body for a cluster list. The list array is the same instance until a cluster changes
+ * (ClusterListCache), and C1 carries nothing caller-specific, so the bytes are rendered once per change instead of
+ * once per request.
+ */
+export function clusterListBody(items: readonly ClusterView[]): Buffer {
+  let body = listBodies.get(items);
+  if (!body) {
+    const envelope: Envelope<{ clusters: RestCluster[]; total: number }> = { code: 200, message: 'success', data: { clusters: items.map(toRestCluster), total: items.length } };
+    body = Buffer.from(JSON.stringify(envelope));
+    listBodies.set(items, body);
+  }
+  return body;
 }

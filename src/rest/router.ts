@@ -4,7 +4,7 @@ import { ValidationError } from '../errors.js';
 import type { ClusterResolver } from '../resolvers/cluster.resolver.js';
 import type { ConnectionTestResolver } from '../resolvers/connection-test.resolver.js';
 import type { DiscoveryResolver } from '../resolvers/discovery.resolver.js';
-import { restTime, toRestCluster } from './cluster.rest.js';
+import { clusterListBody, restTime, toRestCluster } from './cluster.rest.js';
 import { type Envelope, send } from './envelope.js';
 import type { RestCluster, RestConnectionTest, RestRediscover } from './responses.js';
 import type { ClusterView } from '../clusters/cluster.view.js';
@@ -36,18 +36,10 @@ export function clusterRouter(deps: RestDeps): Router {
     fn(req, res, deps.context(req)).catch(next);
   };
 
-  // C1. The list array is the same instance until a cluster changes (ClusterListCache), and C1 carries nothing
-  // caller-specific, so its bytes are rendered once per change instead of once per request.
-  const c1Bodies = new WeakMap<readonly ClusterView[], Buffer>();
+  // C1
   router.get(`${BASE}/clusters`, handle(async (_req, res, ctx) => {
     const list = await r.clusters(ctx);
-    let body = c1Bodies.get(list.items);
-    if (!body) {
-      const envelope: Envelope<{ clusters: RestCluster[]; total: number }> = { code: 200, message: 'success', data: { clusters: list.items.map(toRestCluster), total: list.total } };
-      body = Buffer.from(JSON.stringify(envelope));
-      c1Bodies.set(list.items, body);
-    }
-    res.status(200).type('application/json').send(body);
+    res.status(200).type('application/json').send(clusterListBody(list.items));
   }));
 
   // C2: the kubeconfig (base64) is included for admins only.

@@ -1,0 +1,88 @@
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { TokenVerifier } from '../auth/jwt.js';
+import type { RequestContext } from '../auth/principal.js';
+import type { ListResponseCache } from '../graphql/list-response-cache.js';
+import type { AuthFailureLimiter } from './auth-failure-limiter.js';
+import { handOver, isPlainJsonBody, readJsonBody } from './json-body.js';
+import type { RequestRecorder } from './request-recorder.js';
+import { contextFromHeaders, requestIdFrom } from './request-context.js';
+import type { HeaderList } from './security-headers.js';
+
+export interface CachedReadsDeps {
+  verifier: TokenVerifier;
+  recorder: RequestRecorder;
+  limiter: AuthFailureLimiter;
+  securityHeaders: HeaderList;
+  /** REST C1's path and its rendered body for an authenticated caller (through the same resolver as Express). */
+  restListPath: string;
+  restListBody(ctx: RequestContext): Promise<Buffer>;
+  graphqlPath: string;
+  graphqlResponses: ListResponseCache;
+}
+
+type Answer = { contentType: string; body: Buffer };
+
+/**
+ * The two hottest reads, answered from rendered bytes straight on node:http, ahead of Express and Apollo: REST C1 and
+ * GraphQL list queries whose answer is cached and current (graphql/list-response-cache.ts). Per request, Express's
+ * routing and Apollo's pipeline cost several times what writing a cached answer does.
+ *
+ * Only the happy path of an authenticated caller is taken here, and it leaves what Express would: the same status,
+ * headers and bytes, a request id, an access-log line and a latency observation under the same route. Everything
+ * else (no or bad token, a braked client address, a cache miss, any other request) goes on to `next` untouched;
+ * a GraphQL body read here travels with the request (http/json-body.ts).
+ */
+export function cachedReads(deps: CachedReadsDeps, next: RequestListener): RequestListener {
+  const restPathWithQuery = `${deps.restListPath}?`;
+
+  /** The caller's context if this request may be answered here at all. */
+  const authenticated = (req: IncomingMessage): RequestContext | undefined => {
+    if (req.headers.authorization === undefined || deps.limiter.isBraked(req.socket.remoteAddress)) return undefined;
+    const ctx = contextFromHeaders(req.headers, deps.verifier, requestIdFrom(req.headers));
+    return ctx.principal ? ctx : undefined;
+  };
+
+  const send = (req: IncomingMessage, res: ServerResponse, ctx: RequestContext, route: string, answer: Answer, started: number) => {
+    const headers: string[] = [];
+    for (const [name, value] of deps.securityHeaders) headers.push(name, value);
+    headers.push('X-Request-Id', ctx.requestId, 'Content-Type', answer.contentType, 'Content-Length', String(answer.body.length));
+    res.writeHead(200, headers);
+    res.end(answer.body, () => deps.recorder.finish(ctx.requestId, req.method!, route, 200, started, true));
+  };
+
+  const restList = async (req: IncomingMessage, res: ServerResponse, ctx: RequestContext, started: number) => {
+    let body: Buffer;
+    try {
+      body = await deps.restListBody(ctx);
+    } catch {
+      return next(req, res); // e.g. the database is down: Express answers with the mapped error
+    }
+    send(req, res, ctx, deps.restListPath, { contentType: 'application/json; charset=utf-8', body }, started);
+  };
+
+  const graphqlList = async (req: IncomingMessage, res: ServerResponse, ctx: RequestContext, started: number) => {
+    const outcome = await readJsonBody(req);
+    if (!outcome) return; // the client went away
+    if ('value' in outcome && isObject(outcome.value)) {
+      const answer = await deps.graphqlResponses.lookup(outcome.value, req.headers.accept).catch(() => undefined);
+      if (answer) return send(req, res, ctx, deps.graphqlPath, answer, started);
+    }
+    handOver(req, outcome);
+    next(req, res);
+  };
+
+  return (req, res) => {
+    const started = performance.now();
+    const url = req.url ?? '';
+    if (req.method === 'GET' && (url === deps.restListPath || url.startsWith(restPathWithQuery))) {
+      const ctx = authenticated(req);
+      if (ctx) return void restList(req, res, ctx, started).catch((err: Error) => res.destroy(err));
+    } else if (req.method === 'POST' && url === deps.graphqlPath && isPlainJsonBody(req)) {
+      const ctx = authenticated(req);
+      if (ctx) return void graphqlList(req, res, ctx, started).catch((err: Error) => res.destroy(err));
+    }
+    next(req, res);
+  };
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
