@@ -64,7 +64,10 @@ describe.each(testDrivers())('cached list reads stay exact on %s', (driver) => {
 
 /** Everything a client can see of a response but the two headers that differ per request. */
 async function observable(res: Response) {
-  const headers = Object.fromEntries([...res.headers].filter(([k]) => k !== 'date' && k !== 'x-request-id'));
+  const headers: Record<string, string> = {};
+  res.headers.forEach((value, name) => {
+    if (name !== 'date' && name !== 'x-request-id') headers[name] = value;
+  });
   return { status: res.status, headers, body: await res.text() };
 }
 
@@ -110,7 +113,7 @@ describe.each(testDrivers())('the cached-read lane answers exactly as Express an
   ])('a repeated GraphQL list query (%s) gets the very response Apollo produced', async (_label, accept) => {
     // A comment makes the query text, and so the cache entry, this case's own: the first request executes.
     const body = JSON.stringify({ query: `{ clusters { total items { id name healthStatus createdAt } } } # ${accept ?? 'none'}` });
-    const headers = accept ? { accept } : {};
+    const headers: Record<string, string> = accept ? { accept } : {};
     const before = (await cachedReads(t.url))['/graphql'] ?? 0;
     const executed = await observable(await post(body, headers));
     const cached = await observable(await post(body, headers));

@@ -9,6 +9,8 @@ import type { ClusterView } from './cluster.view.js';
  */
 export class ClusterListCache {
   private value?: { items: ClusterView[]; at: number };
+  /** The last list handed out, kept across invalidations: a reload with the very same content reuses it. */
+  private last?: ClusterView[];
   private generation = 0;
   private inflight?: { promise: Promise<ClusterView[]>; generation: number };
   private readonly unsubscribe: () => void;
@@ -29,8 +31,14 @@ export class ClusterListCache {
     if (cached && Date.now() - cached.at < this.ttlMs) return cached.items;
     if (this.inflight?.generation === this.generation) return this.inflight.promise;
     const generation = this.generation;
-    const promise = this.load().then((items) => {
-      if (this.generation === generation) this.value = { items: Object.freeze(items) as ClusterView[], at: Date.now() };
+    const promise = this.load().then((loaded) => {
+      // An unchanged list keeps its identity, so what callers derived from it (rendered responses) stays valid across
+      // TTL refills and notifications that changed nothing visible.
+      const items = this.last && sameClusters(this.last, loaded) ? this.last : (Object.freeze(loaded) as ClusterView[]);
+      if (this.generation === generation) {
+        this.value = { items, at: Date.now() };
+        this.last = items;
+      }
       return items;
     });
     this.inflight = { promise, generation };
@@ -48,4 +56,20 @@ export class ClusterListCache {
   close(): void {
     this.unsubscribe();
   }
+}
+
+function sameClusters(a: readonly ClusterView[], b: readonly ClusterView[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    for (const key of Object.keys(x) as (keyof ClusterView)[]) {
+      const u = x[key];
+      const v = y[key];
+      if (u === v) continue;
+      if (u instanceof Date && v instanceof Date && u.getTime() === v.getTime()) continue;
+      return false;
+    }
+  }
+  return true;
 }
