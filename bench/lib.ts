@@ -44,11 +44,13 @@ export interface SpawnOptions {
   ipc?: boolean;
   /** Forward the child's stderr to ours (default true). */
   stderr?: boolean;
+  /** Load TypeScript through tsx (default true); false runs compiled JavaScript as is. */
+  tsx?: boolean;
 }
 
 /** `[taskset -c CPU] node [nodeArgs] --import tsx script args`. taskset execs node, so the pid is node's. */
 export function spawnTs(script: string, args: string[] = [], opts: SpawnOptions = {}): ChildProcess {
-  const nodeCmd = [process.execPath, ...(opts.nodeArgs ?? []), '--import', 'tsx', script, ...args];
+  const nodeCmd = [process.execPath, ...(opts.nodeArgs ?? []), ...(opts.tsx === false ? [] : ['--import', 'tsx']), script, ...args];
   const [cmd, ...rest] = opts.cpu !== undefined && hasTaskset() ? ['taskset', '-c', String(opts.cpu), ...nodeCmd] : nodeCmd;
   const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env };
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];

@@ -1,16 +1,18 @@
 /**
- * Issue item 7: start-up of `node --import tsx src/main.ts` on the embedded database, from spawn to the first
- * `/readyz` 200. Cold: a fresh DATA_DIR (PGlite initdb, migrations, generated secrets). Warm: the DATA_DIR of the
- * previous cold start. Baseline: the same `node --import tsx` start of the raw baseline server to its first answer
- * (the floor of node + tsx). Rounds rotate the order; medians are reported.
+ * Issue item 7: start-up of `node --import tsx src/main.ts` (what `npm start` runs) on the embedded database, from
+ * spawn to the first `/readyz` 200. Cold: a fresh DATA_DIR (PGlite initdb, migrations, generated secrets). Warm: the
+ * DATA_DIR of the previous cold start. Compiled: warm again, but `node dist/main.js` as the Dockerfile runs it (built
+ * once by `npm run build` before the rounds). Baseline: the same `node --import tsx` start of the raw baseline server
+ * to its first answer (the floor of node + tsx). Rounds rotate the order; medians are reported.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GATEWAY_NODE_ENV, SERVER_CPU, median, round, sleep, spawnTs, stopChild } from './lib.js';
+import { GATEWAY_NODE_ENV, ROOT, SERVER_CPU, median, round, sleep, spawnTs, stopChild } from './lib.js';
 
 export interface StartupRun {
-  kind: 'cold' | 'warm' | 'baseline';
+  kind: 'cold' | 'warm' | 'compiled' | 'baseline';
   bannerMs: number;
   readyMs: number;
   stopMs: number;
@@ -21,7 +23,9 @@ export interface StartupResult {
   runs: StartupRun[];
   medianColdMs: number;
   medianWarmMs: number;
+  medianCompiledMs: number;
   medianBaselineMs: number;
+  buildMs: number;
 }
 
 const GATEWAY_VARIABLES = ['PORT', 'HOST', 'DATABASE_URL', 'DATA_DIR', 'JWT_SECRET', 'JWT_PUBLIC_KEY', 'JWT_ISSUER', 'JWT_AUDIENCE', 'ENCRYPTION_KEY', 'ENCRYPTION_PREVIOUS_KEYS', 'NODE_OPTIONS'];
@@ -30,7 +34,12 @@ async function startOnce(kind: StartupRun['kind'], dataDir: string, routesFile: 
   const env: Record<string, string | undefined> = Object.fromEntries(GATEWAY_VARIABLES.map((k) => [k, undefined]));
   Object.assign(env, { NODE_ENV: GATEWAY_NODE_ENV, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn', HEALTH_CHECK_INTERVAL_SECONDS: '86400', PROMETHEUS_AUTO_DISCOVERY: 'false' });
   const t0 = performance.now();
-  const child = kind === 'baseline' ? spawnTs('bench/baseline-server.ts', ['--responses', routesFile], { cpu: SERVER_CPU, env }) : spawnTs('src/main.ts', [], { cpu: SERVER_CPU, env });
+  const child =
+    kind === 'baseline'
+      ? spawnTs('bench/baseline-server.ts', ['--responses', routesFile], { cpu: SERVER_CPU, env })
+      : kind === 'compiled'
+        ? spawnTs('dist/main.js', [], { cpu: SERVER_CPU, env, tsx: false })
+        : spawnTs('src/main.ts', [], { cpu: SERVER_CPU, env });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString('utf8')));
   try {
@@ -63,11 +72,15 @@ export async function runStartup(rounds: number, log: (m: string) => void): Prom
   const body = Buffer.from(JSON.stringify({ status: 'ready' }));
   writeFileSync(routesFile, JSON.stringify({ routes: [{ method: 'GET', path: '/readyz', status: 200, contentType: 'application/json; charset=utf-8', bodyBase64: body.toString('base64') }] }));
   const runs: StartupRun[] = [];
+  const built = performance.now();
+  execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  const buildMs = round(performance.now() - built, 0);
+  log(`  start-up: npm run build took ${buildMs} ms`);
   try {
     for (let r = 0; r < rounds; r++) {
       const dataDir = mkdtempSync(join(tmpdir(), 'kgw-startup-'));
       try {
-        const order: StartupRun['kind'][] = r % 2 === 0 ? ['baseline', 'cold', 'warm'] : ['cold', 'warm', 'baseline'];
+        const order: StartupRun['kind'][] = r % 2 === 0 ? ['baseline', 'cold', 'warm', 'compiled'] : ['cold', 'compiled', 'warm', 'baseline'];
         for (const kind of order) {
           const run = await startOnce(kind, dataDir, routesFile);
           runs.push(run);
@@ -81,5 +94,5 @@ export async function runStartup(rounds: number, log: (m: string) => void): Prom
     rmSync(routesFile, { force: true });
   }
   const med = (k: StartupRun['kind']) => median(runs.filter((x) => x.kind === k).map((x) => x.readyMs));
-  return { rounds, runs, medianColdMs: med('cold'), medianWarmMs: med('warm'), medianBaselineMs: med('baseline') };
+  return { rounds, runs, medianColdMs: med('cold'), medianWarmMs: med('warm'), medianCompiledMs: med('compiled'), medianBaselineMs: med('baseline'), buildMs };
 }
