@@ -1,23 +1,19 @@
 import { createHmac, generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import express from 'express';
 import { createClient } from 'graphql-ws';
 import jwt from 'jsonwebtoken';
 import WebSocket from 'ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { signToken } from '../src/auth/jwt.js';
-import { loadConfig } from '../src/config.js';
-import { type Gateway, startGateway } from '../src/gateway.js';
 import { AuthFailureLimiter } from '../src/http/auth-failure-limiter.js';
 import { createLogger } from '../src/logger.js';
-import { createTestDatabase, testDrivers } from './support/databases.js';
-import { startTestGateway, TEST_JWT_SECRET, type TestGateway, uniqueName } from './support/gateway.js';
+import { testDrivers } from './support/databases.js';
+import { registerCluster, TEST_JWT_SECRET, uniqueName, useTestGateway } from './support/gateway.js';
 import { b64, kubeconfigYaml } from './support/kubeconfigs.js';
 import { reachableCluster, type ReachableCluster } from './support/reachable.js';
 import { snapshotTables } from './support/snapshot.js';
+import { useReachableCluster } from './support/suite-fixtures.js';
 
 /**
  * Attacks on authentication and authorization: forged, confused, expired and misplaced tokens; a user token calling
@@ -128,20 +124,13 @@ const drivers = testDrivers();
 describe.each(drivers)('authentication and authorization attacks on %s', { concurrent: true }, (driver) => {
   // ---------------------------------------------------------------------------------------------------------------
   describe.sequential('HS256 gateway', () => {
-    let t: TestGateway;
-    let sim: ReachableCluster;
+    const t = useTestGateway(driver, ENV);
+    const sim = useReachableCluster();
     let clusterId: number;
 
     beforeAll(async () => {
-      [t, sim] = await Promise.all([startTestGateway(driver, ENV), reachableCluster()]);
       // Disabled: no background probe writes to it, so "nothing changed" compares cleanly.
-      const created = await t.rest('POST', `${BASE}/clusters`, { body: { name: uniqueName('victim'), kubeconfig: sim.kubeconfigBase64, enabled: false } });
-      expect(created.status).toBe(201);
-      clusterId = created.body.data.id;
-    });
-    afterAll(async () => {
-      await t?.close();
-      await sim?.close();
+      clusterId = (await registerCluster(t, { kubeconfig: sim.kubeconfigYaml, name: uniqueName('victim'), enabled: false })).id;
     });
 
     const unauthorized = async (label: string, headers: Record<string, string>, path = `${BASE}/clusters`) => {
@@ -448,14 +437,8 @@ describe.each(drivers)('authentication and authorization attacks on %s', { concu
 
   // ---------------------------------------------------------------------------------------------------------------
   describe.sequential('RS256 gateway with JWT_ISSUER and JWT_AUDIENCE', () => {
-    let t: TestGateway;
-    beforeAll(async () => {
-      // An empty JWT_SECRET means "unset" to the config model, so only the public key is configured.
-      t = await startTestGateway(driver, { ...ENV, JWT_SECRET: '', JWT_PUBLIC_KEY: rsa.publicKey, JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE });
-    });
-    afterAll(async () => {
-      await t?.close();
-    });
+    // An empty JWT_SECRET means "unset" to the config model, so only the public key is configured.
+    const t = useTestGateway(driver, { ...ENV, JWT_SECRET: '', JWT_PUBLIC_KEY: rsa.publicKey, JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE });
 
     const rs = (claims: object, opts: jwt.SignOptions = {}, key = rsa.privateKey) => jwt.sign(claims, key, { algorithm: 'RS256', expiresIn: '1h', ...opts });
     const statusWith = async (token: string) => {
@@ -508,13 +491,7 @@ describe.each(drivers)('authentication and authorization attacks on %s', { concu
 
   // ---------------------------------------------------------------------------------------------------------------
   describe.sequential('401 brake (AUTH_FAILURE_LIMIT=5)', () => {
-    let t: TestGateway;
-    beforeAll(async () => {
-      t = await startTestGateway(driver, { ...ENV, AUTH_FAILURE_LIMIT: '5' });
-    });
-    afterAll(async () => {
-      await t?.close();
-    });
+    const t = useTestGateway(driver, { ...ENV, AUTH_FAILURE_LIMIT: '5' });
 
     it('successes, 403s, 404s and anonymous introspection do not count; the 6th bad token from one address gets 429 with Retry-After, while another address is unaffected', async ({ expect }) => {
       // Not failures: successful reads, a forbidden write, a not-found, anonymous schema reads.
@@ -589,10 +566,12 @@ describe.each(drivers)('authentication and authorization attacks on %s', { concu
   // ---------------------------------------------------------------------------------------------------------------
   describe.sequential('secrets never reach the logs', () => {
     const lines: string[] = [];
-    let gw: Gateway;
-    let database: Awaited<ReturnType<typeof createTestDatabase>>;
-    let dataDir: string;
     const encryptionKey = randomBytes(32).toString('base64');
+    const t = useTestGateway(
+      driver,
+      { ENCRYPTION_KEY: encryptionKey, LOG_LEVEL: 'debug', PROMETHEUS_AUTO_DISCOVERY: 'true', DISCOVERY_TIMEOUT_SECONDS: '5', ...ENV, HEALTH_CHECK_INTERVAL_SECONDS: '1' },
+      { logger: createLogger('debug', { write: (msg: string) => void lines.push(msg) }) },
+    );
     const admin = signToken(TEST_JWT_SECRET, { sub: 'admin-logs', role: 'admin' });
     const user = signToken(TEST_JWT_SECRET, { sub: 'user-logs', role: 'user' });
     const sims: ReachableCluster[] = [];
@@ -606,22 +585,6 @@ describe.each(drivers)('authentication and authorization attacks on %s', { concu
     };
 
     beforeAll(async () => {
-      dataDir = mkdtempSync(join(tmpdir(), 'kgw-logs-'));
-      database = await createTestDatabase(driver);
-      const config = loadConfig({
-        PORT: '0',
-        HOST: '127.0.0.1',
-        DATA_DIR: dataDir,
-        JWT_SECRET: TEST_JWT_SECRET,
-        ENCRYPTION_KEY: encryptionKey,
-        LOG_LEVEL: 'debug',
-        PROMETHEUS_AUTO_DISCOVERY: 'true',
-        DISCOVERY_TIMEOUT_SECONDS: '5',
-        AUTH_FAILURE_LIMIT: '0',
-        ...ENV,
-        HEALTH_CHECK_INTERVAL_SECONDS: '1',
-      });
-      gw = await startGateway(config, { logger: createLogger('debug', { write: (msg: string) => void lines.push(msg) }), database: database.target });
       sims.push(await reachableCluster(), await reachableCluster(), await reachableCluster({ auth: 'cert' }));
       for (const s of sims) {
         markers.push(s.secretMarker);
@@ -629,13 +592,11 @@ describe.each(drivers)('authentication and authorization attacks on %s', { concu
       }
     });
     afterAll(async () => {
-      await gw?.close();
-      await database?.dispose();
       await Promise.all(sims.map((s) => s.close()));
-      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     });
 
     it('creates, updates, tests, subscriptions and failures with credentials leave no credential in any log line', async ({ expect }) => {
+      const { gw } = t;
       const a = { ...JSON_CT, ...bearer(admin) };
       const rest = (method: string, path: string, body?: unknown, headers: Record<string, string> = a) => call(gw.url, method, path, { headers, body: body === undefined ? undefined : JSON.stringify(body) });
       const gql = (query: string, variables?: Record<string, unknown>, headers: Record<string, string> = a) => call(gw.url, 'POST', '/graphql', { headers, body: gqlBody(query, variables) });

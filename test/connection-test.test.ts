@@ -1,10 +1,10 @@
-import { createServer } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { testDrivers } from './support/databases.js';
-import { startTestGateway, type TestGateway, uniqueName } from './support/gateway.js';
-import { KubeSimulator, unrelatedCaPem } from './support/kube-simulator/index.js';
-import { b64 } from './support/kubeconfigs.js';
+import { registerCluster, uniqueName, useTestGateway } from './support/gateway.js';
+import { type KubeconfigOptions, unrelatedCaPem } from './support/kube-simulator/index.js';
+import { b64, refusedServerUrl } from './support/kubeconfigs.js';
 import { reachableCluster } from './support/reachable.js';
+import { useOwnSimulators } from './support/suite-fixtures.js';
 
 /**
  * Connection tests: C3 step 2 (reach the cluster before saving it), C6 (POST …/test-connection) and GraphQL
@@ -25,26 +25,9 @@ const TEST_CONNECTION = `mutation($id: ID!) {
   testClusterConnection(id: $id) { clusterId clusterName connected kubernetesVersion nodeCount testedAt message }
 }`;
 
-/** A loopback port nothing listens on (connections to it are refused). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 describe.each(testDrivers())('connection tests (C3 step 2, C6, testClusterConnection) on %s', (driver) => {
-  let t: TestGateway;
-  const ownSimulators: KubeSimulator[] = [];
-
-  beforeAll(async () => {
-    t = await startTestGateway(driver, ENV, { healthMonitor: false });
-  });
-  afterAll(async () => {
-    await t?.close();
-    for (const sim of ownSimulators) await sim.close();
-  });
+  const t = useTestGateway(driver, ENV, { healthMonitor: false });
+  const ownSimulator = useOwnSimulators();
 
   const list = async () => {
     const res = await t.rest('GET', '/api/v1/k8s/clusters');
@@ -58,13 +41,10 @@ describe.each(testDrivers())('connection tests (C3 step 2, C6, testClusterConnec
   };
   const createRest = (name: string, kubeconfigBase64: string) =>
     t.rest('POST', '/api/v1/k8s/clusters', { body: { name, kubeconfig: kubeconfigBase64 } });
-  /** GraphQL createCluster with skipConnectionTest: stores a cluster whatever its state. */
-  const createUnchecked = async (yaml: string): Promise<{ id: number; name: string }> => {
-    const name = uniqueName('conn');
-    const res = await t.gql(CREATE, { input: { name, kubeconfig: yaml, skipConnectionTest: true } });
-    expect(res.errors).toBeUndefined();
-    return { id: Number(res.data.createCluster.id), name };
-  };
+  /** Stores a cluster whatever its state (GraphQL skipConnectionTest). */
+  const createUnchecked = (yaml: string) => registerCluster(t, { kubeconfig: yaml, name: uniqueName('conn'), skipConnectionTest: true });
+  /** Stores, untested, a kubeconfig for a fresh simulated cluster with `overrides` (a wrong CA, another server…). */
+  const createUncheckedWith = async (overrides: KubeconfigOptions) => createUnchecked((await reachableCluster()).handle.kubeconfig(overrides));
   const c6 = (id: number | string, token?: string | null) => t.rest('POST', `/api/v1/k8s/clusters/${id}/test-connection`, { token });
 
   describe('C3 refuses a cluster it cannot reach: 400 naming the kubeconfig and why, nothing stored', () => {
@@ -82,7 +62,7 @@ describe.each(testDrivers())('connection tests (C3 step 2, C6, testClusterConnec
         why: /REFUSED.*refused/,
         kubeconfig: async () => {
           const c = await reachableCluster();
-          return { base64: b64(c.handle.kubeconfig({ server: `https://127.0.0.1:${await closedPort()}` })) };
+          return { base64: b64(c.handle.kubeconfig({ server: await refusedServerUrl() })) };
         },
       },
       {
@@ -158,7 +138,7 @@ describe.each(testDrivers())('connection tests (C3 step 2, C6, testClusterConnec
 
   it('GraphQL createCluster with skipConnectionTest stores an unreachable cluster; without it the same kubeconfig is refused', async () => {
     const c = await reachableCluster();
-    const yaml = c.handle.kubeconfig({ server: `https://127.0.0.1:${await closedPort()}` });
+    const yaml = c.handle.kubeconfig({ server: await refusedServerUrl() });
 
     const refused = await t.gql(CREATE, { input: { name: uniqueName('dead'), kubeconfig: yaml } });
     expect(refused.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
@@ -242,10 +222,7 @@ describe.each(testDrivers())('connection tests (C3 step 2, C6, testClusterConnec
         how: 'the kubeconfig trusts the wrong CA',
         health: 'unavailable',
         message: /TLS/,
-        prepare: async () => {
-          const c = await reachableCluster();
-          return createUnchecked(c.handle.kubeconfig({ caPem: await unrelatedCaPem() }));
-        },
+        prepare: async () => createUncheckedWith({ caPem: await unrelatedCaPem() }),
       },
       {
         reason: 'TIMEOUT',
@@ -263,8 +240,7 @@ describe.each(testDrivers())('connection tests (C3 step 2, C6, testClusterConnec
         health: 'unavailable',
         message: /refused/,
         prepare: async () => {
-          const own = await KubeSimulator.start({ nodes: 2 });
-          ownSimulators.push(own);
+          const own = await ownSimulator({ nodes: 2 });
           return healthyFirst(b64(own.kubeconfig()), async () => {
             await own.stopListening();
             // Let the gateway's keep-alive socket see the close first; a request racing it on the stale socket gets
@@ -278,10 +254,7 @@ describe.each(testDrivers())('connection tests (C3 step 2, C6, testClusterConnec
         how: 'the server host name does not resolve',
         health: 'unavailable',
         message: /resolve|DNS/,
-        prepare: async () => {
-          const c = await reachableCluster();
-          return createUnchecked(c.handle.kubeconfig({ server: 'https://no-such-host.invalid:6443' }));
-        },
+        prepare: () => createUncheckedWith({ server: 'https://no-such-host.invalid:6443' }),
       },
       {
         // The classifier must not guess from the letters of the URL: a host called "…tls…" that does not resolve
@@ -290,10 +263,7 @@ describe.each(testDrivers())('connection tests (C3 step 2, C6, testClusterConnec
         how: 'an unresolvable host whose name contains "tls"',
         health: 'unavailable',
         message: /resolve|DNS/,
-        prepare: async () => {
-          const c = await reachableCluster();
-          return createUnchecked(c.handle.kubeconfig({ server: 'https://k8s-tls-prod.no-such-host.invalid:6443' }));
-        },
+        prepare: () => createUncheckedWith({ server: 'https://k8s-tls-prod.no-such-host.invalid:6443' }),
       },
     ];
 
@@ -359,8 +329,7 @@ describe.each(testDrivers())('connection tests (C3 step 2, C6, testClusterConnec
   });
 
   it('GraphQL testClusterConnection reports a dead cluster as CLUSTER_UNREACHABLE with extensions.reason', async () => {
-    const c = await reachableCluster();
-    const { id, name } = await createUnchecked(c.handle.kubeconfig({ server: `https://127.0.0.1:${await closedPort()}` }));
+    const { id, name } = await createUncheckedWith({ server: await refusedServerUrl() });
     const res = await t.gql(TEST_CONNECTION, { id: String(id) });
     expect(res.data).toBeNull();
     expect(res.errors).toHaveLength(1);

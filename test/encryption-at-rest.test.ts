@@ -11,9 +11,10 @@ import { loadConfig } from '../src/config.js';
 import { type Gateway, startGateway } from '../src/gateway.js';
 import { createLogger } from '../src/logger.js';
 import { b64, kubeconfigYaml } from './support/kubeconfigs.js';
-import { createTestDatabase, testDrivers } from './support/databases.js';
-import { startTestGateway, type TestGateway, uniqueName } from './support/gateway.js';
-import { reachableCluster, type ReachableCluster } from './support/reachable.js';
+import { testDrivers } from './support/databases.js';
+import { queryRows, registerCluster, startTestGateway, uniqueName, useTestGateway } from './support/gateway.js';
+import type { ReachableCluster } from './support/reachable.js';
+import { useReachableCluster } from './support/suite-fixtures.js';
 
 const newKey = () => randomBytes(32).toString('base64');
 /** Tests that restart an embedded gateway several times get headroom for a loaded CI machine (a few seconds when idle). */
@@ -58,14 +59,24 @@ function expectNoPlaintext(text: string, c: ReachableCluster): void {
 
 describe.each(testDrivers())('kubeconfigs at rest in the %s database', (driver) => {
   const key = newKey();
-  let t: TestGateway;
-  let cluster: ReachableCluster;
+  const t = useTestGateway(driver, { ENCRYPTION_KEY: key });
+  const cluster = useReachableCluster();
+  const register = (name: string) => registerCluster(t, { kubeconfig: cluster.kubeconfigYaml, name });
+
+  /** On PostgreSQL, a connection of the test's own (not the gateway's pool): what any database reader could see. */
+  async function withOwnConnection<T>(read: (pg: postgres.Sql) => Promise<T>): Promise<T> {
+    const pg = postgres(t.databaseUrl!, { max: 1, onnotice: () => {} });
+    try {
+      return await read(pg);
+    } finally {
+      await pg.end();
+    }
+  }
 
   /** All rows of all public tables, rendered as text by the database itself. */
   async function everyRowAsText(): Promise<string> {
     if (driver === 'postgres') {
-      const pg = postgres(t.databaseUrl!, { max: 1, onnotice: () => {} });
-      try {
+      return withOwnConnection(async (pg) => {
         const tables = await pg<{ table_name: string }[]>`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'`;
         expect(tables.map((r) => r.table_name)).toContain('clusters');
         const dumps: string[] = [];
@@ -74,45 +85,24 @@ describe.each(testDrivers())('kubeconfigs at rest in the %s database', (driver) 
           dumps.push(...rows.map((r) => String(r.row)));
         }
         return dumps.join('\n');
-      } finally {
-        await pg.end();
-      }
+      });
     }
-    const result: unknown = await t.gw.database.db.execute(sql`SELECT c::text AS row FROM clusters c`);
-    const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as { row: string }[];
+    const rows = await queryRows<{ row: string }>(t.gw, sql`SELECT c::text AS row FROM clusters c`);
     return rows.map((r) => r.row).join('\n');
   }
 
-  async function rawRow(id: number): Promise<{ kubeconfig_ciphertext: string; kubeconfig_key_id: string }> {
+  type CiphertextRow = { kubeconfig_ciphertext: string; kubeconfig_key_id: string };
+  async function rawRow(id: number): Promise<CiphertextRow> {
     if (driver === 'postgres') {
-      const pg = postgres(t.databaseUrl!, { max: 1, onnotice: () => {} });
-      try {
-        const [row] = await pg<{ kubeconfig_ciphertext: string; kubeconfig_key_id: string }[]>`
-          SELECT kubeconfig_ciphertext, kubeconfig_key_id FROM clusters WHERE id = ${id}`;
-        return row!;
-      } finally {
-        await pg.end();
-      }
+      const [row] = await withOwnConnection((pg) => pg<CiphertextRow[]>`SELECT kubeconfig_ciphertext, kubeconfig_key_id FROM clusters WHERE id = ${id}`);
+      return row!;
     }
-    const result: unknown = await t.gw.database.db.execute(sql`SELECT kubeconfig_ciphertext, kubeconfig_key_id FROM clusters WHERE id = ${id}`);
-    const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as { kubeconfig_ciphertext: string; kubeconfig_key_id: string }[];
-    return rows[0]!;
+    return (await queryRows<CiphertextRow>(t.gw, sql`SELECT kubeconfig_ciphertext, kubeconfig_key_id FROM clusters WHERE id = ${id}`))[0]!;
   }
 
-  beforeAll(async () => {
-    t = await startTestGateway(driver, { ENCRYPTION_KEY: key });
-    cluster = await reachableCluster();
-  });
-  afterAll(async () => {
-    await t?.close();
-    await cluster?.close();
-  });
-
   it('the kubeconfig_ciphertext column holds no plaintext, and kubeconfig_key_id is recorded', async () => {
-    const name = uniqueName('atrest');
-    const created = await t.rest('POST', '/api/v1/k8s/clusters', { body: { name, kubeconfig: cluster.kubeconfigBase64 } });
-    expect(created.status, created.body.message).toBe(201);
-    const row = await rawRow(created.body.data.id);
+    const created = await register(uniqueName('atrest'));
+    const row = await rawRow(created.id);
     expect(row.kubeconfig_ciphertext.length).toBeGreaterThan(0);
     expectNoPlaintext(row.kubeconfig_ciphertext, cluster);
     expect(row.kubeconfig_ciphertext).not.toContain('apiVersion');
@@ -120,15 +110,13 @@ describe.each(testDrivers())('kubeconfigs at rest in the %s database', (driver) 
     // The id names the key without revealing it.
     expect(row.kubeconfig_key_id).not.toContain(Buffer.from(key, 'base64').toString('hex').slice(0, 8));
     // It is still the same kubeconfig when read back by an admin (C2).
-    const get = await t.rest('GET', `/api/v1/k8s/clusters/${created.body.data.id}`);
+    const get = await t.rest('GET', `/api/v1/k8s/clusters/${created.id}`);
     expect(Buffer.from(get.body.data.kubeconfig, 'base64').toString()).toBe(cluster.kubeconfigYaml);
   });
 
   it('no row of any table holds the credential, as text', async () => {
-    const name = uniqueName('rows');
-    const created = await t.rest('POST', '/api/v1/k8s/clusters', { body: { name, kubeconfig: cluster.kubeconfigBase64 } });
-    expect(created.status).toBe(201);
-    await t.rest('PUT', `/api/v1/k8s/clusters/${created.body.data.id}`, { body: { kubeconfig: cluster.kubeconfigBase64, enabled: true } });
+    const { id, name } = await register(uniqueName('rows'));
+    await t.rest('PUT', `/api/v1/k8s/clusters/${id}`, { body: { kubeconfig: cluster.kubeconfigBase64, enabled: true } });
     const text = await everyRowAsText();
     // The dump does contain the rows (the name is stored in clear), so its silence about the credential means something.
     expect(text).toContain(name);
@@ -136,9 +124,9 @@ describe.each(testDrivers())('kubeconfigs at rest in the %s database', (driver) 
   });
 
   it('the same kubeconfig encrypts differently every time (random nonce), under one key id', async () => {
-    const a = await t.rest('POST', '/api/v1/k8s/clusters', { body: { name: uniqueName('nonce'), kubeconfig: cluster.kubeconfigBase64 } });
-    const b = await t.rest('POST', '/api/v1/k8s/clusters', { body: { name: uniqueName('nonce'), kubeconfig: cluster.kubeconfigBase64 } });
-    const [ra, rb] = [await rawRow(a.body.data.id), await rawRow(b.body.data.id)];
+    const a = await register(uniqueName('nonce'));
+    const b = await register(uniqueName('nonce'));
+    const [ra, rb] = [await rawRow(a.id), await rawRow(b.id)];
     expect(ra.kubeconfig_ciphertext).not.toBe(rb.kubeconfig_ciphertext);
     expect(ra.kubeconfig_key_id).toBe(rb.kubeconfig_key_id);
   });
@@ -159,8 +147,7 @@ async function startEmbedded(dataDir: string, env: Record<string, string>) {
     return { status: res.status, body: (await res.json()) as { code: number; message: string; data: any } };
   };
   const keyIds = async (): Promise<Map<number, string>> => {
-    const result: unknown = await gw.database.db.execute(sql`SELECT id, kubeconfig_key_id FROM clusters`);
-    const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as { id: number; kubeconfig_key_id: string }[];
+    const rows = await queryRows<{ id: number; kubeconfig_key_id: string }>(gw, sql`SELECT id, kubeconfig_key_id FROM clusters`);
     return new Map(rows.map((r) => [Number(r.id), r.kubeconfig_key_id]));
   };
   return { gw, admin, rest, keyIds };
@@ -173,7 +160,7 @@ describe('kubeconfigs at rest in embedded PGlite files (DATA_DIR)', () => {
     dirs.push(dir);
     return dir;
   };
-  let cluster: ReachableCluster;
+  const cluster = useReachableCluster();
   let template: string;
   /** A DATA_DIR holding a migrated embedded database (PGlite's initdb costs seconds; copying its files does not). */
   const seededDataDir = (sub?: string) => {
@@ -183,14 +170,12 @@ describe('kubeconfigs at rest in embedded PGlite files (DATA_DIR)', () => {
   };
 
   beforeAll(async () => {
-    cluster = await reachableCluster();
     // The migrated database the test harness prepared once per run, unpacked into files as an embedded gateway keeps them.
     template = tempDir();
     const client = await PGlite.create(join(template, 'pgdata'), { loadDataDir: new Blob([readFileSync(inject('pgliteDump'))]) });
     await client.close();
   });
   afterAll(async () => {
-    await cluster?.close();
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -315,54 +300,32 @@ describe('kubeconfigs at rest in embedded PGlite files (DATA_DIR)', () => {
   it('the credential never reaches the logs, even at trace level, on failed requests and on health changes', async () => {
     const lines: string[] = [];
     const logger = createLogger('trace', { write: (line: string) => void lines.push(line) });
-    const database = await createTestDatabase('pglite');
-    const config = loadConfig({
-      DATA_DIR: tempDir(),
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'trace',
-      PROMETHEUS_AUTO_DISCOVERY: 'false',
-      JWT_SECRET: 'logs-' + randomBytes(24).toString('hex'),
-      ENCRYPTION_KEY: newKey(),
-    });
-    const gw = await startGateway(config, { database: database.target, logger });
-    const admin = signToken(config.jwt.secret!, { sub: 'admin', role: 'admin' });
-    const call = async (method: string, path: string, body?: unknown) => {
-      const res = await fetch(`${gw.url}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      return { status: res.status, body: (await res.json()) as any };
-    };
+    const t = await startTestGateway('pglite', { LOG_LEVEL: 'trace' }, { logger });
     try {
-      const created = await call('POST', '/api/v1/k8s/clusters', { name: uniqueName('logs'), kubeconfig: cluster.kubeconfigBase64 });
-      expect(created.status).toBe(201);
-      const id = created.body.data.id as number;
-      await call('GET', `/api/v1/k8s/clusters/${id}`);
-      await call('PUT', `/api/v1/k8s/clusters/${id}`, { kubeconfig: cluster.kubeconfigBase64 });
-      expect((await call('POST', `/api/v1/k8s/clusters/${id}/test-connection`)).status).toBe(200);
+      const { id } = await registerCluster(t, { kubeconfig: cluster.kubeconfigYaml, name: uniqueName('logs') });
+      await t.rest('GET', `/api/v1/k8s/clusters/${id}`);
+      await t.rest('PUT', `/api/v1/k8s/clusters/${id}`, { body: { kubeconfig: cluster.kubeconfigBase64 } });
+      expect((await t.rest('POST', `/api/v1/k8s/clusters/${id}/test-connection`)).status).toBe(200);
       // Refused kubeconfigs carrying the credential: a forbidden field, and an unreachable server.
       const exec = kubeconfigYaml({ user: { token: cluster.secretMarker, exec: { command: '/bin/true' } } });
-      expect((await call('POST', '/api/v1/k8s/clusters', { name: uniqueName('logs'), kubeconfig: b64(exec) })).status).toBe(400);
+      expect((await t.rest('POST', '/api/v1/k8s/clusters', { body: { name: uniqueName('logs'), kubeconfig: b64(exec) } })).status).toBe(400);
       const unreachable = kubeconfigYaml({ server: 'https://127.0.0.1:1', user: { token: cluster.secretMarker } });
-      expect((await call('POST', '/api/v1/k8s/clusters', { name: uniqueName('logs'), kubeconfig: b64(unreachable) })).status).toBe(400);
-      // Saved anyway (GraphQL skipConnectionTest), then tested: the failure is logged as a health change.
-      const gql = await call('POST', '/graphql', {
-        query: 'mutation($input: CreateClusterInput!) { createCluster(input: $input) { id kubeconfig } }',
-        variables: { input: { name: uniqueName('logs'), kubeconfig: unreachable, skipConnectionTest: true } },
+      expect((await t.rest('POST', '/api/v1/k8s/clusters', { body: { name: uniqueName('logs'), kubeconfig: b64(unreachable) } })).status).toBe(400);
+      // Saved anyway (GraphQL skipConnectionTest), then tested: the failure is logged as a health change. The
+      // kubeconfig is selected so that it passes through the response path too.
+      const gql = await t.gql('mutation($input: CreateClusterInput!) { createCluster(input: $input) { id kubeconfig } }', {
+        input: { name: uniqueName('logs'), kubeconfig: unreachable, skipConnectionTest: true },
       });
-      expect(gql.body.errors).toBeUndefined();
-      const down = await call('POST', `/api/v1/k8s/clusters/${gql.body.data.createCluster.id}/test-connection`);
+      expect(gql.errors).toBeUndefined();
+      const down = await t.rest('POST', `/api/v1/k8s/clusters/${gql.data.createCluster.id}/test-connection`);
       expect(down.status).toBe(503);
       expect(JSON.stringify(down.body)).not.toContain(cluster.secretMarker);
     } finally {
-      await gw.close();
-      await database.dispose();
+      await t.close();
     }
     const log = lines.join('');
     expect(log, 'health changes should have been logged').toContain('cluster health changed');
     expectNoPlaintext(log, cluster);
-    expect(log).not.toContain(admin);
+    expect(log).not.toContain(t.adminToken);
   });
 });

@@ -1,7 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,9 +8,10 @@ import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { signToken } from '../src/auth/jwt.js';
 import { testDrivers } from './support/databases.js';
-import { startTestGateway, type TestGateway, uniqueName } from './support/gateway.js';
-import { b64 } from './support/kubeconfigs.js';
+import { registerCluster, uniqueName, useTestGateway } from './support/gateway.js';
+import { b64, refusedServerUrl, yamlBomb } from './support/kubeconfigs.js';
 import { reachableCluster, type ReachableCluster } from './support/reachable.js';
+import { useReachableCluster } from './support/suite-fixtures.js';
 
 /**
  * A kubeconfig from a request must never run a program or read a file on the server, must not be able to exhaust
@@ -23,14 +23,6 @@ const ENV = { HEALTH_CHECK_INTERVAL_SECONDS: '3600', KUBE_CONNECT_TIMEOUT_MS: '3
 
 const CREATE = `mutation($input: CreateClusterInput!) { createCluster(input: $input) { id name } }`;
 const UPDATE = `mutation($id: ID!, $input: UpdateClusterInput!) { updateCluster(id: $id, input: $input) { id name } }`;
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -46,20 +38,9 @@ function kubeconfigFor(c: ReachableCluster, user: Record<string, unknown>, clust
   });
 }
 
-/** "Billion laughs": 9 levels of 9 aliases each, ~387 million strings once expanded, a few hundred bytes as text. */
-function yamlBomb(): string {
-  const lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
-  for (let i = 1; i < 9; i++) {
-    const prev = String.fromCharCode(96 + i);
-    const next = String.fromCharCode(97 + i);
-    lines.push(`${next}: &${next} [${Array(9).fill(`*${prev}`).join(', ')}]`);
-  }
-  return lines.join('\n') + '\n';
-}
-
 describe.each(testDrivers())('kubeconfig safety on %s', (driver) => {
-  let t: TestGateway;
-  let live: ReachableCluster;
+  const t = useTestGateway(driver, ENV, { healthMonitor: false });
+  const live = useReachableCluster();
   /** A cluster every update attempt targets; its stored kubeconfig must never change. */
   let target: { id: number; yaml: string };
   let workDir: string;
@@ -68,18 +49,14 @@ describe.each(testDrivers())('kubeconfig safety on %s', (driver) => {
   let secretContent: string;
 
   beforeAll(async () => {
-    t = await startTestGateway(driver, ENV, { healthMonitor: false });
-    live = await reachableCluster();
     workDir = mkdtempSync(join(tmpdir(), 'kgw-safety-'));
     secretContent = `SERVER-SECRET-${randomBytes(12).toString('hex')}`;
     secretFile = join(workDir, 'secret.txt');
     writeFileSync(secretFile, `${secretContent}\n`, { mode: 0o600 });
-    const res = await t.rest('POST', '/api/v1/k8s/clusters', { body: { name: uniqueName('target'), kubeconfig: live.kubeconfigBase64 } });
-    expect(res.status).toBe(201);
-    target = { id: res.body.data.id, yaml: live.kubeconfigYaml };
+    const { id } = await registerCluster(t, { kubeconfig: live.kubeconfigYaml, name: uniqueName('target') });
+    target = { id, yaml: live.kubeconfigYaml };
   });
   afterAll(async () => {
-    await t?.close();
     if (workDir) rmSync(workDir, { recursive: true, force: true });
   });
 
@@ -252,7 +229,7 @@ describe.each(testDrivers())('kubeconfig safety on %s', (driver) => {
         apiVersion: 'v1',
         kind: 'Config',
         clusters: [
-          { name: 'dead', cluster: { server: `https://127.0.0.1:${await closedPort()}`, 'certificate-authority-data': b64(c.handle.caPem) } },
+          { name: 'dead', cluster: { server: await refusedServerUrl(), 'certificate-authority-data': b64(c.handle.caPem) } },
           { name: 'live', cluster: { server: c.handle.server, 'certificate-authority-data': b64(c.handle.caPem) } },
         ],
         users: [

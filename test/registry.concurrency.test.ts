@@ -1,8 +1,8 @@
-import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type SQL, sql } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
 import { testDrivers } from './support/databases.js';
-import { startTestGateway, type RestResponse, type TestGateway, uniqueName } from './support/gateway.js';
-import { reachableCluster, type ReachableCluster } from './support/reachable.js';
+import { queryRows, registerCluster, type RestResponse, uniqueName, useTestGateway } from './support/gateway.js';
+import { useReachableCluster } from './support/suite-fixtures.js';
 
 interface RestCluster {
   id: number;
@@ -12,16 +12,12 @@ interface RestCluster {
 }
 
 describe.each(testDrivers())('cluster registry under concurrency on %s', (driver) => {
-  let t: TestGateway;
-  let cluster: ReachableCluster;
+  const t = useTestGateway(driver);
+  const cluster = useReachableCluster();
 
   const create = (name: string, extra: Record<string, unknown> = {}) =>
     t.rest('POST', '/api/v1/k8s/clusters', { body: { name, kubeconfig: cluster.kubeconfigBase64, ...extra } });
-  const createOk = async (name = uniqueName('conc'), extra: Record<string, unknown> = {}): Promise<RestCluster> => {
-    const res = await create(name, extra);
-    expect(res.status, res.body.message).toBe(201);
-    return res.body.data as RestCluster;
-  };
+  const createOk = (name = uniqueName('conc')) => registerCluster(t, { kubeconfig: cluster.kubeconfigYaml, name });
   const list = async (): Promise<RestCluster[]> => {
     const res = await t.rest('GET', '/api/v1/k8s/clusters');
     expect(res.status).toBe(200);
@@ -29,23 +25,11 @@ describe.each(testDrivers())('cluster registry under concurrency on %s', (driver
     return res.body.data.clusters as RestCluster[];
   };
   /** Rows straight from the database, so the check does not trust the code under test. */
-  const rows = async (where: ReturnType<typeof sql>): Promise<Record<string, unknown>[]> => {
-    const result: unknown = await t.gw.database.db.execute(sql`SELECT id, name, is_default, deleted_at FROM clusters WHERE ${where}`);
-    return (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Record<string, unknown>[];
-  };
+  const rows = (where: SQL) => queryRows(t.gw, sql`SELECT id, name, is_default, deleted_at FROM clusters WHERE ${where}`);
   const statuses = (responses: RestResponse[]) => responses.map((r) => r.status);
   const noServerErrors = (responses: RestResponse[]) => {
     for (const r of responses) expect(r.status, `${r.status} ${r.body.message}`).toBeLessThan(500);
   };
-
-  beforeAll(async () => {
-    t = await startTestGateway(driver);
-    cluster = await reachableCluster();
-  });
-  afterAll(async () => {
-    await t?.close();
-    await cluster?.close();
-  });
 
   it('50 parallel creates of one name: exactly one 201, 49 × 400 naming `name`, one live row', async () => {
     const name = uniqueName('race');

@@ -12,7 +12,7 @@ import {
   isObjectType,
   printSchema,
 } from 'graphql';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { signToken } from '../src/auth/jwt.js';
 import type { RequestContext } from '../src/auth/principal.js';
 import type { ClusterService } from '../src/clusters/cluster.service.js';
@@ -20,9 +20,10 @@ import type { ClusterView } from '../src/clusters/cluster.view.js';
 import { buildGatewaySchema } from '../src/graphql/schema.js';
 import { ClusterResolver } from '../src/resolvers/cluster.resolver.js';
 import { testDrivers } from './support/databases.js';
-import { startTestGateway, TEST_JWT_SECRET, type TestGateway, uniqueName } from './support/gateway.js';
+import { startTestGateway, TEST_JWT_SECRET, uniqueName, useTestGateway } from './support/gateway.js';
 import { b64, kubeconfigYaml } from './support/kubeconfigs.js';
-import { reachableCluster, type ReachableCluster } from './support/reachable.js';
+import { reachableCluster } from './support/reachable.js';
+import { useReachableCluster } from './support/suite-fixtures.js';
 
 const CLUSTER_FIELDS = `id name isDefault enabled healthStatus healthMessage lastConnectedAt kubernetesVersion nodeCount readyNodeCount
   podCount prometheusUrl prometheusSource createdAt updatedAt`;
@@ -36,8 +37,8 @@ const LIST = `{ clusters { total items { id name isDefault healthStatus promethe
 const CURRENT = `{ currentCluster { id name isDefault } }`;
 
 describe.each(testDrivers())('GraphQL cluster registry over HTTP on %s', (driver) => {
-  let t: TestGateway;
-  let cluster: ReachableCluster;
+  const t = useTestGateway(driver);
+  const cluster = useReachableCluster();
 
   /** Creates a cluster as admin through GraphQL and returns it (fails the test on errors). */
   const create = async (input: Record<string, unknown> = {}) => {
@@ -49,15 +50,6 @@ describe.each(testDrivers())('GraphQL cluster registry over HTTP on %s', (driver
     const res = await t.gql(`{ clusters { items { id isDefault } } }`);
     return (res.data.clusters.items as { id: string; isDefault: boolean }[]).filter((c) => c.isDefault).map((c) => c.id);
   };
-
-  beforeAll(async () => {
-    t = await startTestGateway(driver);
-    cluster = await reachableCluster();
-  });
-  afterAll(async () => {
-    await t?.close();
-    await cluster?.close();
-  });
 
   it('createCluster returns the new cluster with upper-case enums and the kubeconfig for admins', async () => {
     const name = uniqueName('create');

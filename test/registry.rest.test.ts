@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { signToken } from '../src/auth/jwt.js';
 import { testDrivers } from './support/databases.js';
-import { startTestGateway, TEST_JWT_SECRET, type TestGateway, uniqueName } from './support/gateway.js';
+import { startTestGateway, TEST_JWT_SECRET, uniqueName, useTestGateway } from './support/gateway.js';
 import { b64, kubeconfigYaml } from './support/kubeconfigs.js';
-import { reachableCluster, type ReachableCluster } from './support/reachable.js';
+import { useReachableCluster } from './support/suite-fixtures.js';
 
 const CLUSTER_FIELDS = [
   'id', 'name', 'is_default', 'enabled', 'health_status', 'last_connected_at', 'node_count', 'pod_count',
@@ -12,19 +12,10 @@ const CLUSTER_FIELDS = [
 const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
 
 describe.each(testDrivers())('REST contract C1–C5 on %s', (driver) => {
-  let t: TestGateway;
-  let cluster: ReachableCluster;
+  const t = useTestGateway(driver);
+  const cluster = useReachableCluster();
   const create = (name: string, extra: Record<string, unknown> = {}) =>
     t.rest('POST', '/api/v1/k8s/clusters', { body: { name, kubeconfig: cluster.kubeconfigBase64, ...extra } });
-
-  beforeAll(async () => {
-    t = await startTestGateway(driver);
-    cluster = await reachableCluster();
-  });
-  afterAll(async () => {
-    await t?.close();
-    await cluster?.close();
-  });
 
   it('C3 creates a cluster: 201, the contract message and shape, health unknown', async () => {
     const name = uniqueName('dev');

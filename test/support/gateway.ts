@@ -2,11 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { SQL } from 'drizzle-orm';
+import { expect } from 'vitest';
 import { signToken } from '../../src/auth/jwt.js';
 import { loadConfig } from '../../src/config.js';
 import { type Gateway, startGateway } from '../../src/gateway.js';
+import type { Logger } from '../../src/logger.js';
 import { createTestDatabase, type Driver } from './databases.js';
+import { b64 } from './kubeconfigs.js';
 import { assertMatchesOpenApi } from './openapi-check.js';
+import { perSuite } from './suite-fixtures.js';
 
 export interface TestGateway {
   gw: Gateway;
@@ -40,6 +45,8 @@ export const TEST_JWT_SECRET = 'test-secret-' + randomBytes(24).toString('hex');
 export interface TestGatewayOptions {
   /** false: no background health timer; tests drive `gw.health.sweep()` / `checkNow()` themselves. */
   healthMonitor?: boolean;
+  /** A logger of the test's own, for suites that read what the gateway logs. */
+  logger?: Logger;
 }
 
 export async function startTestGateway(driver: Driver, env: Record<string, string> = {}, opts: TestGatewayOptions = {}): Promise<TestGateway> {
@@ -57,7 +64,7 @@ export async function startTestGateway(driver: Driver, env: Record<string, strin
     AUTH_FAILURE_LIMIT: '0',
     ...env,
   });
-  const gw = await startGateway(config, { database: database.target, healthMonitor: opts.healthMonitor });
+  const gw = await startGateway(config, { database: database.target, healthMonitor: opts.healthMonitor, logger: opts.logger });
   const adminToken = signToken(TEST_JWT_SECRET, { sub: 'admin-alice', role: 'admin' });
   const userToken = signToken(TEST_JWT_SECRET, { sub: 'user-bob', role: 'user' });
 
@@ -106,6 +113,54 @@ export async function startTestGateway(driver: Driver, env: Record<string, strin
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A test gateway for the enclosing describe block: started in its beforeAll on a private database of `driver`, closed
+ * in its afterAll. Arguments as for `startTestGateway`.
+ */
+export function useTestGateway(driver: Driver, env: Record<string, string> = {}, opts: TestGatewayOptions = {}): TestGateway {
+  return perSuite(`the ${driver} test gateway`, () => startTestGateway(driver, env, opts), (t) => t.close());
+}
+
+export interface RegisterClusterOptions {
+  /** The kubeconfig as YAML (REST C3 is sent its base64). */
+  kubeconfig: string;
+  /** Default: a fresh unique name. */
+  name?: string;
+  isDefault?: boolean;
+  enabled?: boolean;
+  /**
+   * Store the cluster without contacting it. REST C3 always tests the connection first, so this registers it through
+   * GraphQL `createCluster(skipConnectionTest: true)` instead.
+   */
+  skipConnectionTest?: boolean;
+}
+
+/**
+ * Registers a cluster as an admin and returns its id and name as stored; a refusal fails the test (with the gateway's
+ * message).
+ * For tests that need a cluster to exist, not tests of registration itself.
+ */
+export async function registerCluster(t: TestGateway, opts: RegisterClusterOptions): Promise<{ id: number; name: string }> {
+  const name = opts.name ?? uniqueName();
+  if (opts.skipConnectionTest) {
+    const input = { name, kubeconfig: opts.kubeconfig, isDefault: opts.isDefault, enabled: opts.enabled, skipConnectionTest: true };
+    const res = await t.gql('mutation($input: CreateClusterInput!) { createCluster(input: $input) { id name } }', { input });
+    expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
+    return { id: Number(res.data.createCluster.id), name: res.data.createCluster.name };
+  }
+  const body = { name, kubeconfig: b64(opts.kubeconfig), is_default: opts.isDefault, enabled: opts.enabled };
+  const res = await t.rest('POST', '/api/v1/k8s/clusters', { body });
+  expect(res.status, res.body.message).toBe(201);
+  return { id: res.body.data.id, name: res.body.data.name };
+}
+
+/** Rows of a query on the gateway's own database, read directly so that a check does not trust the code under test. */
+export async function queryRows<Row = Record<string, unknown>>(gw: Gateway, query: SQL): Promise<Row[]> {
+  const result: unknown = await gw.database.db.execute(query);
+  // postgres.js returns an array, PGlite an object with `rows`.
+  return (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Row[];
 }
 
 let nameCounter = 0;

@@ -1,3 +1,6 @@
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+
 /** Kubeconfig fixtures that need no live cluster (for parsing and rejection tests). */
 export function kubeconfigYaml(opts: { server?: string; user?: Record<string, unknown>; cluster?: Record<string, unknown>; extraContexts?: string } = {}): string {
   const user = opts.user ?? { token: 'sha256~fixture-token' };
@@ -29,3 +32,26 @@ export function kubeconfigYaml(opts: { server?: string; user?: Record<string, un
 }
 
 export const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
+
+/** "Billion laughs": 9 levels of 9 aliases each, ~387 million strings once expanded, a few hundred bytes as text. */
+export function yamlBomb(): string {
+  const lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+  for (let i = 1; i < 9; i++) {
+    const prev = String.fromCharCode(96 + i);
+    const next = String.fromCharCode(97 + i);
+    lines.push(`${next}: &${next} [${Array(9).fill(`*${prev}`).join(', ')}]`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+/**
+ * An https server URL on a loopback port nothing listens on, so connecting is refused at once. The port was free a
+ * moment ago; borrowing it from the OS beats a fixed number another process might be using.
+ */
+export async function refusedServerUrl(): Promise<string> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  await new Promise((closed) => server.close(closed));
+  return `https://127.0.0.1:${port}`;
+}
