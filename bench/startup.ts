@@ -67,20 +67,26 @@ async function startOnce(kind: StartupRun['kind'], dataDir: string, routesFile: 
   }
 }
 
-export async function runStartup(rounds: number, log: (m: string) => void): Promise<StartupResult> {
+/** `compiled`: also the built `dist/` (costs a build, so quick runs leave it out). */
+export async function runStartup({ rounds, compiled }: { rounds: number; compiled: boolean }, log: (m: string) => void): Promise<StartupResult> {
   const routesFile = join(tmpdir(), `kgw-bench-startup-${process.pid}.json`);
   const body = Buffer.from(JSON.stringify({ status: 'ready' }));
   writeFileSync(routesFile, JSON.stringify({ routes: [{ method: 'GET', path: '/readyz', status: 200, contentType: 'application/json; charset=utf-8', bodyBase64: body.toString('base64') }] }));
   const runs: StartupRun[] = [];
-  const built = performance.now();
-  execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-  const buildMs = round(performance.now() - built, 0);
-  log(`  start-up: npm run build took ${buildMs} ms`);
+  let buildMs = NaN;
+  if (compiled) {
+    const built = performance.now();
+    execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+    buildMs = round(performance.now() - built, 0);
+    log(`  start-up: npm run build took ${buildMs} ms`);
+  }
   try {
     for (let r = 0; r < rounds; r++) {
       const dataDir = mkdtempSync(join(tmpdir(), 'kgw-startup-'));
       try {
-        const order: StartupRun['kind'][] = r % 2 === 0 ? ['baseline', 'cold', 'warm', 'compiled'] : ['cold', 'compiled', 'warm', 'baseline'];
+        const order = (r % 2 === 0 ? ['baseline', 'cold', 'warm', 'compiled'] : ['cold', 'compiled', 'warm', 'baseline']).filter(
+          (k) => compiled || k !== 'compiled',
+        ) as StartupRun['kind'][];
         for (const kind of order) {
           const run = await startOnce(kind, dataDir, routesFile);
           runs.push(run);
