@@ -266,8 +266,9 @@ export interface LiveClient {
 /**
  * A graphql-ws client on `ws://…/graphql` that never retries (a close is a result the test inspects).
  * `connectionParams: undefined` sends none; `token` sends `Authorization: Bearer <token>`.
+ * It connects on the first subscribe; `connectNow` connects at once, for tests of the handshake alone.
  */
-export function liveClient(httpUrl: string, auth: { token?: string; connectionParams?: Record<string, unknown> }): LiveClient {
+export function liveClient(httpUrl: string, auth: { token?: string; connectionParams?: Record<string, unknown> }, opts: { connectNow?: boolean } = {}): LiveClient {
   let onClosed!: (c: CloseInfo) => void;
   const closed = new Promise<CloseInfo>((r) => (onClosed = r));
   const messages: unknown[] = [];
@@ -277,8 +278,10 @@ export function liveClient(httpUrl: string, auth: { token?: string; connectionPa
     webSocketImpl: WebSocket,
     connectionParams,
     retryAttempts: 0,
-    lazy: true,
+    lazy: !opts.connectNow,
     lazyCloseTimeout: 0,
+    // A refused connection is reported through `closed`, which the test inspects.
+    onNonLazyError: () => {},
     on: {
       closed: (event) => {
         const e = event as { code?: number; reason?: string | Buffer };

@@ -1,0 +1,27 @@
+import { ApiException, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { expect } from 'vitest';
+import type { ClusterHandle, KubeconfigOptions } from './kube-simulator/index.js';
+
+/** @kubernetes/client-node pointed at a simulated cluster, for tests of the simulator's fidelity. */
+
+export function kubeConfig(h: ClusterHandle, opts?: KubeconfigOptions): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromString(h.kubeconfig(opts));
+  return kc;
+}
+
+export const coreApi = (h: ClusterHandle, opts?: KubeconfigOptions): CoreV1Api => kubeConfig(h, opts).makeApiClient(CoreV1Api);
+
+/** Runs `p`, expecting a client-node ApiException; returns it. */
+export async function apiError(p: Promise<unknown>): Promise<ApiException<unknown>> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(ApiException);
+  return err as ApiException<unknown>;
+}
+
+/** The Status object of an ApiException (client-node hands it over as text or parsed). */
+export const bodyOf = (e: ApiException<unknown>): Record<string, unknown> =>
+  (typeof e.body === 'string' ? JSON.parse(e.body) : e.body) as Record<string, unknown>;
