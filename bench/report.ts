@@ -61,8 +61,23 @@ ${s.rounds} rounds × ${s.durationSec} s per server and kind, ${s.connections} c
 at a fixed rate of half the gateway's median maximum (autocannon \`overallRate\`, latencies corrected for coordinated
 omission), gateway and baseline at the same rate.
 
+Both requests are answered by the gateway's cached-read lane (src/http/cached-reads.ts): authentication, the
+authentication brake, request id, security headers, access log and latency metrics run as for any request, and the
+rendered list is replayed while the cluster list is unchanged; test/list-cache.test.ts asserts its responses are
+byte-identical to the Express/Apollo path. Share of the gateway's 200s it answered, from the gateway's own
+\`/metrics\` after the rounds: ${servedShare(t)}.
+
 ${table(['request', 'body', 'baseline req/s', 'gateway req/s', 'ratio', 'ratio per round', 'p99 at max rate, gateway / baseline (ms)', 'half rate (req/s)', 'gateway p99 at half rate (ms)', 'baseline p99 at half rate (ms)'], rows)}
 `;
+}
+
+function servedShare(t: NonNullable<Results['throughput']>): string {
+  return (['rest', 'graphql'] as const)
+    .map((k) => {
+      const s = t[k].served;
+      return s ? `${k === 'rest' ? 'REST' : 'GraphQL'} ${fmt((100 * s.fromCache) / Math.max(1, s.requests), 2)}% of ${s.requests.toLocaleString('en-US')}` : `${k}: n/a`;
+    })
+    .join(', ');
 }
 
 function median(xs: number[]): number {

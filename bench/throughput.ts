@@ -6,7 +6,7 @@
  */
 import { median, round } from './lib.js';
 import type { LoadResult } from './load.js';
-import { KINDS, type Kind, bodyBytes, capture, load, requestOf, startBaselineChild, startGatewayChild } from './targets.js';
+import { KINDS, type Kind, REST_PATH, bodyBytes, capture, load, requestOf, startBaselineChild, startGatewayChild } from './targets.js';
 
 export interface ThroughputSettings {
   clusters: number;
@@ -26,6 +26,8 @@ export interface KindResult {
   saturatedGatewayP99Ms: number;
   halfRate: { rate: number; gatewayP99Ms: number[]; baselineP99Ms: number[]; medianGatewayP99Ms: number; medianBaselineP99Ms: number; gatewayP50Ms: number };
   errors: number;
+  /** From the gateway's /metrics after all rounds: requests of this kind, and how many the cached-read lane answered. */
+  served?: { requests: number; fromCache: number };
 }
 
 export interface ThroughputResult {
@@ -90,9 +92,22 @@ export async function runThroughput(s: ThroughputSettings, log: (m: string) => v
       }
       k.halfRate = { rate, gatewayP99Ms: g, baselineP99Ms: b, medianGatewayP99Ms: median(g), medianBaselineP99Ms: median(b), gatewayP50Ms: median(p50) };
     }
+    const metrics = await (await fetch(`${gw.info.url}/metrics`)).text();
+    out.rest.served = servedBy(metrics, 'GET', REST_PATH);
+    out.graphql.served = servedBy(metrics, 'POST', '/graphql');
     return { settings: s, rest: out.rest, graphql: out.graphql };
   } finally {
     await base?.stop();
     await gw.stop();
   }
+}
+
+/** Totals from the gateway's own metrics: every 200 on the route, and those the cached-read lane answered. */
+function servedBy(metrics: string, method: string, route: string): { requests: number; fromCache: number } {
+  const find = (re: RegExp) => Number(re.exec(metrics)?.[1] ?? 0);
+  const esc = route.replace(/[/.]/g, (c) => `\\${c}`);
+  return {
+    requests: find(new RegExp(`^kube_gateway_http_request_duration_seconds_count\\{method="${method}",route="${esc}",status="200"\\} (\\d+)`, 'm')),
+    fromCache: find(new RegExp(`^kube_gateway_cached_reads_total\\{route="${esc}"\\} (\\d+)`, 'm')),
+  };
 }
