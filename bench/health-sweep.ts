@@ -54,7 +54,7 @@ export interface SweepSettings {
 export interface SweepResult {
   settings: SweepSettings;
   runs: SweepRun[];
-  byConcurrency: { concurrency: number; gatewayWallMs: number; rawWallMs: number; ratio: number; peakRssMB: number; peakSimConnections: number; gatewayCpuMs: number; rawCpuMs: number; simCpuMs: number }[];
+  byConcurrency: { concurrency: number; gatewayWallMs: number; rawWallMs: number; ratio: number; peakRssMB: number; rssBeforeMB?: number; peakSimConnections: number; gatewayCpuMs: number; rawCpuMs: number; simCpuMs: number }[];
   best: { concurrency: number; gatewayWallMs: number; rawWallMs: number; ratio: number; peakRssMB: number; peakSimConnections: number; peakGatewaySockets: number };
   postgres?: { concurrency: number; gatewayWallMs: number; peakRssMB: number; rssBeforeMB: number };
   /** Raw-mode RSS: node, the modules and 1,000 bare agents, no gateway. */
@@ -84,6 +84,7 @@ export async function runHealthSweep(s: SweepSettings, log: (m: string) => void)
       rawWallMs,
       ratio: round(gatewayWallMs / rawWallMs, 2),
       peakRssMB: median(g.map((x) => x.peakRssMB)),
+      rssBeforeMB: median(g.map((x) => x.rssBeforeMB)),
       peakSimConnections: median(g.map((x) => x.peakSimConnections)),
       peakGatewaySockets: median(g.map((x) => x.peakGatewaySockets)),
       gatewayCpuMs: median(g.map((x) => x.cpuMs)),

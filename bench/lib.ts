@@ -232,3 +232,10 @@ export function machineInfo(): MachineInfo {
     gitDirty: git(['status', '--porcelain', '--', 'src']) !== '',
   };
 }
+
+/** `npm run build` (compiled dist/, as `npm run start:prod` and the Dockerfile run the gateway); returns its ms. */
+export function buildDist(): number {
+  const started = performance.now();
+  execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  return Math.round(performance.now() - started);
+}

@@ -154,18 +154,20 @@ function sweep(r: Results): string {
     fmt(c.rawWallMs / 1000, 2),
     fmt(c.ratio, 2),
     `${fmt(c.gatewayCpuMs / 1000, 2)} / ${fmt(c.rawCpuMs / 1000, 2)} / ${fmt(c.simCpuMs / 1000, 2)}`,
-    fmt(c.peakRssMB),
+    `${fmt(c.rssBeforeMB)} → ${fmt(c.peakRssMB)}`,
     c.peakSimConnections,
   ]);
   const floor = (c: number) => fmt((Math.ceil(s.settings.clusters / c) * 2 * s.settings.latencyMs) / 1000, 2);
   return `## 4. Health sweep (${s.settings.clusters} simulated clusters, ${s.settings.latencyMs} ms latency on every response)
 
-\`gateway.health.sweep()\` in-process (embedded PGlite), simulator in its own process on the other CPU; ${s.settings.runs} run(s) per
-setting, alternating with the baseline: the same requests (version, then nodes ∥ pods?limit=1) with bare node:https
-keep-alive agents, no database. Samples every 50 ms. The latency floor alone is ⌈clusters ÷ concurrency⌉ × 2 × ${s.settings.latencyMs} ms
+\`gateway.health.sweep()\` in-process (embedded PGlite; the process also carries the harness and tsx), simulator in its own process on the other CPU;
+${s.settings.runs} run(s) per setting, alternating with the baseline: the same requests (version, then nodes ∥ pods?limit=1) with bare
+node:https keep-alive agents, no database. The gateway's scheduled probes ask the same three things one after another
+over one connection (one TLS handshake per cluster instead of two, for one more round trip), so its latency floor is
+⌈clusters ÷ concurrency⌉ × 3 × ${s.settings.latencyMs} ms. Samples every 50 ms. The latency floor alone is ⌈clusters ÷ concurrency⌉ × 2 × ${s.settings.latencyMs} ms
 (${s.byConcurrency.map((c) => `${floor(c.concurrency)} s at ${c.concurrency}`).join(', ')}).
 
-${table(['HEALTH_CHECK_CONCURRENCY', 'gateway wall (s)', 'baseline wall (s)', 'ratio', 'CPU s: gateway / baseline / simulator', 'gateway peak RSS (MB)', 'peak open connections at the simulator'], rows)}
+${table(['HEALTH_CHECK_CONCURRENCY', 'gateway wall (s)', 'baseline wall (s)', 'ratio', 'CPU s: gateway / baseline / simulator', 'gateway RSS before the sweep → peak (MB)', 'peak open connections at the simulator'], rows)}
 
 Best setting: **${s.best.concurrency}** (${fmt(s.best.gatewayWallMs / 1000, 2)} s; peak kube sockets held by the gateway ${s.best.peakGatewaySockets}).
 Baseline process peak RSS: ${fmt(s.rawPeakRssMB)} MB.${

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { runFanout, type FanoutResult } from './fanout.js';
 import { runHealthSweep, type SweepResult } from './health-sweep.js';
 import type { HugeClusterResult } from './huge-cluster.js';
-import { GATEWAY_NODE_ENV, LOAD_CPU, ROOT, SERVER_CPU, flags, hasTaskset, machineInfo, prepareTemplate, round, runJson, type MachineInfo } from './lib.js';
+import { GATEWAY_NODE_ENV, LOAD_CPU, ROOT, SERVER_CPU, buildDist, flags, hasTaskset, machineInfo, prepareTemplate, round, runJson, type MachineInfo } from './lib.js';
 import { runProfile, runStartupProfile, runSweepProfile, type ProfileSummary } from './profile.js';
 import { renderMarkdown } from './report.js';
 import { runScale, type ScaleResult } from './scale.js';
@@ -110,6 +110,12 @@ async function section<T>(name: string, fn: () => Promise<T>): Promise<T | undef
 }
 
 const c = settings.connections;
+// The compiled start-up runs the gateway as deployed: from dist/.
+let buildMs: number | undefined;
+if (want('startup') && settings.startup.compiled) {
+  buildMs = buildDist();
+  log(`npm run build: ${round(buildMs / 1000, 1)} s`);
+}
 const templateStarted = Date.now();
 await prepareTemplate();
 log(`template DATA_DIR ready in ${round((Date.now() - templateStarted) / 1000, 0)} s`);
@@ -120,7 +126,7 @@ results.huge = await section('huge', () =>
 );
 results.sweep = await section('sweep', () => runHealthSweep({ ...settings.sweep, databaseUrl: settings.sweep.postgres ? databaseUrl : undefined }, log));
 results.fanout = await section('fanout', () => runFanout(settings.fanout));
-results.startup = await section('startup', () => runStartup(settings.startup, log));
+results.startup = await section('startup', () => runStartup({ rounds: settings.startup.rounds, compiledBuildMs: settings.startup.compiled ? buildMs : undefined }, log));
 if (settings.profile.enabled) {
   results.profile = await section('profile', async () => [
     ...(await runProfile(['graphql', 'rest'], { clusters: settings.throughput.clusters, connections: c, durationSec: settings.profile.durationSec })),

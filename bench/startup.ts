@@ -5,11 +5,10 @@
  * once by `npm run build` before the rounds). Baseline: the same `node --import tsx` start of the raw baseline server
  * to its first answer (the floor of node + tsx). Rounds rotate the order; medians are reported.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GATEWAY_NODE_ENV, ROOT, SERVER_CPU, median, round, sleep, spawnTs, stopChild } from './lib.js';
+import { GATEWAY_NODE_ENV, SERVER_CPU, median, round, sleep, spawnTs, stopChild } from './lib.js';
 
 export interface StartupRun {
   kind: 'cold' | 'warm' | 'compiled' | 'baseline';
@@ -67,19 +66,14 @@ async function startOnce(kind: StartupRun['kind'], dataDir: string, routesFile: 
   }
 }
 
-/** `compiled`: also the built `dist/` (costs a build, so quick runs leave it out). */
-export async function runStartup({ rounds, compiled }: { rounds: number; compiled: boolean }, log: (m: string) => void): Promise<StartupResult> {
+/** `compiledBuildMs`: dist/ was built (in that many ms) and is measured too; undefined leaves it out. */
+export async function runStartup({ rounds, compiledBuildMs }: { rounds: number; compiledBuildMs?: number }, log: (m: string) => void): Promise<StartupResult> {
+  const compiled = compiledBuildMs !== undefined;
   const routesFile = join(tmpdir(), `kgw-bench-startup-${process.pid}.json`);
   const body = Buffer.from(JSON.stringify({ status: 'ready' }));
   writeFileSync(routesFile, JSON.stringify({ routes: [{ method: 'GET', path: '/readyz', status: 200, contentType: 'application/json; charset=utf-8', bodyBase64: body.toString('base64') }] }));
   const runs: StartupRun[] = [];
-  let buildMs = NaN;
-  if (compiled) {
-    const built = performance.now();
-    execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-    buildMs = round(performance.now() - built, 0);
-    log(`  start-up: npm run build took ${buildMs} ms`);
-  }
+  const buildMs = compiledBuildMs ?? NaN;
   try {
     for (let r = 0; r < rounds; r++) {
       const dataDir = mkdtempSync(join(tmpdir(), 'kgw-startup-'));

@@ -63,7 +63,7 @@ const envSchema = z
       .pipe(z.array(base64Key32)),
     HEALTH_CHECK_INTERVAL_SECONDS: intIn(1, 86_400).default(60),
     HEALTH_FLIP_THRESHOLD: intIn(1, 20).default(2),
-    HEALTH_CHECK_CONCURRENCY: intIn(1, 1000).default(32),
+    HEALTH_CHECK_CONCURRENCY: intIn(1, 1000).default(64),
     KUBE_CONNECT_TIMEOUT_MS: intIn(100, 120_000).default(5_000),
     KUBE_REQUEST_TIMEOUT_MS: intIn(100, 300_000).default(10_000),
     PROMETHEUS_AUTO_DISCOVERY: boolish.default(true),

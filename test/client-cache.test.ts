@@ -1,7 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KubeconfigCipher } from '../src/clusters/kubeconfig-cipher.js';
 import { clusters } from '../src/db/schema.js';
+import { KubeClientCache } from '../src/kube/client-cache.js';
 import type { KubeClient } from '../src/kube/kube-client.js';
+import { probeCluster } from '../src/kube/probe.js';
 import { testDrivers } from './support/databases.js';
 import { startTestGateway, type TestGateway, uniqueName } from './support/gateway.js';
 import { KubeSimulator } from './support/kube-simulator/index.js';
@@ -186,4 +190,83 @@ describe.each(testDrivers())('kube client cache on %s', (driver) => {
     expect(t.gw.clients.size()).toBe(sizeBefore);
     await waitFor('every connection to the simulator to close', () => sim.openConnections() === 0);
   });
+
+  it('a sweep keeps each cluster\'s client but closes its connections after the probe; the next probe reuses the client', async () => {
+    const sim = await ownSimulator();
+    const handles = Array.from({ length: 5 }, (_, i) => sim.addCluster({ nodes: i + 1 }));
+    const ids: number[] = [];
+    for (const h of handles) ids.push(await create(h.kubeconfig()));
+
+    for (const h of handles) h.clearLog();
+    let peak = 0;
+    const sampler = setInterval(() => (peak = Math.max(peak, sim.openConnections())), 2);
+    try {
+      expect(await t.gw.health.sweep()).toBeGreaterThanOrEqual(ids.length);
+    } finally {
+      clearInterval(sampler);
+    }
+    // A scheduled probe asks version, nodes and pods over one connection: at most one per cluster at any time.
+    expect(peak).toBeLessThanOrEqual(ids.length);
+    for (const h of handles) expect(h.requestLog.map((e) => e.path)).toEqual(['/version', '/api/v1/nodes', '/api/v1/pods']);
+    const cached = await Promise.all(ids.map(cachedClient));
+    for (const client of cached) {
+      expect(client).toBeDefined();
+      // Scheduled probes hand their sockets back at once: nothing idles until the next interval.
+      expect(client!.openSockets()).toBe(0);
+    }
+    await waitFor('the simulator to see every probe connection closed', () => sim.openConnections() === 0);
+
+    // A later probe on a client whose sockets were released just connects again, through the same cached client.
+    for (const [i, id] of ids.entries()) {
+      const res = await c6(id);
+      expect(res.status).toBe(200);
+      expect(res.body.data.node_count).toBe(i + 1);
+      expect(await cachedClient(id)).toBe(cached[i]);
+    }
+    for (const id of ids) expect((await t.rest('DELETE', `/api/v1/k8s/clusters/${id}`)).status).toBe(200);
+  });
 });
+
+describe('kube client cache bound', () => {
+  const simulators: KubeSimulator[] = [];
+  afterAll(async () => {
+    for (const sim of simulators) await sim.close();
+  });
+
+  it('never holds more clients than its bound; the least recently used is closed, and comes back as a new, working client', async () => {
+    const sim = await KubeSimulator.start({ nodes: 2, pods: 3 });
+    simulators.push(sim);
+    const cipher = new KubeconfigCipher(randomBytes(32));
+    const cache = new KubeClientCache(cipher, { connectTimeoutMs: 3_000, requestTimeoutMs: 5_000 }, 3);
+    const stored = Array.from({ length: 5 }, (_, i) => cipher.encrypt(sim.addCluster({ nodes: i + 1 }).kubeconfig()).ciphertext);
+
+    const seen: KubeClient[] = [];
+    for (const [id, ciphertext] of stored.entries()) {
+      const client = cache.get(id, ciphertext);
+      seen.push(client);
+      const probe = await probeCluster(client);
+      expect(probe.nodes.ok && probe.nodes.figures.total).toBe(id + 1);
+      expect(cache.size()).toBeLessThanOrEqual(3);
+      // Cluster 0 is used again and again, so it stays while the others come and go.
+      expect(cache.get(0, stored[0]!)).toBe(seen[0]);
+    }
+    expect(cache.size()).toBe(3);
+    // Evicted (1 and 2, the least recently used): closed, no socket left open.
+    expect(seen[1]!.openSockets()).toBe(0);
+    expect(seen[2]!.openSockets()).toBe(0);
+    expect(cache.get(4, stored[4]!)).toBe(seen[4]);
+
+    const again = cache.get(1, stored[1]!);
+    expect(again).not.toBe(seen[1]);
+    expect(cache.size()).toBe(3);
+    const probe = await probeCluster(again);
+    expect(probe.version.ok).toBe(true);
+    expect(probe.nodes.ok && probe.nodes.figures.total).toBe(2);
+
+    cache.closeAll();
+    expect(cache.size()).toBe(0);
+    expect(cache.openSockets()).toBe(0);
+    await waitFor('the simulator to see all connections closed', () => sim.openConnections() === 0);
+  });
+});
+

@@ -27,7 +27,7 @@ describe('loadConfig defaults', () => {
     expect(c.host).toBe('0.0.0.0');
     expect(c.dataDir).toBe('./data');
     expect(c.database).toEqual({ kind: 'embedded', dataDir: './data' });
-    expect(c.health).toEqual({ intervalSeconds: 60, flipThreshold: 2, concurrency: 32 });
+    expect(c.health).toEqual({ intervalSeconds: 60, flipThreshold: 2, concurrency: 64 });
     expect(c.discovery).toEqual({ autoDiscovery: true, timeoutSeconds: 30 });
     expect(c.kube).toEqual({ connectTimeoutMs: 5000, requestTimeoutMs: 10_000 });
     expect(c.logLevel).toBe('info');

@@ -56,4 +56,33 @@ describe.each(testDrivers())('faulty API servers leave no leaks on %s', (driver)
     await new Promise((r) => setTimeout(r, 300));
     expect(t.gw.clients.openSockets(), 'deleted clusters keep no sockets').toBe(0);
   });
+
+  it('a sweep over the same faults stores the same states and, its probes done, holds no socket and leaves no timer', async () => {
+    const cases: [SimMode, string][] = [
+      ['hang', 'unavailable'],
+      ['reset', 'unavailable'],
+      ['garbage', 'error'],
+      ['error5xx', 'error'],
+    ];
+    const ids: { id: number; expected: string }[] = [];
+    for (const [mode, expected] of cases) {
+      const c = await reachableCluster();
+      const res = await t.rest('POST', '/api/v1/k8s/clusters', { body: { name: uniqueName(mode), kubeconfig: c.kubeconfigBase64 } });
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+      // Registered while healthy (C3 tests the connection), broken before its first scheduled probe.
+      c.handle.set({ mode });
+      ids.push({ id: res.body.data.id, expected });
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    const timersBefore = timers();
+    expect(await t.gw.health.sweep()).toBeGreaterThanOrEqual(ids.length);
+    for (const c of ids) expect((await t.rest('GET', `/api/v1/k8s/clusters/${c.id}`)).body.data.health_status).toBe(c.expected);
+
+    // Scheduled probes give their sockets back as soon as they are done, failed ones included.
+    expect(t.gw.clients.openSockets(), 'client sockets held after a sweep').toBe(0);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(timers() - timersBefore, 'timers left behind by a sweep over faulty clusters').toBeLessThanOrEqual(2);
+    for (const c of ids) await t.rest('DELETE', `/api/v1/k8s/clusters/${c.id}`);
+  });
 });
+

@@ -301,4 +301,43 @@ describe.each(testDrivers())('health monitor on %s', (driver) => {
     expect(after.get(deadId)).toMatchObject({ health_status: 'unavailable', health_message: expect.stringMatching(/in time/) });
     for (const h of healthy) expect(after.get(h.id)).toMatchObject({ health_status: 'healthy', node_count: h.nodes, pod_count: 10 * h.nodes });
   });
+
+  it('results of one sweep are stored together, yet each cluster gets its own row and its own health event, only on a visible change', async () => {
+    const cs: { c: ReachableCluster; id: number; nodes: number }[] = [];
+    for (let i = 0; i < 8; i++) {
+      const c = await reachableCluster({ nodes: i + 1, pods: 5 });
+      cs.push({ c, id: await register(c.kubeconfigYaml), nodes: i + 1 });
+    }
+    const mine = new Set(cs.map((x) => x.id));
+    const events: number[] = [];
+    const unsubscribe = t.gw.events.subscribe((e) => {
+      if (e.type === 'cluster.changed' && e.change === 'health' && mine.has(e.clusterId)) events.push(e.clusterId);
+    });
+    try {
+      // Round 1: every cluster goes UNKNOWN → HEALTHY: one event each, and each row holds its own figures.
+      expect(await t.gw.health.sweep()).toBe(8);
+      await waitFor('a health event per cluster', () => events.length >= 8);
+      expect([...events].sort((a, b) => a - b)).toEqual([...mine].sort((a, b) => a - b));
+      const after = await listed();
+      for (const x of cs) expect(after.get(x.id)).toMatchObject({ health_status: 'healthy', node_count: x.nodes, pod_count: 5 });
+      // Probes of a sweep keep no connection open once their result is in.
+      expect(t.gw.clients.openSockets()).toBe(0);
+
+      // Round 2: nothing a client can see changed: stored again, but no event.
+      events.length = 0;
+      await sleep(NEXT_ROUND_MS);
+      expect(await t.gw.health.sweep()).toBe(8);
+      // Round 3: one cluster changes: exactly its event.
+      cs[3]!.c.handle.set({ nodes: 9 });
+      await sleep(NEXT_ROUND_MS);
+      expect(await t.gw.health.sweep()).toBe(8);
+      await waitFor('the changed cluster\'s event', () => events.length >= 1);
+      await sleep(200);
+      expect(events).toEqual([cs[3]!.id]);
+      expect((await detail(cs[3]!.id)).node_count).toBe(9);
+    } finally {
+      unsubscribe();
+    }
+  });
 });
+

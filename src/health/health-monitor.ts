@@ -4,6 +4,7 @@ import { probeCluster, type ProbeResult } from '../kube/probe.js';
 import type { Logger } from '../logger.js';
 import { decide, observe, type Observation } from './health-evaluator.js';
 import type { ClusterToProbe, HealthRepository } from './health.repository.js';
+import { HealthWriter } from './health-writer.js';
 
 export interface HealthMonitorOptions {
   intervalSeconds: number;
@@ -38,6 +39,7 @@ export class HealthMonitor {
   private timer?: NodeJS.Timeout;
   private sweeping?: Promise<void>;
   private stopped = false;
+  private readonly writer: HealthWriter;
 
   constructor(
     private readonly repo: HealthRepository,
@@ -45,7 +47,11 @@ export class HealthMonitor {
     private readonly logger: Logger,
     private readonly opts: HealthMonitorOptions,
     private readonly hooks: HealthMonitorHooks = {},
-  ) {}
+  ) {
+    // Measured on embedded PGlite, 1,000 results: one statement each ~1.9 s of CPU, batches of ~20 (what a 50 ms window
+    // gathers at sweep speed) ~0.3 s. Stored health lags its probe by at most 50 ms; explicit tests are written at once.
+    this.writer = new HealthWriter(repo, { maxBatch: 64, maxDelayMs: 50 });
+  }
 
   start(): void {
     // Tick often relative to the interval: a cluster becomes due at its own time, not when a global round starts.
@@ -64,17 +70,21 @@ export class HealthMonitor {
 
   /**
    * Probes every cluster that is due, `concurrency` at a time, until none is left. Claims come in batches (one
-   * statement each) and feed a pool of workers, so a slow cluster holds one worker, never a whole batch.
+   * statement each) and feed a pool of workers, so a slow cluster holds one worker, never a whole batch. Results are
+   * stored in batches too (`HealthWriter`) while the workers go on probing; the sweep ends once all are stored.
    */
   async sweep(): Promise<number> {
     let probed = 0;
     const leaseSeconds = Math.ceil(this.opts.probeTimeoutMs / 1000) * 3 + 5;
-    const batch = Math.max(1, Math.min(this.opts.concurrency, 32));
+    const batch = Math.max(1, Math.min(this.opts.concurrency, 64));
     const queue: ClusterToProbe[] = [];
     let exhausted = false;
     let refill: Promise<void> | undefined;
+    let writeFailed: { err: unknown } | undefined;
+    const writes: Promise<unknown>[] = [];
     const next = async (): Promise<ClusterToProbe | undefined> => {
-      while (queue.length === 0 && !exhausted && !this.stopped) {
+      // A failed write means the database is in trouble: claim nothing more, report the failure below.
+      while (queue.length === 0 && !exhausted && !this.stopped && !writeFailed) {
         refill ??= this.repo
           .claimDue(this.opts.replicaId, this.opts.intervalSeconds, leaseSeconds, batch)
           .then((rows) => {
@@ -84,15 +94,22 @@ export class HealthMonitor {
           .finally(() => (refill = undefined));
         await refill;
       }
-      return queue.shift();
+      return writeFailed ? undefined : queue.shift();
     };
     const worker = async () => {
       for (let cluster = await next(); cluster; cluster = await next()) {
-        await this.check(cluster, { owner: this.opts.replicaId });
+        const { stored } = await this.check(cluster, { owner: this.opts.replicaId, scheduled: true });
+        writes.push(stored.catch((err: unknown) => (writeFailed ??= { err })));
         probed++;
       }
     };
-    await Promise.all(Array.from({ length: this.opts.concurrency }, worker));
+    try {
+      await Promise.all(Array.from({ length: this.opts.concurrency }, worker));
+    } finally {
+      await this.writer.flush();
+      await Promise.all(writes);
+    }
+    if (writeFailed) throw writeFailed.err;
     return probed;
   }
 
@@ -100,15 +117,30 @@ export class HealthMonitor {
   async checkNow(clusterId: number): Promise<CheckOutcome & { name: string }> {
     const cluster = await this.repo.load(clusterId);
     if (!cluster) throw new NotFoundError(`cluster ${clusterId} not found`);
-    const outcome = await this.check(cluster, { force: true, record: cluster.enabled });
+    const { outcome, stored } = await this.check(cluster, { force: true, record: cluster.enabled });
+    await stored;
     return { ...outcome, name: cluster.name };
   }
 
-  private async check(cluster: ClusterToProbe, opts: { owner?: string; force?: boolean; record?: boolean }): Promise<CheckOutcome> {
+  /**
+   * Probes and decides; `stored` settles once the result is in the database. A `scheduled` probe (part of a sweep)
+   * favours throughput: one connection per probe, closed as soon as it is done, since the next probe of this cluster
+   * is an interval away (a kept-alive TLS socket per cluster would pin memory on both ends for nothing; the next probe
+   * resumes the cached TLS session instead).
+   */
+  private async check(
+    cluster: ClusterToProbe,
+    opts: { owner?: string; force?: boolean; record?: boolean; scheduled?: boolean },
+  ): Promise<{ outcome: CheckOutcome; stored: Promise<void> }> {
     const started = performance.now();
     let probe: ProbeResult;
     try {
-      probe = await probeCluster(this.clients.get(cluster.id, cluster.ciphertext));
+      const client = this.clients.get(cluster.id, cluster.ciphertext);
+      try {
+        probe = await probeCluster(client, { oneConnection: opts.scheduled });
+      } finally {
+        if (opts.scheduled) client.releaseIdleSockets();
+      }
     } catch (err) {
       // Only a kubeconfig that no longer parses or decrypts lands here (probe failures are data, not exceptions).
       const failure = { reason: 'API_ERROR' as const, message: `stored kubeconfig is unusable: ${(err as Error).message}` };
@@ -121,15 +153,20 @@ export class HealthMonitor {
       this.opts.flipThreshold,
       opts.force,
     );
-    if (opts.record !== false) {
-      if (await this.repo.record(cluster, observation, decision, probe.credentialExpiresAt, opts.owner)) this.hooks.onRecorded?.(cluster.id);
-    }
+    const stored =
+      opts.record === false
+        ? Promise.resolve()
+        : this.writer
+            .write({ before: cluster, observation, decision, credentialExpiresAt: probe.credentialExpiresAt, owner: opts.owner }, { now: opts.force })
+            .then((written) => {
+              if (written) this.hooks.onRecorded?.(cluster.id);
+            });
     if (decision.changed) {
       this.logger.info({ clusterId: cluster.id, from: cluster.status, to: decision.status, reason: observation.message }, 'cluster health changed');
     }
     const outcome = { clusterId: cluster.id, observation, probe, durationMs: performance.now() - started };
     this.hooks.onProbe?.(outcome);
-    return outcome;
+    return { outcome, stored };
   }
 
   async stop(): Promise<void> {

@@ -22,6 +22,16 @@ const probeColumns = sql`id, kubeconfig_ciphertext AS ciphertext, health_status 
   health_candidate_status AS "candidateStatus", health_candidate_count AS "candidateCount",
   kubernetes_version AS "kubernetesVersion", node_count AS "nodeCount", ready_node_count AS "readyNodeCount", pod_count AS "podCount"`;
 
+/** One probe result to store (see `HealthRepository.recordMany`). */
+export interface HealthWrite {
+  before: ClusterToProbe;
+  observation: Observation;
+  decision: HealthDecision;
+  credentialExpiresAt: Date | null;
+  /** Write only while this replica holds the cluster's lease (scheduled probes); absent for explicit tests. */
+  owner?: string;
+}
+
 /** Rows from `db.execute` on either driver (postgres.js returns an array, PGlite an object with `rows`). */
 export function rowsOf<T>(result: unknown): T[] {
   return (Array.isArray(result) ? result : ((result as { rows?: unknown[] }).rows ?? [])) as T[];
@@ -61,43 +71,71 @@ export class HealthRepository {
   }
 
   /**
-   * Stores a decision. With `owner`, only while this replica still holds the lease (a replica whose lease expired must
-   * not overwrite a newer result). Publishes a health event only when something a client can see changed.
+   * Stores decisions, many in one statement (a sweep writes thousands; a statement per result cost more than the
+   * probes). Each row is written only while `owner` (when given) still holds its lease: a replica whose lease expired
+   * must not overwrite a newer result. Each row publishes its own health event, and only when something a client can
+   * see changed; the writes and their events commit together. Returns, per input, whether its row was written.
    */
-  async record(before: ClusterToProbe, obs: Observation, decision: HealthDecision, credentialExpiresAt: Date | null, owner?: string): Promise<boolean> {
-    const after = {
-      kubernetesVersion: obs.kubernetesVersion ?? before.kubernetesVersion,
-      nodeCount: obs.nodeCount ?? before.nodeCount,
-      readyNodeCount: obs.readyNodeCount ?? before.readyNodeCount,
-      podCount: obs.podCount ?? before.podCount,
-    };
-    const visible =
-      decision.status !== before.status ||
-      decision.message !== before.message ||
-      after.kubernetesVersion !== before.kubernetesVersion ||
-      after.nodeCount !== before.nodeCount ||
-      after.readyNodeCount !== before.readyNodeCount ||
-      after.podCount !== before.podCount;
-    // One statement: the write and its event commit together, in one round trip (a sweep writes thousands).
-    const event = this.events.notifyExpression({ type: 'cluster.changed', clusterId: before.id, change: 'health' });
+  async recordMany(results: HealthWrite[]): Promise<boolean[]> {
+    if (results.length === 0) return [];
+    const rows = results.map(({ before, observation: obs, decision, credentialExpiresAt, owner }) => {
+      const after = {
+        kubernetesVersion: obs.kubernetesVersion ?? before.kubernetesVersion,
+        nodeCount: obs.nodeCount ?? before.nodeCount,
+        readyNodeCount: obs.readyNodeCount ?? before.readyNodeCount,
+        podCount: obs.podCount ?? before.podCount,
+      };
+      const visible =
+        decision.status !== before.status ||
+        decision.message !== before.message ||
+        after.kubernetesVersion !== before.kubernetesVersion ||
+        after.nodeCount !== before.nodeCount ||
+        after.readyNodeCount !== before.readyNodeCount ||
+        after.podCount !== before.podCount;
+      return {
+        id: before.id,
+        status: decision.status,
+        message: decision.message,
+        candidate_status: decision.candidateStatus,
+        candidate_count: decision.candidateCount,
+        kubernetes_version: after.kubernetesVersion,
+        node_count: after.nodeCount,
+        ready_node_count: after.readyNodeCount,
+        pod_count: after.podCount,
+        credential_expires_at: credentialExpiresAt?.toISOString() ?? null,
+        reachable: obs.reachable,
+        visible,
+        owner: owner ?? null,
+      };
+    });
+    // The event of each visible row, picked by id: only rows actually updated (lease still held) reach the CASE.
+    const events = rows.filter((r) => r.visible).map((r) => sql`WHEN ${r.id} THEN ${this.events.notifyExpression({ type: 'cluster.changed', clusterId: r.id, change: 'health' })}`);
+    const notify = events.length ? sql`CASE WHEN u.visible THEN CASE u.id ${sql.join(events, sql` `)} END END` : sql`NULL`;
+    // The results travel as one JSON parameter: one short statement text whatever the batch size.
     const result = await this.db.execute(sql`
-      WITH updated AS (
-        UPDATE clusters SET
-          health_status = ${decision.status}, health_message = ${decision.message},
-          health_candidate_status = ${decision.candidateStatus}, health_candidate_count = ${decision.candidateCount},
-          kubernetes_version = ${after.kubernetesVersion}, node_count = ${after.nodeCount},
-          ready_node_count = ${after.readyNodeCount}, pod_count = ${after.podCount},
-          credential_expires_at = ${credentialExpiresAt?.toISOString() ?? null},
-          last_connected_at = CASE WHEN ${obs.reachable} THEN now() ELSE last_connected_at END,
+      WITH input AS (
+        SELECT * FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS i(
+          id int, status health_status, message text, candidate_status health_status, candidate_count int,
+          kubernetes_version varchar(64), node_count int, ready_node_count int, pod_count int,
+          credential_expires_at timestamptz, reachable boolean, visible boolean, owner text)
+      ), u AS (
+        UPDATE clusters c SET
+          health_status = i.status, health_message = i.message,
+          health_candidate_status = i.candidate_status, health_candidate_count = i.candidate_count,
+          kubernetes_version = i.kubernetes_version, node_count = i.node_count,
+          ready_node_count = i.ready_node_count, pod_count = i.pod_count,
+          credential_expires_at = i.credential_expires_at,
+          last_connected_at = CASE WHEN i.reachable THEN now() ELSE c.last_connected_at END,
           last_checked_at = now(),
           health_lease_owner = NULL, health_lease_until = NULL,
-          updated_at = CASE WHEN ${visible} THEN now() ELSE updated_at END
-        WHERE id = ${before.id} AND deleted_at IS NULL AND enabled
-          ${owner ? sql`AND health_lease_owner = ${owner}` : sql``}
-        RETURNING id
+          updated_at = CASE WHEN i.visible THEN now() ELSE c.updated_at END
+        FROM input i
+        WHERE c.id = i.id AND c.deleted_at IS NULL AND c.enabled AND (i.owner IS NULL OR c.health_lease_owner = i.owner)
+        RETURNING c.id, i.visible
       )
-      SELECT id, CASE WHEN ${visible} THEN ${event} END AS notified FROM updated`);
-    return rowsOf(result).length > 0;
+      SELECT u.id, ${notify} AS notified FROM u`);
+    const written = new Set(rowsOf<{ id: number }>(result).map((r) => Number(r.id)));
+    return results.map((r) => written.has(r.before.id));
   }
 
   /** Gives back leases this replica holds (graceful shutdown), so another replica can probe at once. */

@@ -2,10 +2,10 @@ import type { KubeconfigCipher } from '../clusters/kubeconfig-cipher.js';
 import { createKubeClient, type KubeClient, type KubeClientOptions } from './kube-client.js';
 import { parseKubeconfig } from './kubeconfig.js';
 
+/** The stored ciphertext (the cache key's second half) and the client; the decrypted kubeconfig is not kept. */
 interface Entry {
   ciphertext: string;
   client: KubeClient;
-  lastUsed: number;
 }
 
 /**
@@ -27,7 +27,6 @@ export class KubeClientCache {
   get(clusterId: number, ciphertext: string): KubeClient {
     const hit = this.entries.get(clusterId);
     if (hit && hit.ciphertext === ciphertext) {
-      hit.lastUsed = Date.now();
       // Re-insert to keep Map order = recency, so eviction takes the oldest cheaply.
       this.entries.delete(clusterId);
       this.entries.set(clusterId, hit);
@@ -35,7 +34,7 @@ export class KubeClientCache {
     }
     if (hit) this.drop(clusterId);
     const client = createKubeClient(parseKubeconfig(this.cipher.decrypt(ciphertext)), this.options);
-    this.entries.set(clusterId, { ciphertext, client, lastUsed: Date.now() });
+    this.entries.set(clusterId, { ciphertext, client });
     while (this.entries.size > this.maxEntries) this.drop(this.entries.keys().next().value!);
     return client;
   }

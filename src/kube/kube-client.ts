@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import https from 'node:https';
 import http from 'node:http';
 import tls from 'node:tls';
@@ -5,29 +6,32 @@ import type { Duplex } from 'node:stream';
 import {
   CoreV1Api,
   CustomObjectsApi,
+  ResponseContext,
   ServerConfiguration,
   VersionApi,
   createConfiguration,
+  wrapHttpLibrary,
+  type HttpLibrary,
   type RequestContext,
   type SecurityAuthentication,
 } from '@kubernetes/client-node';
+import { type KubeEndpoint, endpointOf, httpGet } from './kube-http.js';
 import { credentialExpiry, type KubeconfigSpec } from './kubeconfig.js';
+
+export { RequestTimeoutError } from './kube-http.js';
 
 export interface KubeClientOptions {
   connectTimeoutMs: number;
   requestTimeoutMs: number;
-  /**
-   * Socket ceiling per cluster. Kept above the most requests this gateway ever issues at once to one cluster (11, in
-   * discovery): node-fetch 2 (inside client-node) fails requests that wait in the agent's queue for a kept-alive
-   * socket with "Premature close", so requests must never queue. Concurrency is bounded by the callers instead.
-   */
+  /** Socket ceiling per cluster; requests beyond it wait in the agent's queue. Concurrency is bounded by the callers. */
   maxSocketsPerCluster?: number;
 }
 
 /**
- * A ready-to-use client for one cluster. Built only from a sanitized `KubeconfigSpec`: @kubernetes/client-node's own
- * KubeConfig (which can run exec plug-ins and read files) is never involved, and one keep-alive agent per cluster is
- * reused across requests instead of a fresh agent and TLS handshake per call.
+ * A ready-to-use client for one cluster: @kubernetes/client-node's typed APIs over one keep-alive agent and one TLS
+ * secure context per cluster, reused across requests. Built only from a sanitized `KubeconfigSpec`: client-node's own
+ * KubeConfig (which can run exec plug-ins and read files) is never involved. API errors reject with client-node's
+ * `ApiException`, transport failures with the socket's error (`probe.classifyKubeError` tells them apart).
  */
 export interface KubeClient {
   readonly server: string;
@@ -39,6 +43,11 @@ export interface KubeClient {
   rawGet(path: string, opts?: { timeoutMs?: number }): Promise<{ status: number; body: string }>;
   /** Sockets this client holds open right now (for leak checks and metrics). */
   openSockets(): number;
+  /**
+   * Closes the keep-alive sockets no request is using. The client stays usable: the next request connects again
+   * (resuming the cached TLS session, so cheaper than a first handshake).
+   */
+  releaseIdleSockets(): void;
   close(): void;
 }
 
@@ -48,6 +57,11 @@ export class ConnectTimeoutError extends Error {
     super(`connection not established within ${ms} ms`);
   }
 }
+
+// Typed reads: generous (a 5,000-node list is tens of MB) but bounded, so a hostile server cannot exhaust memory.
+const MAX_JSON_BYTES = 256 * 1024 * 1024;
+// Responses read through the service proxy are small (Prometheus build info, a query result).
+const MAX_RAW_BYTES = 4 * 1024 * 1024;
 
 export function createKubeClient(spec: KubeconfigSpec, opts: KubeClientOptions): KubeClient {
   const isHttps = spec.server.startsWith('https:');
@@ -60,37 +74,26 @@ export function createKubeClient(spec: KubeconfigSpec, opts: KubeClientOptions):
     timeout: 30_000,
     ...(isHttps
       ? {
-          // One secure context per cluster, built once: otherwise Node parses the CA, certificate and key again for
-          // every new connection, which dominates a sweep over many clusters.
-          secureContext: tls.createSecureContext({
-            ca: spec.caData ? Buffer.from(spec.caData, 'base64') : undefined,
-            cert: spec.clientCertificateData ? Buffer.from(spec.clientCertificateData, 'base64') : undefined,
-            key: spec.clientKeyData ? Buffer.from(spec.clientKeyData, 'base64') : undefined,
-          }),
+          secureContext: secureContextFor(spec),
           rejectUnauthorized: !spec.insecureSkipTlsVerify,
           servername: spec.tlsServerName,
         }
       : {}),
   };
   const agent = withConnectTimeout(isHttps ? new https.Agent(agentOptions) : new http.Agent(agentOptions), opts.connectTimeoutMs);
-
   const authHeader = spec.token
     ? `Bearer ${spec.token}`
     : spec.username !== undefined
       ? `Basic ${Buffer.from(`${spec.username}:${spec.password ?? ''}`).toString('base64')}`
       : undefined;
-
-  const auth: SecurityAuthentication = {
-    getName: () => 'inline-kubeconfig-credentials',
-    applySecurityAuthentication(ctx: RequestContext) {
-      if (authHeader) ctx.setHeaderParam('Authorization', authHeader);
-      ctx.setAgent(agent);
-      if (!ctx.getSignal()) ctx.setSignal(AbortSignal.timeout(opts.requestTimeoutMs));
-    },
-  };
+  // Only the endpoint (with the ready header) is kept: not the spec, so decoded kubeconfig text is not held per cluster.
+  const ep = endpointOf(spec.server, agent, authHeader);
+  // Credentials travel in the endpoint's headers; client-node's auth hook has nothing left to add.
+  const noAuth: SecurityAuthentication = { getName: () => 'inline-kubeconfig-credentials', applySecurityAuthentication: () => undefined };
   const configuration = createConfiguration({
     baseServer: new ServerConfiguration<Record<string, string>>(spec.server, {}),
-    authMethods: { default: auth },
+    authMethods: { default: noAuth },
+    httpApi: nodeHttpLibrary(ep, opts.requestTimeoutMs),
   });
 
   return {
@@ -99,36 +102,56 @@ export function createKubeClient(spec: KubeconfigSpec, opts: KubeClientOptions):
     version: new VersionApi(configuration),
     customObjects: new CustomObjectsApi(configuration),
     credentialExpiresAt: credentialExpiry(spec),
-    rawGet: (path, o = {}) => rawGet(spec.server, path, agent, authHeader, o.timeoutMs ?? opts.requestTimeoutMs),
+    rawGet: async (path, o = {}) => {
+      const { status, body } = await httpGet(ep, ep.basePath + (path.startsWith('/') ? path : `/${path}`), o.timeoutMs ?? opts.requestTimeoutMs, MAX_RAW_BYTES);
+      return { status, body };
+    },
     openSockets: () => countSockets(agent),
+    releaseIdleSockets: () => {
+      for (const list of Object.values(agent.freeSockets)) for (const socket of [...(list ?? [])]) socket.destroy();
+    },
     close: () => agent.destroy(),
   };
 }
 
-function rawGet(server: string, path: string, agent: http.Agent, authHeader: string | undefined, timeoutMs: number): Promise<{ status: number; body: string }> {
-  const url = new URL(path, server + '/');
-  const transport = url.protocol === 'https:' ? https : http;
-  return new Promise((resolve, reject) => {
-    const req = transport.request(
-      url,
-      { agent, method: 'GET', headers: { accept: 'application/json', ...(authHeader ? { authorization: authHeader } : {}) }, signal: AbortSignal.timeout(timeoutMs) },
-      (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (c: Buffer) => {
-          size += c.length;
-          // Responses read through the proxy are small (Prometheus build info, a query result); cap to stay safe.
-          if (size > 4 * 1024 * 1024) req.destroy(new Error('response too large'));
-          else chunks.push(c);
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end();
+/** client-node's typed APIs send through node:http (kube-http.ts); the gateway only ever reads (GET). */
+function nodeHttpLibrary(ep: KubeEndpoint, timeoutMs: number): HttpLibrary {
+  return wrapHttpLibrary({
+    async send(request: RequestContext): Promise<ResponseContext> {
+      if (request.getHttpMethod() !== 'GET') throw new Error(`the gateway's kube client only reads (asked for ${request.getHttpMethod()})`);
+      const url = new URL(request.getUrl());
+      const res = await httpGet(ep, url.pathname + url.search, timeoutMs, MAX_JSON_BYTES);
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(res.headers)) if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+      const text = res.body;
+      return new ResponseContext(res.status, headers, { text: async () => text, binary: async () => Buffer.from(text) });
+    },
   });
 }
+
+/**
+ * The TLS secure context for a cluster's CA and client certificate, built once per client rather than per connection
+ * (Node would otherwise parse the CA, certificate and key again for every socket). Clusters with identical credentials
+ * material (kubeconfigs issued by one proxy or provider, one CA for a fleet) share one context: building one costs
+ * about as much CPU as a full TLS handshake. Weakly held, so a context lives exactly as long as some client uses it.
+ */
+function secureContextFor(spec: KubeconfigSpec): tls.SecureContext {
+  const key = createHash('sha256').update(`${spec.caData ?? ''}|${spec.clientCertificateData ?? ''}|${spec.clientKeyData ?? ''}`).digest('base64');
+  const shared = secureContexts.get(key)?.deref();
+  if (shared) return shared;
+  const context = tls.createSecureContext({
+    ca: spec.caData ? Buffer.from(spec.caData, 'base64') : undefined,
+    cert: spec.clientCertificateData ? Buffer.from(spec.clientCertificateData, 'base64') : undefined,
+    key: spec.clientKeyData ? Buffer.from(spec.clientKeyData, 'base64') : undefined,
+  });
+  secureContexts.set(key, new WeakRef(context));
+  forgetContext.register(context, key);
+  return context;
+}
+const secureContexts = new Map<string, WeakRef<tls.SecureContext>>();
+const forgetContext = new FinalizationRegistry<string>((key) => {
+  if (secureContexts.get(key)?.deref() === undefined) secureContexts.delete(key);
+});
 
 /** Node agents have no connect timeout; without one a black-holed API server holds a probe for minutes. */
 function withConnectTimeout<A extends http.Agent>(agent: A, ms: number): A {
@@ -149,6 +172,7 @@ function withConnectTimeout<A extends http.Agent>(agent: A, ms: number): A {
 }
 
 function countSockets(agent: http.Agent): number {
-  const count = (m: NodeJS.ReadOnlyDict<unknown[]>) => Object.values(m).reduce((n, list) => n + (list?.length ?? 0), 0);
+  // Destroyed sockets leave the agent's lists only on their 'close' event; they are not open any more.
+  const count = (m: NodeJS.ReadOnlyDict<Duplex[]>) => Object.values(m).reduce((n, list) => n + (list?.filter((s) => !s.destroyed).length ?? 0), 0);
   return count(agent.sockets) + count(agent.freeSockets);
 }
