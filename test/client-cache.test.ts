@@ -1,16 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { KubeconfigCipher } from '../src/clusters/kubeconfig-cipher.js';
 import { clusters } from '../src/db/schema.js';
 import { KubeClientCache } from '../src/kube/client-cache.js';
 import type { KubeClient } from '../src/kube/kube-client.js';
 import { probeCluster } from '../src/kube/probe.js';
 import { testDrivers } from './support/databases.js';
-import { startTestGateway, type TestGateway, uniqueName } from './support/gateway.js';
-import { KubeSimulator } from './support/kube-simulator/index.js';
+import { uniqueName, useTestGateway } from './support/gateway.js';
 import { b64 } from './support/kubeconfigs.js';
 import { reachableCluster } from './support/reachable.js';
+import { useOwnSimulators } from './support/suite-fixtures.js';
 
 /**
  * The per-cluster client cache (`gw.clients`): one client, and a handful of keep-alive connections, per cluster,
@@ -30,23 +30,10 @@ async function waitFor(what: string, condition: () => boolean, timeoutMs = 3_000
 }
 
 describe.each(testDrivers())('kube client cache on %s', (driver) => {
-  let t: TestGateway;
-  const ownSimulators: KubeSimulator[] = [];
-
-  beforeAll(async () => {
-    t = await startTestGateway(driver, ENV, { healthMonitor: false });
-  });
-  afterAll(async () => {
-    await t?.close();
-    for (const sim of ownSimulators) await sim.close();
-  });
-
+  const t = useTestGateway(driver, ENV, { healthMonitor: false });
+  const startSimulator = useOwnSimulators();
   /** A simulator of this test's own, so its connection count is this test's alone. */
-  const ownSimulator = async () => {
-    const sim = await KubeSimulator.start({ nodes: 2, pods: 5 });
-    ownSimulators.push(sim);
-    return sim;
-  };
+  const ownSimulator = () => startSimulator({ nodes: 2, pods: 5 });
   const create = async (kubeconfigYaml: string): Promise<number> => {
     const res = await t.rest('POST', '/api/v1/k8s/clusters', { body: { name: uniqueName('cache'), kubeconfig: b64(kubeconfigYaml) } });
     expect(res.status).toBe(201);
@@ -228,14 +215,10 @@ describe.each(testDrivers())('kube client cache on %s', (driver) => {
 });
 
 describe('kube client cache bound', () => {
-  const simulators: KubeSimulator[] = [];
-  afterAll(async () => {
-    for (const sim of simulators) await sim.close();
-  });
+  const startSimulator = useOwnSimulators();
 
   it('never holds more clients than its bound; the least recently used is closed, and comes back as a new, working client', async () => {
-    const sim = await KubeSimulator.start({ nodes: 2, pods: 3 });
-    simulators.push(sim);
+    const sim = await startSimulator({ nodes: 2, pods: 3 });
     const cipher = new KubeconfigCipher(randomBytes(32));
     const cache = new KubeClientCache(cipher, { connectTimeoutMs: 3_000, requestTimeoutMs: 5_000 }, 3);
     const stored = Array.from({ length: 5 }, (_, i) => cipher.encrypt(sim.addCluster({ nodes: i + 1 }).kubeconfig()).ciphertext);

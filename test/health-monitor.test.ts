@@ -1,7 +1,7 @@
-import { createServer } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { testDrivers } from './support/databases.js';
-import { startTestGateway, type TestGateway, uniqueName } from './support/gateway.js';
+import { uniqueName, useTestGateway } from './support/gateway.js';
+import { refusedServerUrl } from './support/kubeconfigs.js';
 import type { AddClusterOptions } from './support/kube-simulator/index.js';
 import { reachableCluster, type ReachableCluster } from './support/reachable.js';
 
@@ -24,14 +24,6 @@ const NEXT_ROUND_MS = 1_050;
 const DAY = 86_400_000;
 
 const CREATE = `mutation($input: CreateClusterInput!) { createCluster(input: $input) { id healthStatus } }`;
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -57,18 +49,12 @@ interface RestCluster {
 }
 
 describe.each(testDrivers())('health monitor on %s', (driver) => {
-  let t: TestGateway;
+  const t = useTestGateway(driver, ENV, { healthMonitor: false });
   let owned: number[] = [];
 
-  beforeAll(async () => {
-    t = await startTestGateway(driver, ENV, { healthMonitor: false });
-  });
   afterEach(async () => {
     for (const id of owned) await t.rest('DELETE', `/api/v1/k8s/clusters/${id}`);
     owned = [];
-  });
-  afterAll(async () => {
-    await t?.close();
   });
 
   /** Stores a cluster without a connection test (so broken ones can be stored too); health starts UNKNOWN. */
@@ -120,7 +106,7 @@ describe.each(testDrivers())('health monitor on %s', (driver) => {
 
     it.each(cases)('$state when $when', async ({ knobs, auth, closedPort: useClosedPort, status, message, figures, connected }) => {
       const c = await reachableCluster({ ...knobs, auth });
-      const yaml = useClosedPort ? c.handle.kubeconfig({ server: `https://127.0.0.1:${await closedPort()}` }) : c.kubeconfigYaml;
+      const yaml = useClosedPort ? c.handle.kubeconfig({ server: await refusedServerUrl() }) : c.kubeconfigYaml;
       const id = await register(yaml);
       c.handle.clearLog();
 
