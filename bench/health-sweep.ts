@@ -1,9 +1,10 @@
 /**
- * Issue item 5: one health sweep over 1,000 simulated clusters that answer after 50 ms each. The gateway runs in this
- * process (`gateway.health.sweep()`, embedded PGlite, HEALTH_CHECK_CONCURRENCY as given); the simulator runs in its
- * own process on the other CPU. Every 50 ms: this process's RSS, the simulator's open connections, the gateway's
- * open kube sockets. The baseline (`--mode raw`) does the same probe requests (version, then nodes ∥ pods?limit=1)
- * with bare node:https keep-alive agents at the same concurrency, no database. Runs alternate.
+ * Issue item 5: one health sweep over 1,000 simulated clusters that answer after 50 ms each. The gateway runs as
+ * deployed, compiled, alone in its own process (bench/sweep-gateway.mjs: `gateway.health.sweep()`, embedded PGlite,
+ * HEALTH_CHECK_CONCURRENCY as given); the simulator runs in its own process on the other CPU. Every 50 ms: the
+ * gateway process's RSS (/proc), the simulator's open connections, the gateway's open kube sockets. The baseline
+ * (`--mode raw`) does the probe requests (version, then nodes ∥ pods?limit=1) with bare node:https keep-alive agents
+ * in this process at the same concurrency, no database. Runs alternate.
  *
  * With `--database-url` (BENCH_DATABASE_URL in run.ts) the gateway also runs on PostgreSQL, in a private database
  * created and dropped here, to separate the embedded database's memory from the gateway's.
@@ -11,6 +12,7 @@
  *   node --import tsx bench/health-sweep.ts --child --mode gateway|raw --concurrency 64 [--clusters 1000] [--latency-ms 50]
  *     [--database-url postgres://…]
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import https from 'node:https';
@@ -19,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseKubeconfig } from '../src/kube/kubeconfig.js';
-import { GATEWAY_NODE_ENV, LOAD_CPU, SERVER_CPU, ask, cpuMsOf, firstJsonLine, flags, mb, median, round, runJson, spawnTs, stopChild } from './lib.js';
+import { GATEWAY_NODE_ENV, LOAD_CPU, ROOT, SERVER_CPU, ask, cpuMsOf, firstJsonLine, flags, mb, median, round, runJson, spawnTs, stopChild } from './lib.js';
 
 export interface SweepRun {
   mode: 'gateway' | 'raw';
@@ -137,6 +139,87 @@ function rawProbe(kubeconfig: string): () => Promise<void> {
   };
 }
 
+/** What a sweep reports, whichever process ran it. */
+interface SweepOutcome {
+  wallMs: number;
+  cpuMs: number;
+  probed: number;
+  windowUs: [number, number];
+  peakSockets: number;
+  health?: Record<string, number>;
+}
+
+/** The process under test: this one (raw agents) or the compiled gateway's own (bench/sweep-gateway.mjs). */
+interface SweepTarget {
+  pid: number;
+  sweep(): Promise<SweepOutcome>;
+  close(): Promise<void>;
+}
+
+const rssOf = (pid: number): number => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+
+/**
+ * The gateway as deployed, alone in its process (compiled dist/, plain node: no tsx, no harness), on this process's
+ * CPU (taskset is inherited). `--cpu-prof` flags given to this process go to the gateway's instead, named gateway.cpuprofile.
+ */
+async function compiledGateway(dataDir: string, kubeconfigFile: string, concurrency: number, env: Record<string, string>): Promise<SweepTarget> {
+  if (!existsSync(new URL('../dist/gateway.js', import.meta.url))) throw new Error('the sweep measures the compiled gateway: run `npm run build` first');
+  const prof = process.execArgv.filter((a) => a.startsWith('--cpu-prof'));
+  const nodeArgs = prof.length ? [...prof, '--cpu-prof-name=gateway.cpuprofile'] : [];
+  const gw = spawn(process.execPath, [...nodeArgs, 'bench/sweep-gateway.mjs', '--data-dir', dataDir, '--kubeconfigs', kubeconfigFile, '--concurrency', String(concurrency)], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const next = <T>(type: string) =>
+    new Promise<T>((resolve, reject) => {
+      const onExit = (code: number | null) => reject(new Error(`the sweep gateway exited (${code}) before '${type}'`));
+      gw.once('exit', onExit);
+      const onMessage = (m: { type?: string }) => {
+        if (m?.type !== type) return;
+        gw.off('message', onMessage);
+        gw.off('exit', onExit);
+        resolve(m as T);
+      };
+      gw.on('message', onMessage);
+    });
+  await next('ready');
+  return {
+    pid: gw.pid!,
+    sweep: async () => {
+      const swept = next<SweepOutcome>('swept');
+      gw.send({ type: 'sweep' });
+      return swept;
+    },
+    close: async () => {
+      const exited = new Promise((resolve) => gw.once('exit', resolve));
+      gw.send({ type: 'close' });
+      await exited;
+    },
+  };
+}
+
+function rawAgents(kubeconfigs: string[], concurrency: number): SweepTarget {
+  const probes = kubeconfigs.map(rawProbe);
+  return {
+    pid: process.pid,
+    sweep: async () => {
+      const cpu0 = process.cpuUsage();
+      const fromUs = Number(process.hrtime.bigint() / 1000n);
+      const t = performance.now();
+      let next = 0;
+      const worker = async () => {
+        while (next < probes.length) await probes[next++]!();
+      };
+      await Promise.all(Array.from({ length: concurrency }, worker));
+      const wallMs = performance.now() - t;
+      const cpu = process.cpuUsage(cpu0);
+      return { wallMs, cpuMs: Math.round((cpu.user + cpu.system) / 1000), probed: probes.length, windowUs: [fromUs, Number(process.hrtime.bigint() / 1000n)], peakSockets: 0 };
+    },
+    close: async () => {},
+  };
+}
+
 async function child(): Promise<void> {
   const args = flags();
   const mode = args.get('mode') === 'raw' ? 'raw' : 'gateway';
@@ -146,19 +229,12 @@ async function child(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'kgw-sweep-'));
   let dropDatabase = async () => {};
   let extraEnv: Record<string, string> = {};
+  let kubeconfigFile = '';
   try {
     const simInfo = await firstJsonLine<{ url: string; kubeconfigFile: string }>(sim);
-    const kubeconfigs = JSON.parse(readFileSync(simInfo.kubeconfigFile, 'utf8')) as string[];
-    rmSync(simInfo.kubeconfigFile, { force: true });
-    let sweep: () => Promise<number>;
-    let sockets = () => 0;
-    let health: () => Promise<Record<string, number> | undefined> = async () => undefined;
-    let close = async () => {};
+    kubeconfigFile = simInfo.kubeconfigFile;
+    let target: SweepTarget;
     if (mode === 'gateway') {
-      // Loaded only here, so the raw baseline's RSS does not carry the gateway's modules.
-      const { loadConfig } = await import('../src/config.js');
-      const { startGateway } = await import('../src/gateway.js');
-      const { seedClusters } = await import('./seed.js');
       const databaseUrl = args.get('database-url');
       if (databaseUrl) {
         const dbName = `kgw_bench_${process.pid}`;
@@ -177,85 +253,54 @@ async function child(): Promise<void> {
       }
       const template = process.env.BENCH_TEMPLATE_DIR;
       if (!databaseUrl && template && existsSync(join(template, 'pgdata'))) cpSync(template, dataDir, { recursive: true });
-      const config = loadConfig({
-        ...extraEnv,
-        PORT: '0',
-        HOST: '127.0.0.1',
-        DATA_DIR: dataDir,
-        JWT_SECRET: randomBytes(32).toString('hex'),
-        LOG_LEVEL: 'warn',
-        HEALTH_CHECK_INTERVAL_SECONDS: '86400',
-        HEALTH_CHECK_CONCURRENCY: String(concurrency),
-        PROMETHEUS_AUTO_DISCOVERY: 'false',
-      });
-      const gw = await startGateway(config, { healthMonitor: false });
-      await seedClusters(gw, clusters, (i) => kubeconfigs[i]!);
-      sweep = () => gw.health.sweep();
-      sockets = () => gw.clients.openSockets();
-      health = () => gw.clusters.countByHealth();
-      close = () => gw.close();
+      target = await compiledGateway(dataDir, kubeconfigFile, concurrency, extraEnv);
     } else {
-      const probes = kubeconfigs.map(rawProbe);
-      sweep = async () => {
-        let next = 0;
-        const worker = async () => {
-          while (next < probes.length) await probes[next++]!();
-        };
-        await Promise.all(Array.from({ length: concurrency }, worker));
-        return probes.length;
-      };
+      target = rawAgents(JSON.parse(readFileSync(kubeconfigFile, 'utf8')) as string[], concurrency);
     }
     await ask(sim, 'clear');
-    const rssBefore = process.memoryUsage().rss;
+    const rssBefore = rssOf(target.pid);
     let peakRss = rssBefore;
     let peakConns = 0;
-    let peakSockets = 0;
     let sampling = true;
     const sampler = (async () => {
       while (sampling) {
-        peakRss = Math.max(peakRss, process.memoryUsage().rss);
-        peakSockets = Math.max(peakSockets, sockets());
+        peakRss = Math.max(peakRss, rssOf(target.pid));
         peakConns = Math.max(peakConns, (await ask<{ count: number }>(sim, 'conns')).count);
         await new Promise((r) => setTimeout(r, 50));
       }
     })();
-    const cpu0 = process.cpuUsage();
     const simCpu0 = cpuMsOf(sim.pid!);
-    const fromUs = Number(process.hrtime.bigint() / 1000n);
-    const t = performance.now();
-    const probed = await sweep();
-    const wallMs = performance.now() - t;
-    const toUs = Number(process.hrtime.bigint() / 1000n);
-    const cpu = process.cpuUsage(cpu0);
+    const outcome = await target.sweep();
     const simCpuMs = cpuMsOf(sim.pid!) - simCpu0;
     sampling = false;
     await sampler;
-    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    peakRss = Math.max(peakRss, rssOf(target.pid));
     const stats = await ask<{ requests: number; byStatus: Record<string, number> }>(sim, 'stats');
     const result: SweepRun = {
       mode,
       database: mode === 'raw' ? undefined : extraEnv.DATABASE_URL ? 'postgres' : 'pglite',
       concurrency,
       clusters,
-      wallMs,
-      probed,
+      wallMs: outcome.wallMs,
+      probed: outcome.probed,
       peakSimConnections: peakConns,
-      peakGatewaySockets: peakSockets,
-      cpuMs: round((cpu.user + cpu.system) / 1000, 0),
+      peakGatewaySockets: outcome.peakSockets,
+      cpuMs: outcome.cpuMs,
       simCpuMs,
-      windowUs: [fromUs, toUs],
+      windowUs: outcome.windowUs,
       rssBeforeMB: mb(rssBefore),
       peakRssMB: mb(peakRss),
       simRequests: stats.requests,
       byStatus: stats.byStatus,
-      health: await health(),
+      health: outcome.health,
     };
-    await close();
+    await target.close();
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {
     await stopChild(sim);
     await dropDatabase();
     rmSync(dataDir, { recursive: true, force: true });
+    if (kubeconfigFile) rmSync(kubeconfigFile, { force: true });
   }
   process.exit(0);
 }

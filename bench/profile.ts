@@ -139,7 +139,8 @@ export async function runSweepProfile(concurrency: number, clusters: number, lat
   try {
     const args = ['--child', '--mode', 'gateway', '--concurrency', String(concurrency), '--clusters', String(clusters), '--latency-ms', String(latencyMs)];
     const run = await runJson<SweepRun>('bench/health-sweep.ts', args, { cpu: SERVER_CPU, env: { NODE_ENV: GATEWAY_NODE_ENV }, nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
-    const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+    // The harness passes the flags on to the gateway's own process, whose profile is named gateway.cpuprofile.
+    const file = readdirSync(dir).find((f) => f === 'gateway.cpuprofile');
     if (!file) throw new Error('the sweep wrote no CPU profile');
     const sum = summarise(JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile, run.windowUs[0], run.windowUs[1]);
     return { kind: 'health sweep', ms: round(run.wallMs, 0), concurrency, ...sum };

@@ -166,7 +166,8 @@ function sweep(r: Results): string {
   const floor = (c: number) => fmt((Math.ceil(s.settings.clusters / c) * 3 * s.settings.latencyMs) / 1000, 2);
   return `## 4. Health sweep (${s.settings.clusters} simulated clusters, ${s.settings.latencyMs} ms latency on every response)
 
-\`gateway.health.sweep()\` in-process (embedded PGlite; the process also carries the harness and tsx), simulator in its own process on the other CPU;
+\`gateway.health.sweep()\` in-process in the compiled gateway's own process (embedded PGlite; \`bench/sweep-gateway.mjs\`: dist/ on plain node, as deployed),
+simulator in its own process on the other CPU;
 ${s.settings.runs} run(s) per setting, alternating with the baseline: the same requests (version, then nodes ∥ pods?limit=1) with bare
 node:https keep-alive agents, no database. The gateway's scheduled probes ask the same three things one after another
 over one connection (one TLS handshake per cluster instead of two, for one more round trip). Samples every 50 ms. The

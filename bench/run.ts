@@ -110,9 +110,9 @@ async function section<T>(name: string, fn: () => Promise<T>): Promise<T | undef
 }
 
 const c = settings.connections;
-// The compiled start-up runs the gateway as deployed: from dist/.
+// The health sweep and the compiled start-up run the gateway as deployed: compiled, from dist/.
 let buildMs: number | undefined;
-if (want('startup') && settings.startup.compiled) {
+if (want('sweep') || (want('startup') && settings.startup.compiled)) {
   buildMs = buildDist();
   log(`npm run build: ${round(buildMs / 1000, 1)} s`);
 }
