@@ -21,10 +21,15 @@ function targets(r: Results): string {
   if (r.scale) rows.push(['DB round-trips per list request constant (asserted)', r.scale.assertion.detail, mark(r.scale.assertion.passed)]);
   if (r.huge) rows.push(['Pod count bytes ≤ 0.001 × full list', `${r.huge.bytesRatio.toExponential(2)} (${r.huge.count.bytes} B vs ${fmt(r.huge.fullList.bytes / 1e6)} MB)`, mark(r.huge.bytesRatio <= 0.001)]);
   if (r.sweep) {
-    const b = r.sweep.best;
-    rows.push([`Health sweep of ${r.sweep.settings.clusters} clusters ≤ 5 s`, `${fmt(b.gatewayWallMs / 1000, 2)} s at concurrency ${b.concurrency} (bare-agent baseline ${fmt(b.rawWallMs / 1000, 2)} s)`, mark(b.gatewayWallMs <= 5000)]);
-    rows.push(['Sweep RSS ≤ 300 MB (embedded PGlite)', `${fmt(b.peakRssMB)} MB peak`, mark(b.peakRssMB <= 300)]);
-    if (r.sweep.postgres) rows.push(['Sweep RSS ≤ 300 MB (PostgreSQL)', `${fmt(r.sweep.postgres.peakRssMB)} MB peak`, mark(r.sweep.postgres.peakRssMB <= 300)]);
+    // Judged at the shipped default HEALTH_CHECK_CONCURRENCY (the fastest setting is shown beside it).
+    const best = r.sweep.best;
+    const d: { concurrency: number; gatewayWallMs: number; rawWallMs: number; peakRssMB: number; rssBeforeMB?: number } =
+      r.sweep.byConcurrency.find((c) => c.concurrency === r.settings.sweep.defaultConcurrency) ?? best;
+    const at = `at the default concurrency ${d.concurrency}`;
+    const fastest = d.concurrency === best.concurrency ? '' : `; fastest: ${fmt(best.gatewayWallMs / 1000, 2)} s at ${best.concurrency}`;
+    rows.push([`Health sweep of ${r.sweep.settings.clusters} clusters ≤ 5 s`, `${fmt(d.gatewayWallMs / 1000, 2)} s ${at} (bare-agent baseline ${fmt(d.rawWallMs / 1000, 2)} s${fastest})`, mark(d.gatewayWallMs <= 5000)]);
+    rows.push(['Sweep RSS ≤ 300 MB (embedded PGlite)', `${fmt(d.peakRssMB)} MB peak ${at} (${fmt(d.rssBeforeMB)} MB before the sweep)`, mark(d.peakRssMB <= 300)]);
+    if (r.sweep.postgres) rows.push(['Sweep RSS ≤ 300 MB (PostgreSQL)', `${fmt(r.sweep.postgres.peakRssMB)} MB peak at concurrency ${r.sweep.postgres.concurrency} (${fmt(r.sweep.postgres.gatewayWallMs / 1000, 2)} s)`, mark(r.sweep.postgres.peakRssMB <= 300)]);
   }
   if (r.fanout) {
     rows.push(['Fan-out p99 ≤ 200 ms (clusterHealth, C6 trigger)', `${fmt(r.fanout.medianHealthP99Ms)} ms (raw ws baseline ${fmt(r.fanout.medianRawP99Ms)} ms)`, mark(r.fanout.medianHealthP99Ms <= 200)]);

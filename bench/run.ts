@@ -14,6 +14,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
+import { loadConfig } from '../src/config.js';
 import { runFanout, type FanoutResult } from './fanout.js';
 import { runHealthSweep, type SweepResult } from './health-sweep.js';
 import type { HugeClusterResult } from './huge-cluster.js';
@@ -30,7 +31,7 @@ export interface Settings {
   throughput: { clusters: number; rounds: number; durationSec: number; p99Rounds: number; p99DurationSec: number };
   scale: { sizes: number[]; rounds: number; durationSec: number; changes: number };
   huge: { pods: number; runs: number; fallback: boolean };
-  sweep: { clusters: number; latencyMs: number; concurrencies: number[]; runs: number; postgres: boolean };
+  sweep: { clusters: number; latencyMs: number; concurrencies: number[]; runs: number; postgres: boolean; defaultConcurrency?: number };
   fanout: { subscribers: number; rounds: number };
   startup: { rounds: number; compiled: boolean };
   profile: { enabled: boolean; durationSec: number };
@@ -55,6 +56,8 @@ export interface Results {
   failures: string[];
 }
 
+/** The gateway's own defaults (HEALTH_CHECK_CONCURRENCY and the rest), as a bare environment gives them. */
+const HEALTH_DEFAULTS = loadConfig({}).health;
 const args = flags();
 if (args.has('render')) {
   const saved = JSON.parse(readFileSync(join(ROOT, 'bench/results.json'), 'utf8')) as Results;
@@ -73,7 +76,14 @@ const settings: Settings = {
   // The quick run stops the scale curve at 1,000 clusters: seeding 10,000 alone would take a fifth of its budget.
   scale: quick ? { sizes: [10, 100, 1_000], rounds: 1, durationSec: 1, changes: 2 } : { sizes: [10, 100, 1_000, 10_000], rounds: 3, durationSec: 3, changes: 5 },
   huge: { pods: 100_000, runs: quick ? 1 : 3, fallback: !quick },
-  sweep: { clusters: 1_000, latencyMs: 50, concurrencies: quick ? [64] : [32, 64, 128], runs: quick ? 1 : 3, postgres: Boolean(databaseUrl) && !quick },
+  sweep: {
+    clusters: 1_000,
+    latencyMs: 50,
+    concurrencies: quick ? [64] : [32, 64, 128],
+    runs: quick ? 1 : 3,
+    postgres: Boolean(databaseUrl) && !quick,
+    defaultConcurrency: HEALTH_DEFAULTS.concurrency,
+  },
   fanout: { subscribers: 1_000, rounds: quick ? 1 : 5 },
   startup: { rounds: quick ? 1 : 3, compiled: !quick },
   profile: { enabled: !quick && !args.has('no-profile'), durationSec: 8 },
