@@ -34,6 +34,8 @@ type Answer = { contentType: string; body: Buffer };
  */
 export function cachedReads(deps: CachedReadsDeps, next: RequestListener): RequestListener {
   const restPathWithQuery = `${deps.restListPath}?`;
+  // The security headers as writeHead takes them, flattened once rather than per answer.
+  const staticHeaders = deps.securityHeaders.flat();
 
   /** The caller's context if this request may be answered here at all. */
   const authenticated = (req: IncomingMessage): RequestContext | undefined => {
@@ -43,10 +45,7 @@ export function cachedReads(deps: CachedReadsDeps, next: RequestListener): Reque
   };
 
   const send = (req: IncomingMessage, res: ServerResponse, ctx: RequestContext, route: string, answer: Answer, started: number) => {
-    const headers: string[] = [];
-    for (const [name, value] of deps.securityHeaders) headers.push(name, value);
-    headers.push('X-Request-Id', ctx.requestId, 'Content-Type', answer.contentType, 'Content-Length', String(answer.body.length));
-    res.writeHead(200, headers);
+    res.writeHead(200, [...staticHeaders, 'X-Request-Id', ctx.requestId, 'Content-Type', answer.contentType, 'Content-Length', String(answer.body.length)]);
     res.end(answer.body, () => deps.recorder.finish(ctx.requestId, req.method!, route, 200, started, true));
   };
 

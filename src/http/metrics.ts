@@ -88,23 +88,12 @@ export class GatewayMetrics {
    * Label children are kept per series: prom-client would otherwise hash the label object on every request.
    */
   observeHttp(method: string, route: string, status: number, seconds: number): void {
-    const key = `${method} ${route} ${status}`;
-    let series = this.httpSeries.get(key);
-    if (!series) {
-      series = this.httpDuration.labels({ method, route, status: String(status) });
-      this.httpSeries.set(key, series);
-    }
-    series.observe(seconds);
+    seriesOf(this.httpSeries, `${method} ${route} ${status}`, () => this.httpDuration.labels({ method, route, status: String(status) })).observe(seconds);
   }
 
   /** One request answered from rendered bytes (see http/cached-reads.ts). */
   countCachedRead(route: string): void {
-    let series = this.cachedReadSeries.get(route);
-    if (!series) {
-      series = this.cachedReads.labels({ route });
-      this.cachedReadSeries.set(route, series);
-    }
-    series.inc();
+    seriesOf(this.cachedReadSeries, route, () => this.cachedReads.labels({ route })).inc();
   }
 
   handler(): RequestHandler {
@@ -117,4 +106,14 @@ export class GatewayMetrics {
       }
     };
   }
+}
+
+/** The label child of one series, made on first use and kept. */
+function seriesOf<T>(children: Map<string, T>, key: string, make: () => T): T {
+  let child = children.get(key);
+  if (!child) {
+    child = make();
+    children.set(key, child);
+  }
+  return child;
 }

@@ -1,4 +1,3 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestHandler } from 'express';
 import type { Logger } from '../logger.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -16,13 +15,6 @@ export class RequestRecorder {
     private readonly metrics: GatewayMetrics,
   ) {}
 
-  /** The request id for `req`, also set as the response's `X-Request-Id`. */
-  begin(req: IncomingMessage, res: ServerResponse): string {
-    const requestId = requestIdFrom(req.headers);
-    res.setHeader('X-Request-Id', requestId);
-    return requestId;
-  }
-
   finish(requestId: string, method: string, route: string, status: number, startedMs: number, fromCache = false): void {
     const ms = performance.now() - startedMs;
     this.metrics.observeHttp(method, route, status, ms / 1000);
@@ -33,7 +25,8 @@ export class RequestRecorder {
   middleware(): RequestHandler {
     return (req, res, next) => {
       const started = performance.now();
-      const requestId = this.begin(req, res);
+      const requestId = requestIdFrom(req.headers);
+      res.setHeader('X-Request-Id', requestId);
       res.locals.requestId = requestId;
       res.once('finish', () => this.finish(requestId, req.method, routeOf(req), res.statusCode, started));
       next();

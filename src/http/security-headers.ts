@@ -1,4 +1,3 @@
-import type { ServerResponse } from 'node:http';
 import type { RequestHandler } from 'express';
 import helmet from 'helmet';
 
@@ -33,11 +32,7 @@ export function securityHeaders(): HeaderList {
 /** Express middleware that sets the recorded headers. */
 export function securityHeadersMiddleware(headers: HeaderList): RequestHandler {
   return (_req, res, next) => {
-    setAll(res, headers);
+    for (const [name, value] of headers) res.setHeader(name, value);
     next();
   };
-}
-
-export function setAll(res: ServerResponse, headers: HeaderList): void {
-  for (const [name, value] of headers) res.setHeader(name, value);
 }

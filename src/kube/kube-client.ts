@@ -18,8 +18,6 @@ import {
 import { type KubeEndpoint, endpointOf, httpGet } from './kube-http.js';
 import { credentialExpiry, type KubeconfigSpec } from './kubeconfig.js';
 
-export { RequestTimeoutError } from './kube-http.js';
-
 export interface KubeClientOptions {
   connectTimeoutMs: number;
   requestTimeoutMs: number;
