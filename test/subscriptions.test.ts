@@ -5,35 +5,12 @@ import { startDecoy, type Decoy } from './support/decoys.js';
 import { startTestGateway, TEST_JWT_SECRET, type TestGateway, uniqueName } from './support/gateway.js';
 import type { SimService } from './support/kube-simulator/index.js';
 import { liveClient, type LiveClient, type LiveSubscription } from './support/processes.js';
+import { type LiveCluster, type LiveDiscoveryStatus, stateSequence } from './support/live-payloads.js';
 import { prometheusAvailable, startPrometheus, type RealPrometheus } from './support/prometheus.js';
 import { reachableCluster, type ReachableCluster } from './support/reachable.js';
 
 const drivers = testDrivers();
 const hasPrometheus = prometheusAvailable();
-
-interface Status {
-  clusterId: string;
-  taskId: string | null;
-  state: 'PENDING' | 'RUNNING' | 'FOUND' | 'NOT_FOUND' | 'FAILED' | 'CANCELLED';
-  startedAt: string | null;
-  finishedAt: string | null;
-  prometheusUrl: string | null;
-  message: string | null;
-  candidatesChecked: number | null;
-}
-interface LiveCluster {
-  id: string;
-  name: string;
-  healthStatus: string;
-  healthMessage: string | null;
-  kubernetesVersion: string | null;
-  nodeCount: number;
-  readyNodeCount: number | null;
-  podCount: number;
-  prometheusUrl: string | null;
-  prometheusSource: string;
-  kubeconfig: string | null;
-}
 
 const DISCOVERY_SUB = `subscription Discovery($id: ID!) {
   discoveryStatus(clusterId: $id) { clusterId taskId state startedAt finishedAt prometheusUrl message candidatesChecked } }`;
@@ -41,8 +18,6 @@ const HEALTH_SUB = `subscription Health($id: ID) {
   clusterHealth(clusterId: $id) { id name healthStatus healthMessage kubernetesVersion nodeCount readyNodeCount podCount prometheusUrl prometheusSource kubeconfig } }`;
 const REDISCOVER = `mutation Rediscover($id: ID!) { rediscoverPrometheus(id: $id) { clusterId taskId state } }`;
 
-/** States in arrival order with immediate repeats (progress updates of one state) collapsed. */
-const stateSequence = (items: Status[]) => items.map((s) => s.state).filter((s, i, all) => i === 0 || all[i - 1] !== s);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const expOf = (token: string) => (JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { exp: number }).exp * 1000;
 
@@ -93,7 +68,7 @@ describe.each(drivers)('GraphQL subscriptions over graphql-ws on %s', { concurre
       it('sends the current state first, then PENDING → RUNNING (with progress) → FOUND after rediscoverPrometheus', async () => {
         const { id } = await register([promService(prom!.url)]);
         const ws = connect({ token: t.userToken });
-        const sub = ws.subscribe<Status>(DISCOVERY_SUB, { id: String(id) });
+        const sub = ws.subscribe<LiveDiscoveryStatus>(DISCOVERY_SUB, { id: String(id) });
 
         const first = await sub.waitFor(() => true, 10_000, 'the current state');
         expect(first).toMatchObject({ clusterId: String(id), taskId: null, state: 'NOT_FOUND', prometheusUrl: null });
@@ -125,7 +100,7 @@ describe.each(drivers)('GraphQL subscriptions over graphql-ws on %s', { concurre
       it.concurrent('a candidate that never answers: RUNNING → FAILED after DISCOVERY_TIMEOUT_SECONDS', async ({ expect }) => {
         const { id } = await register([promService(blackhole.url)]);
         const ws = connect({ token: t.adminToken });
-        const sub = ws.subscribe<Status>(DISCOVERY_SUB, { id: String(id) });
+        const sub = ws.subscribe<LiveDiscoveryStatus>(DISCOVERY_SUB, { id: String(id) });
         await sub.waitFor(() => true, 10_000, 'the current state');
         const started = Date.now();
         const res = await t.rest('POST', `/api/v1/k8s/clusters/${id}/prometheus/rediscover`);
@@ -145,7 +120,7 @@ describe.each(drivers)('GraphQL subscriptions over graphql-ws on %s', { concurre
       it.concurrent('setting a manual prometheus_url (C4) while RUNNING → CANCELLED, and nothing after it', async ({ expect }) => {
         const { id } = await register([promService(blackhole.url)]);
         const ws = connect({ token: t.userToken });
-        const sub = ws.subscribe<Status>(DISCOVERY_SUB, { id: String(id) });
+        const sub = ws.subscribe<LiveDiscoveryStatus>(DISCOVERY_SUB, { id: String(id) });
         await sub.waitFor(() => true, 10_000, 'the current state');
         const c7At = Date.now();
         expect((await t.rest('POST', `/api/v1/k8s/clusters/${id}/prometheus/rediscover`)).status).toBe(202);
@@ -283,7 +258,7 @@ describe.each(drivers)('GraphQL subscriptions over graphql-ws on %s', { concurre
         const ws = connect({ token: t.userToken });
         const health = ws.subscribe<LiveCluster>(HEALTH_SUB, { id: String(id) });
         const all = ws.subscribe<LiveCluster>(HEALTH_SUB, {});
-        const discovery = ws.subscribe<Status>(DISCOVERY_SUB, { id: String(id) });
+        const discovery = ws.subscribe<LiveDiscoveryStatus>(DISCOVERY_SUB, { id: String(id) });
         const first = await health.waitFor(() => true, 10_000, 'the cluster');
         await all.waitFor((c) => c.id === String(id), 10_000, 'the cluster in the full list');
         await discovery.waitFor(() => true, 10_000, 'the discovery state');

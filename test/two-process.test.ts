@@ -4,6 +4,7 @@ import { createTestDatabase, testDrivers } from './support/databases.js';
 import { startDecoy, type Decoy } from './support/decoys.js';
 import { uniqueName } from './support/gateway.js';
 import type { SimService } from './support/kube-simulator/index.js';
+import { type LiveCluster, type LiveDiscoveryStatus, stateSequence } from './support/live-payloads.js';
 import { gqlCall, liveClient, type GatewayProcess, type LiveClient, processToken, restCall, startGatewayProcess } from './support/processes.js';
 import { prometheusAvailable, startPrometheus, type RealPrometheus } from './support/prometheus.js';
 import { reachableCluster, type ReachableCluster } from './support/reachable.js';
@@ -17,30 +18,11 @@ const hasPostgres = testDrivers().includes('postgres');
 if (!hasPostgres) console.warn('[test] TEST_DATABASE_URL is not set: the two-process tests (real PostgreSQL) are skipped');
 const hasPrometheus = hasPostgres && prometheusAvailable();
 
-interface Status {
-  clusterId: string;
-  taskId: string | null;
-  state: string;
-  prometheusUrl: string | null;
-  message: string | null;
-  candidatesChecked: number | null;
-}
-interface LiveCluster {
-  id: string;
-  name: string;
-  healthStatus: string;
-  healthMessage: string | null;
-  nodeCount: number;
-  readyNodeCount: number | null;
-}
-
 const DISCOVERY_SUB = `subscription($id: ID!) { discoveryStatus(clusterId: $id) { clusterId taskId state prometheusUrl message candidatesChecked } }`;
 const HEALTH_SUB = `subscription($id: ID) { clusterHealth(clusterId: $id) { id name healthStatus healthMessage nodeCount readyNodeCount } }`;
 const PROM_URL = 'http://prometheus-server.monitoring.svc.cluster.local:9090';
 // DISCOVERY_TIMEOUT_SECONDS=5 on both: a task's lease is 5 + 15 = 20 s; the reaper runs every 5 s.
 const LEASE_MS = 20_000;
-
-const stateSequence = (items: Status[]) => items.map((s) => s.state).filter((s, i, all) => i === 0 || all[i - 1] !== s);
 
 describe.skipIf(!hasPostgres || !hasPrometheus)('two gateway processes on one PostgreSQL database', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -135,7 +117,7 @@ describe.skipIf(!hasPostgres || !hasPrometheus)('two gateway processes on one Po
   it('discoveryStatus on B sees PENDING → RUNNING → FOUND for every task started by C7 on A', async () => {
     const { id } = await register(a, [promService(prom.url)]);
     const ws = connect(b);
-    const sub = ws.subscribe<Status>(DISCOVERY_SUB, { id: String(id) });
+    const sub = ws.subscribe<LiveDiscoveryStatus>(DISCOVERY_SUB, { id: String(id) });
     const first = await sub.waitFor(() => true, 10_000, 'the current state');
     expect(first).toMatchObject({ clusterId: String(id), taskId: null, state: 'NOT_FOUND' });
 
@@ -160,7 +142,7 @@ describe.skipIf(!hasPostgres || !hasPrometheus)('two gateway processes on one Po
   it('every transition reaches B even when B handles the notifications late (B paused while A runs the task)', async () => {
     const { id } = await register(a, [promService(prom.url)]);
     const ws = connect(b);
-    const sub = ws.subscribe<Status>(DISCOVERY_SUB, { id: String(id) });
+    const sub = ws.subscribe<LiveDiscoveryStatus>(DISCOVERY_SUB, { id: String(id) });
     await sub.waitFor(() => true, 10_000, 'the current state');
     const seen = sub.items.length;
 
@@ -200,7 +182,7 @@ describe.skipIf(!hasPostgres || !hasPrometheus)('two gateway processes on one Po
 
     // The one task runs to completion (seen from either process).
     const deadline = Date.now() + 15_000;
-    let discovery: Status | undefined;
+    let discovery: LiveDiscoveryStatus | undefined;
     for (;;) {
       const q = await gqlCall(a.url, user, 'query($id: ID!) { cluster(id: $id) { discovery { taskId state prometheusUrl message } } }', { id: String(id) });
       discovery = q.data?.cluster?.discovery;
@@ -233,7 +215,7 @@ describe.skipIf(!hasPostgres || !hasPrometheus)('two gateway processes on one Po
   it('when A is SIGKILLed mid-discovery, B fails the task once its lease expires, then C7 on B answers 202', async () => {
     const { id } = await register(a, [promService(blackhole.url)]);
     const ws = connect(b);
-    const sub = ws.subscribe<Status>(DISCOVERY_SUB, { id: String(id) });
+    const sub = ws.subscribe<LiveDiscoveryStatus>(DISCOVERY_SUB, { id: String(id) });
     await sub.waitFor(() => true, 10_000, 'the current state');
 
     const started = await rediscover(a, id);
