@@ -28,6 +28,7 @@ import { queryLimitsRule } from './graphql/limits.js';
 import { DiscoveryResolver } from './resolvers/discovery.resolver.js';
 import { LiveSources, SubscriptionResolver } from './resolvers/subscription.resolver.js';
 import { resolveSecrets, type ResolvedSecrets } from './secrets.js';
+import { checkStoredKubeconfigsDecrypt } from './startup-checks.js';
 
 export interface GatewayOptions {
   /** Overrides the database chosen by the config (tests pass a shared PGlite or a per-test PostgreSQL database). */
@@ -61,8 +62,18 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   const logger = opts.logger ?? createLogger(config.logLevel);
   const secrets = resolveSecrets(config);
   const database = await openDatabase(opts.database ?? config.database);
-  const events = await PgEventBus.start(database);
   const cipher = new KubeconfigCipher(secrets.encryptionKey, secrets.previousEncryptionKeys);
+  // Before serving: a key that cannot decrypt what is stored is a configuration error, not a stream of 500s later.
+  try {
+    const { missingKeyIds } = await checkStoredKubeconfigsDecrypt(database.db, cipher);
+    if (missingKeyIds.length) {
+      logger.warn({ missingKeyIds }, 'some stored kubeconfigs were encrypted with keys that are not configured (ENCRYPTION_PREVIOUS_KEYS); those clusters cannot be used');
+    }
+  } catch (err) {
+    await database.close().catch(() => {});
+    throw err;
+  }
+  const events = await PgEventBus.start(database);
   const verifier = new JwtVerifier({ keys: secrets.jwt, issuer: config.jwt.issuer, audience: config.jwt.audience });
 
   let draining = false;
@@ -108,9 +119,11 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     credentialsChanged: (id) => clients.drop(id),
     removed: (id) => discovery.cancel(id, 'cancelled: the cluster was deleted'),
   });
-  // Another replica's kubeconfig change or delete frees this replica's client too.
+  // Another replica's kubeconfig change or delete frees this replica's client too; a discovery task failed or cancelled
+  // anywhere (a reaper at its lease, a cancel on another replica) stops its work here.
   const stopDroppingClients = events.subscribe((e) => {
     if (e.type === 'cluster.changed' && (e.change === 'deleted' || e.change === 'updated')) clients.drop(e.clusterId);
+    if (e.type === 'discovery.changed' && e.task.state !== 'pending' && e.task.state !== 'running') discovery.taskEnded(e.clusterId, e.taskId);
   });
 
   const clusterResolver = new ClusterResolver(clusters);

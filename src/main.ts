@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig } from './config.js';
 import { startGateway } from './gateway.js';
+import { StartupError } from './startup-checks.js';
 
 async function main(): Promise<void> {
   let config;
@@ -54,6 +55,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
+  if (err instanceof StartupError) {
+    process.stderr.write(`kube-gateway cannot start: ${err.message}\n`);
+    process.exit(2);
+  }
   process.stderr.write(`kube-gateway failed to start: ${(err as Error).stack ?? err}\n`);
   process.exit(1);
 });

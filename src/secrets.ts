@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from './config.js';
+import { ensurePrivateDir, makeFilePrivate } from './startup-checks.js';
 
 /** Key material after defaults are resolved: either configured, or (embedded mode only) generated into DATA_DIR. */
 export interface ResolvedSecrets {
@@ -14,7 +15,8 @@ export interface ResolvedSecrets {
 
 /**
  * There is no built-in default secret anywhere: in embedded mode a missing key is generated once, stored 0600 in
- * DATA_DIR and reused on the next start; with DATABASE_URL the config model already refused to start without keys.
+ * DATA_DIR (0700) and reused on the next start, forced back to those modes at every start whatever they were; with
+ * DATABASE_URL the config model already refused to start without keys.
  */
 export function resolveSecrets(config: Config): ResolvedSecrets {
   const encryptionKey =
@@ -35,12 +37,14 @@ export function resolveSecrets(config: Config): ResolvedSecrets {
 
 function readOrCreate(dir: string, name: string, generate: () => string): string {
   const file = join(dir, name);
+  ensurePrivateDir(dir);
   try {
-    return readFileSync(file, 'utf8').trim();
+    const existing = readFileSync(file, 'utf8').trim();
+    makeFilePrivate(file);
+    return existing;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const value = generate();
   try {
     // 'wx' so two processes starting together never overwrite each other's key.
@@ -49,6 +53,6 @@ function readOrCreate(dir: string, name: string, generate: () => string): string
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return readFileSync(file, 'utf8').trim();
     throw err;
   }
-  chmodSync(file, 0o600);
+  makeFilePrivate(file);
   return value;
 }

@@ -9,6 +9,13 @@ export interface TokenVerifier {
 
 export class TokenError extends Error {}
 
+/**
+ * The clock rule: `exp` is exact (no tolerance: a token is refused from its expiry second on, and the WebSocket closes
+ * then, never a few seconds later); `nbf` may lie up to this many seconds ahead of this clock, so a token used at once
+ * after an issuer with a slightly fast clock issued it is not refused as "not valid yet".
+ */
+export const NOT_BEFORE_TOLERANCE_SECONDS = 5;
+
 export interface JwtOptions {
   keys: ResolvedSecrets['jwt'];
   issuer?: string;
@@ -41,9 +48,15 @@ export class JwtVerifier implements TokenVerifier {
         algorithms: this.algorithms,
         issuer: this.opts.issuer,
         audience: this.opts.audience,
+        // nbf is checked below with its tolerance; jsonwebtoken's clockTolerance would apply to exp too.
+        ignoreNotBefore: true,
       });
       if (typeof decoded === 'string') throw new TokenError('token payload must be a JSON object');
       claims = decoded;
+      if (claims.nbf !== undefined) {
+        if (typeof claims.nbf !== 'number' || !Number.isFinite(claims.nbf)) throw new TokenError('token is malformed');
+        if (claims.nbf > Math.floor(now / 1000) + NOT_BEFORE_TOLERANCE_SECONDS) throw new TokenError('token is not valid yet');
+      }
     } catch (err) {
       if (err instanceof TokenError) throw err;
       throw new TokenError(describeJwtError(err as Error));

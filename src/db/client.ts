@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
@@ -9,6 +9,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
+import { ensurePrivateDir, makeTreePrivate } from '../startup-checks.js';
 import * as schema from './schema.js';
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -47,17 +48,21 @@ const PGLITE_OPTIONS = { startParams: [...PGlite.defaultStartParams, '-c', 'shar
 
 async function openPglite(target: Exclude<DatabaseTarget, { kind: 'postgres' }>): Promise<Database> {
   let client: PGlite;
+  // Embedded files: PGlite writes them 0666 whatever the umask, so they are made 0600 (directories 0700) once open and
+  // again once closed; DATA_DIR itself is 0700 throughout.
+  let pgdata: string | undefined;
   if (target.kind === 'pglite') client = target.client;
   else if (target.kind === 'memory') client = await PGlite.create(PGLITE_OPTIONS);
   else {
-    mkdirSync(target.dataDir, { recursive: true, mode: 0o700 });
-    const pgdata = `${target.dataDir}/pgdata`;
+    ensurePrivateDir(target.dataDir);
+    pgdata = `${target.dataDir}/pgdata`;
     if (!existsSync(`${pgdata}/PG_VERSION`)) {
       // initdb grows PGlite's WebAssembly memory to about 570 MB, and WebAssembly memory never shrinks: initialise in
       // an instance of its own and reopen, so a first start runs at the ~140 MB of every later start.
       await (await PGlite.create(pgdata, PGLITE_OPTIONS)).close();
     }
     client = await PGlite.create(pgdata, PGLITE_OPTIONS);
+    makeTreePrivate(pgdata);
   }
   const db = drizzlePglite(client, { schema }) as unknown as Db;
   return {
@@ -77,6 +82,7 @@ async function openPglite(target: Exclude<DatabaseTarget, { kind: 'postgres' }>)
     },
     close: async () => {
       if (target.kind !== 'pglite' && !client.closed) await client.close();
+      if (pgdata) makeTreePrivate(pgdata);
     },
   };
 }

@@ -1,9 +1,10 @@
+import { setMaxListeners } from 'node:events';
 import { ConflictError, NotFoundError } from '../errors.js';
 import type { DiscoveryTaskRow } from '../db/schema.js';
 import type { GatewayEvent } from '../events/event-bus.js';
 import type { KubeClientCache } from '../kube/client-cache.js';
 import type { Logger } from '../logger.js';
-import { candidateUrl, gatherCandidates } from './candidates.js';
+import { candidateUrl, describeCandidate, gatherCandidates, MAX_CANDIDATES, type GatheredCandidates } from './candidates.js';
 import type { DiscoveryRepository, TaskOutcome } from './discovery.repository.js';
 import { verifyCandidate } from './verify.js';
 
@@ -38,7 +39,8 @@ const PROBE_TIMEOUT_MS = 5_000;
  * creates and fails tasks whose owner died.
  */
 export class DiscoveryService {
-  private readonly running = new Map<number, AbortController>();
+  /** The task this replica runs per cluster, and how to stop its work (every lookup and probe honours the signal). */
+  private readonly running = new Map<number, { taskId: number; controller: AbortController }>();
   private reaper?: NodeJS.Timeout;
 
   constructor(
@@ -78,8 +80,16 @@ export class DiscoveryService {
   /** Cancels the cluster's active task (manual URL set, cluster deleted), wherever it runs. */
   async cancel(clusterId: number, reason: string): Promise<void> {
     await this.repo.cancelActive(clusterId, reason);
+    this.running.get(clusterId)?.controller.abort();
+  }
+
+  /**
+   * A task left the active states (finished, cancelled, or failed by any replica's reaper at its lease): if this replica
+   * still works on it, that work stops now, so a new C7 never runs alongside it.
+   */
+  taskEnded(clusterId: number, taskId: number): void {
     const local = this.running.get(clusterId);
-    if (local) local.abort();
+    if (local?.taskId === taskId) local.controller.abort();
   }
 
   /** The latest task's state; a cluster that never had one gets a synthesized state that says so. */
@@ -119,60 +129,79 @@ export class DiscoveryService {
 
   async stop(): Promise<void> {
     if (this.reaper) clearTimeout(this.reaper);
-    for (const c of this.running.values()) c.abort();
+    for (const { controller } of this.running.values()) controller.abort();
     await this.repo.abandon(this.opts.replicaId).catch(() => {});
   }
 
   private async run(taskId: number, clusterId: number): Promise<void> {
+    // A new task exists only once the old one left the active states: whatever still runs for it here must stop.
+    this.running.get(clusterId)?.controller.abort();
     const controller = new AbortController();
-    this.running.set(clusterId, controller);
+    const { signal } = controller;
+    // Gathering waits on 11 lookups at once, each listening for the abort: not a leak, so no warning.
+    setMaxListeners(32, signal);
+    this.running.set(clusterId, { taskId, controller });
     const deadline = Date.now() + this.opts.timeoutSeconds * 1000;
     const timer = setTimeout(() => controller.abort(), this.opts.timeoutSeconds * 1000);
     timer.unref();
     const owner = this.opts.replicaId;
     let checked = 0;
+    let total = 0;
     try {
       if (!(await this.repo.markRunning(taskId, clusterId, owner, this.leaseSeconds))) return;
       const cluster = await this.repo.cluster(clusterId);
       if (!cluster) return;
       const client = this.clients.get(clusterId, cluster.ciphertext);
-      const candidates = await gatherCandidates(client, controller.signal);
-      if (!(await this.repo.progress(taskId, clusterId, owner, 0, `found ${candidates.length} candidate(s); verifying`))) return;
+      const gathered = await gatherCandidates(client, signal);
+      const { candidates } = gathered;
+      total = candidates.length;
+      const notes = gatheringNotes(gathered);
+      if (notes) this.logger.info({ clusterId, taskId, skipped: gathered.skipped, overCap: gathered.overCap }, 'Prometheus discovery left candidates out');
+      if (!(await this.repo.progress(taskId, clusterId, owner, 0, `found ${total} candidate(s); verifying${notes}`))) return;
 
-      let outcome: TaskOutcome = { state: 'not_found', message: candidates.length ? `none of ${candidates.length} candidate(s) is a working Prometheus` : 'no Prometheus candidates in this cluster' };
+      let outcome: TaskOutcome = { state: 'not_found', message: total ? `none of ${total} candidate(s) is a working Prometheus` : 'no Prometheus candidates in this cluster' };
       const rejected: string[] = [];
       let timeouts = 0;
       for (const c of candidates) {
-        if (controller.signal.aborted) break;
-        const verdict = await verifyCandidate(client, c, Math.min(this.opts.probeTimeoutMs ?? PROBE_TIMEOUT_MS, deadline - Date.now()));
+        signal.throwIfAborted();
+        const verdict = await verifyCandidate(client, c, Math.min(this.opts.probeTimeoutMs ?? PROBE_TIMEOUT_MS, deadline - Date.now()), signal);
         checked++;
-        const label = `${c.namespace}/${c.service}:${c.port}`;
+        const label = describeCandidate(c);
         if (verdict.ok) {
           outcome = { state: 'found', prometheusUrl: candidateUrl(c), message: `found Prometheus ${verdict.version} at ${label} (${c.source})` };
           break;
         }
         rejected.push(`${label}: ${verdict.why}`);
         if (verdict.timedOut) timeouts++;
-        if (!(await this.repo.progress(taskId, clusterId, owner, checked, `checked ${checked} of ${candidates.length}; ${label} rejected (${verdict.why})`))) return;
+        if (!(await this.repo.progress(taskId, clusterId, owner, checked, `checked ${checked} of ${total}; ${label} rejected (${verdict.why})`))) return;
       }
       // A candidate that never answered could still be Prometheus: that is a failure to decide, not "not found".
-      if (outcome.state !== 'found' && controller.signal.aborted) {
-        outcome = { state: 'failed', message: `discovery timed out after ${this.opts.timeoutSeconds} s (checked ${checked} of ${candidates.length} candidates)` };
-      } else if (outcome.state !== 'found' && timeouts > 0) {
+      if (outcome.state !== 'found' && timeouts > 0) {
         outcome = { state: 'failed', message: `${timeouts} candidate(s) did not answer in time, so whether Prometheus runs here is unknown: ${rejected.slice(0, 5).join('; ')}` };
       } else if (outcome.state === 'not_found' && rejected.length) {
         outcome = { ...outcome, message: `${outcome.message}: ${rejected.slice(0, 5).join('; ')}` };
       }
+      outcome = { ...outcome, message: `${outcome.message}${notes}` };
       if (await this.repo.finish(taskId, clusterId, owner, checked, outcome)) this.opts.onFinished?.(outcome.state);
     } catch (err) {
-      this.logger.warn({ err, clusterId, taskId }, 'Prometheus discovery failed');
-      const message = controller.signal.aborted ? `discovery timed out after ${this.opts.timeoutSeconds} s` : `discovery failed: ${(err as Error).message}`;
+      // Aborted: by the timeout, or because the task was cancelled or failed elsewhere (then finish() is a no-op).
+      const message = signal.aborted ? `discovery timed out after ${this.opts.timeoutSeconds} s (${total ? `checked ${checked} of ${total} candidates` : 'while gathering candidates'})` : `discovery failed: ${(err as Error).message}`;
+      if (!signal.aborted) this.logger.warn({ err, clusterId, taskId }, 'Prometheus discovery failed');
       if (await this.repo.finish(taskId, clusterId, owner, checked, { state: 'failed', message }).catch(() => false)) this.opts.onFinished?.('failed');
     } finally {
       clearTimeout(timer);
-      if (this.running.get(clusterId) === controller) this.running.delete(clusterId);
+      controller.abort();
+      if (this.running.get(clusterId)?.controller === controller) this.running.delete(clusterId);
     }
   }
+}
+
+/** What the task's message says about candidates left out (unsafe names, over the cap), or ''. */
+function gatheringNotes(g: GatheredCandidates): string {
+  const notes: string[] = [];
+  if (g.skippedCount) notes.push(`skipped ${g.skippedCount} unsafe candidate(s): ${g.skipped.slice(0, 3).join('; ')}${g.skippedCount > 3 ? '; …' : ''}`);
+  if (g.overCap) notes.push(`${g.overCap} more candidate(s) beyond the limit of ${MAX_CANDIDATES} were not checked`);
+  return notes.length ? ` (${notes.join('; ')})` : '';
 }
 
 /** The status a discovery event describes (its snapshot), without reading the database. */

@@ -137,7 +137,7 @@ function groupVersionRequest(r: RouteRequest, segs: string[], allowed: string[])
   if (a === undefined) return fail(notFoundPath());
   const def = (n: string | undefined): ResourceDef | undefined => (n !== undefined && allowed.includes(n) ? RESOURCES[n] : undefined);
   if (a === 'namespaces' && b !== undefined && c !== undefined) {
-    if (c === 'services' && e === 'proxy' && d !== undefined && allowed.includes('services')) return proxyRequest(r, b, d);
+    if (c === 'services' && e === 'proxy' && d !== undefined && allowed.includes('services')) return proxyRequest(r, decodeSegment(b), decodeSegment(d));
     const rd = def(c);
     if (!rd || !rd.namespaced || segs.length > 4) return fail(notFoundPath());
     return resourceRequest(r, rd, b, d);
@@ -145,6 +145,15 @@ function groupVersionRequest(r: RouteRequest, segs: string[], allowed: string[])
   const rd = def(a);
   if (!rd || segs.length > 2 || (rd.namespaced && b !== undefined)) return fail(notFoundPath());
   return resourceRequest(r, rd, undefined, b);
+}
+
+/** Like the API server, the namespace and service segments are matched decoded (`a%40b` names the service `a@b`). */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }
 
 function proxyRequest(r: RouteRequest, ns: string, id: string): Reply {
