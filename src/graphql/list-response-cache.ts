@@ -122,16 +122,19 @@ export class ListResponseCache {
             // Anything beyond the content type (set later by Apollo) and `Cache-Control: no-store` (which the lane
             // always sends) would not be replayed: do not store such answers.
             if ((rc.response.http.status ?? 200) !== 200 || [...rc.response.http.headers].some(([name, value]) => name !== 'cache-control' || value !== NO_STORE)) return;
-            cache.store(keyOf(rc.request.query!, rc.request.operationName, rc.request.variables), list, Buffer.from(cache.stringify({ data })));
+            cache.store(keyOf(rc.request.query!, rc.request.operationName, rc.request.variables), list, cache.stringify({ data }));
           },
         };
       },
     };
   }
 
-  private store(key: string, list: readonly ClusterView[], body: Buffer): void {
+  private store(key: string, list: readonly ClusterView[], rendered: string): void {
     // Rendered from a list that has been replaced meanwhile: it could never be served.
-    if (list !== this.listSeen || body.length > this.limits.maxEntryBytes) return;
+    if (list !== this.listSeen) return;
+    // Measured before a Buffer is made, so an oversized answer never costs a copy.
+    if (Buffer.byteLength(rendered) > this.limits.maxEntryBytes) return;
+    const body = Buffer.from(rendered);
     this.remove(key);
     while (this.entries.size > 0 && (this.entries.size >= this.limits.maxEntries || this.bytes + body.length > this.limits.maxBytes)) {
       this.remove(this.entries.keys().next().value!);
