@@ -29,8 +29,11 @@ export interface WebSocketOptions {
 
 export const DEFAULT_MAX_SUBSCRIPTIONS_PER_SOCKET = 100;
 export const DEFAULT_MAX_SUBSCRIPTIONS_PER_USER = 500;
-/** Close code for a connection refused because its address is braked (4xxx: application-defined, like 4401). */
-export const CLOSE_TOO_MANY_AUTH_FAILURES = 4429;
+/**
+ * Close code for a connection refused because its address became braked between the upgrade and `connection_init`:
+ * graphql-ws's Forbidden (its 4429 already means "too many connection_init messages").
+ */
+export const CLOSE_TOO_MANY_AUTH_FAILURES = 4403;
 
 export interface GraphQLWebSocket {
   connectionCount(): number;
@@ -40,7 +43,7 @@ export interface GraphQLWebSocket {
 /**
  * graphql-ws on the same server and path as HTTP GraphQL. The connection must present a valid token in
  * `connectionParams.Authorization`, or it is closed with 4401; it is closed again with 4401 when the token expires.
- * Bad tokens feed the same brake as HTTP 401s; a braked address gets 429 on the upgrade (4429 if braked meanwhile).
+ * Bad tokens feed the same brake as HTTP 401s; a braked address gets 429 on the upgrade (close 4403 if braked meanwhile).
  * Active operations are capped per socket and per user: one more is refused with TOO_MANY_SUBSCRIPTIONS, and the
  * socket and its other operations carry on.
  */
