@@ -25,6 +25,7 @@ import { DiscoveryService } from './discovery/discovery.service.js';
 import { LiveHub } from './events/live-hub.js';
 import { attachGraphQLWebSocket, type GraphQLWebSocket } from './graphql/ws.js';
 import { queryLimitsRule } from './graphql/limits.js';
+import { AuthFailureLimiter } from './http/auth-failure-limiter.js';
 import { DiscoveryResolver } from './resolvers/discovery.resolver.js';
 import { LiveSources, SubscriptionResolver } from './resolvers/subscription.resolver.js';
 import { resolveSecrets, type ResolvedSecrets } from './secrets.js';
@@ -50,6 +51,8 @@ export interface Gateway {
   readonly discovery: DiscoveryService;
   readonly hub: LiveHub;
   readonly clients: KubeClientCache;
+  /** Rendered GraphQL list answers (its byte total is what a memory test watches). */
+  readonly graphqlResponses: ListResponseCache;
   readonly logger: Logger;
   close(): Promise<void>;
 }
@@ -98,7 +101,8 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     },
   );
   const connectionTests = new ConnectionTestService(monitor, clientOptions);
-  const discovery = new DiscoveryService(new DiscoveryRepository(database.db, events), clients, logger, {
+  const discoveryTasks = new DiscoveryRepository(database.db, events);
+  const discovery = new DiscoveryService(discoveryTasks, clients, logger, {
     replicaId,
     timeoutSeconds: config.discovery.timeoutSeconds,
     onFinished: (state) => {
@@ -128,7 +132,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
 
   const clusterResolver = new ClusterResolver(clusters);
   const connectionTestResolver = new ConnectionTestResolver(connectionTests);
-  const discoveryResolver = new DiscoveryResolver(discovery);
+  const discoveryResolver = new DiscoveryResolver(discovery, discoveryTasks);
   const schema = await buildGatewaySchema([clusterResolver, connectionTestResolver, discoveryResolver, new SubscriptionResolver()]);
   const hub = new LiveHub(events);
   let ws: GraphQLWebSocket | undefined;
@@ -140,6 +144,8 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   });
   const graphqlResponses = new ListResponseCache(() => clusters.list(), stringifyResult);
   const apollo = await startApollo(schema, logger, [graphqlResponses.plugin()]);
+  // One brake for HTTP 401s and WebSocket authentication failures.
+  const authFailures = new AuthFailureLimiter(config.authFailureLimitPerMinute);
 
   const handler = createRequestListener({
     logger,
@@ -147,7 +153,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     apollo,
     graphqlResponses,
     metrics,
-    authFailureLimitPerMinute: config.authFailureLimitPerMinute,
+    authFailures,
     rest: { clusterResolver, connectionTestResolver, discoveryResolver, autoDiscovery: auto },
     ready: async () => {
       if (draining) return false;
@@ -162,7 +168,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
   });
-  ws = attachGraphQLWebSocket(server, schema, { verifier, live: new LiveSources(hub, clusters, discovery), logger, validationRules: [queryLimitsRule()] });
+  ws = attachGraphQLWebSocket(server, schema, { verifier, live: new LiveSources(hub, clusters, discovery), logger, validationRules: [queryLimitsRule()], limiter: authFailures });
   const { port } = server.address() as AddressInfo;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
 
@@ -192,5 +198,5 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       await database.close();
     })());
 
-  return { url: `http://${host}:${port}`, server, database, events, secrets, clusters, health: monitor, discovery, hub, clients, logger, close };
+  return { url: `http://${host}:${port}`, server, database, events, secrets, clusters, health: monitor, discovery, hub, clients, graphqlResponses, logger, close };
 }

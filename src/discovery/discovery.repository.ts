@@ -159,6 +159,22 @@ export class DiscoveryRepository {
     return row;
   }
 
+  /**
+   * The latest task of each of these clusters, in one query (the GraphQL `discovery` field batches through this, so
+   * aliases and long lists cost one round trip per request). Clusters without a task are absent from the map.
+   */
+  async latestForClusters(clusterIds: readonly number[]): Promise<Map<number, DiscoveryTaskRow>> {
+    const found = new Map<number, DiscoveryTaskRow>();
+    if (clusterIds.length === 0) return found;
+    const rows = await this.db
+      .selectDistinctOn([discoveryTasks.clusterId])
+      .from(discoveryTasks)
+      .where(inArray(discoveryTasks.clusterId, [...new Set(clusterIds)]))
+      .orderBy(discoveryTasks.clusterId, desc(discoveryTasks.id));
+    for (const row of rows) found.set(row.clusterId, row);
+    return found;
+  }
+
   private async transition(taskId: number, clusterId: number, from: readonly ('pending' | 'running')[], set: Record<string, unknown>, owner?: string): Promise<boolean> {
     return this.db.transaction(async (tx) => {
       const [row] = await tx

@@ -3,6 +3,7 @@ import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDi
 import { GraphQLError, type GraphQLSchema } from 'graphql';
 import type { RequestContext } from '../auth/principal.js';
 import type { Logger } from '../logger.js';
+import { NO_STORE } from '../rest/responses.js';
 import { formatGraphQLError, tagWithRequestId } from './errors.js';
 import { queryLimitsRule } from './limits.js';
 
@@ -24,7 +25,7 @@ export async function startApollo(schema: GraphQLSchema, logger: Logger, plugins
     // Automatic persisted queries are not offered: nothing here needs them, and they add a cache to attack.
     persistedQueries: false,
     // Cache-control hints wrap every field resolver; nothing here uses them.
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), requestIdPlugin(), noSubscriptionsOverHttp(), ...plugins],
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), requestIdPlugin(), noSubscriptionsOverHttp(), noStore(), ...plugins],
   });
   await server.start();
   return server;
@@ -41,6 +42,19 @@ function noSubscriptionsOverHttp(): ApolloServerPlugin<RequestContext> {
               extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
             });
           }
+        },
+      };
+    },
+  };
+}
+
+/** Answers are per caller and may carry a kubeconfig (`cluster { kubeconfig }`): no cache may keep any of them. */
+function noStore(): ApolloServerPlugin<RequestContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ response }) {
+          response.http.headers.set('cache-control', NO_STORE);
         },
       };
     },

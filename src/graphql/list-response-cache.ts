@@ -2,6 +2,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { Kind, type DocumentNode, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
 import type { RequestContext } from '../auth/principal.js';
 import type { ClusterView } from '../clusters/cluster.view.js';
+import { NO_STORE } from '../rest/responses.js';
 
 /** Fields whose value depends on the caller or on more than the cached list: operations selecting them always run. */
 const UNCACHEABLE_FIELDS = new Set(['kubeconfig', 'discovery']);
@@ -39,31 +40,65 @@ export interface CachedGraphQLResponse {
 const keyOf = (query: string, operationName: unknown, variables: unknown) =>
   `${typeof operationName === 'string' ? operationName : ''}\u0000${query}\u0000${JSON.stringify(variables ?? {})}`;
 
+/** Bounds of the rendered answers kept in memory (one replica). */
+export interface ListResponseCacheLimits {
+  /** Most answers kept. */
+  maxEntries: number;
+  /** Most bytes kept, all answers together: any caller can choose what is rendered, so entries alone bound nothing. */
+  maxBytes: number;
+  /** Answers larger than this are never kept: one would crowd out every ordinary list read. */
+  maxEntryBytes: number;
+}
+
+export const DEFAULT_LIST_RESPONSE_CACHE_LIMITS: ListResponseCacheLimits = { maxEntries: 200, maxBytes: 32 * 1024 * 1024, maxEntryBytes: 4 * 1024 * 1024 };
+
 /**
  * Rendered answers to list reads (`{ clusters { … } }`), so repeated reads skip Apollo entirely (see
  * http/cached-reads.ts). Apollo's plugin stores an answer after executing an operation that reads nothing but list
  * fields, for an authenticated caller, without errors; an answer is served only while the cluster list is the very
  * same array instance it was computed from (ClusterListCache hands out a new one after any change on any replica),
  * so a hit is byte for byte what execution would have produced.
+ *
+ * Memory is bounded by bytes as well as entries (oldest first out), and the first time a new list instance is seen
+ * every answer rendered from an older one is dropped: a stale answer can never be served again, so keeping it only
+ * pins memory.
  */
 export class ListResponseCache {
   private readonly entries = new Map<string, { list: readonly ClusterView[]; body: Buffer }>();
+  private bytes = 0;
+  /** The list instance the kept answers were rendered from (all of them: older ones are purged on change). */
+  private listSeen?: readonly ClusterView[];
   // Keyed by the operation node: Apollo reuses parsed documents, so this is computed once per distinct operation.
   private readonly cacheable = new WeakMap<OperationDefinitionNode, boolean>();
+  private readonly limits: ListResponseCacheLimits;
 
   constructor(
     private readonly currentList: () => Promise<readonly ClusterView[]>,
     private readonly stringify: (result: { data: Record<string, unknown> }) => string,
-    private readonly maxEntries = 200,
-  ) {}
+    limits: Partial<ListResponseCacheLimits> = {},
+  ) {
+    this.limits = { ...DEFAULT_LIST_RESPONSE_CACHE_LIMITS, ...limits };
+  }
+
+  /** Bytes of rendered answers held right now. */
+  get byteSize(): number {
+    return this.bytes;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
 
   /** The stored answer for this request, if it is still current. */
   async lookup(request: GraphQLRequestBody, accept: string | undefined): Promise<CachedGraphQLResponse | undefined> {
     const contentType = CONTENT_TYPE_BY_ACCEPT.get(accept);
     if (!contentType || !isWellFormed(request)) return undefined;
-    const entry = this.entries.get(keyOf(request.query, request.operationName, request.variables));
-    if (!entry) return undefined;
-    return entry.list === (await this.currentList()) ? { contentType, body: entry.body } : undefined;
+    const key = keyOf(request.query, request.operationName, request.variables);
+    if (!this.entries.has(key)) return undefined;
+    const list = await this.currentList();
+    this.observe(list);
+    const entry = this.entries.get(key);
+    return entry && entry.list === list ? { contentType, body: entry.body } : undefined;
   }
 
   plugin(): ApolloServerPlugin<RequestContext> {
@@ -78,20 +113,48 @@ export class ListResponseCache {
             if (!cache.isCacheable(rc.document, op)) return;
             // Taken before execution: should the list change meanwhile, the entry is stale at once and never served.
             list = await cache.currentList();
+            cache.observe(list);
           },
           async willSendResponse(rc) {
             if (!list || rc.response.body.kind !== 'single') return;
             const { data, errors, extensions } = rc.response.body.singleResult;
             if (errors?.length || extensions || !data) return;
-            // Anything beyond the content type (set later by Apollo) would not be replayed: do not store such answers.
-            if ((rc.response.http.status ?? 200) !== 200 || [...rc.response.http.headers].length > 0) return;
-            if (cache.entries.size >= cache.maxEntries) cache.entries.delete(cache.entries.keys().next().value!);
-            const key = keyOf(rc.request.query!, rc.request.operationName, rc.request.variables);
-            cache.entries.set(key, { list, body: Buffer.from(cache.stringify({ data })) });
+            // Anything beyond the content type (set later by Apollo) and `Cache-Control: no-store` (which the lane
+            // always sends) would not be replayed: do not store such answers.
+            if ((rc.response.http.status ?? 200) !== 200 || [...rc.response.http.headers].some(([name, value]) => name !== 'cache-control' || value !== NO_STORE)) return;
+            cache.store(keyOf(rc.request.query!, rc.request.operationName, rc.request.variables), list, cache.stringify({ data }));
           },
         };
       },
     };
+  }
+
+  private store(key: string, list: readonly ClusterView[], rendered: string): void {
+    // Rendered from a list that has been replaced meanwhile: it could never be served.
+    if (list !== this.listSeen) return;
+    // Measured before a Buffer is made, so an oversized answer never costs a copy.
+    if (Buffer.byteLength(rendered) > this.limits.maxEntryBytes) return;
+    const body = Buffer.from(rendered);
+    this.remove(key);
+    while (this.entries.size > 0 && (this.entries.size >= this.limits.maxEntries || this.bytes + body.length > this.limits.maxBytes)) {
+      this.remove(this.entries.keys().next().value!);
+    }
+    this.entries.set(key, { list, body });
+    this.bytes += body.length;
+  }
+
+  /** Notes the current list; the first sight of a new instance drops every answer rendered from an older one. */
+  private observe(list: readonly ClusterView[]): void {
+    if (list === this.listSeen) return;
+    this.listSeen = list;
+    for (const [key, entry] of this.entries) if (entry.list !== list) this.remove(key);
+  }
+
+  private remove(key: string): void {
+    const entry = this.entries.get(key);
+    if (!entry) return;
+    this.entries.delete(key);
+    this.bytes -= entry.body.length;
   }
 
   private isCacheable(doc: DocumentNode, operation: OperationDefinitionNode): boolean {

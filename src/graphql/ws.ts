@@ -3,8 +3,10 @@ import type { Server } from 'node:http';
 import { GraphQLError, type GraphQLSchema, parse, specifiedRules, validate, type ValidationRule } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
+import type { Context } from 'graphql-ws';
 import { TokenError, type TokenVerifier } from '../auth/jwt.js';
 import type { Principal } from '../auth/principal.js';
+import type { AuthFailureLimiter } from '../http/auth-failure-limiter.js';
 import type { Logger } from '../logger.js';
 import type { LiveContext, LiveSources } from '../resolvers/subscription.resolver.js';
 import { formatGraphQLError, tagWithRequestId } from './errors.js';
@@ -17,7 +19,21 @@ export interface WebSocketOptions {
   maxPayloadBytes?: number;
   /** Extra validation rules (depth/complexity limits) applied to every operation, as on HTTP. */
   validationRules?: ValidationRule[];
+  /** The HTTP 401 brake: bad tokens in `connection_init` count as failures, and a braked address cannot connect. */
+  limiter?: AuthFailureLimiter;
+  /** Most operations active at once on one socket (each holds its parsed document and a LiveHub subscriber). */
+  maxSubscriptionsPerSocket?: number;
+  /** Most operations active at once for one token subject across all its sockets on this replica. */
+  maxSubscriptionsPerUser?: number;
 }
+
+export const DEFAULT_MAX_SUBSCRIPTIONS_PER_SOCKET = 100;
+export const DEFAULT_MAX_SUBSCRIPTIONS_PER_USER = 500;
+/**
+ * Close code for a connection refused because its address became braked between the upgrade and `connection_init`:
+ * graphql-ws's Forbidden (its 4429 already means "too many connection_init messages").
+ */
+export const CLOSE_TOO_MANY_AUTH_FAILURES = 4403;
 
 export interface GraphQLWebSocket {
   connectionCount(): number;
@@ -27,18 +43,50 @@ export interface GraphQLWebSocket {
 /**
  * graphql-ws on the same server and path as HTTP GraphQL. The connection must present a valid token in
  * `connectionParams.Authorization`, or it is closed with 4401; it is closed again with 4401 when the token expires.
+ * Bad tokens feed the same brake as HTTP 401s; a braked address gets 429 on the upgrade (close 4403 if braked meanwhile).
+ * Active operations are capped per socket and per user: one more is refused with TOO_MANY_SUBSCRIPTIONS, and the
+ * socket and its other operations carry on.
  */
 export function attachGraphQLWebSocket(server: Server, schema: GraphQLSchema, opts: WebSocketOptions): GraphQLWebSocket {
-  const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: opts.maxPayloadBytes ?? 64 * 1024 });
+  const limiter = opts.limiter;
+  const wss = new WebSocketServer({
+    server,
+    path: '/graphql',
+    maxPayload: opts.maxPayloadBytes ?? 64 * 1024,
+    verifyClient: (info, done) => {
+      const retryAfterMs = limiter?.retryAfterMs(info.req.socket.remoteAddress) ?? 0;
+      if (retryAfterMs <= 0) return done(true);
+      done(false, 429, 'too many failed authentication attempts; retry later', { 'Retry-After': String(Math.ceil(retryAfterMs / 1000)) });
+    },
+  });
   const principals = new WeakMap<object, Principal>();
-  const expiryTimers = new Set<NodeJS.Timeout>();
+  const expiryTimers = new Set<LongTimer>();
   const format = formatGraphQLError(opts.logger);
+  const perSocket = opts.maxSubscriptionsPerSocket ?? DEFAULT_MAX_SUBSCRIPTIONS_PER_SOCKET;
+  const perUser = opts.maxSubscriptionsPerUser ?? DEFAULT_MAX_SUBSCRIPTIONS_PER_USER;
+  /** The live connections of each token subject, to count its operations across sockets. */
+  const connectionsOf = new Map<string, Set<Context<Record<string, unknown>, unknown>>>();
+
+  const tooMany = (message: string) => [new GraphQLError(message, { extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' } })];
+  /** Refusal of one more operation, if a cap is reached. graphql-ws has already registered this one in `subscriptions`. */
+  const overCap = (ctx: Context<Record<string, unknown>, unknown>, principal: Principal | undefined): GraphQLError[] | undefined => {
+    if (Object.keys(ctx.subscriptions).length > perSocket) return tooMany(`at most ${perSocket} operations may be active on one connection; complete some first`);
+    if (!principal) return undefined;
+    let active = 0;
+    for (const c of connectionsOf.get(principal.subject) ?? []) active += Object.keys(c.subscriptions).length;
+    return active > perUser ? tooMany(`at most ${perUser} operations may be active for one user on this replica; complete some first`) : undefined;
+  };
 
   const disposable = useServer<Record<string, unknown>>(
     {
       schema,
       connectionInitWaitTimeout: 5_000,
       onConnect: (ctx) => {
+        const address = ctx.extra.request.socket.remoteAddress;
+        if (limiter?.isBraked(address)) {
+          ctx.extra.socket.close(CLOSE_TOO_MANY_AUTH_FAILURES, 'too many failed authentication attempts; retry later');
+          return false;
+        }
         const header = ctx.connectionParams?.Authorization ?? ctx.connectionParams?.authorization;
         const token = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header.trim())?.[1] : undefined;
         let principal: Principal;
@@ -48,24 +96,28 @@ export function attachGraphQLWebSocket(server: Server, schema: GraphQLSchema, op
           // Never acknowledge a connection whose token is already past its expiry, not even for a moment.
           if (principal.expiresAt !== undefined && principal.expiresAt <= Date.now()) throw new TokenError('token has expired');
         } catch (err) {
+          limiter?.recordFailureFrom(address);
           ctx.extra.socket.close(4401, `Unauthorized: ${err instanceof TokenError ? err.message : 'invalid token'}`.slice(0, 120));
           return false;
         }
         principals.set(ctx.extra.socket, principal);
-        if (principal.expiresAt) {
-          const timer = setTimeout(() => ctx.extra.socket.close(4401, 'Unauthorized: token has expired'), Math.max(0, principal.expiresAt - Date.now()));
-          timer.unref();
-          expiryTimers.add(timer);
-          ctx.extra.socket.once('close', () => {
-            clearTimeout(timer);
-            expiryTimers.delete(timer);
-          });
-        }
+        const mine = connectionsOf.get(principal.subject) ?? new Set();
+        connectionsOf.set(principal.subject, mine.add(ctx));
+        const timer = principal.expiresAt ? atTime(principal.expiresAt, () => ctx.extra.socket.close(4401, 'Unauthorized: token has expired')) : undefined;
+        if (timer) expiryTimers.add(timer);
+        ctx.extra.socket.once('close', () => {
+          timer?.cancel();
+          if (timer) expiryTimers.delete(timer);
+          mine.delete(ctx);
+          if (mine.size === 0 && connectionsOf.get(principal.subject) === mine) connectionsOf.delete(principal.subject);
+        });
         return true;
       },
       // Parse and validate here (not in graphql-ws) so a bad document is an error message with a code on this
       // subscription, never a closed socket, and the same limits apply as on HTTP.
       onSubscribe: (ctx, _id, payload) => {
+        const refusal = overCap(ctx, principals.get(ctx.extra.socket));
+        if (refusal) return refusal;
         let document;
         try {
           document = parse(payload.query, { maxTokens: 10_000 });
@@ -101,9 +153,28 @@ export function attachGraphQLWebSocket(server: Server, schema: GraphQLSchema, op
   return {
     connectionCount: () => wss.clients.size,
     close: async () => {
-      for (const t of expiryTimers) clearTimeout(t);
+      for (const t of expiryTimers) t.cancel();
       await disposable.dispose();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };
+}
+
+interface LongTimer {
+  cancel(): void;
+}
+
+/** Node's timers hold at most 2^31-1 ms (24.8 days); a longer delay fires at once. Longer waits are chained. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Calls `fn` at epoch ms `at`, however far away that is. */
+export function atTime(at: number, fn: () => void): LongTimer {
+  let timer: NodeJS.Timeout;
+  const arm = () => {
+    const remaining = at - Date.now();
+    timer = remaining > MAX_TIMER_MS ? setTimeout(arm, MAX_TIMER_MS) : setTimeout(fn, Math.max(0, remaining));
+    timer.unref();
+  };
+  arm();
+  return { cancel: () => clearTimeout(timer) };
 }

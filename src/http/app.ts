@@ -11,7 +11,7 @@ import { clusterListBody } from '../rest/cluster.rest.js';
 import { restErrorHandler } from '../rest/envelope.js';
 import { openApiDocument } from '../rest/openapi.js';
 import { BASE, clusterRouter, type RestDeps } from '../rest/router.js';
-import { AuthFailureLimiter } from './auth-failure-limiter.js';
+import type { AuthFailureLimiter } from './auth-failure-limiter.js';
 import { cachedReads } from './cached-reads.js';
 import { graphiqlHandler } from './graphiql.js';
 import { preReadJsonBody } from './json-body.js';
@@ -28,7 +28,8 @@ export interface AppDeps {
   graphqlResponses: ListResponseCache;
   rest: Omit<RestDeps, 'context'>;
   metrics: GatewayMetrics;
-  authFailureLimitPerMinute: number;
+  /** The 401 brake, shared with the WebSocket endpoint. */
+  authFailures: AuthFailureLimiter;
   /** Database reachable and migrated. */
   ready(): Promise<boolean>;
 }
@@ -47,7 +48,7 @@ interface Shared {
 export function createRequestListener(deps: AppDeps): RequestListener {
   const shared: Shared = {
     recorder: new RequestRecorder(deps.logger, deps.metrics),
-    limiter: new AuthFailureLimiter(deps.authFailureLimitPerMinute),
+    limiter: deps.authFailures,
     headers: securityHeaders(),
   };
   const app = createApp(deps, shared);

@@ -2,7 +2,8 @@ import type { NextFunction, Request, Response } from 'express';
 
 /**
  * Slows down token guessing: a client address that collects `maxFailures` 401s within a window gets 429 for the rest
- * of that window. In memory per replica on purpose: it is a brake, not an audit log, and must cost nothing on the
+ * of that window. WebSocket authentication failures count too, and a braked address cannot open a WebSocket
+ * (graphql/ws.ts). In memory per replica on purpose: it is a brake, not an audit log, and must cost nothing on the
  * happy path.
  */
 export class AuthFailureLimiter {
@@ -32,7 +33,17 @@ export class AuthFailureLimiter {
 
   /** Whether requests from this address are being answered with 429 right now. */
   isBraked(address: string | undefined): boolean {
-    return this.maxFailures > 0 && this.brakedFor(keyOf(address)) > 0;
+    return this.retryAfterMs(address) > 0;
+  }
+
+  /** How long this address stays braked (0: not braked). */
+  retryAfterMs(address: string | undefined): number {
+    return this.maxFailures > 0 ? this.brakedFor(keyOf(address)) : 0;
+  }
+
+  /** A failed authentication that did not go through `middleware` (a WebSocket `connection_init` with a bad token). */
+  recordFailureFrom(address: string | undefined): void {
+    if (this.maxFailures > 0) this.recordFailure(keyOf(address));
   }
 
   private brakedFor(key: string): number {

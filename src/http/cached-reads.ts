@@ -2,6 +2,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import type { TokenVerifier } from '../auth/jwt.js';
 import type { RequestContext } from '../auth/principal.js';
 import type { ListResponseCache } from '../graphql/list-response-cache.js';
+import { NO_STORE } from '../rest/responses.js';
 import type { AuthFailureLimiter } from './auth-failure-limiter.js';
 import { handOver, isPlainJsonBody, readJsonBody } from './json-body.js';
 import type { RequestRecorder } from './request-recorder.js';
@@ -34,8 +35,9 @@ type Answer = { contentType: string; body: Buffer };
  */
 export function cachedReads(deps: CachedReadsDeps, next: RequestListener): RequestListener {
   const restPathWithQuery = `${deps.restListPath}?`;
-  // The security headers as writeHead takes them, flattened once rather than per answer.
-  const staticHeaders = deps.securityHeaders.flat();
+  // The security headers as writeHead takes them, flattened once rather than per answer, and the `no-store` every
+  // API answer carries (rest/router.ts, graphql/apollo.ts).
+  const staticHeaders = [...deps.securityHeaders.flat(), 'Cache-Control', NO_STORE];
 
   /** The caller's context if this request may be answered here at all. */
   const authenticated = (req: IncomingMessage): RequestContext | undefined => {

@@ -1,4 +1,4 @@
-import type { GraphQLResolveInfo } from 'graphql';
+import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
 import { Arg, Ctx, FieldResolver, ID, Info, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { isAdmin, requireAdmin, requireUser, type RequestContext } from '../auth/principal.js';
 import type { ClusterView } from '../clusters/cluster.view.js';
@@ -7,7 +7,36 @@ import { CreateClusterInput, UpdateClusterInput } from '../schema/cluster.input.
 import { ClusterListType, ClusterType } from '../schema/cluster.type.js';
 
 const SINGLE_CLUSTER_FIELDS = new Set(['cluster', 'currentCluster', 'createCluster', 'updateCluster']);
-const rootField = (path: GraphQLResolveInfo['path']): string | number => (path.prev ? rootField(path.prev) : path.key);
+
+/**
+ * Whether this `kubeconfig` belongs to a single-cluster answer: the operation's root field (found by its schema name,
+ * never by the response key a client chose as alias) is one of SINGLE_CLUSTER_FIELDS, nothing on the way is a list
+ * item, and the operation is not a subscription (pushed updates never carry credentials).
+ */
+function isSingleClusterRead(info: GraphQLResolveInfo): boolean {
+  if (info.operation.operation === 'subscription') return false;
+  let path: GraphQLResolveInfo['path'] = info.path;
+  while (path.prev) {
+    if (typeof path.key === 'number') return false;
+    path = path.prev;
+  }
+  const name = rootFieldName(info, info.operation.selectionSet, String(path.key), new Set());
+  return name !== undefined && SINGLE_CLUSTER_FIELDS.has(name);
+}
+
+/** The schema name of the root field answered under `responseKey` (validation guarantees it is unique). */
+function rootFieldName(info: GraphQLResolveInfo, set: SelectionSetNode, responseKey: string, seen: Set<string>): string | undefined {
+  for (const sel of set.selections) {
+    let found: string | undefined;
+    if (sel.kind === Kind.FIELD) found = (sel.alias ?? sel.name).value === responseKey ? sel.name.value : undefined;
+    else if (sel.kind === Kind.INLINE_FRAGMENT) found = rootFieldName(info, sel.selectionSet, responseKey, seen);
+    else if (!seen.has(sel.name.value) && info.fragments[sel.name.value]) {
+      found = rootFieldName(info, info.fragments[sel.name.value]!.selectionSet, responseKey, seen.add(sel.name.value));
+    }
+    if (found) return found;
+  }
+  return undefined;
+}
 
 /** Drops explicit GraphQL nulls: "not given" and "null" mean the same for optional inputs. */
 const given = <T>(v: T | null | undefined): T | undefined => (v === null ? undefined : v);
@@ -85,7 +114,7 @@ export class ClusterResolver {
     if (!isAdmin(ctx)) return null;
     // Credentials are never part of a list or a pushed update (DESIGN: "never in list responses"). REST C2 calls
     // without `info`: a single-cluster read.
-    if (info && !SINGLE_CLUSTER_FIELDS.has(String(rootField(info.path)))) return null;
+    if (info && !isSingleClusterRead(info)) return null;
     return this.service.kubeconfig(cluster.id);
   }
 }

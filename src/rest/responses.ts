@@ -4,6 +4,12 @@ import { z } from 'zod';
  * The REST responses as zod schemas: the handlers' output types are inferred from these, and the OpenAPI document is
  * generated from them, so the contract is written once.
  */
+/**
+ * `Cache-Control` of every authenticated API answer (REST and GraphQL): answers are per caller, and some carry a
+ * kubeconfig, so no browser or proxy cache may keep one.
+ */
+export const NO_STORE = 'no-store';
+
 const time = z.string().describe('RFC 3339 UTC, e.g. 2025-10-17T10:30:00Z');
 const healthStatus = z.enum(['unknown', 'healthy', 'warning', 'error', 'unavailable']);
 

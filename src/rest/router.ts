@@ -5,6 +5,7 @@ import type { ClusterResolver } from '../resolvers/cluster.resolver.js';
 import type { ConnectionTestResolver } from '../resolvers/connection-test.resolver.js';
 import type { DiscoveryResolver } from '../resolvers/discovery.resolver.js';
 import { clusterListBody, restTime, toRestCluster } from './cluster.rest.js';
+import { NO_STORE } from './responses.js';
 import { type Envelope, send } from './envelope.js';
 import type { RestCluster, RestConnectionTest, RestRediscover } from './responses.js';
 import type { ClusterView } from '../clusters/cluster.view.js';
@@ -35,6 +36,12 @@ export function clusterRouter(deps: RestDeps): Router {
   const handle = (fn: Handler) => (req: Request, res: Response, next: NextFunction) => {
     fn(req, res, deps.context(req)).catch(next);
   };
+
+  // Answers are per caller and C2 carries an admin's kubeconfig: no cache (browser, proxy) may keep any of them.
+  router.use(BASE, (_req, res, next) => {
+    res.setHeader('Cache-Control', NO_STORE);
+    next();
+  });
 
   // C1
   router.get(`${BASE}/clusters`, handle(async (_req, res, ctx) => {
