@@ -1,5 +1,6 @@
 import { ConflictError, NotFoundError } from '../errors.js';
 import type { DiscoveryTaskRow } from '../db/schema.js';
+import type { DomainEventSource } from '../events/domain-events.js';
 import type { GatewayEvent } from '../events/event-bus.js';
 import type { KubeClientCache } from '../kube/client-cache.js';
 import type { Logger } from '../logger.js';
@@ -23,6 +24,8 @@ export interface DiscoveryStatusView {
 
 export interface DiscoveryOptions {
   replicaId: string;
+  /** PROMETHEUS_AUTO_DISCOVERY: start a task when a cluster is created or its hand-set URL is cleared. */
+  autoDiscovery: boolean;
   timeoutSeconds: number;
   /** Bound of one candidate probe, within the whole-task bound. */
   probeTimeoutMs?: number;
@@ -48,6 +51,18 @@ export class DiscoveryService {
     private readonly opts: DiscoveryOptions,
   ) {}
 
+  /** The cluster lifecycle as discovery reacts to it (domain events raised by the cluster registry). */
+  listenTo(events: DomainEventSource): void {
+    events.on('cluster.created', async ({ cluster }) => ({
+      discoveryStarted: this.opts.autoDiscovery && cluster.enabled ? await this.startQuietly(cluster.id) : false,
+    }));
+    events.on('cluster.prometheusSetByHand', ({ clusterId }) => this.cancel(clusterId, 'cancelled: the Prometheus URL was set by hand'));
+    events.on('cluster.prometheusCleared', async ({ clusterId }) => {
+      if (this.opts.autoDiscovery) await this.startQuietly(clusterId);
+    });
+    events.on('cluster.deleted', ({ clusterId }) => this.cancel(clusterId, 'cancelled: the cluster was deleted'));
+  }
+
   private get leaseSeconds(): number {
     return this.opts.timeoutSeconds + 15;
   }
@@ -66,12 +81,14 @@ export class DiscoveryService {
     return toView(task);
   }
 
-  /** Starts a task if none is active, without failing (after C3, or when a manual URL is cleared). */
-  async startQuietly(clusterId: number): Promise<void> {
+  /** Starts a task if none is active, without failing (after C3, or when a manual URL is cleared); true if it did. */
+  async startQuietly(clusterId: number): Promise<boolean> {
     try {
       await this.start(clusterId);
+      return true;
     } catch (err) {
       if (!(err instanceof ConflictError) && !(err instanceof NotFoundError)) this.logger.warn({ err, clusterId }, 'could not start Prometheus discovery');
+      return false;
     }
   }
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { bearerToken } from '../auth/bearer.js';
 import { TokenError, type TokenVerifier } from '../auth/jwt.js';
 import type { RequestContext } from '../auth/principal.js';
 
@@ -20,11 +21,11 @@ export function contextFromHeaders(headers: IncomingHttpHeaders, verifier: Token
   const ctx: RequestContext = { requestId, principal: null };
   const auth = headers.authorization;
   if (auth !== undefined) {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(auth);
-    if (!match) ctx.authError = 'the Authorization header must be "Bearer <token>"';
+    const token = bearerToken(auth);
+    if (token === undefined) ctx.authError = 'the Authorization header must be "Bearer <token>"';
     else {
       try {
-        ctx.principal = verifier.verify(match[1]!);
+        ctx.principal = verifier.verify(token);
       } catch (err) {
         ctx.authError = err instanceof TokenError ? err.message : 'token is invalid';
       }
