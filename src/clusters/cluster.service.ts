@@ -122,7 +122,11 @@ export class ClusterService {
     return (await this.register(cmd)).cluster;
   }
 
-  /** C3: validate, reach the cluster (unless skipped), store encrypted, then let other domains react. */
+  /**
+   * C3, every step after authorization (REST's body shape is rest/schemas.ts): the name (cluster.validation.ts), the
+   * kubeconfig (decoded and checked for inline credentials only, kube/kubeconfig.ts), a free name, the cluster reached
+   * before saving (`ConnectionVerifier`), stored encrypted; then `cluster.created` lets discovery start its task.
+   */
   async register(cmd: CreateClusterCommand): Promise<CreatedCluster> {
     const name = parseClusterName(cmd.name);
     const yaml = decodeKubeconfigInput(cmd.kubeconfig, { requireBase64: cmd.requireBase64 });

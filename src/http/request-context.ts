@@ -14,7 +14,7 @@ export function requestIdFrom(headers: IncomingHttpHeaders): string {
 
 /**
  * Builds the per-request context from headers, for every transport. It never throws: a missing token leaves
- * `principal` null and a bad one records why in `authError`; resolvers decide what needs authentication.
+ * `principal` null and a bad one records why in `authError`; the managers decide what needs authentication.
  * Tokens are accepted only in the Authorization header, never from a query string (they would end up in logs).
  */
 export function contextFromHeaders(headers: IncomingHttpHeaders, verifier: TokenVerifier, requestId: string): RequestContext {
