@@ -129,6 +129,12 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   const server = createServer();
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  // From here to the request handler nothing awaits, so no request can arrive before the handler is in place; the
+  // WebSocket server is attached only once listening succeeded (a failed listen then rejects cleanly).
   const ws = attachGraphQLWebSocket(server, schema, { verifier, live: { clusters: managers.clusters, discovery: managers.discovery }, logger, validationRules: [queryLimitsRule()] });
   const metrics = new GatewayMetrics({
     clustersByHealth: () => clusters.countByHealth(),
@@ -154,10 +160,6 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       },
     }),
   );
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => resolve());
-  });
   const { port } = server.address() as AddressInfo;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
 
