@@ -1,5 +1,6 @@
 import { createPublicKey } from 'node:crypto';
 import { z } from 'zod';
+import { isBase64 } from './util/base64.js';
 
 /**
  * The one configuration model. Nothing else in the program reads `process.env`: everything it needs is parsed and
@@ -21,7 +22,7 @@ const base64Key32 = z
   .string()
   .transform((v, ctx) => {
     const key = Buffer.from(v, 'base64');
-    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(v) || key.length !== 32) {
+    if (!isBase64(v, { requirePadding: false }) || key.length !== 32) {
       ctx.addIssue({ code: 'custom', message: 'must be 32 bytes encoded as base64 (try: openssl rand -base64 32)' });
       return z.NEVER;
     }

@@ -1,9 +1,10 @@
 /**
- * Domain errors. Services throw these and know nothing of HTTP; each transport maps them exactly once
- * (GraphQL: `graphql/format-error.ts` → `extensions.code`; REST: `rest/envelope.ts` → status + envelope).
+ * Domain errors. Managers and services throw these and know nothing of HTTP; each transport maps them exactly once
+ * (GraphQL: `graphql/errors.ts` → `extensions.code`; REST: `rest/envelope.ts` → status + envelope). Database outages
+ * are not domain errors: both mappers recognise them by `isConnectionError` (db/errors.ts) and answer 503.
  */
 export abstract class DomainError extends Error {
-  abstract readonly code: string;
+  abstract readonly code: 'UNAUTHENTICATED' | 'FORBIDDEN' | 'NOT_FOUND' | 'BAD_USER_INPUT' | 'CONFLICT' | 'CLUSTER_UNREACHABLE';
   constructor(message: string) {
     super(message);
     this.name = new.target.name;
@@ -55,9 +56,4 @@ export class ClusterUnreachableError extends DomainError {
   ) {
     super(message);
   }
-}
-
-/** The backing store is down; retryable, distinct from a bug. */
-export class ServiceUnavailableError extends DomainError {
-  readonly code = 'SERVICE_UNAVAILABLE';
 }

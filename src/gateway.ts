@@ -3,6 +3,8 @@ import { createServer, type Server } from 'node:http';
 import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { JwtVerifier } from './auth/jwt.js';
+import { ClusterManager } from './clusters/cluster.manager.js';
+import { ClusterRepository } from './clusters/cluster.repository.js';
 import { ClusterService } from './clusters/cluster.service.js';
 import { KubeconfigCipher } from './clusters/kubeconfig-cipher.js';
 import type { Config } from './config.js';
@@ -16,18 +18,22 @@ import { GatewayMetrics } from './http/metrics.js';
 import { createLogger, type Logger } from './logger.js';
 import { ClusterResolver } from './resolvers/cluster.resolver.js';
 import { ConnectionTestResolver } from './resolvers/connection-test.resolver.js';
+import { ConnectionTestManager } from './health/connection-test.manager.js';
 import { ConnectionTestService } from './health/connection-test.service.js';
 import { HealthMonitor } from './health/health-monitor.js';
 import { HealthRepository } from './health/health.repository.js';
 import { KubeClientCache } from './kube/client-cache.js';
 import { DiscoveryRepository } from './discovery/discovery.repository.js';
+import { DiscoveryManager } from './discovery/discovery.manager.js';
 import { DiscoveryService } from './discovery/discovery.service.js';
+import { DomainEvents } from './events/domain-events.js';
+import { dropClientsOnCredentialChanges } from './events/kube-client-invalidation.js';
 import { LiveHub } from './events/live-hub.js';
-import { attachGraphQLWebSocket, type GraphQLWebSocket } from './graphql/ws.js';
+import { attachGraphQLWebSocket } from './graphql/ws.js';
 import { queryLimitsRule } from './graphql/limits.js';
 import { AuthFailureLimiter } from './http/auth-failure-limiter.js';
 import { DiscoveryResolver } from './resolvers/discovery.resolver.js';
-import { LiveSources, SubscriptionResolver } from './resolvers/subscription.resolver.js';
+import { SubscriptionResolver } from './resolvers/subscription.resolver.js';
 import { resolveSecrets, type ResolvedSecrets } from './secrets.js';
 import { checkStoredKubeconfigsDecrypt } from './startup-checks.js';
 
@@ -60,7 +66,10 @@ export interface Gateway {
 const DRAIN_MS = 8_000;
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
-/** The composition root: config → database → services → schema → HTTP server. */
+/**
+ * The composition root: config → database → domains → managers → transports → HTTP server. It constructs and wires
+ * only; every rule lives in a domain (see the managers and each domain's `listenTo`).
+ */
 export async function startGateway(config: Config, opts: GatewayOptions = {}): Promise<Gateway> {
   const logger = opts.logger ?? createLogger(config.logLevel);
   const secrets = resolveSecrets(config);
@@ -82,8 +91,11 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   let draining = false;
   const replicaId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const clientOptions = { connectTimeoutMs: config.kube.connectTimeoutMs, requestTimeoutMs: config.kube.requestTimeoutMs };
+  const domainEvents = new DomainEvents(logger);
   const clients = new KubeClientCache(cipher, clientOptions);
-  let metrics: GatewayMetrics | undefined;
+  const stopDroppingClients = dropClientsOnCredentialChanges(clients, domainEvents, events);
+
+  // Domains. Each subscribes itself to the domain events it reacts to (`listenTo`); nothing here decides anything.
   const monitor = new HealthMonitor(
     new HealthRepository(database.db, events),
     clients,
@@ -96,79 +108,75 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       probeTimeoutMs: config.kube.connectTimeoutMs + config.kube.requestTimeoutMs * 2,
     },
     {
-      onProbe: (o) => metrics?.probeDuration.observe({ status: o.observation.status }, o.durationMs / 1000),
-      onRecorded: () => clusters.invalidateList(),
+      onProbe: (o) => void domainEvents.emit('health.probed', { clusterId: o.clusterId, status: o.observation.status, durationMs: o.durationMs }),
+      onRecorded: (clusterId) => void domainEvents.emit('health.recorded', { clusterId }),
     },
   );
   const connectionTests = new ConnectionTestService(monitor, clientOptions);
+  const clusters = new ClusterService(new ClusterRepository(database.db, events), cipher, domainEvents, connectionTests, events);
+  clusters.listenTo(domainEvents);
   const discoveryTasks = new DiscoveryRepository(database.db, events);
   const discovery = new DiscoveryService(discoveryTasks, clients, logger, {
     replicaId,
+    autoDiscovery: config.discovery.autoDiscovery,
     timeoutSeconds: config.discovery.timeoutSeconds,
-    onFinished: (state) => {
-      metrics?.discoveryTasks.inc({ outcome: state });
-      if (state === 'found') clusters.invalidateList();
-    },
+    onFinished: (state) => void domainEvents.emit('discovery.finished', { state }),
   });
-  const auto = config.discovery.autoDiscovery;
-  const clusters = new ClusterService(database.db, cipher, events, {
-    verifyConnection: (spec) => connectionTests.verifyBeforeSave(spec),
-    created: async (c) => {
-      if (auto && c.enabled) await discovery.startQuietly(c.id);
-    },
-    prometheusSetManually: (id) => discovery.cancel(id, 'cancelled: the Prometheus URL was set by hand'),
-    prometheusSetAutomatic: async (id) => {
-      if (auto) await discovery.startQuietly(id);
-    },
-    credentialsChanged: (id) => clients.drop(id),
-    removed: (id) => discovery.cancel(id, 'cancelled: the cluster was deleted'),
-  });
-  // Another replica's kubeconfig change or delete frees this replica's client too; a discovery task failed or cancelled
-  // anywhere (a reaper at its lease, a cancel on another replica) stops its work here.
-  const stopDroppingClients = events.subscribe((e) => {
-    if (e.type === 'cluster.changed' && (e.change === 'deleted' || e.change === 'updated')) clients.drop(e.clusterId);
-    if (e.type === 'discovery.changed' && e.task.state !== 'pending' && e.task.state !== 'running') discovery.taskEnded(e.clusterId, e.taskId);
-  });
+  const stopDiscoveryListening = discovery.listenTo(domainEvents, events);
 
-  const clusterResolver = new ClusterResolver(clusters);
-  const connectionTestResolver = new ConnectionTestResolver(connectionTests);
-  const discoveryResolver = new DiscoveryResolver(discovery, discoveryTasks);
-  const schema = await buildGatewaySchema([clusterResolver, connectionTestResolver, discoveryResolver, new SubscriptionResolver()]);
+  // Application layer: what every transport calls.
   const hub = new LiveHub(events);
-  let ws: GraphQLWebSocket | undefined;
-  metrics = new GatewayMetrics({
-    clustersByHealth: () => clusters.countByHealth(),
-    subscribers: () => hub.subscriberCount(),
-    webSocketConnections: () => ws?.connectionCount() ?? 0,
-    cachedClients: () => clients.size(),
-  });
+  const managers = {
+    clusters: new ClusterManager(clusters, hub),
+    connectionTests: new ConnectionTestManager(connectionTests),
+    discovery: new DiscoveryManager(discovery, discoveryTasks, hub),
+  };
+
+  // Transports: GraphQL (HTTP and WebSocket), REST, the cached-read lane, metrics.
+  const schema = await buildGatewaySchema([
+    new ClusterResolver(managers.clusters),
+    new ConnectionTestResolver(managers.connectionTests),
+    new DiscoveryResolver(managers.discovery),
+    new SubscriptionResolver(),
+  ]);
   const graphqlResponses = new ListResponseCache(() => clusters.list(), stringifyResult);
   const apollo = await startApollo(schema, logger, [graphqlResponses.plugin()]);
   // One brake for HTTP 401s and WebSocket authentication failures.
   const authFailures = new AuthFailureLimiter(config.authFailureLimitPerMinute);
-
-  const handler = createRequestListener({
-    logger,
-    verifier,
-    apollo,
-    graphqlResponses,
-    metrics,
-    authFailures,
-    rest: { clusterResolver, connectionTestResolver, discoveryResolver, autoDiscovery: auto },
-    ready: async () => {
-      if (draining) return false;
-      await database.ping();
-      return migrationsApplied(database);
-    },
-  });
-  const server = createServer(handler);
+  const server = createServer();
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
   });
-  ws = attachGraphQLWebSocket(server, schema, { verifier, live: new LiveSources(hub, clusters, discovery), logger, validationRules: [queryLimitsRule()], limiter: authFailures });
+  // From here to the request handler nothing awaits, so no request can arrive before the handler is in place; the
+  // WebSocket server is attached only once listening succeeded (a failed listen then rejects cleanly).
+  const ws = attachGraphQLWebSocket(server, schema, { verifier, live: { clusters: managers.clusters, discovery: managers.discovery }, logger, validationRules: [queryLimitsRule()], limiter: authFailures });
+  const metrics = new GatewayMetrics({
+    clustersByHealth: () => clusters.countByHealth(),
+    subscribers: () => hub.subscriberCount(),
+    webSocketConnections: () => ws.connectionCount(),
+    cachedClients: () => clients.size(),
+  });
+  metrics.listenTo(domainEvents);
+  server.on(
+    'request',
+    createRequestListener({
+      logger,
+      verifier,
+      apollo,
+      graphqlResponses,
+      metrics,
+      authFailures,
+      managers,
+      ready: async () => {
+        if (draining) return false;
+        await database.ping();
+        return migrationsApplied(database);
+      },
+    }),
+  );
   const { port } = server.address() as AddressInfo;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
 
@@ -185,12 +193,13 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       draining = true;
       const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      await ws?.close();
+      await ws.close();
       hub.close();
       await Promise.race([httpClosed, delay(DRAIN_MS)]);
       server.closeAllConnections();
       await Promise.all([monitor.stop(), discovery.stop()]);
       stopDroppingClients();
+      stopDiscoveryListening();
       clients.closeAll();
       clusters.close();
       await apollo.stop();

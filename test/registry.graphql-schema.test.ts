@@ -13,6 +13,7 @@ import {
 } from 'graphql';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RequestContext } from '../src/auth/principal.js';
+import { ClusterManager } from '../src/clusters/cluster.manager.js';
 import type { ClusterService } from '../src/clusters/cluster.service.js';
 import type { ClusterView } from '../src/clusters/cluster.view.js';
 import { buildGatewaySchema } from '../src/graphql/schema.js';
@@ -111,7 +112,7 @@ describe('GraphQL schema (graphql() on the built schema)', () => {
   const ctx = (role: 'admin' | 'user' | null): RequestContext => ({ requestId: 'test', principal: role ? { subject: 's', role } : null });
 
   beforeAll(async () => {
-    schema = await buildGatewaySchema([new ClusterResolver(service)]);
+    schema = await buildGatewaySchema([new ClusterResolver(new ClusterManager(service))]);
   });
 
   it('has exactly the object types and field types of DESIGN.md (for what exists today)', () => {

@@ -20,17 +20,23 @@ export interface RequestContext {
   clusterSelector?: { name?: string; id?: string };
 }
 
-export function requireUser(ctx: RequestContext): Principal {
+/**
+ * Who a manager acts for: what every transport (GraphQL, REST, WebSocket) builds per request. Managers take it first
+ * and authorize with the helpers below.
+ */
+export type Caller = Pick<RequestContext, 'principal' | 'authError'>;
+
+export function requireUser(ctx: Caller): Principal {
   if (!ctx.principal) throw new UnauthenticatedError(ctx.authError ?? undefined);
   return ctx.principal;
 }
 
-export function requireAdmin(ctx: RequestContext): Principal {
+export function requireAdmin(ctx: Caller): Principal {
   const principal = requireUser(ctx);
   if (principal.role !== 'admin') throw new ForbiddenError();
   return principal;
 }
 
-export function isAdmin(ctx: RequestContext): boolean {
+export function isAdmin(ctx: Caller): boolean {
   return ctx.principal?.role === 'admin';
 }

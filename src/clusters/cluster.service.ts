@@ -1,13 +1,11 @@
-import { and, asc, eq, isNull, sql } from 'drizzle-orm';
-import type { Db } from '../db/client.js';
-import { isUniqueViolation } from '../db/errors.js';
-import { clusters } from '../db/schema.js';
-import { NotFoundError, ValidationError } from '../errors.js';
+import { NotFoundError } from '../errors.js';
 import type { EventBus } from '../events/event-bus.js';
+import type { DomainEventPublisher, DomainEventSource } from '../events/domain-events.js';
 import { decodeKubeconfigInput, parseKubeconfig, type KubeconfigSpec } from '../kube/kubeconfig.js';
 import { ClusterListCache } from './cluster-list-cache.js';
-import { type ClusterView, toClusterView } from './cluster.view.js';
-import { hasControlCharacters, parseClusterName, parsePrometheusUrl } from './cluster.validation.js';
+import { type ClusterPatch, type ClusterRepository, clusterNotFound, duplicateClusterName, type NewCluster } from './cluster.repository.js';
+import type { ClusterView } from './cluster.view.js';
+import { parseClusterName, parseClusterSelectorName, parseClusterId, parsePrometheusUrl } from './cluster.validation.js';
 import type { KubeconfigCipher } from './kubeconfig-cipher.js';
 
 export interface CreateClusterCommand {
@@ -39,58 +37,41 @@ export interface ConnectionFacts {
   podCount?: number;
 }
 
-/**
- * Seams to the other parts of the system (connectivity, discovery). Each is optional so the registry works alone;
- * `main.ts` plugs them in.
- */
-export interface ClusterLifecycle {
-  /** C3 step 2: reach the cluster before saving it; throws `ValidationError` with the reason if it cannot. */
-  verifyConnection?(spec: KubeconfigSpec): Promise<ConnectionFacts>;
-  /** After a create commits (e.g. start Prometheus discovery). Must not throw. */
-  created?(cluster: ClusterView): Promise<void>;
-  /** After a manual Prometheus URL was set: stop automatic discovery. */
-  prometheusSetManually?(clusterId: number): Promise<void>;
-  /** After a manual URL was cleared: automatic discovery may run again. */
-  prometheusSetAutomatic?(clusterId: number): Promise<void>;
-  /** After a kubeconfig change, disable or delete: drop cached clients and running work. */
-  credentialsChanged?(clusterId: number): void;
-  removed?(clusterId: number): Promise<void>;
+/** C3 step 2: reaches a cluster before it is saved; throws `ValidationError` naming `kubeconfig` if it cannot. */
+export interface ConnectionVerifier {
+  verifyBeforeSave(spec: KubeconfigSpec): Promise<ConnectionFacts>;
 }
 
-const viewColumns = {
-  id: clusters.id,
-  name: clusters.name,
-  isDefault: clusters.isDefault,
-  enabled: clusters.enabled,
-  healthStatus: clusters.healthStatus,
-  healthMessage: clusters.healthMessage,
-  lastConnectedAt: clusters.lastConnectedAt,
-  kubernetesVersion: clusters.kubernetesVersion,
-  nodeCount: clusters.nodeCount,
-  readyNodeCount: clusters.readyNodeCount,
-  podCount: clusters.podCount,
-  prometheusUrl: clusters.prometheusUrl,
-  prometheusSource: clusters.prometheusSource,
-  createdAt: clusters.createdAt,
-  updatedAt: clusters.updatedAt,
-};
+/** A created cluster and whether a Prometheus discovery task really started for it (C3's message follows this). */
+export interface CreatedCluster {
+  cluster: ClusterView;
+  discoveryStarted: boolean;
+}
 
-const live = isNull(clusters.deletedAt);
-// Serialises default switching so parallel "make X the default" calls queue up instead of failing on the index.
-const DEFAULT_SWITCH_LOCK = 7_316_205_002;
-const NAME_INDEX = 'clusters_live_name_uq';
-
-/** The cluster registry: CRUD, default switching, soft delete and encrypted kubeconfig storage. */
+/**
+ * The cluster registry: validates what is stored (names, kubeconfigs, Prometheus URLs), runs C3's pre-save connection
+ * test, writes through the repository and raises the domain events other domains react to. It does not know who
+ * calls: authorization is the manager's (cluster.manager.ts); trusted in-process callers (tests, seeding) use this.
+ */
 export class ClusterService {
   private readonly listCache: ClusterListCache;
 
   constructor(
-    private readonly db: Db,
+    private readonly repo: ClusterRepository,
     private readonly cipher: KubeconfigCipher,
-    private readonly events: EventBus,
-    private readonly lifecycle: ClusterLifecycle = {},
+    private readonly domainEvents: DomainEventPublisher,
+    private readonly verifier: ConnectionVerifier | undefined,
+    bus: EventBus,
   ) {
-    this.listCache = new ClusterListCache(events, () => this.listFromDatabase());
+    this.listCache = new ClusterListCache(bus, () => this.repo.list());
+  }
+
+  /** Writes by other domains on this replica (health results, discovered URLs) refresh the list at once. */
+  listenTo(events: DomainEventSource): void {
+    events.on('health.recorded', () => this.invalidateList());
+    events.on('discovery.finished', ({ state }) => {
+      if (state === 'found') this.invalidateList();
+    });
   }
 
   /** Live clusters, oldest first; served from memory between changes (see ClusterListCache). */
@@ -98,12 +79,7 @@ export class ClusterService {
     return this.listCache.get();
   }
 
-  async listFromDatabase(): Promise<ClusterView[]> {
-    const rows = await this.db.select(viewColumns).from(clusters).where(live).orderBy(asc(clusters.id));
-    return rows.map(toClusterView);
-  }
-
-  /** For writers outside this service (health, discovery) on this replica: read-your-writes without the NOTIFY hop. */
+  /** Read-your-writes on this replica without waiting for the NOTIFY round trip. */
   invalidateList(): void {
     this.listCache.invalidate();
   }
@@ -113,184 +89,94 @@ export class ClusterService {
   }
 
   async get(id: number): Promise<ClusterView> {
-    const [row] = await this.db.select(viewColumns).from(clusters).where(and(eq(clusters.id, id), live));
-    if (!row) throw notFound(id);
-    return toClusterView(row);
+    const view = await this.repo.findById(id);
+    if (!view) throw clusterNotFound(id);
+    return view;
   }
 
   /** The cluster named by the request's selector (name or id), else the default one; null when there is none. */
   async current(selector?: { name?: string; id?: string }): Promise<ClusterView | null> {
     if (selector?.id !== undefined) return this.get(parseClusterId(selector.id, 'X-Cluster-ID'));
     if (selector?.name !== undefined) {
-      if (hasControlCharacters(selector.name) || selector.name.length > 400) throw new ValidationError('X-Cluster-Name', 'must be a cluster name (printable, at most 100 characters)');
-      const [row] = await this.db
-        .select(viewColumns)
-        .from(clusters)
-        .where(and(sql`lower(${clusters.name}) = lower(${selector.name})`, live));
-      if (!row) throw new NotFoundError(`cluster "${selector.name}" not found`);
-      return toClusterView(row);
+      const name = parseClusterSelectorName(selector.name);
+      const view = await this.repo.findByName(name);
+      if (!view) throw new NotFoundError(`cluster "${name}" not found`);
+      return view;
     }
-    const [row] = await this.db.select(viewColumns).from(clusters).where(and(eq(clusters.isDefault, true), live));
-    return row ? toClusterView(row) : null;
+    return (await this.repo.findDefault()) ?? null;
   }
 
-  /** Live clusters per health status (metrics). */
-  async countByHealth(): Promise<Record<string, number>> {
-    const rows = await this.db
-      .select({ status: clusters.healthStatus, n: sql<number>`count(*)::int` })
-      .from(clusters)
-      .where(live)
-      .groupBy(clusters.healthStatus);
-    return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+  countByHealth(): Promise<Record<string, number>> {
+    return this.repo.countByHealth();
   }
 
-  /** Decrypted kubeconfig YAML. Callers must have checked the admin role. */
+  /** Decrypted kubeconfig YAML. Who may read it is decided by `ClusterManager.kubeconfigFor`, never here. */
   async kubeconfig(id: number): Promise<string> {
-    const [row] = await this.db
-      .select({ ciphertext: clusters.kubeconfigCiphertext })
-      .from(clusters)
-      .where(and(eq(clusters.id, id), live));
-    if (!row) throw notFound(id);
-    return this.cipher.decrypt(row.ciphertext);
+    const ciphertext = await this.repo.ciphertextOf(id);
+    if (ciphertext === undefined) throw clusterNotFound(id);
+    return this.cipher.decrypt(ciphertext);
   }
 
+  /** For trusted callers that need only the record; see `register`. */
   async create(cmd: CreateClusterCommand): Promise<ClusterView> {
+    return (await this.register(cmd)).cluster;
+  }
+
+  /**
+   * C3, every step after authorization (REST's body shape is rest/schemas.ts): the name (cluster.validation.ts), the
+   * kubeconfig (decoded and checked for inline credentials only, kube/kubeconfig.ts), a free name, the cluster reached
+   * before saving (`ConnectionVerifier`), stored encrypted; then `cluster.created` lets discovery start its task.
+   */
+  async register(cmd: CreateClusterCommand): Promise<CreatedCluster> {
     const name = parseClusterName(cmd.name);
     const yaml = decodeKubeconfigInput(cmd.kubeconfig, { requireBase64: cmd.requireBase64 });
     const spec = parseKubeconfig(yaml);
-    // Fail fast on a duplicate name before spending seconds on a connection test.
-    await this.assertNameFree(name);
-    const facts = cmd.skipConnectionTest || !this.lifecycle.verifyConnection ? undefined : await this.lifecycle.verifyConnection(spec);
-    const { ciphertext, keyId } = this.cipher.encrypt(yaml);
+    // Fail fast on a duplicate name before spending seconds on a connection test (the unique index still decides).
+    if (await this.repo.findByName(name)) throw duplicateClusterName(name);
+    const facts = cmd.skipConnectionTest || !this.verifier ? undefined : await this.verifier.verifyBeforeSave(spec);
     const enabled = cmd.enabled ?? true;
-
-    const view = await this.writeTx(async (tx) => {
-      if (cmd.isDefault) await this.unsetDefault(tx);
-      const now = new Date();
-      const [row] = await tx
-        .insert(clusters)
-        .values({
-          name,
-          kubeconfigCiphertext: ciphertext,
-          kubeconfigKeyId: keyId,
-          isDefault: cmd.isDefault ?? false,
-          enabled,
-          ...(facts && enabled
-            ? {
-                healthStatus: 'unknown' as const,
-                healthMessage: 'connection test passed; waiting for the first health check',
-                kubernetesVersion: facts.kubernetesVersion,
-                nodeCount: facts.nodeCount,
-                readyNodeCount: facts.readyNodeCount,
-                podCount: facts.podCount ?? 0,
-                lastConnectedAt: now,
-              }
-            : { healthMessage: enabled ? 'not checked yet' : 'cluster is disabled' }),
-        })
-        .returning(viewColumns);
-      await this.events.publishInTx(tx, { type: 'cluster.changed', clusterId: row!.id, change: 'created' });
-      return toClusterView(row!);
-    }, name);
-    await this.lifecycle.created?.(view);
-    return view;
+    const row: NewCluster = {
+      name,
+      kubeconfig: this.cipher.encrypt(yaml),
+      isDefault: cmd.isDefault ?? false,
+      enabled,
+      ...(facts && enabled
+        ? {
+            healthMessage: 'connection test passed; waiting for the first health check',
+            facts: { ...facts, podCount: facts.podCount ?? 0, connectedAt: new Date() },
+          }
+        : { healthMessage: enabled ? 'not checked yet' : 'cluster is disabled' }),
+    };
+    const cluster = await this.repo.insert(row);
+    this.invalidateList();
+    const replies = await this.domainEvents.emit('cluster.created', { cluster });
+    return { cluster, discoveryStarted: replies.some((r) => r.discoveryStarted) };
   }
 
   async update(id: number, cmd: UpdateClusterCommand): Promise<ClusterView> {
-    const set: Partial<typeof clusters.$inferInsert> = {};
-    if (cmd.name !== undefined) set.name = parseClusterName(cmd.name);
+    const patch: ClusterPatch = { isDefault: cmd.isDefault, enabled: cmd.enabled };
+    if (cmd.name !== undefined) patch.name = parseClusterName(cmd.name);
     if (cmd.kubeconfig !== undefined) {
       const yaml = decodeKubeconfigInput(cmd.kubeconfig, { requireBase64: cmd.requireBase64 });
       parseKubeconfig(yaml);
-      const { ciphertext, keyId } = this.cipher.encrypt(yaml);
-      // lastCheckedAt null: the new credentials are probed at the next health tick, not an interval later.
-      Object.assign(set, { kubeconfigCiphertext: ciphertext, kubeconfigKeyId: keyId, credentialExpiresAt: null, lastCheckedAt: null });
+      patch.kubeconfig = this.cipher.encrypt(yaml);
     }
-    if (cmd.enabled !== undefined) {
-      set.enabled = cmd.enabled;
-      if (cmd.enabled) set.lastCheckedAt = null;
-      if (!cmd.enabled) Object.assign(set, { healthStatus: 'unknown', healthMessage: 'cluster is disabled', healthCandidateStatus: null, healthCandidateCount: 0 });
-    }
-    if (cmd.prometheusUrl !== undefined) {
-      const url = parsePrometheusUrl(cmd.prometheusUrl);
-      Object.assign(set, url ? { prometheusUrl: url, prometheusSource: 'manual' } : { prometheusUrl: null, prometheusSource: 'none' });
-    }
+    if (cmd.prometheusUrl !== undefined) patch.prometheusUrl = parsePrometheusUrl(cmd.prometheusUrl);
 
-    const view = await this.writeTx(async (tx) => {
-      if (cmd.isDefault === true) await this.unsetDefault(tx, id);
-      if (cmd.isDefault !== undefined) set.isDefault = cmd.isDefault;
-      // Re-enabling a disabled cluster must not resurrect its "disabled" message.
-      const enabling = cmd.enabled === true ? { healthMessage: sql`CASE WHEN ${clusters.enabled} THEN ${clusters.healthMessage} ELSE 'not checked yet' END` } : {};
-      const [row] = await tx
-        .update(clusters)
-        .set({ ...set, ...enabling, updatedAt: new Date() })
-        .where(and(eq(clusters.id, id), live))
-        .returning(viewColumns);
-      if (!row) throw notFound(id);
-      await this.events.publishInTx(tx, { type: 'cluster.changed', clusterId: id, change: 'updated' });
-      return toClusterView(row);
-    }, set.name);
-
-    if (cmd.kubeconfig !== undefined || cmd.enabled === false) this.lifecycle.credentialsChanged?.(id);
+    const cluster = await this.repo.update(id, patch);
+    this.invalidateList();
+    await this.domainEvents.emit('cluster.updated', { cluster });
+    if (cmd.kubeconfig !== undefined || cmd.enabled === false) await this.domainEvents.emit('cluster.credentialsChanged', { clusterId: id });
     if (cmd.prometheusUrl !== undefined) {
-      if (view.prometheusSource === 'manual') await this.lifecycle.prometheusSetManually?.(id);
-      else await this.lifecycle.prometheusSetAutomatic?.(id);
+      await this.domainEvents.emit(cluster.prometheusSource === 'manual' ? 'cluster.prometheusSetByHand' : 'cluster.prometheusCleared', { clusterId: id });
     }
-    return view;
+    return cluster;
   }
 
-  /** Soft delete: the row stays (deleted_at), the name becomes free, the cluster stops being the default. */
+  /** Soft delete (see ClusterRepository.softDelete). */
   async remove(id: number): Promise<void> {
-    await this.writeTx(async (tx) => {
-      const [row] = await tx
-        .update(clusters)
-        .set({ deletedAt: new Date(), isDefault: false, updatedAt: new Date() })
-        .where(and(eq(clusters.id, id), live))
-        .returning({ id: clusters.id });
-      if (!row) throw notFound(id);
-      await this.events.publishInTx(tx, { type: 'cluster.changed', clusterId: id, change: 'deleted' });
-    });
-    this.lifecycle.credentialsChanged?.(id);
-    await this.lifecycle.removed?.(id);
-  }
-
-  private async assertNameFree(name: string): Promise<void> {
-    const [row] = await this.db
-      .select({ id: clusters.id })
-      .from(clusters)
-      .where(and(sql`lower(${clusters.name}) = lower(${name})`, live));
-    if (row) throw duplicateName(name);
-  }
-
-  private async unsetDefault(tx: Db, exceptId?: number): Promise<void> {
-    await tx.execute(sql`SELECT pg_advisory_xact_lock(${DEFAULT_SWITCH_LOCK})`);
-    await tx
-      .update(clusters)
-      .set({ isDefault: false, updatedAt: new Date() })
-      .where(and(eq(clusters.isDefault, true), live, exceptId === undefined ? undefined : sql`${clusters.id} <> ${exceptId}`));
-  }
-
-  /** Runs a write in a transaction; the database's unique index, not a prior check, decides duplicate names. */
-  private async writeTx<T>(work: (tx: Db) => Promise<T>, name?: string): Promise<T> {
-    try {
-      const result = await this.db.transaction((tx) => work(tx as unknown as Db));
-      // Read-your-writes on this replica without waiting for the NOTIFY round trip.
-      this.listCache.invalidate();
-      return result;
-    } catch (err) {
-      if (isUniqueViolation(err, NAME_INDEX)) throw duplicateName(name ?? '');
-      throw err;
-    }
+    await this.repo.softDelete(id);
+    this.invalidateList();
+    await this.domainEvents.emit('cluster.deleted', { clusterId: id });
   }
 }
-
-/** Parses a client-supplied cluster id: a positive 32-bit integer, else a `ValidationError` naming `field`. */
-export function parseClusterId(raw: string | number, field = 'id'): number {
-  const text = String(raw).trim();
-  if (!/^\d{1,30}$/.test(text) || Number(text) < 1) throw new ValidationError(field, 'must be a positive integer');
-  const id = Number(text);
-  if (id > 2_147_483_647) throw new NotFoundError(`cluster ${text} not found`);
-  return id;
-}
-
-const notFound = (id: number) => new NotFoundError(`cluster ${id} not found`);
-const duplicateName = (name: string) => new ValidationError('name', `a cluster named "${name}" already exists`);

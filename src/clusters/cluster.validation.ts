@@ -1,4 +1,4 @@
-import { ValidationError } from '../errors.js';
+import { NotFoundError, ValidationError } from '../errors.js';
 
 // Control, format (zero-width, bidi overrides), private-use and unpaired surrogate characters make names that look
 // alike but differ, or break terminals and logs; names are for people, so they are refused.
@@ -7,14 +7,45 @@ const INVISIBLE_OR_CONTROL = /[\p{Cc}\p{Cf}\p{Co}\p{Cs}\u2028\u2029]/u;
 /** True when a client-supplied string holds control or invisible characters (never valid in names or URLs here). */
 export const hasControlCharacters = (s: string): boolean => INVISIBLE_OR_CONTROL.test(s);
 
+/** The one name limit (characters, i.e. code points, after trimming); the column is varchar(100) to match. */
+export const CLUSTER_NAME_MAX_LENGTH = 100;
+
+const normalizeName = (raw: string): string => raw.normalize('NFC').trim();
+
+/** What is wrong with a client-supplied cluster name, or undefined when it is a valid name. */
+export function clusterNameProblem(raw: string): string | undefined {
+  const name = normalizeName(raw);
+  if (name.length === 0) return `is required (1-${CLUSTER_NAME_MAX_LENGTH} characters)`;
+  if ([...name].length > CLUSTER_NAME_MAX_LENGTH) return `must be at most ${CLUSTER_NAME_MAX_LENGTH} characters`;
+  if (INVISIBLE_OR_CONTROL.test(name)) return 'must not contain control or invisible characters';
+  return undefined;
+}
+
 /** A cluster name: trimmed, 1–100 characters, printable. */
 export function parseClusterName(raw: unknown): string {
   if (typeof raw !== 'string') throw new ValidationError('name', 'must be a string');
-  const name = raw.normalize('NFC').trim();
-  if (name.length === 0) throw new ValidationError('name', 'is required (1-100 characters)');
-  if ([...name].length > 100) throw new ValidationError('name', 'must be at most 100 characters');
-  if (INVISIBLE_OR_CONTROL.test(name)) throw new ValidationError('name', 'must not contain control or invisible characters');
-  return name;
+  const problem = clusterNameProblem(raw);
+  if (problem) throw new ValidationError('name', problem);
+  return normalizeName(raw);
+}
+
+/**
+ * A name used to select a cluster (`X-Cluster-Name`): control characters are bad input; a name longer than any
+ * cluster's can only be "not found".
+ */
+export function parseClusterSelectorName(raw: string, field = 'X-Cluster-Name'): string {
+  if (hasControlCharacters(raw)) throw new ValidationError(field, `must be a cluster name (printable, at most ${CLUSTER_NAME_MAX_LENGTH} characters)`);
+  if ([...raw].length > CLUSTER_NAME_MAX_LENGTH) throw new NotFoundError(`no cluster has a name longer than ${CLUSTER_NAME_MAX_LENGTH} characters`);
+  return raw;
+}
+
+/** Parses a client-supplied cluster id: a positive 32-bit integer, else a `ValidationError` naming `field`. */
+export function parseClusterId(raw: string | number, field = 'id'): number {
+  const text = String(raw).trim();
+  if (!/^\d{1,30}$/.test(text) || Number(text) < 1) throw new ValidationError(field, 'must be a positive integer');
+  const id = Number(text);
+  if (id > 2_147_483_647) throw new NotFoundError(`cluster ${text} not found`);
+  return id;
 }
 
 /**

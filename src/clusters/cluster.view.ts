@@ -1,6 +1,10 @@
-import type { ClusterRow, HealthStatusValue, PrometheusSourceValue } from '../db/schema.js';
+import type { HealthStatusValue, PrometheusSourceValue } from '../db/schema.js';
 
-/** A cluster as every transport sees it. Carries no credential: the kubeconfig is fetched separately, by admins. */
+/**
+ * A cluster as every transport sees it: the one list of its fields (GraphQL's `ClusterType implements` it, REST maps it
+ * in rest/cluster.rest.ts, cluster.repository.ts selects exactly these columns). Carries no credential: the kubeconfig
+ * is read separately, through `ClusterManager.kubeconfigFor`.
+ */
 export interface ClusterView {
   id: number;
   name: string;
@@ -17,25 +21,4 @@ export interface ClusterView {
   prometheusSource: PrometheusSourceValue;
   createdAt: Date;
   updatedAt: Date;
-}
-
-/** Columns selected for views: everything but the ciphertext and bookkeeping, so lists never read credentials. */
-export function toClusterView(row: Pick<ClusterRow, keyof ClusterView>): ClusterView {
-  return {
-    id: row.id,
-    name: row.name,
-    isDefault: row.isDefault,
-    enabled: row.enabled,
-    healthStatus: row.healthStatus,
-    healthMessage: row.healthMessage,
-    lastConnectedAt: row.lastConnectedAt,
-    kubernetesVersion: row.kubernetesVersion,
-    nodeCount: row.nodeCount,
-    readyNodeCount: row.readyNodeCount,
-    podCount: row.podCount,
-    prometheusUrl: row.prometheusUrl,
-    prometheusSource: row.prometheusSource,
-    createdAt: row.createdAt,
-    updatedAt: row.updatedAt,
-  };
 }

@@ -1,9 +1,17 @@
 import { sql } from 'drizzle-orm';
 import { boolean, index, integer, pgEnum, pgTable, text, timestamp, uniqueIndex, varchar } from 'drizzle-orm/pg-core';
 
-export const healthStatusEnum = pgEnum('health_status', ['unknown', 'healthy', 'warning', 'error', 'unavailable']);
-export const prometheusSourceEnum = pgEnum('prometheus_source', ['none', 'auto', 'manual']);
-export const discoveryStateEnum = pgEnum('discovery_state', ['pending', 'running', 'found', 'not_found', 'failed', 'cancelled']);
+/**
+ * The one list of each enum's values. Everything else derives from these: the database enums below, the GraphQL enums
+ * (schema/enums.ts, upper-case names over these values), the REST zod schemas (rest/responses.ts) and metrics labels.
+ */
+export const HEALTH_STATUSES = ['unknown', 'healthy', 'warning', 'error', 'unavailable'] as const;
+export const PROMETHEUS_SOURCES = ['none', 'auto', 'manual'] as const;
+export const DISCOVERY_STATES = ['pending', 'running', 'found', 'not_found', 'failed', 'cancelled'] as const;
+
+export const healthStatusEnum = pgEnum('health_status', HEALTH_STATUSES);
+export const prometheusSourceEnum = pgEnum('prometheus_source', PROMETHEUS_SOURCES);
+export const discoveryStateEnum = pgEnum('discovery_state', DISCOVERY_STATES);
 
 const timestamps = {
   createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
@@ -76,6 +84,6 @@ export const discoveryTasks = pgTable(
 
 export type ClusterRow = typeof clusters.$inferSelect;
 export type DiscoveryTaskRow = typeof discoveryTasks.$inferSelect;
-export type HealthStatusValue = (typeof healthStatusEnum.enumValues)[number];
-export type PrometheusSourceValue = (typeof prometheusSourceEnum.enumValues)[number];
-export type DiscoveryStateValue = (typeof discoveryStateEnum.enumValues)[number];
+export type HealthStatusValue = (typeof HEALTH_STATUSES)[number];
+export type PrometheusSourceValue = (typeof PROMETHEUS_SOURCES)[number];
+export type DiscoveryStateValue = (typeof DISCOVERY_STATES)[number];

@@ -1,9 +1,10 @@
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
+import { liveCluster } from '../clusters/cluster.repository.js';
 import type { Db } from '../db/client.js';
+import { rowsOf } from '../db/rows.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { clusters, discoveryTasks, type DiscoveryTaskRow } from '../db/schema.js';
 import type { DiscoveryTaskSnapshot, EventBus, GatewayEvent } from '../events/event-bus.js';
-import { rowsOf } from '../health/health.repository.js';
 
 const ACTIVE = ['pending', 'running'] as const;
 const TASK_COLUMNS = sql.raw(`id, cluster_id AS "clusterId", state, message, candidates_checked AS "candidatesChecked",
@@ -100,7 +101,7 @@ export class DiscoveryRepository {
         const updated = await db
           .update(clusters)
           .set({ prometheusUrl: outcome.prometheusUrl, prometheusSource: 'auto', updatedAt: sql`now()` })
-          .where(and(eq(clusters.id, clusterId), sql`${clusters.prometheusSource} <> 'manual'`, sql`${clusters.deletedAt} IS NULL`))
+          .where(and(eq(clusters.id, clusterId), sql`${clusters.prometheusSource} <> 'manual'`, liveCluster))
           .returning({ id: clusters.id });
         if (updated.length) await this.events.publishInTx(db, { type: 'cluster.changed', clusterId, change: 'updated' });
       }
@@ -150,7 +151,7 @@ export class DiscoveryRepository {
     const [row] = await this.db
       .select({ id: clusters.id, enabled: clusters.enabled, prometheusSource: clusters.prometheusSource, prometheusUrl: clusters.prometheusUrl, ciphertext: clusters.kubeconfigCiphertext })
       .from(clusters)
-      .where(and(eq(clusters.id, clusterId), sql`${clusters.deletedAt} IS NULL`));
+      .where(and(eq(clusters.id, clusterId), liveCluster));
     return row ?? null;
   }
 

@@ -1,6 +1,8 @@
 import { setMaxListeners } from 'node:events';
 import { ConflictError, NotFoundError } from '../errors.js';
 import type { DiscoveryTaskRow } from '../db/schema.js';
+import type { EventBus } from '../events/event-bus.js';
+import type { DomainEventSource } from '../events/domain-events.js';
 import type { GatewayEvent } from '../events/event-bus.js';
 import type { KubeClientCache } from '../kube/client-cache.js';
 import type { Logger } from '../logger.js';
@@ -24,6 +26,8 @@ export interface DiscoveryStatusView {
 
 export interface DiscoveryOptions {
   replicaId: string;
+  /** PROMETHEUS_AUTO_DISCOVERY: start a task when a cluster is created or its hand-set URL is cleared. */
+  autoDiscovery: boolean;
   timeoutSeconds: number;
   /** Bound of one candidate probe, within the whole-task bound. */
   probeTimeoutMs?: number;
@@ -50,6 +54,26 @@ export class DiscoveryService {
     private readonly opts: DiscoveryOptions,
   ) {}
 
+  /** The cluster lifecycle as discovery reacts to it (domain events raised by the cluster registry). */
+  /**
+   * Discovery's reactions: to cluster changes on this replica (domain events), and to tasks that ended on any replica
+   * (LISTEN/NOTIFY: a reaper failing a task at its lease, a cancel elsewhere) so their local work stops. Returns the
+   * unsubscribe of the cross-replica part.
+   */
+  listenTo(events: DomainEventSource, bus: EventBus): () => void {
+    events.on('cluster.created', async ({ cluster }) => ({
+      discoveryStarted: this.opts.autoDiscovery && cluster.enabled ? await this.startQuietly(cluster.id) : false,
+    }));
+    events.on('cluster.prometheusSetByHand', ({ clusterId }) => this.cancel(clusterId, 'cancelled: the Prometheus URL was set by hand'));
+    events.on('cluster.prometheusCleared', async ({ clusterId }) => {
+      if (this.opts.autoDiscovery) await this.startQuietly(clusterId);
+    });
+    events.on('cluster.deleted', ({ clusterId }) => this.cancel(clusterId, 'cancelled: the cluster was deleted'));
+    return bus.subscribe((e) => {
+      if (e.type === 'discovery.changed' && e.task.state !== 'pending' && e.task.state !== 'running') this.taskEnded(e.clusterId, e.taskId);
+    });
+  }
+
   private get leaseSeconds(): number {
     return this.opts.timeoutSeconds + 15;
   }
@@ -68,12 +92,14 @@ export class DiscoveryService {
     return toView(task);
   }
 
-  /** Starts a task if none is active, without failing (after C3, or when a manual URL is cleared). */
-  async startQuietly(clusterId: number): Promise<void> {
+  /** Starts a task if none is active, without failing (after C3, or when a manual URL is cleared); true if it did. */
+  async startQuietly(clusterId: number): Promise<boolean> {
     try {
       await this.start(clusterId);
+      return true;
     } catch (err) {
       if (!(err instanceof ConflictError) && !(err instanceof NotFoundError)) this.logger.warn({ err, clusterId }, 'could not start Prometheus discovery');
+      return false;
     }
   }
 
@@ -220,7 +246,8 @@ export function statusFromEvent(e: Extract<GatewayEvent, { type: 'discovery.chan
   };
 }
 
-function toView(t: DiscoveryTaskRow): DiscoveryStatusView {
+/** A task row as every transport shows it. */
+export function toView(t: DiscoveryTaskRow): DiscoveryStatusView {
   return {
     clusterId: t.clusterId,
     taskId: t.id,

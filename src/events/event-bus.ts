@@ -1,12 +1,13 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { Database, Db } from '../db/client.js';
+import type { DiscoveryStateValue } from '../db/schema.js';
 
 /**
  * A discovery task as it was at one transition. Carried in the event itself: a replica that read the task when the
  * event arrived could already see a later state, and a subscriber must see every transition in order.
  */
 export interface DiscoveryTaskSnapshot {
-  state: 'pending' | 'running' | 'found' | 'not_found' | 'failed' | 'cancelled';
+  state: DiscoveryStateValue;
   message: string | null;
   candidatesChecked: number;
   prometheusUrl: string | null;

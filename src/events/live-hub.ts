@@ -63,6 +63,11 @@ export interface Topic<T> {
 }
 
 /**
+ * How an event reaches a WebSocket subscriber: a write commits with its `pg_notify` (a repository's `publishInTx`) →
+ * PgEventBus on every replica (event-bus.ts) → `onEvent` here → the topic's `load` (which events matter and how to read
+ * them is the manager's: `ClusterManager.watchHealth`, `DiscoveryManager.watchStatus`) → each subscriber's `Feed` →
+ * graphql-ws (graphql/ws.ts).
+ *
  * Fan-out of database events to subscriptions on this replica. Each event is read from the database once per topic,
  * however many subscribers it has, and delivered in order (loads for one topic are serialised). A new subscriber gets
  * the current state first, then every change.

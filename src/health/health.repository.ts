@@ -1,5 +1,7 @@
 import { sql } from 'drizzle-orm';
+import { liveCluster } from '../clusters/cluster.repository.js';
 import type { Db } from '../db/client.js';
+import { rowsOf } from '../db/rows.js';
 import type { HealthStatusValue } from '../db/schema.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { HealthDecision, Observation } from './health-evaluator.js';
@@ -32,11 +34,6 @@ export interface HealthWrite {
   owner?: string;
 }
 
-/** Rows from `db.execute` on either driver (postgres.js returns an array, PGlite an object with `rows`). */
-export function rowsOf<T>(result: unknown): T[] {
-  return (Array.isArray(result) ? result : ((result as { rows?: unknown[] }).rows ?? [])) as T[];
-}
-
 /**
  * Health bookkeeping in PostgreSQL. A probe round for a cluster is claimed with a lease (`FOR UPDATE SKIP LOCKED`) and
  * gated on `last_checked_at`, so N replicas on one database probe each cluster once per interval, not N times; a
@@ -54,7 +51,7 @@ export class HealthRepository {
       UPDATE clusters SET health_lease_owner = ${owner}, health_lease_until = now() + make_interval(secs => ${leaseSeconds})
       WHERE id IN (
         SELECT id FROM clusters
-        WHERE deleted_at IS NULL AND enabled
+        WHERE ${liveCluster} AND enabled
           AND (last_checked_at IS NULL OR last_checked_at <= now() - make_interval(secs => ${intervalSeconds}))
           AND (health_lease_until IS NULL OR health_lease_until < now())
         ORDER BY last_checked_at ASC NULLS FIRST, id
@@ -66,7 +63,7 @@ export class HealthRepository {
   }
 
   async load(id: number): Promise<(ClusterToProbe & { name: string; enabled: boolean }) | undefined> {
-    const result = await this.db.execute(sql`SELECT ${probeColumns}, name, enabled FROM clusters WHERE id = ${id} AND deleted_at IS NULL`);
+    const result = await this.db.execute(sql`SELECT ${probeColumns}, name, enabled FROM clusters WHERE id = ${id} AND ${liveCluster}`);
     return rowsOf<ClusterToProbe & { name: string; enabled: boolean }>(result)[0];
   }
 
@@ -119,19 +116,19 @@ export class HealthRepository {
           kubernetes_version varchar(64), node_count int, ready_node_count int, pod_count int,
           credential_expires_at timestamptz, reachable boolean, visible boolean, owner text)
       ), u AS (
-        UPDATE clusters c SET
+        UPDATE clusters SET
           health_status = i.status, health_message = i.message,
           health_candidate_status = i.candidate_status, health_candidate_count = i.candidate_count,
           kubernetes_version = i.kubernetes_version, node_count = i.node_count,
           ready_node_count = i.ready_node_count, pod_count = i.pod_count,
           credential_expires_at = i.credential_expires_at,
-          last_connected_at = CASE WHEN i.reachable THEN now() ELSE c.last_connected_at END,
+          last_connected_at = CASE WHEN i.reachable THEN now() ELSE clusters.last_connected_at END,
           last_checked_at = now(),
           health_lease_owner = NULL, health_lease_until = NULL,
-          updated_at = CASE WHEN i.visible THEN now() ELSE c.updated_at END
+          updated_at = CASE WHEN i.visible THEN now() ELSE clusters.updated_at END
         FROM input i
-        WHERE c.id = i.id AND c.deleted_at IS NULL AND c.enabled AND (i.owner IS NULL OR c.health_lease_owner = i.owner)
-        RETURNING c.id, i.visible
+        WHERE clusters.id = i.id AND ${liveCluster} AND clusters.enabled AND (i.owner IS NULL OR clusters.health_lease_owner = i.owner)
+        RETURNING clusters.id, i.visible
       )
       SELECT u.id, ${notify} AS notified FROM u`);
     const written = new Set(rowsOf<{ id: number }>(result).map((r) => Number(r.id)));

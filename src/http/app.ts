@@ -8,9 +8,9 @@ import type { RequestContext } from '../auth/principal.js';
 import type { Logger } from '../logger.js';
 import type { ListResponseCache } from '../graphql/list-response-cache.js';
 import { clusterListBody } from '../rest/cluster.rest.js';
-import { restErrorHandler } from '../rest/envelope.js';
+import { restErrorHandler, sendError } from '../rest/envelope.js';
 import { openApiDocument } from '../rest/openapi.js';
-import { BASE, clusterRouter, type RestDeps } from '../rest/router.js';
+import { BASE, clusterRouter, type RestManagers } from '../rest/router.js';
 import type { AuthFailureLimiter } from './auth-failure-limiter.js';
 import { cachedReads } from './cached-reads.js';
 import { graphiqlHandler } from './graphiql.js';
@@ -26,7 +26,8 @@ export interface AppDeps {
   apollo: ApolloServer<RequestContext>;
   /** Rendered GraphQL list answers (filled by its Apollo plugin), served by the cached-read lane. */
   graphqlResponses: ListResponseCache;
-  rest: Omit<RestDeps, 'context'>;
+  /** The domain managers REST (and the cached-read lane's C1) call. */
+  managers: RestManagers;
   metrics: GatewayMetrics;
   /** The 401 brake, shared with the WebSocket endpoint. */
   authFailures: AuthFailureLimiter;
@@ -59,7 +60,7 @@ export function createRequestListener(deps: AppDeps): RequestListener {
       limiter: shared.limiter,
       securityHeaders: shared.headers,
       restListPath: `${BASE}/clusters`,
-      restListBody: async (ctx) => clusterListBody((await deps.rest.clusterResolver.clusters(ctx)).items),
+      restListBody: async (ctx) => clusterListBody(await deps.managers.clusters.list(ctx)),
       graphqlPath: GRAPHQL_PATH,
       graphqlResponses: deps.graphqlResponses,
     },
@@ -92,14 +93,12 @@ function createApp(deps: AppDeps, shared: Shared): Express {
   const context = (req: Request): RequestContext => contextFromHeaders(req.headers, deps.verifier, String(req.res?.locals.requestId ?? requestIdFrom(req.headers)));
 
   app.use(BASE, express.json({ limit: BODY_LIMIT, strict: true }));
-  app.use(clusterRouter({ ...deps.rest, context }));
+  app.use(clusterRouter({ ...deps.managers, context }));
   const openApi = JSON.stringify(openApiDocument());
   app.get('/api/v1/openapi.json', (_req, res) => {
     res.type('application/json').send(openApi);
   });
-  app.use('/api/v1', (_req, res) => {
-    res.status(404).json({ code: 404, message: 'no such endpoint', data: null });
-  });
+  app.use('/api/v1', (_req, res) => sendError(res, 404, 'no such endpoint'));
 
   app.get(GRAPHQL_PATH, graphiqlHandler());
   app.use(

@@ -1,4 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
+import { sendError } from '../rest/envelope.js';
 
 /**
  * Slows down token guessing: a client address that collects `maxFailures` 401s within a window gets 429 for the rest
@@ -21,8 +22,7 @@ export class AuthFailureLimiter {
       const retryAfterMs = this.brakedFor(key);
       if (retryAfterMs > 0) {
         res.setHeader('Retry-After', String(Math.ceil(retryAfterMs / 1000)));
-        res.status(429).json({ code: 429, message: 'too many failed authentication attempts; retry later', data: null });
-        return;
+        return sendError(res, 429, 'too many failed authentication attempts; retry later');
       }
       res.once('finish', () => {
         if (res.statusCode === 401) this.recordFailure(key);

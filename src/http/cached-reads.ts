@@ -14,7 +14,7 @@ export interface CachedReadsDeps {
   recorder: RequestRecorder;
   limiter: AuthFailureLimiter;
   securityHeaders: HeaderList;
-  /** REST C1's path and its rendered body for an authenticated caller (through the same resolver as Express). */
+  /** REST C1's path and its rendered body for an authenticated caller (through the same manager as Express). */
   restListPath: string;
   restListBody(ctx: RequestContext): Promise<Buffer>;
   graphqlPath: string;

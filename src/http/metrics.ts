@@ -1,5 +1,7 @@
 import type { RequestHandler } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { HEALTH_STATUSES } from '../db/schema.js';
+import type { DomainEventSource } from '../events/domain-events.js';
 
 /** Read-only views the metrics pull from on each scrape, so nothing is counted twice or kept in sync by hand. */
 export interface MetricsSources {
@@ -28,14 +30,14 @@ export class GatewayMetrics {
     labelNames: ['route'] as const,
     registers: [this.registry],
   });
-  readonly probeDuration = new Histogram({
+  private readonly probeDuration = new Histogram({
     name: 'kube_gateway_health_probe_duration_seconds',
     help: 'Duration of one cluster health probe by resulting health state',
     labelNames: ['status'] as const,
     buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [this.registry],
   });
-  readonly discoveryTasks = new Counter({
+  private readonly discoveryTasks = new Counter({
     name: 'kube_gateway_discovery_tasks_total',
     help: 'Prometheus discovery tasks finished on this replica, by outcome',
     labelNames: ['outcome'] as const,
@@ -51,7 +53,7 @@ export class GatewayMetrics {
       registers: [this.registry],
       async collect() {
         const counts = await sources.clustersByHealth();
-        for (const status of ['unknown', 'healthy', 'warning', 'error', 'unavailable']) this.set({ health_status: status }, counts[status] ?? 0);
+        for (const status of HEALTH_STATUSES) this.set({ health_status: status }, counts[status] ?? 0);
       },
     });
     new Gauge({
@@ -78,6 +80,12 @@ export class GatewayMetrics {
         this.set(sources.cachedClients());
       },
     });
+  }
+
+  /** Probe latency and discovery outcomes, counted from the domains' events on this replica. */
+  listenTo(events: DomainEventSource): void {
+    events.on('health.probed', ({ status, durationMs }) => this.probeDuration.observe({ status }, durationMs / 1000));
+    events.on('discovery.finished', ({ state }) => this.discoveryTasks.inc({ outcome: state }));
   }
 
   private readonly httpSeries = new Map<string, { observe(seconds: number): void }>();

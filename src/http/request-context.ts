@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { bearerToken } from '../auth/bearer.js';
 import { TokenError, type TokenVerifier } from '../auth/jwt.js';
 import type { RequestContext } from '../auth/principal.js';
 
@@ -13,18 +14,18 @@ export function requestIdFrom(headers: IncomingHttpHeaders): string {
 
 /**
  * Builds the per-request context from headers, for every transport. It never throws: a missing token leaves
- * `principal` null and a bad one records why in `authError`; resolvers decide what needs authentication.
+ * `principal` null and a bad one records why in `authError`; the managers decide what needs authentication.
  * Tokens are accepted only in the Authorization header, never from a query string (they would end up in logs).
  */
 export function contextFromHeaders(headers: IncomingHttpHeaders, verifier: TokenVerifier, requestId: string): RequestContext {
   const ctx: RequestContext = { requestId, principal: null };
   const auth = headers.authorization;
   if (auth !== undefined) {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(auth);
-    if (!match) ctx.authError = 'the Authorization header must be "Bearer <token>"';
+    const token = bearerToken(auth);
+    if (token === undefined) ctx.authError = 'the Authorization header must be "Bearer <token>"';
     else {
       try {
-        ctx.principal = verifier.verify(match[1]!);
+        ctx.principal = verifier.verify(token);
       } catch (err) {
         ctx.authError = err instanceof TokenError ? err.message : 'token is invalid';
       }

@@ -1,28 +1,10 @@
 import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
 import { Arg, Ctx, FieldResolver, ID, Info, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { isAdmin, requireAdmin, requireUser, type RequestContext } from '../auth/principal.js';
+import type { RequestContext } from '../auth/principal.js';
+import type { ClusterManager, ReadScope } from '../clusters/cluster.manager.js';
 import type { ClusterView } from '../clusters/cluster.view.js';
-import { parseClusterId, type ClusterService } from '../clusters/cluster.service.js';
 import { CreateClusterInput, UpdateClusterInput } from '../schema/cluster.input.js';
 import { ClusterListType, ClusterType } from '../schema/cluster.type.js';
-
-const SINGLE_CLUSTER_FIELDS = new Set(['cluster', 'currentCluster', 'createCluster', 'updateCluster']);
-
-/**
- * Whether this `kubeconfig` belongs to a single-cluster answer: the operation's root field (found by its schema name,
- * never by the response key a client chose as alias) is one of SINGLE_CLUSTER_FIELDS, nothing on the way is a list
- * item, and the operation is not a subscription (pushed updates never carry credentials).
- */
-function isSingleClusterRead(info: GraphQLResolveInfo): boolean {
-  if (info.operation.operation === 'subscription') return false;
-  let path: GraphQLResolveInfo['path'] = info.path;
-  while (path.prev) {
-    if (typeof path.key === 'number') return false;
-    path = path.prev;
-  }
-  const name = rootFieldName(info, info.operation.selectionSet, String(path.key), new Set());
-  return name !== undefined && SINGLE_CLUSTER_FIELDS.has(name);
-}
 
 /** The schema name of the root field answered under `responseKey` (validation guarantees it is unique). */
 function rootFieldName(info: GraphQLResolveInfo, set: SelectionSetNode, responseKey: string, seen: Set<string>): string | undefined {
@@ -41,56 +23,67 @@ function rootFieldName(info: GraphQLResolveInfo, set: SelectionSetNode, response
 /** Drops explicit GraphQL nulls: "not given" and "null" mean the same for optional inputs. */
 const given = <T>(v: T | null | undefined): T | undefined => (v === null ? undefined : v);
 
+/** Root fields that answer one cluster; everything else under Query is a listing. */
+const SINGLE_CLUSTER_ROOT_FIELDS = new Set(['cluster', 'currentCluster', 'createCluster', 'updateCluster']);
 /**
- * Thin on purpose: authorize, parse ids, delegate. The REST layer calls these same methods, so both transports share
- * one authorization and validation path.
+ * Which kind of read this `kubeconfig` belongs to, decided by the operation's root field found by its schema name
+ * (never by the response key a client chose as alias): a subscription is a push, anything under a list item is a list
+ * read, and only the single-cluster root fields are single reads. The rule itself lives in ClusterManager.kubeconfigFor.
  */
+function readScope(info: GraphQLResolveInfo): ReadScope {
+  if (info.operation.operation === 'subscription') return 'push';
+  let path: GraphQLResolveInfo['path'] = info.path;
+  while (path.prev) {
+    if (typeof path.key === 'number') return 'list';
+    path = path.prev;
+  }
+  const name = rootFieldName(info, info.operation.selectionSet, String(path.key), new Set());
+  return name !== undefined && SINGLE_CLUSTER_ROOT_FIELDS.has(name) ? 'single' : 'list';
+}
+
+/** GraphQL adapter of the cluster registry: every field is one call to `ClusterManager` (which authorizes). */
 @Resolver(() => ClusterType)
 export class ClusterResolver {
-  constructor(private readonly service: ClusterService) {}
+  constructor(private readonly manager: ClusterManager) {}
 
   @Query(() => ClusterListType, { description: 'All live clusters, oldest first. Never includes kubeconfigs.' })
-  async clusters(@Ctx() ctx: RequestContext): Promise<{ items: ClusterView[]; total: number }> {
-    requireUser(ctx);
-    const items = await this.service.list();
+  async clusters(@Ctx() ctx: RequestContext): Promise<{ items: readonly ClusterView[]; total: number }> {
+    const items = await this.manager.list(ctx);
     return { items, total: items.length };
   }
 
   @Query(() => ClusterType, { nullable: true })
-  async cluster(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext): Promise<ClusterView> {
-    requireUser(ctx);
-    return this.service.get(parseClusterId(id));
+  cluster(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext): Promise<ClusterView> {
+    return this.manager.get(ctx, id);
   }
 
   @Query(() => ClusterType, {
     nullable: true,
     description: 'The cluster named by the X-Cluster-Name or X-Cluster-ID header, else the default cluster.',
   })
-  async currentCluster(@Ctx() ctx: RequestContext): Promise<ClusterView | null> {
-    requireUser(ctx);
-    return this.service.current(ctx.clusterSelector);
+  currentCluster(@Ctx() ctx: RequestContext): Promise<ClusterView | null> {
+    return this.manager.current(ctx, ctx.clusterSelector);
   }
 
   @Mutation(() => ClusterType)
   async createCluster(@Arg('input', () => CreateClusterInput) input: CreateClusterInput, @Ctx() ctx: RequestContext): Promise<ClusterView> {
-    requireAdmin(ctx);
-    return this.service.create({
+    const { cluster } = await this.manager.create(ctx, {
       name: input.name,
       kubeconfig: input.kubeconfig,
       isDefault: given(input.isDefault),
       enabled: given(input.enabled),
       skipConnectionTest: given(input.skipConnectionTest),
     });
+    return cluster;
   }
 
   @Mutation(() => ClusterType)
-  async updateCluster(
+  updateCluster(
     @Arg('id', () => ID) id: string,
     @Arg('input', () => UpdateClusterInput) input: UpdateClusterInput,
     @Ctx() ctx: RequestContext,
   ): Promise<ClusterView> {
-    requireAdmin(ctx);
-    return this.service.update(parseClusterId(id), {
+    return this.manager.update(ctx, id, {
       name: given(input.name),
       kubeconfig: given(input.kubeconfig),
       isDefault: given(input.isDefault),
@@ -101,8 +94,7 @@ export class ClusterResolver {
 
   @Mutation(() => Boolean, { description: 'Soft-deletes the cluster; its name can be reused.' })
   async deleteCluster(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext): Promise<boolean> {
-    requireAdmin(ctx);
-    await this.service.remove(parseClusterId(id));
+    await this.manager.remove(ctx, id);
     return true;
   }
 
@@ -110,11 +102,7 @@ export class ClusterResolver {
     nullable: true,
     description: 'Kubeconfig YAML: for admins on a single cluster (cluster, currentCluster, createCluster, updateCluster); null in lists, subscriptions and for users.',
   })
-  async kubeconfig(@Root() cluster: ClusterView, @Ctx() ctx: RequestContext, @Info() info?: GraphQLResolveInfo): Promise<string | null> {
-    if (!isAdmin(ctx)) return null;
-    // Credentials are never part of a list or a pushed update (DESIGN: "never in list responses"). REST C2 calls
-    // without `info`: a single-cluster read.
-    if (info && !isSingleClusterRead(info)) return null;
-    return this.service.kubeconfig(cluster.id);
+  kubeconfig(@Root() cluster: ClusterView, @Ctx() ctx: RequestContext, @Info() info: GraphQLResolveInfo): Promise<string | null> {
+    return this.manager.kubeconfigFor(ctx, cluster.id, readScope(info));
   }
 }

@@ -15,58 +15,52 @@ export function send<T>(res: Response, status: number, message: string, data: T)
   res.status(status).json(body);
 }
 
-const STATUS_BY_CODE: Record<string, number> = {
+/** Every REST error answer: the envelope with `data: null`, plus `field` / `reason` where they apply. */
+export function sendError(res: Response, status: number, message: string, extra: { field?: string; reason?: string } = {}): void {
+  res.status(status).json({ code: status, message, data: null, ...extra });
+}
+
+/** HTTP status of each domain error code (GraphQL reports the same codes in `extensions.code`, graphql/errors.ts). */
+const STATUS_BY_CODE: Record<DomainError['code'], number> = {
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   BAD_USER_INPUT: 400,
   CONFLICT: 409,
   CLUSTER_UNREACHABLE: 503,
-  SERVICE_UNAVAILABLE: 503,
 };
 
 const snake = (s: string) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
-/** The one mapping from errors to REST status + envelope. Unknown errors are masked and logged with the request id. */
+/**
+ * The one mapping from errors to REST status + envelope. A 503 comes from exactly two places here: a cluster that
+ * cannot be reached (`ClusterUnreachableError`, with `reason`) and a database that cannot be reached
+ * (`isConnectionError`, db/errors.ts). Unknown errors are masked as 500 and logged with the request id.
+ */
 export function restErrorHandler(logger: Logger) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
     const requestId = String(res.getHeader('x-request-id') ?? '');
     if (err instanceof DomainError) {
       const status = STATUS_BY_CODE[err.code] ?? 500;
       if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
-      let message = err.message;
-      const extra: Record<string, unknown> = {};
       if (err instanceof ValidationError) {
         // GraphQL names fields in camelCase; the REST contract in snake_case.
         const [head, ...rest] = err.field.split('.');
         const field = [snake(head!), ...rest].join('.');
-        message = `${field}: ${err.detail}`;
-        extra.field = field;
+        return sendError(res, status, `${field}: ${err.detail}`, { field });
       }
-      if (err instanceof ClusterUnreachableError) extra.reason = err.reason;
-      res.status(status).json({ code: status, message, data: null, ...extra });
-      return;
+      return sendError(res, status, err.message, err instanceof ClusterUnreachableError ? { reason: err.reason } : {});
     }
     const httpError = err as { type?: string; status?: number; statusCode?: number };
-    if (httpError.type === 'entity.parse.failed') {
-      res.status(400).json({ code: 400, message: 'request body is not valid JSON', data: null });
-      return;
-    }
-    if (httpError.type === 'entity.too.large') {
-      res.status(413).json({ code: 413, message: 'request body is too large', data: null });
-      return;
-    }
+    if (httpError.type === 'entity.parse.failed') return sendError(res, 400, 'request body is not valid JSON');
+    if (httpError.type === 'entity.too.large') return sendError(res, 413, 'request body is too large');
     const status = httpError.status ?? httpError.statusCode;
-    if (status && status >= 400 && status < 500) {
-      res.status(status).json({ code: status, message: 'bad request', data: null });
-      return;
-    }
+    if (status && status >= 400 && status < 500) return sendError(res, status, 'bad request');
     if (isConnectionError(err)) {
       logger.warn({ requestId, path: req.path }, 'database unavailable');
-      res.status(503).json({ code: 503, message: 'the database is unavailable; try again shortly', data: null });
-      return;
+      return sendError(res, 503, 'the database is unavailable; try again shortly');
     }
     logger.error({ err, requestId, method: req.method, path: req.path }, 'unexpected error in REST handler');
-    res.status(500).json({ code: 500, message: `Internal server error (request id ${requestId})`, data: null });
+    sendError(res, 500, `Internal server error (request id ${requestId})`);
   };
 }

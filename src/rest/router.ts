@@ -1,24 +1,24 @@
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import type { RequestContext } from '../auth/principal.js';
+import type { ClusterManager } from '../clusters/cluster.manager.js';
+import type { DiscoveryManager } from '../discovery/discovery.manager.js';
 import { ValidationError } from '../errors.js';
-import type { ClusterResolver } from '../resolvers/cluster.resolver.js';
-import type { ConnectionTestResolver } from '../resolvers/connection-test.resolver.js';
-import type { DiscoveryResolver } from '../resolvers/discovery.resolver.js';
+import type { ConnectionTestManager } from '../health/connection-test.manager.js';
 import { clusterListBody, restTime, toRestCluster } from './cluster.rest.js';
-import { NO_STORE } from './responses.js';
-import { type Envelope, send } from './envelope.js';
-import type { RestCluster, RestConnectionTest, RestRediscover } from './responses.js';
-import type { ClusterView } from '../clusters/cluster.view.js';
+import { send, sendError } from './envelope.js';
+import { NO_STORE, type RestConnectionTest, type RestRediscover } from './responses.js';
 import { createClusterBody, parseBody, updateClusterBody } from './schemas.js';
 
-export interface RestDeps {
-  clusterResolver: ClusterResolver;
-  connectionTestResolver: ConnectionTestResolver;
-  discoveryResolver: DiscoveryResolver;
+/** The managers REST C1–C7 call: the same ones GraphQL's resolvers call. */
+export interface RestManagers {
+  clusters: ClusterManager;
+  connectionTests: ConnectionTestManager;
+  discovery: DiscoveryManager;
+}
+
+export interface RestDeps extends RestManagers {
   /** Builds the same per-request context GraphQL gets. */
   context(req: Request): RequestContext;
-  /** Whether C3's message should say a discovery task started. */
-  autoDiscovery: boolean;
 }
 
 /** Full paths, so route templates (metrics, logs) read like the contract. */
@@ -27,12 +27,12 @@ export const BASE = '/api/v1/k8s';
 type Handler = (req: Request, res: Response, ctx: RequestContext) => Promise<void>;
 
 /**
- * C1–C7 of the contract. Each handler parses REST's snake_case, calls the very resolver method GraphQL uses, and
- * renders the envelope; errors go to the one REST error mapper.
+ * C1–C7 of the contract. Each handler parses REST's snake_case, makes one manager call, and renders the envelope;
+ * errors go to the one REST error mapper (envelope.ts).
  */
 export function clusterRouter(deps: RestDeps): Router {
   const router = Router();
-  const r = deps.clusterResolver;
+  const { clusters, connectionTests, discovery } = deps;
   const handle = (fn: Handler) => (req: Request, res: Response, next: NextFunction) => {
     fn(req, res, deps.context(req)).catch(next);
   };
@@ -43,57 +43,48 @@ export function clusterRouter(deps: RestDeps): Router {
     next();
   });
 
-  // C1
+  // C1 (usually answered earlier, from rendered bytes, by http/cached-reads.ts)
   router.get(`${BASE}/clusters`, handle(async (_req, res, ctx) => {
-    const list = await r.clusters(ctx);
-    res.status(200).type('application/json').send(clusterListBody(list.items));
+    res.status(200).type('application/json').send(clusterListBody(await clusters.list(ctx)));
   }));
 
   // C2: the kubeconfig (base64) is included for admins only.
   router.get(`${BASE}/clusters/:id`, handle(async (req, res, ctx) => {
-    const cluster = await r.cluster(param(req, 'id'), ctx);
-    const kubeconfig = await r.kubeconfig(cluster, ctx);
+    const cluster = await clusters.get(ctx, param(req, 'id'));
+    const kubeconfig = await clusters.kubeconfigFor(ctx, cluster.id, 'single');
     const data = toRestCluster(cluster);
     send(res, 200, 'success', kubeconfig === null ? data : { ...data, kubeconfig: Buffer.from(kubeconfig).toString('base64') });
   }));
 
-  // C3
+  // C3: the message says a discovery task started only when discovery reports that it did.
   router.post(`${BASE}/clusters`, requireJson, handle(async (req, res, ctx) => {
     const body = parseBody(createClusterBody, req.body);
-    const cluster = await r.createCluster(
-      { name: body.name, kubeconfig: body.kubeconfig, isDefault: body.is_default, enabled: body.enabled },
-      ctx,
-    );
-    const message = deps.autoDiscovery && cluster.enabled ? '集群创建成功，Prometheus 自动发现任务已启动' : '集群创建成功';
-    send(res, 201, message, toRestCluster(cluster));
+    const { cluster, discoveryStarted } = await clusters.create(ctx, { name: body.name, kubeconfig: body.kubeconfig, isDefault: given(body.is_default), enabled: given(body.enabled) });
+    send(res, 201, discoveryStarted ? '集群创建成功，Prometheus 自动发现任务已启动' : '集群创建成功', toRestCluster(cluster));
   }));
 
   // C4
   router.put(`${BASE}/clusters/:id`, requireJson, handle(async (req, res, ctx) => {
     const body = parseBody(updateClusterBody, req.body);
-    const cluster = await r.updateCluster(
-      param(req, 'id'),
-      {
-        name: body.name,
-        kubeconfig: body.kubeconfig,
-        isDefault: body.is_default,
-        enabled: body.enabled,
-        prometheusUrl: body.prometheus_url === null ? '' : body.prometheus_url,
-      },
-      ctx,
-    );
+    const cluster = await clusters.update(ctx, param(req, 'id'), {
+      name: given(body.name),
+      kubeconfig: given(body.kubeconfig),
+      isDefault: given(body.is_default),
+      enabled: given(body.enabled),
+      prometheusUrl: body.prometheus_url === null ? '' : body.prometheus_url,
+    });
     send(res, 200, '集群更新成功', toRestCluster(cluster));
   }));
 
   // C5
   router.delete(`${BASE}/clusters/:id`, handle(async (req, res, ctx) => {
-    await r.deleteCluster(param(req, 'id'), ctx);
+    await clusters.remove(ctx, param(req, 'id'));
     send(res, 200, '集群删除成功', null);
   }));
 
   // C6: 200 when reachable; 503 with a typed `reason` when not (mapped from ClusterUnreachableError).
   router.post(`${BASE}/clusters/:id/test-connection`, handle(async (req, res, ctx) => {
-    const t = await deps.connectionTestResolver.testClusterConnection(param(req, 'id'), ctx);
+    const t = await connectionTests.testConnection(ctx, param(req, 'id'));
     send<RestConnectionTest>(res, 200, '集群连接成功', {
       cluster_id: t.clusterId,
       cluster_name: t.clusterName,
@@ -107,7 +98,7 @@ export function clusterRouter(deps: RestDeps): Router {
 
   // C7: 202 once the task is accepted; 409 while one is active or when the URL was set by hand.
   router.post(`${BASE}/clusters/:id/prometheus/rediscover`, handle(async (req, res, ctx) => {
-    const task = await deps.discoveryResolver.rediscoverPrometheus(param(req, 'id'), ctx);
+    const task = await discovery.rediscover(ctx, param(req, 'id'));
     send<RestRediscover>(res, 202, 'Prometheus 重新检测任务已启动，请稍后刷新查看结果', {
       cluster_id: task.clusterId,
       task_id: task.taskId,
@@ -119,6 +110,9 @@ export function clusterRouter(deps: RestDeps): Router {
   return router;
 }
 
+/** JSON null and an absent field mean the same ("leave it"), except where the contract says otherwise. */
+const given = <T>(v: T | null | undefined): T | undefined => (v === null ? undefined : v);
+
 function param(req: Request, name: string): string {
   const value = req.params[name];
   if (typeof value !== 'string') throw new ValidationError(name, 'is required');
@@ -127,9 +121,6 @@ function param(req: Request, name: string): string {
 
 /** Writes must be JSON: a form post from another site cannot forge one (and a typo'd header fails loudly). */
 function requireJson(req: Request, res: Response, next: NextFunction): void {
-  if (!req.is('application/json')) {
-    res.status(415).json({ code: 415, message: 'Content-Type must be application/json', data: null });
-    return;
-  }
+  if (!req.is('application/json')) return sendError(res, 415, 'Content-Type must be application/json');
   next();
 }

@@ -1,16 +1,23 @@
 import { z } from 'zod';
+import { clusterNameProblem } from '../clusters/cluster.validation.js';
 import { ValidationError } from '../errors.js';
+import { isBase64 } from '../util/base64.js';
 
 const base64 = z
   .string({ error: 'must be a string' })
   .min(1, 'is required')
-  .refine((v) => /^[A-Za-z0-9+/]+={0,2}$/.test(v.replace(/\s+/g, '')) && v.replace(/\s+/g, '').length % 4 === 0, 'must be base64-encoded kubeconfig YAML');
+  .refine((v) => isBase64(v.replace(/\s+/g, '')), 'must be base64-encoded kubeconfig YAML');
 const bool = z.boolean({ error: 'must be true or false' });
 const str = z.string({ error: 'must be a string' });
+/** The domain's name rule (clusters/cluster.validation.ts), so REST reports it with the body's other problems. */
+const clusterName = str.superRefine((v, ctx) => {
+  const problem = clusterNameProblem(v);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
 
 /** C3 request body. Unknown fields are refused so a typo (`isDefault`) is not silently ignored. */
 export const createClusterBody = z.strictObject({
-  name: str.min(1, 'is required (1-100 characters)').max(400, 'must be at most 100 characters'),
+  name: clusterName,
   kubeconfig: base64,
   is_default: bool.nullish(),
   enabled: bool.nullish(),
@@ -18,7 +25,7 @@ export const createClusterBody = z.strictObject({
 
 /** C4 request body: any subset of fields. `prometheus_url: ""` (or null) returns the cluster to automatic discovery. */
 export const updateClusterBody = z.strictObject({
-  name: str.nullish(),
+  name: clusterName.nullish(),
   kubeconfig: base64.nullish(),
   is_default: bool.nullish(),
   enabled: bool.nullish(),

@@ -1,11 +1,12 @@
 import { DateTimeResolver } from 'graphql-scalars';
 import { Field, ID, Int, ObjectType } from 'type-graphql';
+import type { ClusterView } from '../clusters/cluster.view.js';
 import type { HealthStatusValue, PrometheusSourceValue } from '../db/schema.js';
 import { HealthStatus, PrometheusSource } from './enums.js';
 
 // Every field names its type explicitly: esbuild (tests, tsx) emits no decorator metadata.
 @ObjectType('Cluster', { description: 'A registered Kubernetes cluster with its latest health and size figures.' })
-export class ClusterType {
+export class ClusterType implements ClusterView {
   @Field(() => ID)
   id!: number;
 

@@ -1,29 +1,18 @@
 import { registerEnumType } from 'type-graphql';
+import { DISCOVERY_STATES, HEALTH_STATUSES, PROMETHEUS_SOURCES } from '../db/schema.js';
 
-// GraphQL shows the upper-case names; the values are the lower-case strings stored in the database and used by REST,
-// so no mapping is needed between layers.
-export enum HealthStatus {
-  UNKNOWN = 'unknown',
-  HEALTHY = 'healthy',
-  WARNING = 'warning',
-  ERROR = 'error',
-  UNAVAILABLE = 'unavailable',
+/** A GraphQL enum over stored values: upper-case names (`NOT_FOUND`), the lower-case strings as values. */
+type GraphQLEnumOf<V extends string> = { readonly [K in V as Uppercase<K>]: K };
+
+// The values are the strings stored in the database and used by REST, so no mapping is needed between layers; the
+// lists themselves live in db/schema.ts.
+function graphqlEnum<V extends string>(values: readonly V[]): GraphQLEnumOf<V> {
+  return Object.freeze(Object.fromEntries(values.map((v) => [v.toUpperCase(), v]))) as GraphQLEnumOf<V>;
 }
 
-export enum PrometheusSource {
-  NONE = 'none',
-  AUTO = 'auto',
-  MANUAL = 'manual',
-}
-
-export enum DiscoveryState {
-  PENDING = 'pending',
-  RUNNING = 'running',
-  FOUND = 'found',
-  NOT_FOUND = 'not_found',
-  FAILED = 'failed',
-  CANCELLED = 'cancelled',
-}
+export const HealthStatus = graphqlEnum(HEALTH_STATUSES);
+export const PrometheusSource = graphqlEnum(PROMETHEUS_SOURCES);
+export const DiscoveryState = graphqlEnum(DISCOVERY_STATES);
 
 registerEnumType(HealthStatus, { name: 'HealthStatus', description: 'Reachability and condition of a cluster.' });
 registerEnumType(PrometheusSource, { name: 'PrometheusSource', description: 'Where the Prometheus URL came from.' });

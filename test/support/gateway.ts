@@ -6,6 +6,7 @@ import type { SQL } from 'drizzle-orm';
 import { expect } from 'vitest';
 import { signToken } from '../../src/auth/jwt.js';
 import { loadConfig } from '../../src/config.js';
+import { rowsOf } from '../../src/db/rows.js';
 import { type Gateway, startGateway } from '../../src/gateway.js';
 import type { Logger } from '../../src/logger.js';
 import { createTestDatabase, type Driver } from './databases.js';
@@ -158,9 +159,7 @@ export async function registerCluster(t: TestGateway, opts: RegisterClusterOptio
 
 /** Rows of a query on the gateway's own database, read directly so that a check does not trust the code under test. */
 export async function queryRows<Row = Record<string, unknown>>(gw: Gateway, query: SQL): Promise<Row[]> {
-  const result: unknown = await gw.database.db.execute(query);
-  // postgres.js returns an array, PGlite an object with `rows`.
-  return (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Row[];
+  return rowsOf<Row>(await gw.database.db.execute(query));
 }
 
 let nameCounter = 0;

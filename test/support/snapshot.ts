@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { rowsOf } from '../../src/db/rows.js';
 import type { Gateway } from '../../src/gateway.js';
 
 /** Every column of every row of the tables a request could change, in a form `toEqual` can compare. */
@@ -7,10 +8,6 @@ export interface TableSnapshot {
   discovery_tasks: Record<string, unknown>[];
 }
 
-/** Rows from `db.execute`: postgres.js returns an array, PGlite an object with `rows`. */
-function rowsOf(result: unknown): Record<string, unknown>[] {
-  return (Array.isArray(result) ? result : ((result as { rows?: unknown[] }).rows ?? [])) as Record<string, unknown>[];
-}
 
 // Drivers disagree on types (Date vs string, bigint vs number); the comparison must only see real changes.
 function normalise(row: Record<string, unknown>): Record<string, unknown> {
@@ -24,7 +21,7 @@ function normalise(row: Record<string, unknown>): Record<string, unknown> {
 /** `SELECT *` of `clusters` and `discovery_tasks`, ordered by id: taken before and after a hostile batch. */
 export async function snapshotTables(gw: Gateway): Promise<TableSnapshot> {
   const db = gw.database.db;
-  const clusters = rowsOf(await db.execute(sql`SELECT * FROM clusters ORDER BY id`)).map(normalise);
-  const tasks = rowsOf(await db.execute(sql`SELECT * FROM discovery_tasks ORDER BY id`)).map(normalise);
+  const clusters = rowsOf<Record<string, unknown>>(await db.execute(sql`SELECT * FROM clusters ORDER BY id`)).map(normalise);
+  const tasks = rowsOf<Record<string, unknown>>(await db.execute(sql`SELECT * FROM discovery_tasks ORDER BY id`)).map(normalise);
   return { clusters, discovery_tasks: tasks };
 }

@@ -1,0 +1,226 @@
+import { and, asc, eq, isNull, type SQL, sql } from 'drizzle-orm';
+import type { Db } from '../db/client.js';
+import { isUniqueViolation } from '../db/errors.js';
+import { type ClusterRow, clusters } from '../db/schema.js';
+import { NotFoundError, ValidationError } from '../errors.js';
+import type { EventBus } from '../events/event-bus.js';
+import type { ClusterView } from './cluster.view.js';
+
+/**
+ * The one "live cluster" predicate: a soft-deleted cluster (deleted_at set) does not exist for anyone. Every query on
+ * `clusters` (here, health.repository.ts, discovery.repository.ts) uses it, in drizzle or inside raw `sql` templates.
+ */
+export const liveCluster: SQL = isNull(clusters.deletedAt);
+
+/** Columns selected for views: everything but the ciphertext and bookkeeping, so lists never read credentials. */
+const viewColumns = {
+  id: clusters.id,
+  name: clusters.name,
+  isDefault: clusters.isDefault,
+  enabled: clusters.enabled,
+  healthStatus: clusters.healthStatus,
+  healthMessage: clusters.healthMessage,
+  lastConnectedAt: clusters.lastConnectedAt,
+  kubernetesVersion: clusters.kubernetesVersion,
+  nodeCount: clusters.nodeCount,
+  readyNodeCount: clusters.readyNodeCount,
+  podCount: clusters.podCount,
+  prometheusUrl: clusters.prometheusUrl,
+  prometheusSource: clusters.prometheusSource,
+  createdAt: clusters.createdAt,
+  updatedAt: clusters.updatedAt,
+} satisfies { [K in keyof ClusterView]: unknown };
+
+/** The one row mapper from stored columns to the view every transport renders. */
+export function toClusterView(row: Pick<ClusterRow, keyof ClusterView>): ClusterView {
+  return {
+    id: row.id,
+    name: row.name,
+    isDefault: row.isDefault,
+    enabled: row.enabled,
+    healthStatus: row.healthStatus,
+    healthMessage: row.healthMessage,
+    lastConnectedAt: row.lastConnectedAt,
+    kubernetesVersion: row.kubernetesVersion,
+    nodeCount: row.nodeCount,
+    readyNodeCount: row.readyNodeCount,
+    podCount: row.podCount,
+    prometheusUrl: row.prometheusUrl,
+    prometheusSource: row.prometheusSource,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}
+
+/** The encrypted kubeconfig as stored (see kubeconfig-cipher.ts). */
+export interface StoredKubeconfig {
+  ciphertext: string;
+  keyId: string;
+}
+
+/** A cluster to insert, as the registry decided it (name parsed, kubeconfig encrypted, first health known). */
+export interface NewCluster {
+  name: string;
+  kubeconfig: StoredKubeconfig;
+  isDefault: boolean;
+  enabled: boolean;
+  healthMessage: string;
+  /** Figures of the pre-save connection test, when one ran. */
+  facts?: { kubernetesVersion: string | null; nodeCount: number; readyNodeCount: number | null; podCount: number; connectedAt: Date };
+}
+
+/** The fields an update changes; absent means unchanged. */
+export interface ClusterPatch {
+  name?: string;
+  kubeconfig?: StoredKubeconfig;
+  isDefault?: boolean;
+  enabled?: boolean;
+  /** A URL set by hand (source MANUAL), or null to return the cluster to automatic discovery (source NONE). */
+  prometheusUrl?: string | null;
+}
+
+// Serialises default switching so parallel "make X the default" calls queue up instead of failing on the index.
+const DEFAULT_SWITCH_LOCK = 7_316_205_002;
+const NAME_INDEX = 'clusters_live_name_uq';
+
+/**
+ * Clusters in PostgreSQL: the only place drizzle touches the `clusters` table for the registry. Every write runs in a
+ * transaction that also publishes its cross-replica `cluster.changed` event (PgEventBus), so both commit together;
+ * the database's unique index, not a prior check, decides duplicate names.
+ */
+export class ClusterRepository {
+  constructor(
+    private readonly db: Db,
+    private readonly events: EventBus,
+  ) {}
+
+  /** Live clusters, oldest first. */
+  async list(): Promise<ClusterView[]> {
+    const rows = await this.db.select(viewColumns).from(clusters).where(liveCluster).orderBy(asc(clusters.id));
+    return rows.map(toClusterView);
+  }
+
+  async findById(id: number): Promise<ClusterView | undefined> {
+    const [row] = await this.db.select(viewColumns).from(clusters).where(and(eq(clusters.id, id), liveCluster));
+    return row && toClusterView(row);
+  }
+
+  /** Names are unique case-insensitively among live clusters. */
+  async findByName(name: string): Promise<ClusterView | undefined> {
+    const [row] = await this.db.select(viewColumns).from(clusters).where(and(sql`lower(${clusters.name}) = lower(${name})`, liveCluster));
+    return row && toClusterView(row);
+  }
+
+  async findDefault(): Promise<ClusterView | undefined> {
+    const [row] = await this.db.select(viewColumns).from(clusters).where(and(eq(clusters.isDefault, true), liveCluster));
+    return row && toClusterView(row);
+  }
+
+  /** Live clusters per health status (metrics). */
+  async countByHealth(): Promise<Record<string, number>> {
+    const rows = await this.db
+      .select({ status: clusters.healthStatus, n: sql<number>`count(*)::int` })
+      .from(clusters)
+      .where(liveCluster)
+      .groupBy(clusters.healthStatus);
+    return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+  }
+
+  async ciphertextOf(id: number): Promise<string | undefined> {
+    const [row] = await this.db.select({ ciphertext: clusters.kubeconfigCiphertext }).from(clusters).where(and(eq(clusters.id, id), liveCluster));
+    return row?.ciphertext;
+  }
+
+  async insert(c: NewCluster): Promise<ClusterView> {
+    return this.writeTx(async (tx) => {
+      if (c.isDefault) await this.unsetDefault(tx);
+      const [row] = await tx
+        .insert(clusters)
+        .values({
+          name: c.name,
+          kubeconfigCiphertext: c.kubeconfig.ciphertext,
+          kubeconfigKeyId: c.kubeconfig.keyId,
+          isDefault: c.isDefault,
+          enabled: c.enabled,
+          healthMessage: c.healthMessage,
+          ...(c.facts
+            ? {
+                kubernetesVersion: c.facts.kubernetesVersion,
+                nodeCount: c.facts.nodeCount,
+                readyNodeCount: c.facts.readyNodeCount,
+                podCount: c.facts.podCount,
+                lastConnectedAt: c.facts.connectedAt,
+              }
+            : {}),
+        })
+        .returning(viewColumns);
+      await this.events.publishInTx(tx, { type: 'cluster.changed', clusterId: row!.id, change: 'created' });
+      return toClusterView(row!);
+    }, c.name);
+  }
+
+  /** Applies a patch to a live cluster; `NotFoundError` when there is none. */
+  async update(id: number, patch: ClusterPatch): Promise<ClusterView> {
+    const set: Partial<typeof clusters.$inferInsert> = {};
+    if (patch.name !== undefined) set.name = patch.name;
+    if (patch.kubeconfig !== undefined) {
+      // lastCheckedAt null: the new credentials are probed at the next health tick, not an interval later.
+      Object.assign(set, { kubeconfigCiphertext: patch.kubeconfig.ciphertext, kubeconfigKeyId: patch.kubeconfig.keyId, credentialExpiresAt: null, lastCheckedAt: null });
+    }
+    if (patch.enabled === true) set.lastCheckedAt = null;
+    // A disabled cluster is not probed, so its health is UNKNOWN rather than a stale verdict.
+    if (patch.enabled === false) Object.assign(set, { healthStatus: 'unknown', healthMessage: 'cluster is disabled', healthCandidateStatus: null, healthCandidateCount: 0 });
+    if (patch.enabled !== undefined) set.enabled = patch.enabled;
+    if (patch.prometheusUrl !== undefined) {
+      Object.assign(set, patch.prometheusUrl ? { prometheusUrl: patch.prometheusUrl, prometheusSource: 'manual' } : { prometheusUrl: null, prometheusSource: 'none' });
+    }
+    if (patch.isDefault !== undefined) set.isDefault = patch.isDefault;
+    // Re-enabling a disabled cluster must not resurrect its "disabled" message.
+    const enabling = patch.enabled === true ? { healthMessage: sql`CASE WHEN ${clusters.enabled} THEN ${clusters.healthMessage} ELSE 'not checked yet' END` } : {};
+
+    return this.writeTx(async (tx) => {
+      if (patch.isDefault === true) await this.unsetDefault(tx, id);
+      const [row] = await tx
+        .update(clusters)
+        .set({ ...set, ...enabling, updatedAt: new Date() })
+        .where(and(eq(clusters.id, id), liveCluster))
+        .returning(viewColumns);
+      if (!row) throw clusterNotFound(id);
+      await this.events.publishInTx(tx, { type: 'cluster.changed', clusterId: id, change: 'updated' });
+      return toClusterView(row);
+    }, patch.name);
+  }
+
+  /** Soft delete: the row stays (deleted_at), the name becomes free, the cluster stops being the default. */
+  async softDelete(id: number): Promise<void> {
+    await this.writeTx(async (tx) => {
+      const [row] = await tx
+        .update(clusters)
+        .set({ deletedAt: new Date(), isDefault: false, updatedAt: new Date() })
+        .where(and(eq(clusters.id, id), liveCluster))
+        .returning({ id: clusters.id });
+      if (!row) throw clusterNotFound(id);
+      await this.events.publishInTx(tx, { type: 'cluster.changed', clusterId: id, change: 'deleted' });
+    });
+  }
+
+  private async unsetDefault(tx: Db, exceptId?: number): Promise<void> {
+    await tx.execute(sql`SELECT pg_advisory_xact_lock(${DEFAULT_SWITCH_LOCK})`);
+    await tx
+      .update(clusters)
+      .set({ isDefault: false, updatedAt: new Date() })
+      .where(and(eq(clusters.isDefault, true), liveCluster, exceptId === undefined ? undefined : sql`${clusters.id} <> ${exceptId}`));
+  }
+
+  private async writeTx<T>(work: (tx: Db) => Promise<T>, name?: string): Promise<T> {
+    try {
+      return await this.db.transaction((tx) => work(tx as unknown as Db));
+    } catch (err) {
+      if (isUniqueViolation(err, NAME_INDEX)) throw duplicateClusterName(name ?? '');
+      throw err;
+    }
+  }
+}
+
+export const clusterNotFound = (id: number) => new NotFoundError(`cluster ${id} not found`);
+export const duplicateClusterName = (name: string) => new ValidationError('name', `a cluster named "${name}" already exists`);

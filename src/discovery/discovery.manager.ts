@@ -1,0 +1,50 @@
+import { requireUser, type Caller } from '../auth/principal.js';
+import { parseClusterId } from '../clusters/cluster.validation.js';
+import type { DiscoveryTaskRow } from '../db/schema.js';
+import type { LiveHub } from '../events/live-hub.js';
+import { BatchLoader, PerContext } from '../util/batch-loader.js';
+import type { DiscoveryRepository } from './discovery.repository.js';
+import { statusFromEvent, toView, type DiscoveryService, type DiscoveryStatusView } from './discovery.service.js';
+
+/** Prometheus discovery's application API for every transport: caller first, then authorization and id parsing. */
+export class DiscoveryManager {
+  /** The latest task of every cluster one request asks about is one query, however many items and aliases (BatchLoader). */
+  private readonly latestTasks: PerContext<BatchLoader<number, DiscoveryTaskRow>>;
+
+  constructor(
+    private readonly discovery: DiscoveryService,
+    tasks: Pick<DiscoveryRepository, 'latestForClusters'>,
+    private readonly hub: LiveHub,
+  ) {
+    this.latestTasks = new PerContext(() => new BatchLoader((ids) => tasks.latestForClusters(ids)));
+  }
+
+  /** C7 / rediscoverPrometheus: CONFLICT while a task is active or when the URL was set by hand. */
+  async rediscover(caller: Caller, rawId: string | number): Promise<DiscoveryStatusView> {
+    requireUser(caller);
+    return this.discovery.start(parseClusterId(rawId));
+  }
+
+  /** `Cluster.discovery`: the latest task of a cluster the caller was already allowed to read. */
+  async latest(caller: Caller, clusterId: number): Promise<DiscoveryStatusView | null> {
+    requireUser(caller);
+    const task = await this.latestTasks.of(caller).load(clusterId);
+    return task ? toView(task) : null;
+  }
+
+  /**
+   * discoveryStatus subscription: the current state at once, then every transition, on any replica. Each transition
+   * is rendered from its event's snapshot, so none is skipped even if the task moved on before it was read.
+   */
+  async watchStatus(caller: Caller, rawClusterId: string | number): Promise<AsyncIterableIterator<DiscoveryStatusView>> {
+    requireUser(caller);
+    const clusterId = parseClusterId(rawClusterId, 'clusterId');
+    await this.discovery.status(clusterId); // 404 before subscribing to a cluster that does not exist
+    return this.hub.subscribe<DiscoveryStatusView>({
+      key: `discovery:${clusterId}`,
+      matches: (e) => e.type === 'discovery.changed' && e.clusterId === clusterId,
+      load: async (event) => (event?.type === 'discovery.changed' ? [statusFromEvent(event)] : [await this.discovery.status(clusterId)]),
+      id: () => String(clusterId),
+    });
+  }
+}
