@@ -3,7 +3,7 @@ import type { ConnectionFacts } from '../clusters/cluster.service.js';
 import { createKubeClient, type KubeClientOptions } from '../kube/kube-client.js';
 import type { KubeconfigSpec } from '../kube/kubeconfig.js';
 import { UnexpectedResponseError } from '../kube/kube-http.js';
-import { classifyKubeError, cleanVersion, countNodes, countPods, withinDeadline } from '../kube/probe.js';
+import { classifyKubeError, cleanVersion, countNodes, countPods, isKubernetesVersion, withinDeadline } from '../kube/probe.js';
 import type { HealthMonitor } from './health-monitor.js';
 
 /** The answer to "can the gateway reach this cluster?" (C6 / testClusterConnection). */
@@ -32,6 +32,9 @@ export class ConnectionTestService {
    */
   async verifyBeforeSave(spec: KubeconfigSpec): Promise<ConnectionFacts> {
     const client = createKubeClient(spec, this.clientOptions);
+    // Once the server proved to be Kubernetes, the figures are best effort: a deadline hit while counting keeps what
+    // is known instead of refusing a reachable cluster.
+    let facts: ConnectionFacts | undefined;
     try {
       return await withinDeadline(
         this.monitor.probeTimeoutMs,
@@ -41,11 +44,13 @@ export class ConnectionTestService {
           if (!Array.isArray(namespaces.items)) throw new UnexpectedResponseError('a namespace list without items');
           const version: unknown = await scoped.version.getCode();
           if (!isKubernetesVersion(version)) throw new UnexpectedResponseError('a /version answer that is not a Kubernetes version');
+          facts = { kubernetesVersion: cleanVersion(version.gitVersion), nodeCount: 0, readyNodeCount: null };
           // Figures are best effort (a kubeconfig may lack list permissions); only reaching the cluster is required.
           const [nodes, pods] = await Promise.all([countNodes(scoped).catch(() => undefined), countPods(scoped).catch(() => undefined)]);
-          return { kubernetesVersion: cleanVersion(version.gitVersion), nodeCount: nodes?.total ?? 0, readyNodeCount: nodes?.ready ?? null, podCount: pods?.count };
+          return { ...facts, nodeCount: nodes?.total ?? 0, readyNodeCount: nodes?.ready ?? null, podCount: pods?.count };
         },
         (late) => {
+          if (facts) return facts;
           throw late;
         },
       );
@@ -85,8 +90,3 @@ const PRE_SAVE_REASONS: Record<UnreachableReason, string> = {
   NETWORK: 'the connection failed or was reset',
   API_ERROR: 'the server did not answer as a Kubernetes API server',
 };
-
-function isKubernetesVersion(v: unknown): v is { gitVersion: string; major: string; minor: string } {
-  const o = v as Record<string, unknown> | null;
-  return typeof o === 'object' && o !== null && typeof o.gitVersion === 'string' && /^v\d+\.\d+/.test(o.gitVersion) && typeof o.major === 'string' && typeof o.minor === 'string';
-}

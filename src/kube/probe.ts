@@ -103,7 +103,7 @@ export async function probeCluster(client: KubeClient, opts: ProbeOptions = {}):
   const result = (): ProbeResult => {
     const late: Part<never> = { ok: false, failure: classifyKubeError(new ProbeDeadlineError(ms)) };
     const version = done.version ?? late;
-    if (!version.ok && (version.failure.reason !== 'API_ERROR' || (version.failure.status ?? 0) >= 500)) {
+    if (!version.ok && !worthListing(version.failure)) {
       const failed = { ok: false as const, failure: version.failure };
       return { version: failed, nodes: failed, pods: failed, credentialExpiresAt: client.credentialExpiresAt };
     }
@@ -121,9 +121,14 @@ export async function probeCluster(client: KubeClient, opts: ProbeOptions = {}):
     async (signal) => {
       const scoped = client.withSignal(signal);
       // Version first: if the cluster is down there is no point firing the other two.
-      done.version = await attempt(async () => cleanVersion((await scoped.version.getCode()).gitVersion));
+      done.version = await attempt(async () => {
+        const version: unknown = await scoped.version.getCode();
+        // Any JSON-200 endpoint is not a cluster: "reachable" means a Kubernetes /version answer.
+        if (!isKubernetesVersion(version)) throw new UnexpectedResponseError('a /version answer that is not a Kubernetes version');
+        return cleanVersion(version.gitVersion);
+      });
       const v = done.version;
-      if (!v.ok && (v.failure.reason !== 'API_ERROR' || (v.failure.status ?? 0) >= 500)) return result();
+      if (!v.ok && !worthListing(v.failure)) return result();
       const nodes = async () => (done.nodes = await attempt(() => countNodes(scoped)));
       const pods = async () => (done.pods = await attempt(() => countPods(scoped)));
       if (opts.oneConnection) {
@@ -137,12 +142,26 @@ export async function probeCluster(client: KubeClient, opts: ProbeOptions = {}):
 }
 
 /**
+ * After a failed `/version`, nodes and pods are still asked for only when the server answered it with a 4xx of its own
+ * (some setups refuse `/version` yet serve lists): a server that is down, slow, broken or hostile is not asked again.
+ */
+function worthListing(f: KubeFailure): boolean {
+  return f.reason === 'API_ERROR' && f.status !== undefined && f.status >= 400 && f.status < 500;
+}
+
+/**
  * A version string as reported by a server we do not control: printable ASCII, at most 64 characters (the column),
  * so a hostile or broken API server cannot make a probe or a connection test fail to store.
  */
 export function cleanVersion(raw: unknown): string {
   const text = typeof raw === 'string' ? raw.replace(/[^\x20-\x7e]/g, '').trim() : '';
   return (text || 'unknown').slice(0, 64);
+}
+
+/** A `/version` document as Kubernetes sends it: string `gitVersion` "vX.Y…", `major` and `minor`. */
+export function isKubernetesVersion(v: unknown): v is { gitVersion: string; major: string; minor: string } {
+  const o = v as Record<string, unknown> | null;
+  return typeof o === 'object' && o !== null && typeof o.gitVersion === 'string' && /^v\d+\.\d+/.test(o.gitVersion) && typeof o.major === 'string' && typeof o.minor === 'string';
 }
 
 /** Nodes by pages of `PAGE_SIZE` (one request for most clusters); Ready means the Ready condition is True. */

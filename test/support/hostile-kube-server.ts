@@ -146,10 +146,12 @@ export class HostileKubeServer {
       case 'endless-stream': {
         res.writeHead(200, { 'content-type': 'application/json' });
         const chunk = Buffer.alloc(64 * 1024, 0x20);
-        const pump = () => {
-          while (!res.destroyed && res.write(chunk));
+        // One chunk per turn of the event loop, for the same reason as in `streamHugeNodeList`.
+        const pump = (): void => {
+          if (res.destroyed) return;
+          if (res.write(chunk)) setImmediate(pump);
+          else res.once('drain', pump);
         };
-        res.on('drain', pump);
         res.write('{"items":[');
         pump();
         return;
@@ -220,20 +222,22 @@ function node(name: string): Record<string, unknown> {
   return { metadata: { name }, status: { conditions: [{ type: 'Ready', status: 'True' }] } };
 }
 
-/** Written as it goes (with backpressure), so the hostile server itself does not hold tens of MB. */
+/**
+ * Written as it goes, one batch per turn of the event loop (loopback sockets take megabytes before pushing back, and
+ * this server shares its process with the gateway under test), so it neither holds tens of MB nor blocks the loop.
+ */
 function streamHugeNodeList(res: http.ServerResponse, count: number): void {
   res.writeHead(200, { 'content-type': 'application/json' });
   res.write('{"kind":"NodeList","apiVersion":"v1","metadata":{"resourceVersion":"1"},"items":[');
   let i = 0;
   const pump = () => {
-    while (i < count && !res.destroyed) {
-      const batch: string[] = [];
-      for (let j = 0; j < 100 && i < count; j++, i++) batch.push(JSON.stringify(node(`node-${i}-${HOSTILE_BODY_MARKER}`)));
-      if (!res.write((i > 100 ? ',' : '') + batch.join(','))) return;
-    }
-    if (!res.destroyed) res.end(']}');
+    if (res.destroyed) return;
+    if (i >= count) return void res.end(']}');
+    const batch: string[] = [];
+    for (let j = 0; j < 100 && i < count; j++, i++) batch.push(JSON.stringify(node(`node-${i}-${HOSTILE_BODY_MARKER}`)));
+    if (res.write((i > 100 ? ',' : '') + batch.join(','))) setImmediate(pump);
+    else res.once('drain', pump);
   };
-  res.on('drain', pump);
   pump();
 }
 
