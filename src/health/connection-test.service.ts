@@ -1,8 +1,9 @@
-import { ClusterUnreachableError, ValidationError } from '../errors.js';
+import { ClusterUnreachableError, type UnreachableReason, ValidationError } from '../errors.js';
 import type { ConnectionFacts } from '../clusters/cluster.service.js';
 import { createKubeClient, type KubeClientOptions } from '../kube/kube-client.js';
 import type { KubeconfigSpec } from '../kube/kubeconfig.js';
-import { classifyKubeError, cleanVersion, countNodes, countPods } from '../kube/probe.js';
+import { UnexpectedResponseError } from '../kube/kube-http.js';
+import { classifyKubeError, cleanVersion, countNodes, countPods, isKubernetesVersion, withinDeadline } from '../kube/probe.js';
 import type { HealthMonitor } from './health-monitor.js';
 
 /** The answer to "can the gateway reach this cluster?" (C6 / testClusterConnection). */
@@ -24,22 +25,38 @@ export class ConnectionTestService {
 
   /**
    * C3 step 2: before a cluster is saved, reach it as the contract says (`GET /api/v1/namespaces`), then learn its
-   * version and nodes. A failure is the caller's input problem: 400 naming the kubeconfig, with the reason.
+   * version and nodes, all within one probe deadline. The server must answer like Kubernetes: a namespace list and a
+   * `/version` document (string `gitVersion` "vX.Y…", `major`, `minor`); any other endpoint that answers JSON is not
+   * a cluster. A failure is the caller's input problem: 400 naming the kubeconfig with a typed reason in fixed words,
+   * never the remote body or error text, so that C3 cannot be used to tell one internal service from another.
    */
   async verifyBeforeSave(spec: KubeconfigSpec): Promise<ConnectionFacts> {
     const client = createKubeClient(spec, this.clientOptions);
+    // Once the server proved to be Kubernetes, the figures are best effort: a deadline hit while counting keeps what
+    // is known instead of refusing a reachable cluster.
+    let facts: ConnectionFacts | undefined;
     try {
-      await client.core.listNamespace({ limit: 1 });
-      // Figures are best effort (a kubeconfig may lack list permissions); only reaching the cluster is required.
-      const [version, nodes, pods] = await Promise.all([
-        client.version.getCode(),
-        countNodes(client).catch(() => undefined),
-        countPods(client).catch(() => undefined),
-      ]);
-      return { kubernetesVersion: cleanVersion(version.gitVersion), nodeCount: nodes?.total ?? 0, readyNodeCount: nodes?.ready ?? null, podCount: pods?.count };
+      return await withinDeadline(
+        this.monitor.probeTimeoutMs,
+        async (signal) => {
+          const scoped = client.withSignal(signal);
+          const namespaces = await scoped.core.listNamespace({ limit: 1 });
+          if (!Array.isArray(namespaces.items)) throw new UnexpectedResponseError('a namespace list without items');
+          const version: unknown = await scoped.version.getCode();
+          if (!isKubernetesVersion(version)) throw new UnexpectedResponseError('a /version answer that is not a Kubernetes version');
+          facts = { kubernetesVersion: cleanVersion(version.gitVersion), nodeCount: 0, readyNodeCount: null };
+          // Figures are best effort (a kubeconfig may lack list permissions); only reaching the cluster is required.
+          const [nodes, pods] = await Promise.all([countNodes(scoped).catch(() => undefined), countPods(scoped).catch(() => undefined)]);
+          return { ...facts, nodeCount: nodes?.total ?? 0, readyNodeCount: nodes?.ready ?? null, podCount: pods?.count };
+        },
+        (late) => {
+          if (facts) return facts;
+          throw late;
+        },
+      );
     } catch (err) {
-      const failure = classifyKubeError(err);
-      throw new ValidationError('kubeconfig', `cannot connect to the cluster (${failure.reason}): ${failure.message}`);
+      const { reason } = classifyKubeError(err);
+      throw new ValidationError('kubeconfig', `cannot connect to the cluster (${reason}): ${PRE_SAVE_REASONS[reason]}`);
     } finally {
       client.close();
     }
@@ -61,3 +78,15 @@ export class ConnectionTestService {
     };
   }
 }
+
+/** What C3 says for each reason: fixed words, so the answer tells an admin what to fix and nothing about the far end. */
+const PRE_SAVE_REASONS: Record<UnreachableReason, string> = {
+  UNAUTHORIZED: 'the API server rejected the credentials (401 Unauthorized)',
+  FORBIDDEN: 'the credentials may not list namespaces (403 Forbidden)',
+  TLS: 'TLS verification failed (the server certificate is not trusted by the kubeconfig, or the server does not speak TLS)',
+  TIMEOUT: 'no complete answer in time',
+  REFUSED: 'connection refused',
+  DNS: 'the server host name does not resolve',
+  NETWORK: 'the connection failed or was reset',
+  API_ERROR: 'the server did not answer as a Kubernetes API server',
+};

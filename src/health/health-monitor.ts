@@ -12,7 +12,10 @@ export interface HealthMonitorOptions {
   concurrency: number;
   /** Identifies this replica in leases. */
   replicaId: string;
-  /** Upper bound of one probe (connect + requests); the lease is sized from it. */
+  /**
+   * Deadline of one whole probe (connect and every request): enforced, its requests still in flight cut short and the
+   * cluster recorded UNAVAILABLE (timeout). The lease is sized from it.
+   */
   probeTimeoutMs: number;
 }
 
@@ -32,12 +35,20 @@ export interface HealthMonitorHooks {
 
 /**
  * Probes every enabled cluster each interval with bounded concurrency. Work is claimed in the database, so replicas
- * share it; a slow or dead cluster occupies one worker for at most `probeTimeoutMs` and never delays API responses,
- * which always serve the stored figures.
+ * share it; a slow, dead or hostile cluster occupies one worker for at most `probeTimeoutMs` and never delays API
+ * responses, which always serve the stored figures, nor other clusters' probes: once a sweep has claimed everything
+ * due, the next one starts on the free workers while the old one's stragglers run out their deadlines.
  */
 export class HealthMonitor {
   private timer?: NodeJS.Timeout;
+  /** The newest scheduled sweep. */
   private sweeping?: Promise<void>;
+  /** Every scheduled sweep not finished yet (stop() waits for all). */
+  private readonly sweeps = new Set<Promise<void>>();
+  /** Sweeps still claiming work: while one is, starting another would only compete for the same rows. */
+  private claiming = 0;
+  /** Probes running in any sweep: the workers a new sweep may start are what `concurrency` leaves. */
+  private probing = 0;
   private stopped = false;
   private readonly writer: HealthWriter;
 
@@ -58,10 +69,17 @@ export class HealthMonitor {
     const tickMs = Math.max(250, Math.min(5_000, (this.opts.intervalSeconds * 1000) / 4));
     const tick = () => {
       if (this.stopped) return;
-      this.sweeping ??= this.sweep()
-        .then(() => undefined)
-        .catch((err) => this.logger.warn({ err }, 'health sweep failed; will retry'))
-        .finally(() => (this.sweeping = undefined));
+      if (this.claiming === 0 && this.probing < this.opts.concurrency) {
+        const sweep: Promise<void> = this.sweep()
+          .then(() => undefined)
+          .catch((err) => this.logger.warn({ err }, 'health sweep failed; will retry'))
+          .finally(() => {
+            this.sweeps.delete(sweep);
+            if (this.sweeping === sweep) this.sweeping = undefined;
+          });
+        this.sweeps.add(sweep);
+        this.sweeping = sweep;
+      }
       this.timer = setTimeout(tick, tickMs);
       this.timer.unref();
     };
@@ -71,9 +89,16 @@ export class HealthMonitor {
   /**
    * Probes every cluster that is due, `concurrency` at a time, until none is left. Claims come in batches (one
    * statement each) and feed a pool of workers, so a slow cluster holds one worker, never a whole batch. Results are
-   * stored in batches too (`HealthWriter`) while the workers go on probing; the sweep ends once all are stored.
+   * stored in batches too (`HealthWriter`) while the workers go on probing; the sweep ends once all are stored. Each
+   * probe ends by its deadline, so a sweep does too.
    */
   async sweep(): Promise<number> {
+    this.claiming++;
+    let claiming = true;
+    const doneClaiming = () => {
+      if (claiming) this.claiming--;
+      claiming = false;
+    };
     let probed = 0;
     const leaseSeconds = Math.ceil(this.opts.probeTimeoutMs / 1000) * 3 + 5;
     const batch = Math.max(1, Math.min(this.opts.concurrency, 64));
@@ -89,7 +114,10 @@ export class HealthMonitor {
           .claimDue(this.opts.replicaId, this.opts.intervalSeconds, leaseSeconds, batch)
           .then((rows) => {
             queue.push(...rows);
-            if (rows.length === 0) exhausted = true;
+            if (rows.length === 0) {
+              exhausted = true;
+              doneClaiming();
+            }
           })
           .finally(() => (refill = undefined));
         await refill;
@@ -98,19 +126,31 @@ export class HealthMonitor {
     };
     const worker = async () => {
       for (let cluster = await next(); cluster; cluster = await next()) {
-        const { stored } = await this.check(cluster, { owner: this.opts.replicaId, scheduled: true });
-        writes.push(stored.catch((err: unknown) => (writeFailed ??= { err })));
+        this.probing++;
+        try {
+          const { stored } = await this.check(cluster, { owner: this.opts.replicaId, scheduled: true });
+          writes.push(stored.catch((err: unknown) => (writeFailed ??= { err })));
+        } finally {
+          this.probing--;
+        }
         probed++;
       }
     };
     try {
-      await Promise.all(Array.from({ length: this.opts.concurrency }, worker));
+      const workers = Math.max(1, this.opts.concurrency - this.probing);
+      await Promise.all(Array.from({ length: workers }, worker));
     } finally {
+      doneClaiming();
       await this.writer.flush();
       await Promise.all(writes);
     }
     if (writeFailed) throw writeFailed.err;
     return probed;
+  }
+
+  /** The deadline of one whole probe (and of a connection test before a cluster is saved). */
+  get probeTimeoutMs(): number {
+    return this.opts.probeTimeoutMs;
   }
 
   /** Checks one cluster now (C6 / testClusterConnection); an explicit test applies its result without damping. */
@@ -137,7 +177,7 @@ export class HealthMonitor {
     try {
       const client = this.clients.get(cluster.id, cluster.ciphertext);
       try {
-        probe = await probeCluster(client, { oneConnection: opts.scheduled });
+        probe = await probeCluster(client, { oneConnection: opts.scheduled, deadlineMs: this.opts.probeTimeoutMs });
       } finally {
         if (opts.scheduled) client.releaseIdleSockets();
       }
@@ -172,7 +212,7 @@ export class HealthMonitor {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
-    await this.sweeping?.catch(() => {});
+    await Promise.all([...this.sweeps].map((s) => s.catch(() => {})));
     await this.repo.releaseLeases(this.opts.replicaId).catch(() => {});
   }
 }

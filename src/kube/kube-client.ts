@@ -39,6 +39,11 @@ export interface KubeClient {
   readonly credentialExpiresAt: Date | null;
   /** Raw GET through the same agent and credentials (used for the service proxy, which the typed API lacks). */
   rawGet(path: string, opts?: { timeoutMs?: number }): Promise<{ status: number; body: string }>;
+  /**
+   * The same client (agent, credentials) whose requests are all cut short when `signal` aborts: how a whole probe or
+   * connection test is held to its deadline without touching other work on the same cluster.
+   */
+  withSignal(signal: AbortSignal): KubeClient;
   /** Sockets this client holds open right now (for leak checks and metrics). */
   openSockets(): number;
   /**
@@ -56,10 +61,24 @@ export class ConnectTimeoutError extends Error {
   }
 }
 
-// Typed reads: generous (a 5,000-node list is tens of MB) but bounded, so a hostile server cannot exhaust memory.
-const MAX_JSON_BYTES = 256 * 1024 * 1024;
+const MiB = 1024 * 1024;
 // Responses read through the service proxy are small (Prometheus build info, a query result).
-const MAX_RAW_BYTES = 4 * 1024 * 1024;
+const MAX_RAW_BYTES = 4 * MiB;
+
+/**
+ * The most bytes (on the wire, and again after decompression) a typed read may bring, by request kind: a hostile API
+ * server decides what it sends, so each kind gets a little more than a real cluster ever needs. `/version` and a
+ * `limit=1` count are a few hundred bytes; a page of 500 nodes or pods a few MB; other reads (discovery's service and
+ * custom-resource lists) are unpaged, so they get more.
+ */
+export function responseCapFor(pathAndQuery: string): number {
+  const url = new URL(pathAndQuery, 'http://x');
+  if (url.pathname.endsWith('/version')) return MiB;
+  const limit = Number(url.searchParams.get('limit') ?? NaN);
+  if (limit === 1) return MiB;
+  if (limit > 0 && limit <= 500) return 16 * MiB;
+  return 32 * MiB;
+}
 
 export function createKubeClient(spec: KubeconfigSpec, opts: KubeClientOptions): KubeClient {
   const isHttps = spec.server.startsWith('https:');
@@ -88,37 +107,44 @@ export function createKubeClient(spec: KubeconfigSpec, opts: KubeClientOptions):
   const ep = endpointOf(spec.server, agent, authHeader);
   // Credentials travel in the endpoint's headers; client-node's auth hook has nothing left to add.
   const noAuth: SecurityAuthentication = { getName: () => 'inline-kubeconfig-credentials', applySecurityAuthentication: () => undefined };
-  const configuration = createConfiguration({
-    baseServer: new ServerConfiguration<Record<string, string>>(spec.server, {}),
-    authMethods: { default: noAuth },
-    httpApi: nodeHttpLibrary(ep, opts.requestTimeoutMs),
-  });
-
-  return {
-    server: spec.server,
-    core: new CoreV1Api(configuration),
-    version: new VersionApi(configuration),
-    customObjects: new CustomObjectsApi(configuration),
-    credentialExpiresAt: credentialExpiry(spec),
-    rawGet: async (path, o = {}) => {
-      const { status, body } = await httpGet(ep, ep.basePath + (path.startsWith('/') ? path : `/${path}`), o.timeoutMs ?? opts.requestTimeoutMs, MAX_RAW_BYTES);
-      return { status, body };
-    },
-    openSockets: () => countSockets(agent),
-    releaseIdleSockets: () => {
-      for (const list of Object.values(agent.freeSockets)) for (const socket of [...(list ?? [])]) socket.destroy();
-    },
-    close: () => agent.destroy(),
+  const credentialExpiresAt = credentialExpiry(spec);
+  // A handful of small objects: cheap enough to build once more per probe for a client bound to the probe's signal.
+  const clientFor = (signal: AbortSignal | undefined): KubeClient => {
+    const configuration = createConfiguration({
+      baseServer: new ServerConfiguration<Record<string, string>>(spec.server, {}),
+      authMethods: { default: noAuth },
+      httpApi: nodeHttpLibrary(ep, opts.requestTimeoutMs, signal),
+    });
+    return {
+      server: spec.server,
+      core: new CoreV1Api(configuration),
+      version: new VersionApi(configuration),
+      customObjects: new CustomObjectsApi(configuration),
+      credentialExpiresAt,
+      rawGet: async (path, o = {}) => {
+        const fullPath = ep.basePath + (path.startsWith('/') ? path : `/${path}`);
+        const { status, body } = await httpGet(ep, fullPath, { timeoutMs: o.timeoutMs ?? opts.requestTimeoutMs, maxBytes: MAX_RAW_BYTES, signal });
+        return { status, body };
+      },
+      withSignal: (s) => clientFor(s),
+      openSockets: () => countSockets(agent),
+      releaseIdleSockets: () => {
+        for (const list of Object.values(agent.freeSockets)) for (const socket of [...(list ?? [])]) socket.destroy();
+      },
+      close: () => agent.destroy(),
+    };
   };
+  return clientFor(undefined);
 }
 
 /** client-node's typed APIs send through node:http (kube-http.ts); the gateway only ever reads (GET). */
-function nodeHttpLibrary(ep: KubeEndpoint, timeoutMs: number): HttpLibrary {
+function nodeHttpLibrary(ep: KubeEndpoint, timeoutMs: number, signal: AbortSignal | undefined): HttpLibrary {
   return wrapHttpLibrary({
     async send(request: RequestContext): Promise<ResponseContext> {
       if (request.getHttpMethod() !== 'GET') throw new Error(`the gateway's kube client only reads (asked for ${request.getHttpMethod()})`);
       const url = new URL(request.getUrl());
-      const res = await httpGet(ep, url.pathname + url.search, timeoutMs, MAX_JSON_BYTES);
+      const path = url.pathname + url.search;
+      const res = await httpGet(ep, path, { timeoutMs, maxBytes: responseCapFor(path), signal });
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(res.headers)) if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
       const text = res.body;

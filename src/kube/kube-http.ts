@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
-import { gunzipSync } from 'node:zlib';
+import type { Transform } from 'node:stream';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 
 /**
  * The HTTP underneath every kube client: a GET through the cluster's keep-alive agent, one timer per request, the body
@@ -8,6 +9,9 @@ import { gunzipSync } from 'node:zlib';
  * raw service-proxy GET. Plain node:http instead of client-node's default fetch layer: a health sweep over thousands
  * of clusters is CPU bound, and the fetch stack (streams, Headers, a body mixin per response, an AbortSignal timer per
  * request) cost more than the TLS and JSON work itself.
+ *
+ * The server at the other end may be hostile (SECURITY.md, threat model): every request settles, whatever it does,
+ * within `timeoutMs`, with at most `maxBytes` read from the wire and at most `maxBytes` decompressed.
  */
 
 /** Named like the DOMException of `AbortSignal.timeout`, which callers (and `classifyKubeError`) already recognise. */
@@ -19,10 +23,28 @@ export class RequestTimeoutError extends Error {
   }
 }
 
+/** The server sent (or its compressed body expanded to) more than the request kind allows. The server did answer. */
 export class ResponseTooLargeError extends Error {
-  constructor(limit: number) {
+  constructor(readonly limit: number) {
     super(`response larger than ${limit} bytes`);
     this.name = 'ResponseTooLargeError';
+  }
+}
+
+/** An answer that is not an HTTP response to a GET: `101 Switching Protocols`, an unknown or corrupt encoding. */
+export class UnexpectedResponseError extends Error {
+  constructor(readonly what: string) {
+    super(`unexpected response from the API server: ${what}`);
+    this.name = 'UnexpectedResponseError';
+  }
+}
+
+/** The connection closed before a complete response arrived (no error event of its own). */
+export class ConnectionClosedError extends Error {
+  readonly code = 'ECONNRESET';
+  constructor() {
+    super('the connection closed before the response was complete');
+    this.name = 'ConnectionClosedError';
   }
 }
 
@@ -58,51 +80,107 @@ export interface KubeHttpResponse {
   body: string;
 }
 
+export interface HttpGetOptions {
+  /** The whole exchange: connect, headers and body. */
+  timeoutMs: number;
+  /** Most bytes read from the wire, and most bytes after decompression. */
+  maxBytes: number;
+  /** Cuts the request short (a whole-probe deadline); rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+/** A streaming decompressor for a Content-Encoding, null for none; undefined when the encoding is not one we read. */
+function decoderFor(encoding: string | undefined): Transform | null | undefined {
+  switch ((encoding ?? 'identity').trim().toLowerCase()) {
+    case '':
+    case 'identity':
+      return null;
+    case 'gzip':
+    case 'x-gzip':
+      return createGunzip();
+    case 'deflate':
+      return createInflate();
+    case 'br':
+      return createBrotliDecompress();
+    default:
+      return undefined;
+  }
+}
+
 /**
  * GET `path` (the full request path on the server, base path and query included) and collect the body. Resolves for
- * any status; rejects on transport failures, on `timeoutMs` for the whole exchange (connect, headers and body), and on
- * bodies over `maxBytes`.
+ * any status; rejects on transport failures, on `timeoutMs`, on an aborted `signal`, on bodies over `maxBytes` (on the
+ * wire or decompressed), on `101` upgrades and on encodings it cannot read. Always settles: the timer and the signal
+ * reject directly rather than relying on events from a request that may already be destroyed.
  */
-export function httpGet(ep: KubeEndpoint, path: string, timeoutMs: number, maxBytes: number): Promise<KubeHttpResponse> {
+export function httpGet(ep: KubeEndpoint, path: string, opts: HttpGetOptions): Promise<KubeHttpResponse> {
+  const { timeoutMs, maxBytes, signal } = opts;
+  if (signal?.aborted) return Promise.reject(signal.reason as Error);
   return new Promise((resolve, reject) => {
     let settled = false;
-    // Why we cut the request short: destroying it also fails the response with a generic "aborted" first.
-    let cutShort: Error | undefined;
+    let decoder: Transform | null = null;
     const req = ep.transport.request({ hostname: ep.hostname, port: ep.port, path, method: 'GET', agent: ep.agent, headers: ep.headers });
-    const cut = (err: Error) => {
-      cutShort ??= err;
-      req.destroy(err);
-    };
-    // One plain timer (cleared on every outcome) rather than AbortSignal.timeout, which leaves a timer per request behind.
-    const timer = setTimeout(() => cut(new RequestTimeoutError(timeoutMs)), timeoutMs);
-    const fail = (err: Error) => {
+    const settle = (outcome: { err: Error } | { value: KubeHttpResponse }) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      reject(cutShort ?? err);
+      signal?.removeEventListener('abort', onAbort);
+      if ('err' in outcome) {
+        // Whatever is still open for this request goes: the socket (never returned to the pool) and the decompressor.
+        req.destroy();
+        decoder?.destroy();
+        reject(outcome.err);
+      } else resolve(outcome.value);
     };
+    const fail = (err: Error) => settle({ err });
+    // One plain timer (cleared on every outcome) rather than AbortSignal.timeout, which leaves a timer per request behind.
+    const timer = setTimeout(() => fail(new RequestTimeoutError(timeoutMs)), timeoutMs);
+    const onAbort = () => fail(signal!.reason as Error);
+    signal?.addEventListener('abort', onAbort, { once: true });
+
     req.on('error', fail);
+    // A 101 answer hands the socket over; without this listener node:http destroys it and the request never settles.
+    req.on('upgrade', (_res, socket) => {
+      socket.destroy();
+      fail(new UnexpectedResponseError('101 Switching Protocols to a GET'));
+    });
+    let answered = false;
+    req.on('close', () => {
+      if (!answered) fail(new ConnectionClosedError());
+    });
     req.on('response', (res) => {
+      answered = true;
+      const decoding = decoderFor(res.headers['content-encoding']);
+      if (decoding === undefined) return fail(new UnexpectedResponseError('an unsupported Content-Encoding'));
+      decoder = decoding;
+      let wireBytes = 0;
+      let bodyBytes = 0;
       const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > maxBytes) cut(new ResponseTooLargeError(maxBytes));
+      const collect = (chunk: Buffer) => {
+        bodyBytes += chunk.length;
+        if (bodyBytes > maxBytes) fail(new ResponseTooLargeError(maxBytes));
         else chunks.push(chunk);
+      };
+      const done = () =>
+        settle({ value: { status: res.statusCode ?? 0, headers: res.headers, body: (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8') } });
+      res.on('data', (chunk: Buffer) => {
+        wireBytes += chunk.length;
+        if (wireBytes > maxBytes) return fail(new ResponseTooLargeError(maxBytes));
+        // The decompressor is fed as the bytes arrive; its output is counted (and the request cut) chunk by chunk, so a
+        // small compressed body never expands further than `maxBytes` in memory.
+        if (decoder) decoder.write(chunk);
+        else collect(chunk);
       });
       res.on('error', fail);
-      res.on('end', () => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        try {
-          let raw = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-          if (res.headers['content-encoding'] === 'gzip') raw = gunzipSync(raw, { maxOutputLength: maxBytes });
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: raw.toString('utf8') });
-        } catch (err) {
-          reject(err instanceof RangeError ? new ResponseTooLargeError(maxBytes) : (err as Error));
-        }
+      res.on('close', () => {
+        if (!res.complete) fail(new ConnectionClosedError());
       });
+      if (decoder) {
+        decoder.on('data', collect);
+        decoder.on('error', () => fail(new UnexpectedResponseError('a corrupt compressed body')));
+        decoder.on('end', done);
+        res.on('end', () => decoder!.end());
+      } else res.on('end', done);
     });
     req.end();
   });
