@@ -122,7 +122,7 @@ function nodeHttpLibrary(ep: KubeEndpoint, timeoutMs: number): HttpLibrary {
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(res.headers)) if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
       const text = res.body;
-      return new ResponseContext(res.status, headers, { text: async () => text, binary: async () => Buffer.from(text) });
+      return new ResponseContext(res.status, headers, { text: async () => text, binary: async () => Buffer.from(text), stream: () => null });
     },
   });
 }
