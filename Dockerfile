@@ -10,7 +10,9 @@
 # Two stages: the build stage has the dev dependencies (TypeScript) and compiles src/ to dist/; the runtime stage has
 # production dependencies only, the compiled code and its non-TypeScript files, and runs as the unprivileged `node`.
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+# Node 24 LTS, the supported runtime: the same major as .nvmrc, .node-version, package.json "engines" and the pinned
+# tools/node24 (test/runtime.test.ts checks that they agree).
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 # ---------------------------------------------------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS build

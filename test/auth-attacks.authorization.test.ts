@@ -14,7 +14,7 @@ import { useVictimGateway } from './support/victim-gateway.js';
  */
 
 describe.each(testDrivers())('authentication and authorization attacks on %s', { concurrent: true }, (driver) => {
-  describe.sequential('HS256 gateway', () => {
+  describe('HS256 gateway', { concurrent: false }, () => {
     const { t, sim, victim } = useVictimGateway(driver);
 
     it('claims that merely look like admin do not make a user an admin', async ({ expect }) => {

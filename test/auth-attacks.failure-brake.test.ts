@@ -28,7 +28,7 @@ function fromAddress(base: string, localAddress: string, path: string, headers: 
 }
 
 describe.each(testDrivers())('authentication and authorization attacks on %s', { concurrent: true }, (driver) => {
-  describe.sequential('401 brake (AUTH_FAILURE_LIMIT=5)', () => {
+  describe('401 brake (AUTH_FAILURE_LIMIT=5)', { concurrent: false }, () => {
     const t = useTestGateway(driver, { ...AUTH_ATTACK_ENV, AUTH_FAILURE_LIMIT: '5' });
 
     it('successes, 403s, 404s and anonymous introspection do not count; the 6th bad token from one address gets 429 with Retry-After, while another address is unaffected', async ({ expect }) => {

@@ -8,7 +8,7 @@ import { LIST, useVictimGateway } from './support/victim-gateway.js';
 /** Hardening every response shares: security headers, no CORS grant to other origins, and the 1 MB body limit. */
 
 describe.each(testDrivers())('authentication and authorization attacks on %s', { concurrent: true }, (driver) => {
-  describe.sequential('HS256 gateway', () => {
+  describe('HS256 gateway', { concurrent: false }, () => {
     const { t, sim, victim } = useVictimGateway(driver);
 
     it('security headers are on every kind of response; no CORS grant to other origins', async ({ expect }) => {

@@ -16,7 +16,7 @@ import { AUTH_ATTACK_ENV } from './support/victim-gateway.js';
  */
 
 describe.each(testDrivers())('authentication and authorization attacks on %s', { concurrent: true }, (driver) => {
-  describe.sequential('secrets never reach the logs', () => {
+  describe('secrets never reach the logs', { concurrent: false }, () => {
     const lines: string[] = [];
     const encryptionKey = randomBytes(32).toString('base64');
     const t = useTestGateway(

@@ -21,7 +21,7 @@ const rsa = rsaKeyPair();
 const attackerRsa = rsaKeyPair();
 
 describe.each(testDrivers())('authentication and authorization attacks on %s', { concurrent: true }, (driver) => {
-  describe.sequential('HS256 gateway', () => {
+  describe('HS256 gateway', { concurrent: false }, () => {
     const { t, victim } = useVictimGateway(driver);
 
     const unauthorized = async (label: string, headers: Record<string, string>, path = `${REST_BASE}/clusters`) => {
@@ -159,7 +159,7 @@ describe.each(testDrivers())('authentication and authorization attacks on %s', {
     });
   });
 
-  describe.sequential('RS256 gateway with JWT_ISSUER and JWT_AUDIENCE', () => {
+  describe('RS256 gateway with JWT_ISSUER and JWT_AUDIENCE', { concurrent: false }, () => {
     // An empty JWT_SECRET means "unset" to the config model, so only the public key is configured.
     const t = useTestGateway(driver, { ...AUTH_ATTACK_ENV, JWT_SECRET: '', JWT_PUBLIC_KEY: rsa.publicKey, JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE });
 

@@ -230,10 +230,10 @@ describe('Dockerfile', () => {
   const args = Object.fromEntries(instructions.filter((l) => /^ARG\s/.test(l)).map((l) => l.slice(4).split('=') as [string, string]));
   const expand = (s: string) => s.replace(/\$\{(\w+)\}/g, (_, name: string) => args[name] ?? '');
 
-  it('is a multi-stage build whose runtime stage is node 20 (bookworm-slim or alpine)', () => {
+  it('is a multi-stage build whose runtime stage is node 24 (bookworm-slim or alpine)', () => {
     expect(stages.length).toBeGreaterThanOrEqual(2);
     expect(stages[0]![0]).toMatch(/^FROM\s+\S+\s+AS\s+build$/i);
-    expect(expand(runtime[0]!)).toMatch(/^FROM\s+node:20(\.\d+)*-(bookworm-slim|alpine)(\s+AS\s+\w+)?$/i);
+    expect(expand(runtime[0]!)).toMatch(/^FROM\s+node:24(\.\d+)*-(bookworm-slim|alpine)(\s+AS\s+\w+)?$/i);
   });
 
   it('builds with dev dependencies, then installs production dependencies only (--omit=dev) at runtime', () => {
@@ -296,7 +296,7 @@ describe('Dockerfile', () => {
 describe('npm run demo', () => {
   it('is wired to scripts/demo.ts (not started here: it runs until Ctrl+C)', () => {
     const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
-    expect(pkg.scripts.demo).toBe('tsx scripts/demo.ts');
+    expect(pkg.scripts.demo).toBe('sh scripts/node24.sh tsx scripts/demo.ts');
     expect(existsSync(join(ROOT, 'scripts/demo.ts'))).toBe(true);
   });
 });

@@ -23,7 +23,7 @@ const expOf = (token: string) => (JSON.parse(Buffer.from(token.split('.')[1]!, '
 
 // The drivers' suites run side by side (each owns its gateway and database); the tests inside each run in order.
 describe.each(drivers)('GraphQL subscriptions over graphql-ws on %s', { concurrent: true }, (driver) => {
-  describe.sequential('one gateway', () => {
+  describe('one gateway', { concurrent: false }, () => {
     let t: TestGateway;
     let blackhole: Decoy;
     let prom: RealPrometheus | undefined;

@@ -148,7 +148,7 @@ function nodeHttpLibrary(ep: KubeEndpoint, timeoutMs: number, signal: AbortSigna
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(res.headers)) if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
       const text = res.body;
-      return new ResponseContext(res.status, headers, { text: async () => text, binary: async () => Buffer.from(text) });
+      return new ResponseContext(res.status, headers, { text: async () => text, binary: async () => Buffer.from(text), stream: () => null });
     },
   });
 }

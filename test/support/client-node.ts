@@ -25,3 +25,19 @@ export async function apiError(p: Promise<unknown>): Promise<ApiException<unknow
 /** The Status object of an ApiException (client-node hands it over as text or parsed). */
 export const bodyOf = (e: ApiException<unknown>): Record<string, unknown> =>
   (typeof e.body === 'string' ? JSON.parse(e.body) : e.body) as Record<string, unknown>;
+
+/**
+ * Runs `p`, expecting a transport failure; returns its message followed by the messages of its causes. client-node 2
+ * sends through undici's fetch, which reports every network or TLS failure as "fetch failed" with the reason (the
+ * TLS verification error, ECONNREFUSED…) in `cause`.
+ */
+export async function transportFailure(p: Promise<unknown>): Promise<string> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(Error);
+  const messages: string[] = [];
+  for (let e: unknown = err; e instanceof Error; e = e.cause) messages.push(e.message);
+  return messages.join(': ');
+}

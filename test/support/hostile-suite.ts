@@ -43,7 +43,7 @@ export interface HostileSuiteOptions {
  */
 export function describeHostileInput(topic: string, opts: HostileSuiteOptions, tests: (suite: HostileSuite, driver: Driver) => void): void {
   describe.each(testDrivers())('hostile input on %s', { concurrent: true }, (driver) => {
-    describe.sequential('one gateway', () => tests(useHostileGateway(driver, topic, opts), driver));
+    describe('one gateway', { concurrent: false }, () => tests(useHostileGateway(driver, topic, opts), driver));
   });
 }
 

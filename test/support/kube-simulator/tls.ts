@@ -14,8 +14,9 @@ import { fastIssuer, issueFast, type FastIssuer } from './der.js';
 // `as never` keeps this compiling with and without the DOM lib in tsconfig.
 x509.cryptoProvider.set(webcrypto as never);
 
-type CryptoKey = webcrypto.CryptoKey;
-type CryptoKeyPair = webcrypto.CryptoKeyPair;
+// Keys are typed as @peculiar/x509 takes them (the DOM's CryptoKey). Node's own type lists more key usages (ML-KEM's
+// "encapsulateBits" in @types/node >= 24) than TypeScript's DOM lib, so generateKeys converts once, at the source.
+type CryptoKeyPair = globalThis.CryptoKeyPair;
 
 const EC_KEY = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 const SIGN = { name: 'ECDSA', hash: 'SHA-256' } as const;
@@ -53,8 +54,8 @@ let serial = 1;
 
 const subtle = webcrypto.subtle;
 
-function generateKeys(): Promise<CryptoKeyPair> {
-  return subtle.generateKey(EC_KEY, true, ['sign', 'verify']);
+async function generateKeys(): Promise<CryptoKeyPair> {
+  return (await subtle.generateKey(EC_KEY, true, ['sign', 'verify'])) as unknown as CryptoKeyPair;
 }
 
 async function keyToPem(key: CryptoKey): Promise<string> {
