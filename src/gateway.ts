@@ -27,7 +27,6 @@ import { DiscoveryRepository } from './discovery/discovery.repository.js';
 import { DiscoveryManager } from './discovery/discovery.manager.js';
 import { DiscoveryService } from './discovery/discovery.service.js';
 import { DomainEvents } from './events/domain-events.js';
-import { dropClientsOnCredentialChanges } from './events/kube-client-invalidation.js';
 import { LiveHub } from './events/live-hub.js';
 import { attachGraphQLWebSocket } from './graphql/ws.js';
 import { queryLimitsRule } from './graphql/limits.js';
@@ -93,7 +92,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   const clientOptions = { connectTimeoutMs: config.kube.connectTimeoutMs, requestTimeoutMs: config.kube.requestTimeoutMs };
   const domainEvents = new DomainEvents(logger);
   const clients = new KubeClientCache(cipher, clientOptions);
-  const stopDroppingClients = dropClientsOnCredentialChanges(clients, domainEvents, events);
+  const stopDroppingClients = clients.listenTo(domainEvents, events);
 
   // Domains. Each subscribes itself to the domain events it reacts to (`listenTo`); nothing here decides anything.
   const monitor = new HealthMonitor(

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { rowsOf } from './rows.js';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
@@ -139,7 +140,7 @@ export async function migrationsApplied(database: Database): Promise<boolean> {
   try {
     // drizzle records applied migrations in drizzle.__drizzle_migrations on both drivers.
     const result: unknown = await database.db.execute(sql`SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations`);
-    const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as { n: number }[];
+    const rows = rowsOf<{ n: number }>(result);
     return (rows[0]?.n ?? 0) >= expected;
   } catch {
     return false;

@@ -3,8 +3,8 @@ import type { GraphQLSchema } from 'graphql';
 import { buildSchema, type NonEmptyArray } from 'type-graphql';
 
 /**
- * Builds the schema from resolver instances that the composition root constructed with their services, so
- * TypeGraphQL needs no DI framework and the REST layer can call the very same instances.
+ * Builds the schema from resolver instances that the composition root constructed with their managers, so
+ * TypeGraphQL needs no DI framework.
  */
 export async function buildGatewaySchema(resolvers: object[]): Promise<GraphQLSchema> {
   const byClass = new Map<unknown, object>(resolvers.map((r) => [r.constructor, r]));

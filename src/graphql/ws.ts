@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { bearerToken } from '../auth/bearer.js';
 import type { Server } from 'node:http';
 import { GraphQLError, type GraphQLSchema, parse, specifiedRules, validate, type ValidationRule } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
@@ -88,7 +89,7 @@ export function attachGraphQLWebSocket(server: Server, schema: GraphQLSchema, op
           return false;
         }
         const header = ctx.connectionParams?.Authorization ?? ctx.connectionParams?.authorization;
-        const token = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header.trim())?.[1] : undefined;
+        const token = typeof header === 'string' ? bearerToken(header) : undefined;
         let principal: Principal;
         try {
           if (!token) throw new TokenError('connectionParams.Authorization must be "Bearer <token>"');

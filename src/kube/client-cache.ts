@@ -1,4 +1,6 @@
 import type { KubeconfigCipher } from '../clusters/kubeconfig-cipher.js';
+import type { DomainEventSource } from '../events/domain-events.js';
+import type { EventBus } from '../events/event-bus.js';
 import { createKubeClient, type KubeClient, type KubeClientOptions } from './kube-client.js';
 import { parseKubeconfig } from './kubeconfig.js';
 
@@ -22,6 +24,19 @@ export class KubeClientCache {
     private readonly options: KubeClientOptions,
     private readonly maxEntries = 2_000,
   ) {}
+
+  /**
+   * A client built from credentials that changed (new kubeconfig, disabled, deleted) is closed: on this replica at once
+   * (domain events) and on the others when the change arrives over LISTEN/NOTIFY. Returns the unsubscribe of the
+   * cross-replica part.
+   */
+  listenTo(domainEvents: DomainEventSource, bus: EventBus): () => void {
+    domainEvents.on('cluster.credentialsChanged', ({ clusterId }) => this.drop(clusterId));
+    domainEvents.on('cluster.deleted', ({ clusterId }) => this.drop(clusterId));
+    return bus.subscribe((e) => {
+      if (e.type === 'cluster.changed' && (e.change === 'deleted' || e.change === 'updated')) this.drop(e.clusterId);
+    });
+  }
 
   /** The client for `clusterId` built from `ciphertext` (the stored, encrypted kubeconfig). */
   get(clusterId: number, ciphertext: string): KubeClient {

@@ -1,4 +1,5 @@
 import { X509Certificate } from 'node:crypto';
+import { isBase64 } from '../util/base64.js';
 import { parseDocument } from 'yaml';
 import { ValidationError } from '../errors.js';
 
@@ -46,7 +47,7 @@ const FORBIDDEN_CLUSTER_FIELDS: Record<string, string> = {
 export function decodeKubeconfigInput(value: string, opts: { requireBase64?: boolean } = {}): string {
   if (value.length > MAX_KUBECONFIG_BYTES * 1.4) throw new ValidationError(FIELD, `must be at most ${MAX_KUBECONFIG_BYTES / 1024} KiB`);
   const compact = value.replace(/\s+/g, '');
-  const looksBase64 = compact.length > 0 && /^[A-Za-z0-9+/]+={0,2}$/.test(compact) && compact.length % 4 === 0;
+  const looksBase64 = isBase64(compact);
   if (looksBase64) {
     const text = Buffer.from(compact, 'base64').toString('utf8');
     if (text.includes('\uFFFD')) throw new ValidationError(FIELD, 'base64 does not decode to UTF-8 text');
@@ -250,7 +251,7 @@ function optionalBase64(obj: Record<string, unknown>, key: string, field: string
   const v = optionalString(obj, key, field);
   if (v === undefined) return undefined;
   const compact = v.replace(/\s+/g, '');
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(compact)) throw new ValidationError(field, 'must be base64');
+  if (!isBase64(compact, { requirePadding: false })) throw new ValidationError(field, 'must be base64');
   return compact;
 }
 
