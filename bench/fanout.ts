@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { KubeSimulator } from '../test/support/kube-simulator/index.js';
+import { KubeSimulator } from '../tools/kube-simulator/index.js';
 import { LOAD_CPU, ask, flags, mb, median, percentile, round, rssOf, runJson, sleep } from './lib.js';
 import { startBaselineChild, startGatewayChild } from './targets.js';
 

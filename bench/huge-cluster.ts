@@ -9,7 +9,7 @@
 import { createKubeClient } from '../src/kube/kube-client.js';
 import { parseKubeconfig } from '../src/kube/kubeconfig.js';
 import { countPods } from '../src/kube/probe.js';
-import { KubeSimulator, rawRequest, type ClusterHandle } from '../test/support/kube-simulator/index.js';
+import { KubeSimulator, rawRequest, type ClusterHandle } from '../tools/kube-simulator/index.js';
 import { flags, median, round } from './lib.js';
 
 export interface HugeClusterResult {

@@ -9,7 +9,7 @@
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KubeSimulator, type ClusterHandle, type ClusterKnobs } from '../test/support/kube-simulator/index.js';
+import { KubeSimulator, type ClusterHandle, type ClusterKnobs } from '../tools/kube-simulator/index.js';
 import { flags } from './lib.js';
 
 const args = flags();

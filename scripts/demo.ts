@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { signToken } from '../src/auth/jwt.js';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { type Gateway, startGateway } from '../src/gateway.js';
-import { KubeSimulator, type ClusterHandle, type SimService } from '../test/support/kube-simulator/index.js';
+import { KubeSimulator, type ClusterHandle, type SimService } from '../tools/kube-simulator/index.js';
 import { startPrometheus } from '../test/support/prometheus.js';
 
 type Closer = () => Promise<unknown> | unknown;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { testDrivers } from './support/databases.js';
 import { registerCluster, uniqueName, useTestGateway } from './support/gateway.js';
-import { type KubeconfigOptions, unrelatedCaPem } from './support/kube-simulator/index.js';
+import { type KubeconfigOptions, unrelatedCaPem } from '../tools/kube-simulator/index.js';
 import { b64, refusedServerUrl } from './support/kubeconfigs.js';
 import { reachableCluster } from './support/reachable.js';
 import { useOwnSimulators } from './support/suite-fixtures.js';

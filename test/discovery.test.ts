@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDrivers } from './support/databases.js';
 import { startDecoy, type Decoy } from './support/decoys.js';
 import { startTestGateway, type TestGateway, uniqueName } from './support/gateway.js';
-import type { SimService } from './support/kube-simulator/index.js';
+import type { SimService } from '../tools/kube-simulator/index.js';
 import { prometheusAvailable, startPrometheus, type RealPrometheus } from './support/prometheus.js';
 import { reachableCluster } from './support/reachable.js';
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDrivers } from './support/databases.js';
 import { startTestGateway, type TestGateway, uniqueName } from './support/gateway.js';
-import type { SimMode } from './support/kube-simulator/index.js';
+import type { SimMode } from '../tools/kube-simulator/index.js';
 import { reachableCluster, sharedSimulator } from './support/reachable.js';
 
 const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;

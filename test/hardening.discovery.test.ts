@@ -5,7 +5,7 @@ import { serviceProxyPath } from '../src/discovery/verify.js';
 import { testDrivers } from './support/databases.js';
 import { startDecoy, type Decoy } from './support/decoys.js';
 import { type TestGateway, uniqueName, useTestGateway } from './support/gateway.js';
-import type { AddClusterOptions, ClusterHandle, SimService } from './support/kube-simulator/index.js';
+import type { AddClusterOptions, ClusterHandle, SimService } from '../tools/kube-simulator/index.js';
 import { prometheusAvailable, startPrometheus, type RealPrometheus } from './support/prometheus.js';
 import { reachableCluster } from './support/reachable.js';
 

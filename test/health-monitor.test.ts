@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { testDrivers } from './support/databases.js';
 import { uniqueName, useTestGateway } from './support/gateway.js';
 import { refusedServerUrl } from './support/kubeconfigs.js';
-import type { AddClusterOptions } from './support/kube-simulator/index.js';
+import type { AddClusterOptions } from '../tools/kube-simulator/index.js';
 import { reachableCluster, type ReachableCluster } from './support/reachable.js';
 
 /**

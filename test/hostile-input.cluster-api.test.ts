@@ -3,7 +3,7 @@ import { uniqueName } from './support/gateway.js';
 import { CREATE } from './support/hostile-payloads.js';
 import { gql, rest, sendAccepting, short } from './support/hostile-requests.js';
 import { describeHostileInput } from './support/hostile-suite.js';
-import type { ClusterKnobs } from './support/kube-simulator/index.js';
+import type { ClusterKnobs } from '../tools/kube-simulator/index.js';
 import { REST_BASE } from './support/raw-requests.js';
 import { reachableCluster, type ReachableCluster } from './support/reachable.js';
 

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { CoreV1Api, CustomObjectsApi, KubeConfig, VersionApi } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { apiError, bodyOf, coreApi, kubeConfig, transportFailure } from './support/client-node.js';
-import { rawRequest } from './support/kube-simulator/client.js';
-import { KubeSimulator, unrelatedCaPem } from './support/kube-simulator/index.js';
+import { rawRequest } from '../tools/kube-simulator/client.js';
+import { KubeSimulator, unrelatedCaPem } from '../tools/kube-simulator/index.js';
 import { perSuite } from './support/suite-fixtures.js';
 
 /**

@@ -2,8 +2,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiError, coreApi } from './support/client-node.js';
-import { rawRequest } from './support/kube-simulator/client.js';
-import { KubeSimulator, type ClusterHandle } from './support/kube-simulator/index.js';
+import { rawRequest } from '../tools/kube-simulator/client.js';
+import { KubeSimulator, type ClusterHandle } from '../tools/kube-simulator/index.js';
 import { perSuite } from './support/suite-fixtures.js';
 
 /**

@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KubeSimulator, type ClusterHandle, type KubeconfigOptions } from './support/kube-simulator/index.js';
+import { KubeSimulator, type ClusterHandle, type KubeconfigOptions } from '../tools/kube-simulator/index.js';
 import { perSuite } from './support/suite-fixtures.js';
 
 /** The real kubectl against the Kubernetes API simulator: what it prints is what it would print for a real cluster. */

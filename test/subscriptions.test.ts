@@ -3,7 +3,7 @@ import { signToken } from '../src/auth/jwt.js';
 import { testDrivers } from './support/databases.js';
 import { startDecoy, type Decoy } from './support/decoys.js';
 import { startTestGateway, TEST_JWT_SECRET, type TestGateway, uniqueName } from './support/gateway.js';
-import type { SimService } from './support/kube-simulator/index.js';
+import type { SimService } from '../tools/kube-simulator/index.js';
 import { liveClient, type LiveClient, type LiveSubscription } from './support/processes.js';
 import { type LiveCluster, type LiveDiscoveryStatus, stateSequence } from './support/live-payloads.js';
 import { prometheusAvailable, startPrometheus, type RealPrometheus } from './support/prometheus.js';

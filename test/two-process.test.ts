@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTestDatabase, testDrivers } from './support/databases.js';
 import { startDecoy, type Decoy } from './support/decoys.js';
 import { uniqueName } from './support/gateway.js';
-import type { SimService } from './support/kube-simulator/index.js';
+import type { SimService } from '../tools/kube-simulator/index.js';
 import { type LiveCluster, type LiveDiscoveryStatus, stateSequence } from './support/live-payloads.js';
 import { gqlCall, liveClient, type GatewayProcess, type LiveClient, processToken, restCall, startGatewayProcess } from './support/processes.js';
 import { prometheusAvailable, startPrometheus, type RealPrometheus } from './support/prometheus.js';

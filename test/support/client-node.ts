@@ -1,6 +1,6 @@
 import { ApiException, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { expect } from 'vitest';
-import type { ClusterHandle, KubeconfigOptions } from './kube-simulator/index.js';
+import type { ClusterHandle, KubeconfigOptions } from '../../tools/kube-simulator/index.js';
 
 /** @kubernetes/client-node pointed at a simulated cluster, for tests of the simulator's fidelity. */
 

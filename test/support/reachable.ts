@@ -1,4 +1,4 @@
-import { KubeSimulator, type AddClusterOptions, type ClusterHandle } from './kube-simulator/index.js';
+import { KubeSimulator, type AddClusterOptions, type ClusterHandle } from '../../tools/kube-simulator/index.js';
 import { b64 } from './kubeconfigs.js';
 
 /** A kubeconfig for a live (simulated) cluster the gateway can reach, plus a credential marker to grep for leaks. */

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll } from 'vitest';
-import { type AddClusterOptions, KubeSimulator, type KubeSimulatorOptions } from './kube-simulator/index.js';
+import { type AddClusterOptions, KubeSimulator, type KubeSimulatorOptions } from '../../tools/kube-simulator/index.js';
 import { reachableCluster, type ReachableCluster } from './reachable.js';
 
 /**

@@ -1,7 +1,7 @@
 /**
  * Starts a simulator and writes its kubeconfig, for demos and manual poking with kubectl:
  *
- *   npx tsx test/support/kube-simulator/cli.ts --nodes 3 --pods 1000 --kubeconfig /tmp/sim.kubeconfig
+ *   npx tsx tools/kube-simulator/cli.ts --nodes 3 --pods 1000 --kubeconfig /tmp/sim.kubeconfig
  *   kubectl --kubeconfig /tmp/sim.kubeconfig get nodes
  *
  * Runs until SIGINT / SIGTERM.
