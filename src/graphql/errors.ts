@@ -27,7 +27,7 @@ export function formatGraphQLError(logger: Logger) {
           code: original.code,
           ...(original instanceof ValidationError ? { field: original.field } : {}),
           ...(original instanceof ClusterUnreachableError || original instanceof PrometheusUnreachableError ? { reason: original.reason } : {}),
-          ...(original instanceof PrometheusNotConfiguredError ? { discoveryState: original.discoveryState } : {}),
+          ...(original instanceof PrometheusNotConfiguredError ? { discoveryState: original.discoveryState.toUpperCase() } : {}),
         },
       };
     }
