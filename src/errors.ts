@@ -4,7 +4,15 @@
  * are not domain errors: both mappers recognise them by `isConnectionError` (db/errors.ts) and answer 503.
  */
 export abstract class DomainError extends Error {
-  abstract readonly code: 'UNAUTHENTICATED' | 'FORBIDDEN' | 'NOT_FOUND' | 'BAD_USER_INPUT' | 'CONFLICT' | 'CLUSTER_UNREACHABLE';
+  abstract readonly code:
+    | 'UNAUTHENTICATED'
+    | 'FORBIDDEN'
+    | 'NOT_FOUND'
+    | 'BAD_USER_INPUT'
+    | 'CONFLICT'
+    | 'CLUSTER_UNREACHABLE'
+    | 'PROMETHEUS_NOT_CONFIGURED'
+    | 'PROMETHEUS_UNREACHABLE';
   constructor(message: string) {
     super(message);
     this.name = new.target.name;
@@ -52,6 +60,31 @@ export class ClusterUnreachableError extends DomainError {
   readonly code = 'CLUSTER_UNREACHABLE';
   constructor(
     readonly reason: UnreachableReason,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The cluster has no Prometheus URL (none set by hand, none discovered). `discoveryState` says where discovery stands. */
+export class PrometheusNotConfiguredError extends DomainError {
+  readonly code = 'PROMETHEUS_NOT_CONFIGURED';
+  constructor(
+    readonly discoveryState: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Why a cluster's Prometheus gave no usable answer, as data (the message has the detail). */
+export type PrometheusUnreachableReason = 'TIMEOUT' | 'REFUSED' | 'DNS' | 'TLS' | 'NETWORK' | 'HTTP_STATUS' | 'NOT_PROMETHEUS' | 'TOO_LARGE' | 'BUSY';
+
+/** The cluster's Prometheus could not be reached, or what answered is not Prometheus' query API. */
+export class PrometheusUnreachableError extends DomainError {
+  readonly code = 'PROMETHEUS_UNREACHABLE';
+  constructor(
+    readonly reason: PrometheusUnreachableReason,
     message: string,
   ) {
     super(message);

@@ -3,6 +3,8 @@ import { createServer, type Server } from 'node:http';
 import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { JwtVerifier } from './auth/jwt.js';
+import { ClusterMetricsManager } from './cluster-metrics/cluster-metrics.manager.js';
+import { ClusterMetricsRepository } from './cluster-metrics/cluster-metrics.repository.js';
 import { ClusterManager } from './clusters/cluster.manager.js';
 import { ClusterRepository } from './clusters/cluster.repository.js';
 import { ClusterService } from './clusters/cluster.service.js';
@@ -17,6 +19,7 @@ import { createRequestListener } from './http/app.js';
 import { GatewayMetrics } from './http/metrics.js';
 import { createLogger, type Logger } from './logger.js';
 import { ClusterResolver } from './resolvers/cluster.resolver.js';
+import { ClusterMetricsResolver } from './resolvers/cluster-metrics.resolver.js';
 import { ConnectionTestResolver } from './resolvers/connection-test.resolver.js';
 import { ConnectionTestManager } from './health/connection-test.manager.js';
 import { ConnectionTestService } from './health/connection-test.service.js';
@@ -125,10 +128,17 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
 
   // Application layer: what every transport calls.
   const hub = new LiveHub(events);
+  const clusterManager = new ClusterManager(clusters, hub);
   const managers = {
-    clusters: new ClusterManager(clusters, hub),
+    clusters: clusterManager,
     connectionTests: new ConnectionTestManager(connectionTests),
     discovery: new DiscoveryManager(discovery, discoveryTasks, hub),
+    clusterMetrics: new ClusterMetricsManager({
+      clusters: clusterManager,
+      repository: new ClusterMetricsRepository(database.db),
+      clients,
+      discoveryStatus: (clusterId) => discovery.status(clusterId),
+    }),
   };
 
   // Transports: GraphQL (HTTP and WebSocket), REST, the cached-read lane, metrics.
@@ -136,6 +146,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     new ClusterResolver(managers.clusters),
     new ConnectionTestResolver(managers.connectionTests),
     new DiscoveryResolver(managers.discovery),
+    new ClusterMetricsResolver(managers.clusterMetrics),
     new SubscriptionResolver(),
   ]);
   const graphqlResponses = new ListResponseCache(() => clusters.list(), stringifyResult);

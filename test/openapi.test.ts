@@ -18,6 +18,7 @@ describe('OpenAPI document', () => {
     expect(Object.keys(validated.paths).sort()).toEqual([
       '/api/v1/k8s/clusters',
       '/api/v1/k8s/clusters/{id}',
+      '/api/v1/k8s/clusters/{id}/metrics',
       '/api/v1/k8s/clusters/{id}/prometheus/rediscover',
       '/api/v1/k8s/clusters/{id}/test-connection',
     ]);
@@ -31,6 +32,7 @@ describe('OpenAPI document', () => {
     expect(ops.sort()).toEqual([
       'delete deleteCluster 200',
       'get getCluster 200',
+      'get getClusterMetrics 200',
       'get listClusters 200',
       'post createCluster 201',
       'post rediscoverPrometheus 202',

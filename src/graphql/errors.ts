@@ -1,6 +1,6 @@
 import { type GraphQLFormattedError, GraphQLError } from 'graphql';
 import { isConnectionError } from '../db/errors.js';
-import { ClusterUnreachableError, DomainError, ValidationError } from '../errors.js';
+import { ClusterUnreachableError, DomainError, PrometheusNotConfiguredError, PrometheusUnreachableError, ValidationError } from '../errors.js';
 import type { Logger } from '../logger.js';
 
 const REQUEST_ID = Symbol('requestId');
@@ -26,7 +26,8 @@ export function formatGraphQLError(logger: Logger) {
         extensions: {
           code: original.code,
           ...(original instanceof ValidationError ? { field: original.field } : {}),
-          ...(original instanceof ClusterUnreachableError ? { reason: original.reason } : {}),
+          ...(original instanceof ClusterUnreachableError || original instanceof PrometheusUnreachableError ? { reason: original.reason } : {}),
+          ...(original instanceof PrometheusNotConfiguredError ? { discoveryState: original.discoveryState.toUpperCase() } : {}),
         },
       };
     }

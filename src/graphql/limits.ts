@@ -76,8 +76,9 @@ export function queryLimitsRule(limits: QueryLimits = DEFAULT_LIMITS): Validatio
           for (const sel of set.selections) {
             if (refused) return;
             if (sel.kind === Kind.FIELD) {
+              const def = fieldOf(schema, parent, sel.name.value);
               fields++;
-              cost += multiplier;
+              cost += multiplier * ownCost(def);
               if (fields > limits.maxFields) return refuse('fields', `query selects too many fields (more than ${limits.maxFields})`);
               if (cost > limits.maxCost) {
                 return refuse(
@@ -86,9 +87,8 @@ export function queryLimitsRule(limits: QueryLimits = DEFAULT_LIMITS): Validatio
                 );
               }
               if (!sel.selectionSet) continue;
-              const def = fieldOf(schema, parent, sel.name.value);
               const child = def ? getNamedType(def.type) : undefined;
-              const fanOut = def && isPricedList(def, parent) ? limits.assumedListSize : 1;
+              const fanOut = def && isPricedList(def, parent) ? listSizeOf(def, limits.assumedListSize) : 1;
               // `ofType` is single-valued (no fan-out) and the standard introspection query nests it 8 deep to unwrap
               // type references, so it does not count as a level; every other field does.
               walk(sel.selectionSet, child && isCompositeType(child) ? child : undefined, sel.name.value === 'ofType' ? depth : depth + 1, multiplier * fanOut, seen);
@@ -113,6 +113,24 @@ function fieldOf(schema: GraphQLSchema, parent: GraphQLCompositeType | undefined
     if (name === TypeMetaFieldDef.name) return TypeMetaFieldDef;
   }
   return isObjectType(parent) || isInterfaceType(parent) ? parent.getFields()[name] : undefined;
+}
+
+/**
+ * What one resolution of a field costs: 1, or the field's `cost` extension (`@Extensions({ cost: 20 })`) for fields
+ * that do real work each time, such as `Cluster.metrics`, which queries a Prometheus.
+ */
+function ownCost(def: GraphQLField<unknown, unknown> | undefined): number {
+  const cost = def?.extensions?.cost;
+  return typeof cost === 'number' && Number.isInteger(cost) && cost > 0 ? cost : 1;
+}
+
+/**
+ * Items a list field is priced at: `assumedListSize`, or its `listSize` extension for lists of plain values its
+ * parent already fetched in one piece (`MetricSeries.samples`: walking them runs no resolver and reaches no backend).
+ */
+function listSizeOf(def: GraphQLField<unknown, unknown>, assumed: number): number {
+  const size = def.extensions?.listSize;
+  return typeof size === 'number' && Number.isInteger(size) && size > 0 ? size : assumed;
 }
 
 /**

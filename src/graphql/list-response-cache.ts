@@ -4,8 +4,11 @@ import type { RequestContext } from '../auth/principal.js';
 import type { ClusterView } from '../clusters/cluster.view.js';
 import { NO_STORE } from '../rest/responses.js';
 
-/** Fields whose value depends on the caller or on more than the cached list: operations selecting them always run. */
-const UNCACHEABLE_FIELDS = new Set(['kubeconfig', 'discovery']);
+/**
+ * Fields whose value depends on the caller or on more than the cached list (a task row, a Prometheus answer):
+ * operations selecting them always run.
+ */
+const UNCACHEABLE_FIELDS = new Set(['kubeconfig', 'discovery', 'metrics', 'metricsSummary']);
 
 const JSON_UTF8 = 'application/json; charset=utf-8';
 const GRAPHQL_RESPONSE_JSON = 'application/graphql-response+json; charset=utf-8';

@@ -1,6 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import { isConnectionError } from '../db/errors.js';
-import { ClusterUnreachableError, DomainError, ValidationError } from '../errors.js';
+import { ClusterUnreachableError, DomainError, PrometheusNotConfiguredError, PrometheusUnreachableError, ValidationError } from '../errors.js';
 import type { Logger } from '../logger.js';
 
 /** The contract's response envelope. */
@@ -16,7 +16,7 @@ export function send<T>(res: Response, status: number, message: string, data: T)
 }
 
 /** Every REST error answer: the envelope with `data: null`, plus `field` / `reason` where they apply. */
-export function sendError(res: Response, status: number, message: string, extra: { field?: string; reason?: string } = {}): void {
+export function sendError(res: Response, status: number, message: string, extra: { field?: string; reason?: string; discovery_state?: string } = {}): void {
   res.status(status).json({ code: status, message, data: null, ...extra });
 }
 
@@ -28,14 +28,18 @@ const STATUS_BY_CODE: Record<DomainError['code'], number> = {
   BAD_USER_INPUT: 400,
   CONFLICT: 409,
   CLUSTER_UNREACHABLE: 503,
+  // The cluster exists but its state (no Prometheus URL) does not allow the request: a conflict, not "not found",
+  // which would read as "no such cluster".
+  PROMETHEUS_NOT_CONFIGURED: 409,
+  PROMETHEUS_UNREACHABLE: 503,
 };
 
 const snake = (s: string) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
 /**
- * The one mapping from errors to REST status + envelope. A 503 comes from exactly two places here: a cluster that
- * cannot be reached (`ClusterUnreachableError`, with `reason`) and a database that cannot be reached
- * (`isConnectionError`, db/errors.ts). Unknown errors are masked as 500 and logged with the request id.
+ * The one mapping from errors to REST status + envelope. A 503 comes from exactly three places here: a cluster or its
+ * Prometheus that cannot be reached (`ClusterUnreachableError`, `PrometheusUnreachableError`, with `reason`) and a
+ * database that cannot be reached (`isConnectionError`, db/errors.ts). Unknown errors are masked as 500 and logged with the request id.
  */
 export function restErrorHandler(logger: Logger) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
@@ -49,7 +53,9 @@ export function restErrorHandler(logger: Logger) {
         const field = [snake(head!), ...rest].join('.');
         return sendError(res, status, `${field}: ${err.detail}`, { field });
       }
-      return sendError(res, status, err.message, err instanceof ClusterUnreachableError ? { reason: err.reason } : {});
+      if (err instanceof ClusterUnreachableError || err instanceof PrometheusUnreachableError) return sendError(res, status, err.message, { reason: err.reason });
+      if (err instanceof PrometheusNotConfiguredError) return sendError(res, status, err.message, { discovery_state: err.discoveryState });
+      return sendError(res, status, err.message);
     }
     const httpError = err as { type?: string; status?: number; statusCode?: number };
     if (httpError.type === 'entity.parse.failed') return sendError(res, 400, 'request body is not valid JSON');

@@ -10,6 +10,7 @@ import {
   restClusterSchema,
 } from './responses.js';
 import { createClusterBody, updateClusterBody } from './schemas.js';
+import { clusterMetricsSchema } from './cluster-metrics.routes.js';
 
 type Json = Record<string, unknown>;
 const schema = (s: z.ZodType): Json => {
@@ -79,6 +80,26 @@ export function openApiDocument(): Json {
       [`${BASE}/clusters/{id}/prometheus/rediscover`]: {
         parameters: [idParam],
         post: { operationId: 'rediscoverPrometheus', summary: 'C7: start Prometheus discovery', responses: { 202: ok(rediscoverSchema, 'accepted'), ...errors(400, 401, 404, 409) } },
+      },
+      [`${BASE}/clusters/{id}/metrics`]: {
+        parameters: [
+          idParam,
+          { name: 'range', in: 'query', required: false, description: 'how far back (default 1h)', schema: { type: 'string', enum: ['1h', '6h', '24h', '7d'] } },
+          { name: 'step', in: 'query', required: false, description: 'seconds between points (default range / 120); at most 11,000 points', schema: { type: 'integer', minimum: 1 } },
+        ],
+        get: {
+          operationId: 'getClusterMetrics',
+          summary: "CPU, memory, pods and network over a range, from the cluster's Prometheus (PromQL in the README)",
+          responses: {
+            200: ok(clusterMetricsSchema, 'one series per metric; a series that failed alone carries `error`'),
+            ...errors(400, 401, 404, 503),
+            409: json(
+              { $ref: '#/components/schemas/Error' },
+              'PROMETHEUS_NOT_CONFIGURED: no Prometheus URL (none set, none discovered); `discovery_state` and the message say what to do. Also: the cluster is disabled',
+            ),
+            503: json({ $ref: '#/components/schemas/Error' }, 'PROMETHEUS_UNREACHABLE (or the database is down): `reason` says why'),
+          },
+        },
       },
     },
   };

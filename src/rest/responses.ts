@@ -63,7 +63,14 @@ export const errorEnvelope = z.object({
   message: z.string().describe('names the offending field for validation errors'),
   data: z.null(),
   field: z.string().optional(),
-  reason: z.enum(['UNAUTHORIZED', 'FORBIDDEN', 'TLS', 'TIMEOUT', 'REFUSED', 'DNS', 'API_ERROR', 'NETWORK']).optional(),
+  reason: z
+    .enum(['UNAUTHORIZED', 'FORBIDDEN', 'TLS', 'TIMEOUT', 'REFUSED', 'DNS', 'API_ERROR', 'NETWORK', 'HTTP_STATUS', 'NOT_PROMETHEUS', 'TOO_LARGE', 'BUSY'])
+    .optional()
+    .describe("why a cluster (CLUSTER_UNREACHABLE) or its Prometheus (PROMETHEUS_UNREACHABLE) gave no answer"),
+  discovery_state: z
+    .enum(['pending', 'running', 'found', 'not_found', 'failed', 'cancelled'])
+    .optional()
+    .describe('PROMETHEUS_NOT_CONFIGURED: where Prometheus discovery stands'),
 });
 
 export type RestCluster = z.infer<typeof restClusterSchema>;

@@ -1,5 +1,6 @@
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import type { RequestContext } from '../auth/principal.js';
+import type { ClusterMetricsManager } from '../cluster-metrics/cluster-metrics.manager.js';
 import type { ClusterManager } from '../clusters/cluster.manager.js';
 import type { DiscoveryManager } from '../discovery/discovery.manager.js';
 import { ValidationError } from '../errors.js';
@@ -12,6 +13,7 @@ import { createClusterBody, parseBody, updateClusterBody } from './schemas.js';
 /** The managers REST C1–C7 call: the same ones GraphQL's resolvers call. */
 export interface RestManagers {
   clusters: ClusterManager;
+  clusterMetrics: ClusterMetricsManager;
   connectionTests: ConnectionTestManager;
   discovery: DiscoveryManager;
 }

@@ -32,10 +32,25 @@ export const DESIGN_OBJECTS: Record<string, Record<string, string>> = {
     prometheusSource: 'PrometheusSource!',
     discovery: 'DiscoveryStatus',
     kubeconfig: 'String',
+    metrics: 'ClusterMetrics!',
+    metricsSummary: 'MetricsSummary',
     createdAt: 'DateTime!',
     updatedAt: 'DateTime!',
   },
   ClusterList: { items: '[Cluster!]!', total: 'Int!' },
+  MetricSample: { t: 'DateTime!', v: 'Float!' },
+  MetricSeries: { name: 'String!', unit: 'String!', samples: '[MetricSample!]!', error: 'String' },
+  ClusterMetrics: {
+    source: 'String!',
+    range: 'MetricsRange!',
+    stepSeconds: 'Int!',
+    cpuUsagePercent: 'MetricSeries!',
+    memoryUsagePercent: 'MetricSeries!',
+    podsRunning: 'MetricSeries!',
+    networkReceiveBytesPerSecond: 'MetricSeries!',
+    networkTransmitBytesPerSecond: 'MetricSeries!',
+  },
+  MetricsSummary: { cpuUsagePercent: 'Float', memoryUsagePercent: 'Float', podsRunning: 'Float', at: 'DateTime!' },
 };
 const FUTURE = new Set(['Mutation.testClusterConnection', 'Mutation.rediscoverPrometheus', 'Cluster.discovery']);
 
@@ -81,4 +96,5 @@ export const DESIGN_INPUTS: Record<string, Record<string, string>> = {
 export const DESIGN_ENUMS: Record<string, string[]> = {
   HealthStatus: ['UNKNOWN', 'HEALTHY', 'WARNING', 'ERROR', 'UNAVAILABLE'],
   PrometheusSource: ['NONE', 'AUTO', 'MANUAL'],
+  MetricsRange: ['HOUR', 'SIX_HOURS', 'DAY', 'WEEK'],
 };

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,6 +11,7 @@ export interface RealPrometheus {
 }
 
 const BINARY = ['/usr/bin/prometheus', '/usr/local/bin/prometheus'].find((p) => existsSync(p));
+const PROMTOOL = BINARY ? BINARY.replace(/prometheus$/, 'promtool') : 'promtool';
 
 /**
  * Whether a real Prometheus server can be started here. In CI (REQUIRE_ALL_BACKENDS=1) its absence is an error;
@@ -34,16 +35,32 @@ export async function freePort(): Promise<number> {
   });
 }
 
+export interface StartPrometheusOptions {
+  routePrefix?: string;
+  /** More jobs to scrape every second (`host:port` targets, `/metrics`). */
+  scrape?: { job: string; target: string }[];
+  /**
+   * History to load before the server starts (OpenMetrics with timestamps), written into its data directory by
+   * `promtool tsdb create-blocks-from openmetrics`: how a test gets hours of samples without waiting for them.
+   */
+  backfillOpenMetrics?: string;
+}
+
 /** Starts the Debian prometheus binary on a free loopback port, scraping itself, with a private data dir. */
-export async function startPrometheus(opts: { routePrefix?: string } = {}): Promise<RealPrometheus> {
+export async function startPrometheus(opts: StartPrometheusOptions = {}): Promise<RealPrometheus> {
   if (!BINARY) throw new Error('prometheus binary not found');
   const dir = mkdtempSync(join(tmpdir(), 'kgw-prom-'));
   const port = await freePort();
   const prefix = opts.routePrefix ?? '';
+  const extraJobs = (opts.scrape ?? []).map((j) => `  - job_name: ${j.job}\n    static_configs:\n      - targets: ['${j.target}']\n`).join('');
   writeFileSync(
     join(dir, 'prometheus.yml'),
-    `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: self\n    metrics_path: ${prefix}/metrics\n    static_configs:\n      - targets: ['127.0.0.1:${port}']\n`,
+    `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: self\n    metrics_path: ${prefix}/metrics\n    static_configs:\n      - targets: ['127.0.0.1:${port}']\n${extraJobs}`,
   );
+  if (opts.backfillOpenMetrics) {
+    writeFileSync(join(dir, 'history.om'), opts.backfillOpenMetrics);
+    execFileSync(PROMTOOL, ['tsdb', 'create-blocks-from', 'openmetrics', join(dir, 'history.om'), join(dir, 'data')], { stdio: 'pipe' });
+  }
   const args = [
     `--config.file=${join(dir, 'prometheus.yml')}`,
     `--storage.tsdb.path=${join(dir, 'data')}`,
@@ -82,4 +99,14 @@ export async function startPrometheus(opts: { routePrefix?: string } = {}): Prom
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** How many requests Prometheus has answered on one API handler (`/api/v1/query_range` …), from its own metrics. */
+export async function prometheusRequestCount(prom: RealPrometheus, handler: string): Promise<number> {
+  const text = await (await fetch(`${prom.url}/metrics`)).text();
+  let total = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('prometheus_http_requests_total{') && line.includes(`handler="${handler}"`)) total += Number(line.split(' ').pop());
+  }
+  return total;
 }
