@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { signToken } from '../src/auth/jwt.js';
 import { loadConfig } from '../src/config.js';
 import { startGateway } from '../src/gateway.js';
-import { KubeSimulator } from '../test/support/kube-simulator/index.js';
+import { KubeSimulator } from '../tools/kube-simulator/index.js';
 import { startSeededPrometheus } from '../test/support/metrics-exporter.js';
 import { prometheusRequestCount } from '../test/support/prometheus.js';
 import { flags, round } from './lib.js';
