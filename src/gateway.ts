@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
+import { AccessManager } from './access/access.manager.js';
+import { GrantsRepository } from './access/grants.repository.js';
 import { JwtVerifier } from './auth/jwt.js';
 import { ClusterManager } from './clusters/cluster.manager.js';
 import { ClusterRepository } from './clusters/cluster.repository.js';
@@ -16,6 +18,7 @@ import { buildGatewaySchema } from './graphql/schema.js';
 import { createRequestListener } from './http/app.js';
 import { GatewayMetrics } from './http/metrics.js';
 import { createLogger, type Logger } from './logger.js';
+import { AccessResolver } from './resolvers/access.resolver.js';
 import { ClusterResolver } from './resolvers/cluster.resolver.js';
 import { ConnectionTestResolver } from './resolvers/connection-test.resolver.js';
 import { ConnectionTestManager } from './health/connection-test.manager.js';
@@ -126,10 +129,12 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
 
   // Application layer: what every transport calls.
   const hub = new LiveHub(events);
+  const access = new AccessManager(new GrantsRepository(database.db), config.defaultClusterRole, domainEvents);
   const managers = {
-    clusters: new ClusterManager(clusters, hub),
-    connectionTests: new ConnectionTestManager(connectionTests),
-    discovery: new DiscoveryManager(discovery, discoveryTasks, hub),
+    access,
+    clusters: new ClusterManager(clusters, access, hub),
+    connectionTests: new ConnectionTestManager(connectionTests, access),
+    discovery: new DiscoveryManager(discovery, discoveryTasks, hub, access),
   };
 
   // Transports: GraphQL (HTTP and WebSocket), REST, the cached-read lane, metrics.
@@ -138,8 +143,9 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     new ConnectionTestResolver(managers.connectionTests),
     new DiscoveryResolver(managers.discovery),
     new SubscriptionResolver(),
+    new AccessResolver(managers.access),
   ]);
-  const graphqlResponses = new ListResponseCache(() => clusters.list(), stringifyResult);
+  const graphqlResponses = new ListResponseCache(() => clusters.list(), stringifyResult, (caller) => access.seesEveryCluster(caller));
   const apollo = await startApollo(schema, logger, [graphqlResponses.plugin()]);
   // One brake for HTTP 401s and WebSocket authentication failures.
   const authFailures = new AuthFailureLimiter(config.authFailureLimitPerMinute);
