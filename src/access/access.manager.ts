@@ -71,8 +71,8 @@ export class AccessManager {
   }
 
   /** Cluster.grants, GET …/grants: cluster admins only. */
-  async listGrants(caller: Caller, rawClusterId: string | number): Promise<ClusterGrantView[]> {
-    const clusterId = parseClusterId(rawClusterId, 'clusterId');
+  async listGrants(caller: Caller, rawClusterId: string | number, field = 'clusterId'): Promise<ClusterGrantView[]> {
+    const clusterId = parseClusterId(rawClusterId, field);
     await this.requireRole(caller, clusterId, 'admin');
     return this.grants.listForCluster(clusterId);
   }
@@ -86,9 +86,9 @@ export class AccessManager {
   }
 
   /** grantClusterAccess / POST …/grants: creates the grant, or changes the role of the subject's existing one. */
-  async grant(caller: Caller, input: GrantInput): Promise<ClusterGrantView> {
+  async grant(caller: Caller, input: GrantInput, clusterIdField = 'clusterId'): Promise<ClusterGrantView> {
     const principal = requireUser(caller);
-    const clusterId = parseClusterId(input.clusterId, 'clusterId');
+    const clusterId = parseClusterId(input.clusterId, clusterIdField);
     const subject = parseSubject(input.subject);
     const subjectKind = parseChoice(input.subjectKind, SUBJECT_KINDS, 'subjectKind');
     const role = parseChoice(input.role, CLUSTER_ROLES, 'role');

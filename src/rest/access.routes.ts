@@ -26,13 +26,13 @@ export function accessRouter(deps: RestDeps): Router {
   const { access } = deps;
 
   router.get(`${BASE}/clusters/:id/grants`, handle(async (req, res, ctx) => {
-    const grants = await access.listGrants(ctx, param(req, 'id'));
+    const grants = await access.listGrants(ctx, param(req, 'id'), 'id');
     send(res, 200, 'success', { grants: grants.map(toRestGrant) });
   }));
 
   router.post(`${BASE}/clusters/:id/grants`, requireJson, handle(async (req, res, ctx) => {
     const body = parseBody(grantBody, req.body);
-    const grant = await access.grant(ctx, { clusterId: param(req, 'id'), subject: body.subject, subjectKind: body.subject_kind, role: body.role });
+    const grant = await access.grant(ctx, { clusterId: param(req, 'id'), subject: body.subject, subjectKind: body.subject_kind, role: body.role }, 'id');
     send(res, 200, '授权成功', toRestGrant(grant));
   }));
 
