@@ -1,5 +1,6 @@
 import { createPublicKey } from 'node:crypto';
 import { z } from 'zod';
+import { DEFAULT_ROLE_CHOICES, type DefaultClusterRole } from './access/roles.js';
 import { isBase64 } from './util/base64.js';
 
 /**
@@ -71,6 +72,8 @@ const envSchema = z
     DISCOVERY_TIMEOUT_SECONDS: intIn(5, 300).default(30),
     /** 401s per client address per minute before it gets 429s; 0 disables the brake. */
     AUTH_FAILURE_LIMIT: intIn(0, 1_000_000).default(30),
+    /** The role every valid token holds on every cluster it has no grant on: `viewer` (everyone reads all) or `none`. */
+    DEFAULT_CLUSTER_ROLE: z.enum(DEFAULT_ROLE_CHOICES).default('viewer'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   });
 
@@ -102,6 +105,8 @@ export interface Config {
   kube: { connectTimeoutMs: number; requestTimeoutMs: number };
   discovery: { autoDiscovery: boolean; timeoutSeconds: number };
   authFailureLimitPerMinute: number;
+  /** DESIGN "Access": what a token holds on a cluster without a grant. */
+  defaultClusterRole: DefaultClusterRole;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
 }
 
@@ -138,6 +143,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     kube: { connectTimeoutMs: e.KUBE_CONNECT_TIMEOUT_MS, requestTimeoutMs: e.KUBE_REQUEST_TIMEOUT_MS },
     discovery: { autoDiscovery: e.PROMETHEUS_AUTO_DISCOVERY, timeoutSeconds: e.DISCOVERY_TIMEOUT_SECONDS },
     authFailureLimitPerMinute: e.AUTH_FAILURE_LIMIT,
+    defaultClusterRole: e.DEFAULT_CLUSTER_ROLE,
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
+import { AccessManager } from './access/access.manager.js';
+import { GrantsRepository } from './access/grants.repository.js';
 import { JwtVerifier } from './auth/jwt.js';
 import { ClusterMetricsManager } from './cluster-metrics/cluster-metrics.manager.js';
 import { ClusterMetricsRepository } from './cluster-metrics/cluster-metrics.repository.js';
@@ -18,6 +20,7 @@ import { buildGatewaySchema } from './graphql/schema.js';
 import { createRequestListener } from './http/app.js';
 import { GatewayMetrics } from './http/metrics.js';
 import { createLogger, type Logger } from './logger.js';
+import { AccessResolver } from './resolvers/access.resolver.js';
 import { ClusterResolver } from './resolvers/cluster.resolver.js';
 import { ClusterMetricsResolver } from './resolvers/cluster-metrics.resolver.js';
 import { ConnectionTestResolver } from './resolvers/connection-test.resolver.js';
@@ -128,11 +131,13 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
 
   // Application layer: what every transport calls.
   const hub = new LiveHub(events);
-  const clusterManager = new ClusterManager(clusters, hub);
+  const access = new AccessManager(new GrantsRepository(database.db), config.defaultClusterRole, domainEvents);
+  const clusterManager = new ClusterManager(clusters, access, hub);
   const managers = {
+    access,
     clusters: clusterManager,
-    connectionTests: new ConnectionTestManager(connectionTests),
-    discovery: new DiscoveryManager(discovery, discoveryTasks, hub),
+    connectionTests: new ConnectionTestManager(connectionTests, access),
+    discovery: new DiscoveryManager(discovery, discoveryTasks, hub, access),
     clusterMetrics: new ClusterMetricsManager({
       clusters: clusterManager,
       repository: new ClusterMetricsRepository(database.db),
@@ -148,8 +153,9 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     new DiscoveryResolver(managers.discovery),
     new ClusterMetricsResolver(managers.clusterMetrics),
     new SubscriptionResolver(),
+    new AccessResolver(managers.access),
   ]);
-  const graphqlResponses = new ListResponseCache(() => clusters.list(), stringifyResult);
+  const graphqlResponses = new ListResponseCache(() => clusters.list(), stringifyResult, (caller) => access.seesEveryCluster(caller));
   const apollo = await startApollo(schema, logger, [graphqlResponses.plugin()]);
   // One brake for HTTP 401s and WebSocket authentication failures.
   const authFailures = new AuthFailureLimiter(config.authFailureLimitPerMinute);

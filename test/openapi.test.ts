@@ -19,6 +19,8 @@ describe('OpenAPI document', () => {
       '/api/v1/k8s/clusters',
       '/api/v1/k8s/clusters/{id}',
       '/api/v1/k8s/clusters/{id}/metrics',
+      '/api/v1/k8s/clusters/{id}/grants',
+      '/api/v1/k8s/clusters/{id}/grants/{grantId}',
       '/api/v1/k8s/clusters/{id}/prometheus/rediscover',
       '/api/v1/k8s/clusters/{id}/test-connection',
     ]);
@@ -31,10 +33,13 @@ describe('OpenAPI document', () => {
     );
     expect(ops.sort()).toEqual([
       'delete deleteCluster 200',
+      'delete revokeClusterAccess 200',
       'get getCluster 200',
       'get getClusterMetrics 200',
       'get listClusters 200',
+      'get listGrants 200',
       'post createCluster 201',
+      'post grantClusterAccess 200',
       'post rediscoverPrometheus 202',
       'post testConnection 200',
       'put updateCluster 200',

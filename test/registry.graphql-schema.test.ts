@@ -12,11 +12,14 @@ import {
   printSchema,
 } from 'graphql';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { AccessManager } from '../src/access/access.manager.js';
+import type { GrantsRepository } from '../src/access/grants.repository.js';
 import type { RequestContext } from '../src/auth/principal.js';
 import { ClusterManager } from '../src/clusters/cluster.manager.js';
 import type { ClusterService } from '../src/clusters/cluster.service.js';
 import type { ClusterView } from '../src/clusters/cluster.view.js';
 import { buildGatewaySchema } from '../src/graphql/schema.js';
+import { AccessResolver } from '../src/resolvers/access.resolver.js';
 import { ClusterResolver } from '../src/resolvers/cluster.resolver.js';
 import { testDrivers } from './support/databases.js';
 import { DESIGN_ARGS, DESIGN_ENUMS, DESIGN_INPUTS, expectDesignSurface, type Surface, surfaceOf } from './support/design-surface.js';
@@ -74,6 +77,7 @@ const sampleView = (over: Partial<ClusterView> = {}): ClusterView => ({
   podCount: 150,
   prometheusUrl: 'http://prometheus.monitoring:9090',
   prometheusSource: 'auto',
+  impersonate: false,
   createdAt: new Date('2025-10-17T08:00:00Z'),
   updatedAt: new Date('2025-10-17T10:30:00Z'),
   ...over,
@@ -109,10 +113,12 @@ describe('GraphQL schema (graphql() on the built schema)', () => {
       calls.push('remove');
     },
   } as unknown as ClusterService;
-  const ctx = (role: 'admin' | 'user' | null): RequestContext => ({ requestId: 'test', principal: role ? { subject: 's', role } : null });
+  const ctx = (role: 'admin' | 'user' | null): RequestContext => ({ requestId: 'test', principal: role ? { subject: 's', role, groups: [] } : null });
 
   beforeAll(async () => {
-    schema = await buildGatewaySchema([new ClusterResolver(new ClusterManager(service))]);
+    // No grants stored: every user is a VIEWER (DEFAULT_CLUSTER_ROLE viewer), as before per-cluster access existed.
+    const access = new AccessManager({ rolesOf: async () => new Map() } as unknown as GrantsRepository, 'viewer', { emit: async () => [] });
+    schema = await buildGatewaySchema([new ClusterResolver(new ClusterManager(service, access)), new AccessResolver(access)]);
   });
 
   it('has exactly the object types and field types of DESIGN.md (for what exists today)', () => {

@@ -62,7 +62,7 @@ export class JwtVerifier implements TokenVerifier {
       throw new TokenError(describeJwtError(err as Error));
     }
     if (typeof claims.sub !== 'string' || claims.sub === '') throw new TokenError('token has no subject (sub)');
-    const principal: Principal = { subject: claims.sub, role: isAdmin(claims) ? 'admin' : 'user', expiresAt: claims.exp ? claims.exp * 1000 : undefined };
+    const principal: Principal = { subject: claims.sub, role: isAdmin(claims) ? 'admin' : 'user', groups: groupsOf(claims), expiresAt: claims.exp ? claims.exp * 1000 : undefined };
 
     // Tokens without exp are cached briefly only, so a key rotation takes effect soon.
     const until = Math.min(claims.exp ? claims.exp * 1000 : now + 60_000, now + 5 * 60_000);
@@ -74,6 +74,13 @@ export class JwtVerifier implements TokenVerifier {
 
 function isAdmin(claims: jwt.JwtPayload): boolean {
   return claims.role === 'admin' || (Array.isArray(claims.roles) && claims.roles.includes('admin'));
+}
+
+/** Grants name groups exactly, so only a plain array of non-empty strings counts; anything else is no groups. */
+function groupsOf(claims: jwt.JwtPayload): readonly string[] {
+  const groups: unknown = claims.groups;
+  if (!Array.isArray(groups) || !groups.every((g) => typeof g === 'string' && g !== '')) return [];
+  return Object.freeze([...new Set(groups as string[])]);
 }
 
 function describeJwtError(err: Error): string {
@@ -88,7 +95,7 @@ function describeJwtError(err: Error): string {
 }
 
 /** Signs a token with an HS256 secret (used by `npm run token` and tests). */
-export function signToken(secret: string, claims: { sub: string; role?: string; roles?: string[] }, opts: { expiresIn?: string; issuer?: string; audience?: string } = {}): string {
+export function signToken(secret: string, claims: { sub: string; role?: string; roles?: string[]; groups?: string[] }, opts: { expiresIn?: string; issuer?: string; audience?: string } = {}): string {
   return jwt.sign(claims, secret, {
     algorithm: 'HS256',
     expiresIn: (opts.expiresIn ?? '12h') as jwt.SignOptions['expiresIn'],

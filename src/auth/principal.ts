@@ -2,10 +2,15 @@ import { ForbiddenError, UnauthenticatedError } from '../errors.js';
 
 export type Role = 'admin' | 'user';
 
-/** Who is calling. Admins change things; users read. */
+/**
+ * Who is calling. Global admins (`role`) may do everything; everyone else holds a role per cluster (access/roles.ts),
+ * from grants to their `subject` or to one of their `groups`, else DEFAULT_CLUSTER_ROLE.
+ */
 export interface Principal {
   subject: string;
   role: Role;
+  /** The token's `groups` claim (strings only; any other shape is no groups at all). */
+  groups: readonly string[];
   /** Epoch ms when the token stops being valid (long-lived WebSocket connections are closed then). */
   expiresAt?: number;
 }

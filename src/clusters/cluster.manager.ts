@@ -1,9 +1,11 @@
+import type { AccessManager } from '../access/access.manager.js';
+import { onlyAdmitted } from '../access/admitted-feed.js';
 import { isAdmin, requireAdmin, requireUser, type Caller } from '../auth/principal.js';
 import { NotFoundError } from '../errors.js';
 import type { LiveHub } from '../events/live-hub.js';
 import type { ClusterService, CreateClusterCommand, CreatedCluster, UpdateClusterCommand } from './cluster.service.js';
 import type { ClusterView } from './cluster.view.js';
-import { parseClusterId } from './cluster.validation.js';
+import { parseClusterId, parseClusterSelectorName } from './cluster.validation.js';
 
 /**
  * How a cluster is being read, which decides whether its kubeconfig may be part of the answer:
@@ -15,31 +17,44 @@ export type ReadScope = 'single' | 'list' | 'push';
  * The clusters' application API: every transport (GraphQL resolvers, REST handlers, subscriptions, the cached-read
  * lane) calls these methods and nothing below them. Each takes the caller first, authorizes, parses client-supplied
  * ids, then delegates to the registry (cluster.service.ts), which validates, stores and raises domain events.
+ * Per-cluster roles come from the AccessManager: a cluster the caller holds no role on does not exist for it here.
  */
 export class ClusterManager {
   constructor(
     private readonly registry: ClusterService,
+    private readonly access: AccessManager,
     private readonly hub?: LiveHub,
   ) {}
 
   /**
-   * Live clusters, oldest first. The array is the list cache's own instance (ClusterListCache): it stays the same
-   * object until a cluster changes, which is what REST's and GraphQL's rendered-answer caches key on. Never copy it.
+   * Live clusters the caller may see, oldest first. For a caller who sees every cluster the array is the list cache's
+   * own instance (ClusterListCache): it stays the same object until a cluster changes, which is what REST's and
+   * GraphQL's rendered-answer caches key on. Never copy it. Anyone else gets a filtered copy, rendered per request.
    */
-  list(caller: Caller): Promise<readonly ClusterView[]> {
-    requireUser(caller);
-    return this.registry.list();
+  async list(caller: Caller): Promise<readonly ClusterView[]> {
+    const visible = await this.access.visibleClusters(caller); // authenticates before anything is read
+    const all = await this.registry.list();
+    return visible === 'all' ? all : all.filter((c) => visible.has(c.id));
   }
 
   async get(caller: Caller, rawId: string | number, field = 'id'): Promise<ClusterView> {
     requireUser(caller);
-    return this.registry.get(parseClusterId(rawId, field));
+    const id = parseClusterId(rawId, field);
+    await this.access.requireRole(caller, id, 'viewer');
+    return this.registry.get(id);
   }
 
-  /** The cluster named by the request's selector (X-Cluster-Name / X-Cluster-ID), else the default; null if none. */
+  /**
+   * The cluster named by the request's selector (X-Cluster-Name / X-Cluster-ID), else the default; null if none. A
+   * named cluster the caller cannot see is "not found" exactly as a missing one; an invisible default is no default.
+   */
   async current(caller: Caller, selector?: { name?: string; id?: string }): Promise<ClusterView | null> {
     requireUser(caller);
-    return this.registry.current(selector);
+    const cluster = await this.registry.current(selector);
+    if (!cluster || (await this.access.roleOn(caller, cluster.id)) !== null) return cluster;
+    if (selector?.id !== undefined) throw new NotFoundError(`cluster ${cluster.id} not found`);
+    if (selector?.name !== undefined) throw new NotFoundError(`cluster "${parseClusterSelectorName(selector.name)}" not found`);
+    return null;
   }
 
   /** C3 / createCluster: admins only. `discoveryStarted` is what discovery reported, not a guess. */
@@ -48,18 +63,26 @@ export class ClusterManager {
     return this.registry.register(cmd);
   }
 
+  /** C4 / updateCluster: global admins and the cluster's admins (grant). */
   async update(caller: Caller, rawId: string | number, cmd: UpdateClusterCommand): Promise<ClusterView> {
-    requireAdmin(caller);
-    return this.registry.update(parseClusterId(rawId), cmd);
+    requireUser(caller);
+    const id = parseClusterId(rawId);
+    await this.access.requireRole(caller, id, 'admin');
+    return this.registry.update(id, cmd);
   }
 
+  /** C5 / deleteCluster: global admins and the cluster's admins (grant). */
   async remove(caller: Caller, rawId: string | number): Promise<void> {
-    requireAdmin(caller);
-    await this.registry.remove(parseClusterId(rawId));
+    requireUser(caller);
+    const id = parseClusterId(rawId);
+    await this.access.requireRole(caller, id, 'admin');
+    await this.registry.remove(id);
   }
 
   /**
-   * The kubeconfig rule, stated once: the decrypted kubeconfig goes to admins, and only when one cluster is read.
+   * The kubeconfig rule, stated once: the decrypted kubeconfig goes to global admins, and only when one cluster is read.
+   * A cluster admin by grant manages the cluster and its grants but does not read the stored credential: it is
+   * stronger than any gateway role (it bypasses impersonation and the proxy's verb rules).
    * Lists and pushed updates never carry credentials (DESIGN: "never in lists, pushed updates …"); for everyone else
    * the answer is null (not an error), and a user's request never decrypts anything.
    */
@@ -75,8 +98,14 @@ export class ClusterManager {
   async watchHealth(caller: Caller, rawId?: string | number | null): Promise<AsyncIterableIterator<ClusterView>> {
     requireUser(caller);
     const clusterId = rawId === undefined || rawId === null ? undefined : parseClusterId(rawId, 'clusterId');
-    if (clusterId !== undefined) await this.registry.get(clusterId); // 404 before subscribing to a cluster that does not exist
-    return this.live().subscribe<ClusterView>({
+    if (clusterId !== undefined) {
+      // 404 before subscribing to a cluster that does not exist, or that does not exist for this caller.
+      await this.access.requireRole(caller, clusterId, 'viewer');
+      await this.registry.get(clusterId);
+    }
+    // The topic is shared by every subscriber; what each one may see is decided per subscriber and per push (a revoked
+    // grant stops the very next update), so the current state and every change pass the caller's access check.
+    const feed = await this.live().subscribe<ClusterView>({
       key: `health:${clusterId ?? '*'}`,
       matches: (e) => e.type === 'cluster.changed' && e.change !== 'deleted' && (clusterId === undefined || e.clusterId === clusterId),
       load: async (event) => {
@@ -90,6 +119,7 @@ export class ClusterManager {
       },
       id: (c) => String(c.id),
     });
+    return this.access.seesEveryCluster(caller) ? feed : onlyAdmitted(feed, async (c) => (await this.access.roleOn(caller, c.id)) !== null);
   }
 
   private live(): LiveHub {

@@ -27,6 +27,7 @@ const viewColumns = {
   podCount: clusters.podCount,
   prometheusUrl: clusters.prometheusUrl,
   prometheusSource: clusters.prometheusSource,
+  impersonate: clusters.impersonate,
   createdAt: clusters.createdAt,
   updatedAt: clusters.updatedAt,
 } satisfies { [K in keyof ClusterView]: unknown };
@@ -47,6 +48,7 @@ export function toClusterView(row: Pick<ClusterRow, keyof ClusterView>): Cluster
     podCount: row.podCount,
     prometheusUrl: row.prometheusUrl,
     prometheusSource: row.prometheusSource,
+    impersonate: row.impersonate,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
@@ -64,6 +66,7 @@ export interface NewCluster {
   kubeconfig: StoredKubeconfig;
   isDefault: boolean;
   enabled: boolean;
+  impersonate: boolean;
   healthMessage: string;
   /** Figures of the pre-save connection test, when one ran. */
   facts?: { kubernetesVersion: string | null; nodeCount: number; readyNodeCount: number | null; podCount: number; connectedAt: Date };
@@ -77,6 +80,7 @@ export interface ClusterPatch {
   enabled?: boolean;
   /** A URL set by hand (source MANUAL), or null to return the cluster to automatic discovery (source NONE). */
   prometheusUrl?: string | null;
+  impersonate?: boolean;
 }
 
 // Serialises default switching so parallel "make X the default" calls queue up instead of failing on the index.
@@ -142,6 +146,7 @@ export class ClusterRepository {
           kubeconfigKeyId: c.kubeconfig.keyId,
           isDefault: c.isDefault,
           enabled: c.enabled,
+          impersonate: c.impersonate,
           healthMessage: c.healthMessage,
           ...(c.facts
             ? {
@@ -175,6 +180,7 @@ export class ClusterRepository {
       Object.assign(set, patch.prometheusUrl ? { prometheusUrl: patch.prometheusUrl, prometheusSource: 'manual' } : { prometheusUrl: null, prometheusSource: 'none' });
     }
     if (patch.isDefault !== undefined) set.isDefault = patch.isDefault;
+    if (patch.impersonate !== undefined) set.impersonate = patch.impersonate;
     // Re-enabling a disabled cluster must not resurrect its "disabled" message.
     const enabling = patch.enabled === true ? { healthMessage: sql`CASE WHEN ${clusters.enabled} THEN ${clusters.healthMessage} ELSE 'not checked yet' END` } : {};
 

@@ -15,6 +15,8 @@ export interface CreateClusterCommand {
   isDefault?: boolean;
   enabled?: boolean;
   skipConnectionTest?: boolean;
+  /** Proxied requests impersonate the caller (default false). */
+  impersonate?: boolean;
   /** REST's contract says base64; GraphQL accepts either. */
   requireBase64?: boolean;
 }
@@ -26,6 +28,7 @@ export interface UpdateClusterCommand {
   enabled?: boolean;
   /** A URL sets it by hand (source MANUAL); an empty string returns the cluster to automatic discovery. */
   prometheusUrl?: string;
+  impersonate?: boolean;
   requireBase64?: boolean;
 }
 
@@ -140,6 +143,7 @@ export class ClusterService {
       kubeconfig: this.cipher.encrypt(yaml),
       isDefault: cmd.isDefault ?? false,
       enabled,
+      impersonate: cmd.impersonate ?? false,
       ...(facts && enabled
         ? {
             healthMessage: 'connection test passed; waiting for the first health check',
@@ -154,7 +158,7 @@ export class ClusterService {
   }
 
   async update(id: number, cmd: UpdateClusterCommand): Promise<ClusterView> {
-    const patch: ClusterPatch = { isDefault: cmd.isDefault, enabled: cmd.enabled };
+    const patch: ClusterPatch = { isDefault: cmd.isDefault, enabled: cmd.enabled, impersonate: cmd.impersonate };
     if (cmd.name !== undefined) patch.name = parseClusterName(cmd.name);
     if (cmd.kubeconfig !== undefined) {
       const yaml = decodeKubeconfigInput(cmd.kubeconfig, { requireBase64: cmd.requireBase64 });

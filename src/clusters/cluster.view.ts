@@ -19,6 +19,8 @@ export interface ClusterView {
   podCount: number;
   prometheusUrl: string | null;
   prometheusSource: PrometheusSourceValue;
+  /** Proxied requests carry the caller's identity as Impersonate-User/-Group, so the cluster's own RBAC applies too. */
+  impersonate: boolean;
   createdAt: Date;
   updatedAt: Date;
 }

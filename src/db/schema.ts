@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { boolean, index, integer, pgEnum, pgTable, text, timestamp, uniqueIndex, varchar } from 'drizzle-orm/pg-core';
+import { CLUSTER_ROLES, SUBJECT_KINDS } from '../access/roles.js';
 
 /**
  * The one list of each enum's values. Everything else derives from these: the database enums below, the GraphQL enums
@@ -45,6 +46,8 @@ export const clusters = pgTable(
     healthLeaseUntil: timestamp('health_lease_until', { withTimezone: true, precision: 3 }),
     prometheusUrl: text('prometheus_url'),
     prometheusSource: prometheusSourceEnum('prometheus_source').notNull().default('none'),
+    /** Proxied requests carry Impersonate-User/-Group of the caller, so the cluster's own RBAC applies too (access). */
+    impersonate: boolean('impersonate').notNull().default(false),
     ...timestamps,
     deletedAt: timestamp('deleted_at', { withTimezone: true, precision: 3 }),
   },
@@ -82,6 +85,36 @@ export const discoveryTasks = pgTable(
   ],
 );
 
+// ---------------------------------------------------------------------------------------------------------------------
+// Access (src/access): per-cluster grants. The role and subject-kind lists live in access/roles.ts.
+// ---------------------------------------------------------------------------------------------------------------------
+export const clusterRoleEnum = pgEnum('cluster_role', CLUSTER_ROLES);
+export const subjectKindEnum = pgEnum('subject_kind', SUBJECT_KINDS);
+
+export const clusterGrants = pgTable(
+  'cluster_grants',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    clusterId: integer('cluster_id')
+      .notNull()
+      .references(() => clusters.id),
+    /** A token's `sub` (kind user) or a name from its `groups` claim (kind group). */
+    subject: varchar('subject', { length: 256 }).notNull(),
+    subjectKind: subjectKindEnum('subject_kind').notNull(),
+    role: clusterRoleEnum('role').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    /** The `sub` of whoever granted it. */
+    createdBy: varchar('created_by', { length: 256 }).notNull(),
+  },
+  (t) => [
+    // One grant per subject and cluster: granting again updates the role (INSERT … ON CONFLICT on this index).
+    uniqueIndex('cluster_grants_subject_uq').on(t.clusterId, t.subjectKind, t.subject),
+    // A caller's grants are looked up by subject on every access decision.
+    index('cluster_grants_subject_idx').on(t.subjectKind, t.subject),
+  ],
+);
+
+export type ClusterGrantRow = typeof clusterGrants.$inferSelect;
 export type ClusterRow = typeof clusters.$inferSelect;
 export type DiscoveryTaskRow = typeof discoveryTasks.$inferSelect;
 export type HealthStatusValue = (typeof HEALTH_STATUSES)[number];

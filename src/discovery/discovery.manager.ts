@@ -1,3 +1,5 @@
+import type { AccessManager } from '../access/access.manager.js';
+import { onlyAdmitted } from '../access/admitted-feed.js';
 import { requireUser, type Caller } from '../auth/principal.js';
 import { parseClusterId } from '../clusters/cluster.validation.js';
 import type { DiscoveryTaskRow } from '../db/schema.js';
@@ -15,6 +17,7 @@ export class DiscoveryManager {
     private readonly discovery: DiscoveryService,
     tasks: Pick<DiscoveryRepository, 'latestForClusters'>,
     private readonly hub: LiveHub,
+    private readonly access: AccessManager,
   ) {
     this.latestTasks = new PerContext(() => new BatchLoader((ids) => tasks.latestForClusters(ids)));
   }
@@ -22,7 +25,9 @@ export class DiscoveryManager {
   /** C7 / rediscoverPrometheus: CONFLICT while a task is active or when the URL was set by hand. */
   async rediscover(caller: Caller, rawId: string | number): Promise<DiscoveryStatusView> {
     requireUser(caller);
-    return this.discovery.start(parseClusterId(rawId));
+    const clusterId = parseClusterId(rawId);
+    await this.access.requireRole(caller, clusterId, 'viewer');
+    return this.discovery.start(clusterId);
   }
 
   /** `Cluster.discovery`: the latest task of a cluster the caller was already allowed to read. */
@@ -39,12 +44,16 @@ export class DiscoveryManager {
   async watchStatus(caller: Caller, rawClusterId: string | number): Promise<AsyncIterableIterator<DiscoveryStatusView>> {
     requireUser(caller);
     const clusterId = parseClusterId(rawClusterId, 'clusterId');
-    await this.discovery.status(clusterId); // 404 before subscribing to a cluster that does not exist
-    return this.hub.subscribe<DiscoveryStatusView>({
+    // 404 before subscribing to a cluster that does not exist, or that does not exist for this caller.
+    await this.access.requireRole(caller, clusterId, 'viewer');
+    await this.discovery.status(clusterId);
+    const feed = await this.hub.subscribe<DiscoveryStatusView>({
       key: `discovery:${clusterId}`,
       matches: (e) => e.type === 'discovery.changed' && e.clusterId === clusterId,
       load: async (event) => (event?.type === 'discovery.changed' ? [statusFromEvent(event)] : [await this.discovery.status(clusterId)]),
       id: () => String(clusterId),
     });
+    // Checked per push: a grant revoked meanwhile stops the next transition (ClusterManager.watchHealth does the same).
+    return this.access.seesEveryCluster(caller) ? feed : onlyAdmitted(feed, async () => (await this.access.roleOn(caller, clusterId)) !== null);
   }
 }

@@ -1,3 +1,5 @@
+import type { ClusterGrantView } from '../access/grants.repository.js';
+import type { Caller } from '../auth/principal.js';
 import type { ClusterView } from '../clusters/cluster.view.js';
 import type { DiscoveryStateValue } from '../db/schema.js';
 import type { Logger } from '../logger.js';
@@ -21,6 +23,10 @@ export interface DomainEventMap {
   'health.probed': { clusterId: number; status: string; durationMs: number };
   /** A probe result was written: this replica's cached views of the cluster are stale. */
   'health.recorded': { clusterId: number };
+  /** A grant was created, or an existing one's role changed (upsert): who did it, on which cluster, the grant now. */
+  'access.granted': { caller: Caller; clusterId: number; grant: ClusterGrantView };
+  /** A grant was removed: the caller loses what it gave at once (access is decided per request). */
+  'access.revoked': { caller: Caller; clusterId: number; grant: ClusterGrantView };
   /** A discovery task this replica ran has finished. */
   'discovery.finished': { state: Extract<DiscoveryStateValue, 'found' | 'not_found' | 'failed'> };
 }

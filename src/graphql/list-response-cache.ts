@@ -1,14 +1,20 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { Kind, type DocumentNode, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
-import type { RequestContext } from '../auth/principal.js';
+import {
+  getNamedType,
+  isInterfaceType,
+  isObjectType,
+  Kind,
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  type GraphQLNamedType,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+} from 'graphql';
+import type { Caller, RequestContext } from '../auth/principal.js';
 import type { ClusterView } from '../clusters/cluster.view.js';
 import { NO_STORE } from '../rest/responses.js';
-
-/**
- * Fields whose value depends on the caller or on more than the cached list (a task row, a Prometheus answer):
- * operations selecting them always run.
- */
-const UNCACHEABLE_FIELDS = new Set(['kubeconfig', 'discovery', 'metrics', 'metricsSummary']);
+import { servedPerRequest } from '../schema/field-extensions.js';
 
 const JSON_UTF8 = 'application/json; charset=utf-8';
 const GRAPHQL_RESPONSE_JSON = 'application/graphql-response+json; charset=utf-8';
@@ -62,6 +68,11 @@ export const DEFAULT_LIST_RESPONSE_CACHE_LIMITS: ListResponseCacheLimits = { max
  * same array instance it was computed from (ClusterListCache hands out a new one after any change on any replica),
  * so a hit is byte for byte what execution would have produced.
  *
+ * One rendered answer serves many callers, so it is stored and served only for callers who see every cluster
+ * (`sharedWith`: global admins, or everyone under DEFAULT_CLUSTER_ROLE viewer), and operations selecting a field whose
+ * value differs per caller (schema extension `perCaller`, e.g. `myRole`, `kubeconfig`, `grants`) or comes from outside
+ * the list (`outsideClusterList`) always execute: what remains is the same for every such caller.
+ *
  * Memory is bounded by bytes as well as entries (oldest first out), and the first time a new list instance is seen
  * every answer rendered from an older one is dropped: a stale answer can never be served again, so keeping it only
  * pins memory.
@@ -78,6 +89,8 @@ export class ListResponseCache {
   constructor(
     private readonly currentList: () => Promise<readonly ClusterView[]>,
     private readonly stringify: (result: { data: Record<string, unknown> }) => string,
+    /** Whether this caller sees exactly the list every other sharer sees (AccessManager.seesEveryCluster). */
+    private readonly sharedWith: (caller: Caller) => boolean,
     limits: Partial<ListResponseCacheLimits> = {},
   ) {
     this.limits = { ...DEFAULT_LIST_RESPONSE_CACHE_LIMITS, ...limits };
@@ -93,9 +106,9 @@ export class ListResponseCache {
   }
 
   /** The stored answer for this request, if it is still current. */
-  async lookup(request: GraphQLRequestBody, accept: string | undefined): Promise<CachedGraphQLResponse | undefined> {
+  async lookup(request: GraphQLRequestBody, accept: string | undefined, caller: Caller): Promise<CachedGraphQLResponse | undefined> {
     const contentType = CONTENT_TYPE_BY_ACCEPT.get(accept);
-    if (!contentType || !isWellFormed(request)) return undefined;
+    if (!contentType || !isWellFormed(request) || !this.sharedWith(caller)) return undefined;
     const key = keyOf(request.query, request.operationName, request.variables);
     if (!this.entries.has(key)) return undefined;
     const list = await this.currentList();
@@ -113,7 +126,7 @@ export class ListResponseCache {
           async didResolveOperation(rc) {
             const op = rc.operation;
             if (!rc.contextValue.principal || op?.operation !== 'query' || typeof rc.request.query !== 'string') return;
-            if (!cache.isCacheable(rc.document, op)) return;
+            if (!cache.sharedWith(rc.contextValue) || !cache.isCacheable(rc.schema, rc.document, op)) return;
             // Taken before execution: should the list change meanwhile, the entry is stale at once and never served.
             list = await cache.currentList();
             cache.observe(list);
@@ -160,10 +173,10 @@ export class ListResponseCache {
     this.bytes -= entry.body.length;
   }
 
-  private isCacheable(doc: DocumentNode, operation: OperationDefinitionNode): boolean {
+  private isCacheable(schema: GraphQLSchema, doc: DocumentNode, operation: OperationDefinitionNode): boolean {
     let ok = this.cacheable.get(operation);
     if (ok === undefined) {
-      ok = onlyListFields(doc, operation.selectionSet);
+      ok = onlyListFields(schema, doc, operation.selectionSet);
       this.cacheable.set(operation, ok);
     }
     return ok;
@@ -181,30 +194,38 @@ function isWellFormed(r: GraphQLRequestBody): r is GraphQLRequestBody & { query:
   );
 }
 
-/** True when the operation's only root field is `clusters` and no selection below reaches an uncacheable field. */
-function onlyListFields(doc: DocumentNode, root: SelectionSetNode): boolean {
+/**
+ * True when the operation's only root field is `clusters` and no selection below reaches a field the schema marks as
+ * served per request (schema/field-extensions.ts). Field definitions are looked up along the selection's types; a
+ * name the schema does not know (the operation will fail validation anyway) or an abstract type opts out.
+ */
+function onlyListFields(schema: GraphQLSchema, doc: DocumentNode, root: SelectionSetNode): boolean {
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const d of doc.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
   const rootFields = new Set<string>();
-  const visit = (set: SelectionSetNode, isRoot: boolean, seen: Set<string>): boolean => {
+  const visit = (set: SelectionSetNode, parent: GraphQLNamedType | null | undefined, isRoot: boolean, seen: Set<string>): boolean => {
+    if (!isObjectType(parent) && !isInterfaceType(parent)) return false;
     for (const sel of set.selections) {
       // @include/@skip read only variables, which are part of the key; any other directive opts out.
       if (sel.directives?.some((d) => d.name.value !== 'include' && d.name.value !== 'skip')) return false;
       if (sel.kind === Kind.FIELD) {
         if (isRoot) rootFields.add(sel.name.value);
-        if (UNCACHEABLE_FIELDS.has(sel.name.value)) return false;
-        if (sel.selectionSet && !visit(sel.selectionSet, false, seen)) return false;
+        if (sel.name.value === '__typename') continue;
+        const field = parent.getFields()[sel.name.value];
+        if (!field || servedPerRequest(field.extensions)) return false;
+        if (sel.selectionSet && !visit(sel.selectionSet, getNamedType(field.type), false, seen)) return false;
       } else if (sel.kind === Kind.INLINE_FRAGMENT) {
-        if (!visit(sel.selectionSet, isRoot, seen)) return false;
+        const type = sel.typeCondition ? schema.getType(sel.typeCondition.name.value) : parent;
+        if (!visit(sel.selectionSet, type, isRoot, seen)) return false;
       } else {
         const frag = fragments.get(sel.name.value);
         if (!frag || seen.has(frag.name.value)) return false;
-        if (!visit(frag.selectionSet, isRoot, new Set(seen).add(frag.name.value))) return false;
+        if (!visit(frag.selectionSet, schema.getType(frag.typeCondition.name.value), isRoot, new Set(seen).add(frag.name.value))) return false;
       }
     }
     return true;
   };
-  if (!visit(root, true, new Set())) return false;
+  if (!visit(root, schema.getQueryType(), true, new Set())) return false;
   rootFields.delete('__typename');
   return rootFields.size === 1 && rootFields.has('clusters');
 }

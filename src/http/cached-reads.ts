@@ -65,7 +65,7 @@ export function cachedReads(deps: CachedReadsDeps, next: RequestListener): Reque
     const outcome = await readJsonBody(req);
     if (!outcome) return; // the client went away
     if ('value' in outcome && isObject(outcome.value)) {
-      const answer = await deps.graphqlResponses.lookup(outcome.value, req.headers.accept).catch(() => undefined);
+      const answer = await deps.graphqlResponses.lookup(outcome.value, req.headers.accept, ctx).catch(() => undefined);
       if (answer) return send(req, res, ctx, deps.graphqlPath, answer, started);
     }
     handOver(req, outcome);

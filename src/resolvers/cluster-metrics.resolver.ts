@@ -1,4 +1,5 @@
 import { Arg, Ctx, Extensions, FieldResolver, Int, Resolver, Root } from 'type-graphql';
+import { OUTSIDE_CLUSTER_LIST } from '../schema/field-extensions.js';
 import type { RequestContext } from '../auth/principal.js';
 import type { ClusterMetricsManager, ClusterMetricsView, MetricsSummaryView } from '../cluster-metrics/cluster-metrics.manager.js';
 import type { ClusterView } from '../clusters/cluster.view.js';
@@ -16,7 +17,7 @@ export class ClusterMetricsResolver {
   constructor(private readonly manager: ClusterMetricsManager) {}
 
   @FieldResolver(() => ClusterMetricsType, { description: 'CPU, memory, pods and network over a range, from the cluster\'s Prometheus.' })
-  @Extensions({ cost: 20 })
+  @Extensions({ ...OUTSIDE_CLUSTER_LIST, cost: 20 })
   metrics(
     @Root() cluster: ClusterView,
     @Ctx() ctx: RequestContext,
@@ -27,7 +28,7 @@ export class ClusterMetricsResolver {
   }
 
   @FieldResolver(() => MetricsSummaryType, { nullable: true, description: 'Usage now (instant queries), for fleet tables.' })
-  @Extensions({ cost: 10 })
+  @Extensions({ ...OUTSIDE_CLUSTER_LIST, cost: 10 })
   metricsSummary(@Root() cluster: ClusterView, @Ctx() ctx: RequestContext): Promise<MetricsSummaryView> {
     return this.manager.summaryFor(ctx, cluster);
   }

@@ -1,10 +1,11 @@
 import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
-import { Arg, Ctx, FieldResolver, ID, Info, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, Extensions, FieldResolver, ID, Info, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../auth/principal.js';
 import type { ClusterManager, ReadScope } from '../clusters/cluster.manager.js';
 import type { ClusterView } from '../clusters/cluster.view.js';
 import { CreateClusterInput, UpdateClusterInput } from '../schema/cluster.input.js';
 import { ClusterListType, ClusterType } from '../schema/cluster.type.js';
+import { PER_CALLER } from '../schema/field-extensions.js';
 
 /** The schema name of the root field answered under `responseKey` (validation guarantees it is unique). */
 function rootFieldName(info: GraphQLResolveInfo, set: SelectionSetNode, responseKey: string, seen: Set<string>): string | undefined {
@@ -73,6 +74,7 @@ export class ClusterResolver {
       isDefault: given(input.isDefault),
       enabled: given(input.enabled),
       skipConnectionTest: given(input.skipConnectionTest),
+      impersonate: given(input.impersonate),
     });
     return cluster;
   }
@@ -89,6 +91,7 @@ export class ClusterResolver {
       isDefault: given(input.isDefault),
       enabled: given(input.enabled),
       prometheusUrl: given(input.prometheusUrl),
+      impersonate: given(input.impersonate),
     });
   }
 
@@ -102,6 +105,7 @@ export class ClusterResolver {
     nullable: true,
     description: 'Kubeconfig YAML: for admins on a single cluster (cluster, currentCluster, createCluster, updateCluster); null in lists, subscriptions and for users.',
   })
+  @Extensions(PER_CALLER)
   kubeconfig(@Root() cluster: ClusterView, @Ctx() ctx: RequestContext, @Info() info: GraphQLResolveInfo): Promise<string | null> {
     return this.manager.kubeconfigFor(ctx, cluster.id, readScope(info));
   }

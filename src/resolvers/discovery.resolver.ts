@@ -1,10 +1,11 @@
-import { Arg, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, Extensions, FieldResolver, ID, Mutation, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../auth/principal.js';
 import type { ClusterView } from '../clusters/cluster.view.js';
 import type { DiscoveryManager } from '../discovery/discovery.manager.js';
 import type { DiscoveryStatusView } from '../discovery/discovery.service.js';
 import { ClusterType } from '../schema/cluster.type.js';
 import { DiscoveryStatusType } from '../schema/discovery.type.js';
+import { OUTSIDE_CLUSTER_LIST } from '../schema/field-extensions.js';
 
 @Resolver(() => ClusterType)
 export class DiscoveryResolver {
@@ -16,6 +17,7 @@ export class DiscoveryResolver {
   }
 
   @FieldResolver(() => DiscoveryStatusType, { nullable: true, description: 'The latest discovery task, if any.' })
+  @Extensions(OUTSIDE_CLUSTER_LIST)
   discovery(@Root() cluster: ClusterView, @Ctx() ctx: RequestContext): Promise<DiscoveryStatusView | null> {
     return this.manager.latest(ctx, cluster.id);
   }

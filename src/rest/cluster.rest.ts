@@ -21,6 +21,7 @@ export function toRestCluster(c: ClusterView): RestCluster {
     pod_count: c.podCount,
     prometheus_url: c.prometheusUrl ?? '',
     prometheus_source: c.prometheusSource,
+    impersonate: c.impersonate,
     created_at: restTime(c.createdAt)!,
     updated_at: restTime(c.updatedAt)!,
   };

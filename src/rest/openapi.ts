@@ -5,12 +5,14 @@ import {
   connectionTestSchema,
   envelope,
   errorEnvelope,
+  grantListSchema,
+  restGrantSchema,
   rediscoverSchema,
   restClusterDetailSchema,
   restClusterSchema,
 } from './responses.js';
-import { createClusterBody, updateClusterBody } from './schemas.js';
 import { clusterMetricsSchema } from './cluster-metrics.routes.js';
+import { createClusterBody, grantBody, updateClusterBody } from './schemas.js';
 
 type Json = Record<string, unknown>;
 const schema = (s: z.ZodType): Json => {
@@ -30,14 +32,15 @@ const errors = (...codes: number[]) =>
 const ERROR_TEXT: Record<number, string> = {
   400: 'invalid input; the message names the field',
   401: 'no valid bearer token',
-  403: 'the admin role is required',
-  404: 'no such cluster',
+  403: 'the admin role (global, or on this cluster) is required',
+  404: 'no such cluster (or none the caller holds a role on)',
   409: 'conflict (a discovery task is running, or the Prometheus URL was set by hand)',
   413: 'request body too large',
   415: 'Content-Type must be application/json',
   429: 'too many failed authentication attempts from this address; see Retry-After',
   503: 'the cluster (or the database) cannot be reached; `reason` says why',
 };
+const grantIdParam = { name: 'grantId', in: 'path', required: true, description: 'grant id (positive integer)', schema: { type: 'integer', minimum: 1 } };
 const idParam = { name: 'id', in: 'path', required: true, description: 'cluster id (positive integer)', schema: { type: 'integer', minimum: 1 } };
 
 /** OpenAPI 3.1 for C1–C7, generated from the zod schemas the REST layer parses requests and shapes responses with. */
@@ -100,6 +103,20 @@ export function openApiDocument(): Json {
             503: json({ $ref: '#/components/schemas/Error' }, 'PROMETHEUS_UNREACHABLE (or the database is down): `reason` says why'),
           },
         },
+      },
+      [`${BASE}/clusters/{id}/grants`]: {
+        parameters: [idParam],
+        get: { operationId: 'listGrants', summary: 'who holds which role on the cluster (cluster admins)', responses: { 200: ok(grantListSchema, 'grants'), ...errors(400, 401, 403, 404) } },
+        post: {
+          operationId: 'grantClusterAccess',
+          summary: 'give a user or group a role on the cluster; again for the same subject changes the role (cluster admins)',
+          requestBody: { required: true, content: { 'application/json': { schema: inputSchema(grantBody) } } },
+          responses: { 200: ok(restGrantSchema, 'granted'), ...errors(400, 401, 403, 404, 413, 415) },
+        },
+      },
+      [`${BASE}/clusters/{id}/grants/{grantId}`]: {
+        parameters: [idParam, grantIdParam],
+        delete: { operationId: 'revokeClusterAccess', summary: 'remove a grant; it stops applying at once (cluster admins)', responses: { 200: ok(z.null(), 'revoked'), ...errors(400, 401, 403, 404) } },
       },
     },
   };

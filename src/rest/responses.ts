@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CLUSTER_ROLES, SUBJECT_KINDS } from '../access/roles.js';
 
 /**
  * The REST responses as zod schemas: the handlers' output types are inferred from these, and the OpenAPI document is
@@ -27,6 +28,7 @@ export const restClusterSchema = z.object({
   pod_count: z.number().int(),
   prometheus_url: z.string().describe('empty string when none is known'),
   prometheus_source: z.enum(['none', 'auto', 'manual']),
+  impersonate: z.boolean().describe('proxied requests carry Impersonate-User/Impersonate-Group of the caller'),
   created_at: time,
   updated_at: time,
 });
@@ -54,6 +56,19 @@ export const rediscoverSchema = z.object({
   task_started_at: time.nullable(),
 });
 
+/** A per-cluster grant (GET|POST /clusters/:id/grants). */
+export const restGrantSchema = z.object({
+  id: z.number().int().positive(),
+  cluster_id: z.number().int().positive(),
+  subject: z.string().describe('a user (token sub) or a group name (token groups claim)'),
+  subject_kind: z.enum(SUBJECT_KINDS),
+  role: z.enum(CLUSTER_ROLES),
+  created_at: time,
+  created_by: z.string(),
+});
+
+export const grantListSchema = z.object({ grants: z.array(restGrantSchema) });
+
 export function envelope<T extends z.ZodType>(data: T) {
   return z.object({ code: z.number().int(), message: z.string(), data });
 }
@@ -74,5 +89,6 @@ export const errorEnvelope = z.object({
 });
 
 export type RestCluster = z.infer<typeof restClusterSchema>;
+export type RestGrant = z.infer<typeof restGrantSchema>;
 export type RestConnectionTest = z.infer<typeof connectionTestSchema>;
 export type RestRediscover = z.infer<typeof rediscoverSchema>;

@@ -4,6 +4,7 @@ import type { ClusterMetricsManager } from '../cluster-metrics/cluster-metrics.m
 import type { ClusterManager } from '../clusters/cluster.manager.js';
 import type { DiscoveryManager } from '../discovery/discovery.manager.js';
 import { ValidationError } from '../errors.js';
+import type { AccessManager } from '../access/access.manager.js';
 import type { ConnectionTestManager } from '../health/connection-test.manager.js';
 import { clusterListBody, restTime, toRestCluster } from './cluster.rest.js';
 import { send, sendError } from './envelope.js';
@@ -16,6 +17,7 @@ export interface RestManagers {
   clusterMetrics: ClusterMetricsManager;
   connectionTests: ConnectionTestManager;
   discovery: DiscoveryManager;
+  access: AccessManager;
 }
 
 export interface RestDeps extends RestManagers {
@@ -28,6 +30,11 @@ export const BASE = '/api/v1/k8s';
 
 type Handler = (req: Request, res: Response, ctx: RequestContext) => Promise<void>;
 
+/** Wraps a REST handler: the per-request context in, any error on to the one REST error mapper (envelope.ts). */
+export const handlerWith = (context: RestDeps['context']) => (fn: Handler) => (req: Request, res: Response, next: NextFunction) => {
+  fn(req, res, context(req)).catch(next);
+};
+
 /**
  * C1–C7 of the contract. Each handler parses REST's snake_case, makes one manager call, and renders the envelope;
  * errors go to the one REST error mapper (envelope.ts).
@@ -35,9 +42,7 @@ type Handler = (req: Request, res: Response, ctx: RequestContext) => Promise<voi
 export function clusterRouter(deps: RestDeps): Router {
   const router = Router();
   const { clusters, connectionTests, discovery } = deps;
-  const handle = (fn: Handler) => (req: Request, res: Response, next: NextFunction) => {
-    fn(req, res, deps.context(req)).catch(next);
-  };
+  const handle = handlerWith(deps.context);
 
   // Answers are per caller and C2 carries an admin's kubeconfig: no cache (browser, proxy) may keep any of them.
   router.use(BASE, (_req, res, next) => {
@@ -61,7 +66,7 @@ export function clusterRouter(deps: RestDeps): Router {
   // C3: the message says a discovery task started only when discovery reports that it did.
   router.post(`${BASE}/clusters`, requireJson, handle(async (req, res, ctx) => {
     const body = parseBody(createClusterBody, req.body);
-    const { cluster, discoveryStarted } = await clusters.create(ctx, { name: body.name, kubeconfig: body.kubeconfig, isDefault: given(body.is_default), enabled: given(body.enabled) });
+    const { cluster, discoveryStarted } = await clusters.create(ctx, { name: body.name, kubeconfig: body.kubeconfig, isDefault: given(body.is_default), enabled: given(body.enabled), impersonate: given(body.impersonate) });
     send(res, 201, discoveryStarted ? '集群创建成功，Prometheus 自动发现任务已启动' : '集群创建成功', toRestCluster(cluster));
   }));
 
@@ -74,6 +79,7 @@ export function clusterRouter(deps: RestDeps): Router {
       isDefault: given(body.is_default),
       enabled: given(body.enabled),
       prometheusUrl: body.prometheus_url === null ? '' : body.prometheus_url,
+      impersonate: given(body.impersonate),
     });
     send(res, 200, '集群更新成功', toRestCluster(cluster));
   }));
@@ -115,14 +121,14 @@ export function clusterRouter(deps: RestDeps): Router {
 /** JSON null and an absent field mean the same ("leave it"), except where the contract says otherwise. */
 const given = <T>(v: T | null | undefined): T | undefined => (v === null ? undefined : v);
 
-function param(req: Request, name: string): string {
+export function param(req: Request, name: string): string {
   const value = req.params[name];
   if (typeof value !== 'string') throw new ValidationError(name, 'is required');
   return value;
 }
 
 /** Writes must be JSON: a form post from another site cannot forge one (and a typo'd header fails loudly). */
-function requireJson(req: Request, res: Response, next: NextFunction): void {
+export function requireJson(req: Request, res: Response, next: NextFunction): void {
   if (!req.is('application/json')) return sendError(res, 415, 'Content-Type must be application/json');
   next();
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CLUSTER_ROLES, SUBJECT_KINDS } from '../access/roles.js';
 import { clusterNameProblem } from '../clusters/cluster.validation.js';
 import { ValidationError } from '../errors.js';
 import { isBase64 } from '../util/base64.js';
@@ -21,6 +22,7 @@ export const createClusterBody = z.strictObject({
   kubeconfig: base64,
   is_default: bool.nullish(),
   enabled: bool.nullish(),
+  impersonate: bool.nullish(),
 });
 
 /** C4 request body: any subset of fields. `prometheus_url: ""` (or null) returns the cluster to automatic discovery. */
@@ -30,6 +32,14 @@ export const updateClusterBody = z.strictObject({
   is_default: bool.nullish(),
   enabled: bool.nullish(),
   prometheus_url: str.nullish(),
+  impersonate: bool.nullish(),
+});
+
+/** POST /clusters/:id/grants: granting a subject that already holds a grant on the cluster changes its role. */
+export const grantBody = z.strictObject({
+  subject: str.min(1, 'is required'),
+  subject_kind: z.enum(SUBJECT_KINDS, { error: `must be one of ${SUBJECT_KINDS.join(', ')}` }),
+  role: z.enum(CLUSTER_ROLES, { error: `must be one of ${CLUSTER_ROLES.join(', ')}` }),
 });
 
 /** Parses a body with a schema; the first problem becomes a `ValidationError` naming its field, the rest are listed. */

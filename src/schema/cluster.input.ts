@@ -16,6 +16,9 @@ export class CreateClusterInput {
 
   @Field(() => Boolean, { nullable: true, description: 'Save without first reaching the cluster.' })
   skipConnectionTest?: boolean | null;
+
+  @Field(() => Boolean, { nullable: true, description: 'Proxied requests impersonate the caller (default false).' })
+  impersonate?: boolean | null;
 }
 
 @InputType('UpdateClusterInput')
@@ -34,4 +37,7 @@ export class UpdateClusterInput {
 
   @Field(() => String, { nullable: true, description: 'Set by hand (source MANUAL); an empty string returns to automatic discovery.' })
   prometheusUrl?: string | null;
+
+  @Field(() => Boolean, { nullable: true })
+  impersonate?: boolean | null;
 }

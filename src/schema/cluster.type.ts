@@ -46,6 +46,9 @@ export class ClusterType implements ClusterView {
   @Field(() => PrometheusSource)
   prometheusSource!: PrometheusSourceValue;
 
+  @Field(() => Boolean, { description: 'Proxied requests carry Impersonate-User (the token subject) and Impersonate-Group (each group), so the cluster\'s own RBAC applies as well.' })
+  impersonate!: boolean;
+
   @Field(() => DateTimeResolver)
   createdAt!: Date;
 

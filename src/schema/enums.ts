@@ -1,4 +1,5 @@
 import { registerEnumType } from 'type-graphql';
+import { CLUSTER_ROLES, SUBJECT_KINDS } from '../access/roles.js';
 import { DISCOVERY_STATES, HEALTH_STATUSES, PROMETHEUS_SOURCES } from '../db/schema.js';
 
 /** A GraphQL enum over stored values: upper-case names (`NOT_FOUND`), the lower-case strings as values. */
@@ -13,7 +14,11 @@ function graphqlEnum<V extends string>(values: readonly V[]): GraphQLEnumOf<V> {
 export const HealthStatus = graphqlEnum(HEALTH_STATUSES);
 export const PrometheusSource = graphqlEnum(PROMETHEUS_SOURCES);
 export const DiscoveryState = graphqlEnum(DISCOVERY_STATES);
+export const ClusterRole = graphqlEnum(CLUSTER_ROLES);
+export const SubjectKind = graphqlEnum(SUBJECT_KINDS);
 
 registerEnumType(HealthStatus, { name: 'HealthStatus', description: 'Reachability and condition of a cluster.' });
 registerEnumType(PrometheusSource, { name: 'PrometheusSource', description: 'Where the Prometheus URL came from.' });
 registerEnumType(DiscoveryState, { name: 'DiscoveryState', description: 'Lifecycle of a Prometheus discovery task.' });
+registerEnumType(ClusterRole, { name: 'ClusterRole', description: 'A role on one cluster, lowest first: VIEWER reads, EDITOR also changes workloads through the proxy, ADMIN also manages the cluster and its grants.' });
+registerEnumType(SubjectKind, { name: 'SubjectKind', description: 'Whom a grant names: a user (token subject) or a group (token groups claim).' });

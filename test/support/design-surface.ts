@@ -13,6 +13,8 @@ export const DESIGN_OBJECTS: Record<string, Record<string, string>> = {
     createCluster: 'Cluster!',
     updateCluster: 'Cluster!',
     deleteCluster: 'Boolean!',
+    grantClusterAccess: 'ClusterGrant!',
+    revokeClusterAccess: 'Boolean!',
     testClusterConnection: 'ConnectionTestResult!',
     rediscoverPrometheus: 'DiscoveryStatus!',
   },
@@ -30,6 +32,9 @@ export const DESIGN_OBJECTS: Record<string, Record<string, string>> = {
     podCount: 'Int!',
     prometheusUrl: 'String',
     prometheusSource: 'PrometheusSource!',
+    impersonate: 'Boolean!',
+    myRole: 'ClusterRole!',
+    grants: '[ClusterGrant!]!',
     discovery: 'DiscoveryStatus',
     kubeconfig: 'String',
     metrics: 'ClusterMetrics!',
@@ -51,6 +56,15 @@ export const DESIGN_OBJECTS: Record<string, Record<string, string>> = {
     networkTransmitBytesPerSecond: 'MetricSeries!',
   },
   MetricsSummary: { cpuUsagePercent: 'Float', memoryUsagePercent: 'Float', podsRunning: 'Float', at: 'DateTime!' },
+  ClusterGrant: {
+    id: 'ID!',
+    clusterId: 'ID!',
+    subject: 'String!',
+    subjectKind: 'SubjectKind!',
+    role: 'ClusterRole!',
+    createdAt: 'DateTime!',
+    createdBy: 'String!',
+  },
 };
 const FUTURE = new Set(['Mutation.testClusterConnection', 'Mutation.rediscoverPrometheus', 'Cluster.discovery']);
 
@@ -86,15 +100,20 @@ export const DESIGN_ARGS: Record<string, string> = {
   'Mutation.createCluster': 'input: CreateClusterInput!',
   'Mutation.updateCluster': 'id: ID!, input: UpdateClusterInput!',
   'Mutation.deleteCluster': 'id: ID!',
+  'Mutation.grantClusterAccess': 'input: GrantClusterAccessInput!',
+  'Mutation.revokeClusterAccess': 'id: ID!',
 };
 /** Input types: field → type. */
 export const DESIGN_INPUTS: Record<string, Record<string, string>> = {
-  CreateClusterInput: { name: 'String!', kubeconfig: 'String!', isDefault: 'Boolean', enabled: 'Boolean', skipConnectionTest: 'Boolean' },
-  UpdateClusterInput: { name: 'String', kubeconfig: 'String', isDefault: 'Boolean', enabled: 'Boolean', prometheusUrl: 'String' },
+  CreateClusterInput: { name: 'String!', kubeconfig: 'String!', isDefault: 'Boolean', enabled: 'Boolean', skipConnectionTest: 'Boolean', impersonate: 'Boolean' },
+  UpdateClusterInput: { name: 'String', kubeconfig: 'String', isDefault: 'Boolean', enabled: 'Boolean', prometheusUrl: 'String', impersonate: 'Boolean' },
+  GrantClusterAccessInput: { clusterId: 'ID!', subject: 'String!', subjectKind: 'SubjectKind!', role: 'ClusterRole!' },
 };
 /** Enum types: every value. */
 export const DESIGN_ENUMS: Record<string, string[]> = {
   HealthStatus: ['UNKNOWN', 'HEALTHY', 'WARNING', 'ERROR', 'UNAVAILABLE'],
   PrometheusSource: ['NONE', 'AUTO', 'MANUAL'],
   MetricsRange: ['HOUR', 'SIX_HOURS', 'DAY', 'WEEK'],
+  ClusterRole: ['VIEWER', 'EDITOR', 'ADMIN'],
+  SubjectKind: ['USER', 'GROUP'],
 };
