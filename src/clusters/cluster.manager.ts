@@ -1,3 +1,5 @@
+import { ReadOnlyGuard } from '../access/read-only.js';
+import { AuditedWrites, type AuditedCaller } from '../audit/audited-writes.js';
 import { isAdmin, requireAdmin, requireUser, type Caller } from '../auth/principal.js';
 import { NotFoundError } from '../errors.js';
 import type { LiveHub } from '../events/live-hub.js';
@@ -20,6 +22,8 @@ export class ClusterManager {
   constructor(
     private readonly registry: ClusterService,
     private readonly hub?: LiveHub,
+    /** Read-only refusal and audit of every write; the default (trusted in-process use) is writable and unaudited. */
+    private readonly writes = new AuditedWrites(new ReadOnlyGuard(false)),
   ) {}
 
   /**
@@ -43,19 +47,26 @@ export class ClusterManager {
   }
 
   /** C3 / createCluster: admins only. `discoveryStarted` is what discovery reported, not a guess. */
-  async create(caller: Caller, cmd: CreateClusterCommand): Promise<CreatedCluster> {
-    requireAdmin(caller);
-    return this.registry.register(cmd);
+  async create(caller: AuditedCaller, cmd: CreateClusterCommand): Promise<CreatedCluster> {
+    const spec = { action: 'cluster.create', requestedName: cmd.name, successStatus: 201, clusterOf: (r: CreatedCluster) => r.cluster } as const;
+    return this.writes.run(caller, spec, () => {
+      requireAdmin(caller);
+      return this.registry.register(cmd);
+    });
   }
 
-  async update(caller: Caller, rawId: string | number, cmd: UpdateClusterCommand): Promise<ClusterView> {
-    requireAdmin(caller);
-    return this.registry.update(parseClusterId(rawId), cmd);
+  async update(caller: AuditedCaller, rawId: string | number, cmd: UpdateClusterCommand): Promise<ClusterView> {
+    return this.writes.run(caller, { action: 'cluster.update', clusterId: rawId, clusterOf: (c: ClusterView) => c }, () => {
+      requireAdmin(caller);
+      return this.registry.update(parseClusterId(rawId), cmd);
+    });
   }
 
-  async remove(caller: Caller, rawId: string | number): Promise<void> {
-    requireAdmin(caller);
-    await this.registry.remove(parseClusterId(rawId));
+  async remove(caller: AuditedCaller, rawId: string | number): Promise<void> {
+    return this.writes.run(caller, { action: 'cluster.delete', clusterId: rawId }, () => {
+      requireAdmin(caller);
+      return this.registry.remove(parseClusterId(rawId));
+    });
   }
 
   /**

@@ -1,3 +1,4 @@
+import type { AuditedCaller, AuditedWrites } from '../audit/audited-writes.js';
 import { requireUser, type Caller } from '../auth/principal.js';
 import { parseClusterId } from '../clusters/cluster.validation.js';
 import type { DiscoveryTaskRow } from '../db/schema.js';
@@ -15,14 +16,17 @@ export class DiscoveryManager {
     private readonly discovery: DiscoveryService,
     tasks: Pick<DiscoveryRepository, 'latestForClusters'>,
     private readonly hub: LiveHub,
+    private readonly writes: AuditedWrites,
   ) {
     this.latestTasks = new PerContext(() => new BatchLoader((ids) => tasks.latestForClusters(ids)));
   }
 
-  /** C7 / rediscoverPrometheus: CONFLICT while a task is active or when the URL was set by hand. */
-  async rediscover(caller: Caller, rawId: string | number): Promise<DiscoveryStatusView> {
-    requireUser(caller);
-    return this.discovery.start(parseClusterId(rawId));
+  /**
+   * C7 / rediscoverPrometheus: CONFLICT while a task is active or when the URL was set by hand. Audited
+   * (`prometheus.rediscover`) and refused in read-only mode: it starts a task that may store a new Prometheus URL.
+   */
+  async rediscover(caller: AuditedCaller, rawId: string | number): Promise<DiscoveryStatusView> {
+    return this.writes.run(caller, { action: 'prometheus.rediscover', clusterId: rawId, successStatus: 202 }, () => this.discovery.start(parseClusterId(rawId)));
   }
 
   /** `Cluster.discovery`: the latest task of a cluster the caller was already allowed to read. */

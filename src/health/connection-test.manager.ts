@@ -1,14 +1,21 @@
-import { requireUser, type Caller } from '../auth/principal.js';
+import type { AuditedCaller, AuditedWrites } from '../audit/audited-writes.js';
 import { parseClusterId } from '../clusters/cluster.validation.js';
 import type { ConnectionTestService, ConnectionTestView } from './connection-test.service.js';
 
 /** C6 / testClusterConnection for every transport: any signed-in user may test a cluster they can read. */
 export class ConnectionTestManager {
-  constructor(private readonly tests: ConnectionTestService) {}
+  constructor(
+    private readonly tests: ConnectionTestService,
+    private readonly writes: AuditedWrites,
+  ) {}
 
-  /** Probes now and records the result as the cluster's health; an unreachable cluster is `ClusterUnreachableError`. */
-  async testConnection(caller: Caller, rawId: string | number): Promise<ConnectionTestView> {
-    requireUser(caller);
-    return this.tests.test(parseClusterId(rawId));
+  /**
+   * Probes now and records the result as the cluster's health; an unreachable cluster is `ClusterUnreachableError`.
+   * Audited (`cluster.testConnection`) but allowed in read-only mode: it changes nothing a user configured, only
+   * refreshes the observed health the monitor writes every interval anyway, and diagnosing a cluster is exactly what
+   * a frozen gateway is still for.
+   */
+  async testConnection(caller: AuditedCaller, rawId: string | number): Promise<ConnectionTestView> {
+    return this.writes.run(caller, { action: 'cluster.testConnection', clusterId: rawId, allowedWhenReadOnly: true }, () => this.tests.test(parseClusterId(rawId)));
   }
 }

@@ -1,6 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { isConnectionError } from '../db/errors.js';
-import { ClusterUnreachableError, DomainError, ValidationError } from '../errors.js';
+import { ReadOnlyError } from '../access/read-only.js';
+import { ClusterUnreachableError, DomainError, HTTP_STATUS_BY_CODE, ValidationError } from '../errors.js';
 import type { Logger } from '../logger.js';
 
 /** The contract's response envelope. */
@@ -20,16 +21,6 @@ export function sendError(res: Response, status: number, message: string, extra:
   res.status(status).json({ code: status, message, data: null, ...extra });
 }
 
-/** HTTP status of each domain error code (GraphQL reports the same codes in `extensions.code`, graphql/errors.ts). */
-const STATUS_BY_CODE: Record<DomainError['code'], number> = {
-  UNAUTHENTICATED: 401,
-  FORBIDDEN: 403,
-  NOT_FOUND: 404,
-  BAD_USER_INPUT: 400,
-  CONFLICT: 409,
-  CLUSTER_UNREACHABLE: 503,
-};
-
 const snake = (s: string) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
 /**
@@ -41,7 +32,7 @@ export function restErrorHandler(logger: Logger) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
     const requestId = String(res.getHeader('x-request-id') ?? '');
     if (err instanceof DomainError) {
-      const status = STATUS_BY_CODE[err.code] ?? 500;
+      const status = HTTP_STATUS_BY_CODE[err.code] ?? 500;
       if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
       if (err instanceof ValidationError) {
         // GraphQL names fields in camelCase; the REST contract in snake_case.
@@ -49,7 +40,8 @@ export function restErrorHandler(logger: Logger) {
         const field = [snake(head!), ...rest].join('.');
         return sendError(res, status, `${field}: ${err.detail}`, { field });
       }
-      return sendError(res, status, err.message, err instanceof ClusterUnreachableError ? { reason: err.reason } : {});
+      const reason = err instanceof ClusterUnreachableError || err instanceof ReadOnlyError ? err.reason : undefined;
+      return sendError(res, status, err.message, reason === undefined ? {} : { reason });
     }
     const httpError = err as { type?: string; status?: number; statusCode?: number };
     if (httpError.type === 'entity.parse.failed') return sendError(res, 400, 'request body is not valid JSON');

@@ -63,7 +63,10 @@ export const errorEnvelope = z.object({
   message: z.string().describe('names the offending field for validation errors'),
   data: z.null(),
   field: z.string().optional(),
-  reason: z.enum(['UNAUTHORIZED', 'FORBIDDEN', 'TLS', 'TIMEOUT', 'REFUSED', 'DNS', 'API_ERROR', 'NETWORK']).optional(),
+  reason: z
+    .enum(['UNAUTHORIZED', 'FORBIDDEN', 'TLS', 'TIMEOUT', 'REFUSED', 'DNS', 'API_ERROR', 'NETWORK', 'READ_ONLY'])
+    .optional()
+    .describe('why a cluster could not be reached (503), or READ_ONLY when the gateway refuses writes (403)'),
 });
 
 export type RestCluster = z.infer<typeof restClusterSchema>;

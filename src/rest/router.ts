@@ -1,5 +1,6 @@
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import type { RequestContext } from '../auth/principal.js';
+import type { AuditManager } from '../audit/audit.manager.js';
 import type { ClusterManager } from '../clusters/cluster.manager.js';
 import type { DiscoveryManager } from '../discovery/discovery.manager.js';
 import { ValidationError } from '../errors.js';
@@ -14,6 +15,7 @@ export interface RestManagers {
   clusters: ClusterManager;
   connectionTests: ConnectionTestManager;
   discovery: DiscoveryManager;
+  audit: AuditManager;
 }
 
 export interface RestDeps extends RestManagers {
