@@ -17,6 +17,8 @@ import { ClusterManager } from '../src/clusters/cluster.manager.js';
 import type { ClusterService } from '../src/clusters/cluster.service.js';
 import type { ClusterView } from '../src/clusters/cluster.view.js';
 import { buildGatewaySchema } from '../src/graphql/schema.js';
+import type { AuditManager } from '../src/audit/audit.manager.js';
+import { AuditResolver } from '../src/resolvers/audit.resolver.js';
 import { ClusterResolver } from '../src/resolvers/cluster.resolver.js';
 import { testDrivers } from './support/databases.js';
 import { DESIGN_ARGS, DESIGN_ENUMS, DESIGN_INPUTS, expectDesignSurface, type Surface, surfaceOf } from './support/design-surface.js';
@@ -112,7 +114,8 @@ describe('GraphQL schema (graphql() on the built schema)', () => {
   const ctx = (role: 'admin' | 'user' | null): RequestContext => ({ requestId: 'test', principal: role ? { subject: 's', role } : null });
 
   beforeAll(async () => {
-    schema = await buildGatewaySchema([new ClusterResolver(new ClusterManager(service))]);
+    // The audit resolver contributes DESIGN.md's audit types; its manager is never called here.
+    schema = await buildGatewaySchema([new ClusterResolver(new ClusterManager(service)), new AuditResolver({} as AuditManager)]);
   });
 
   it('has exactly the object types and field types of DESIGN.md (for what exists today)', () => {
