@@ -70,6 +70,10 @@ const envSchema = z
     KUBE_REQUEST_TIMEOUT_MS: intIn(100, 300_000).default(10_000),
     PROMETHEUS_AUTO_DISCOVERY: boolish.default(true),
     DISCOVERY_TIMEOUT_SECONDS: intIn(5, 300).default(30),
+    /** Refuse every write (REST, GraphQL, proxy) with 403 "只读模式已启用"; reads keep working. */
+    READ_ONLY: boolish.default(false),
+    /** Audit events older than this many days are pruned (once per interval, by one replica). */
+    AUDIT_RETENTION_DAYS: intIn(1, 36_500).default(90),
     /** 401s per client address per minute before it gets 429s; 0 disables the brake. */
     AUTH_FAILURE_LIMIT: intIn(0, 1_000_000).default(30),
     /** The role every valid token holds on every cluster it has no grant on: `viewer` (everyone reads all) or `none`. */
@@ -107,6 +111,8 @@ export interface Config {
   authFailureLimitPerMinute: number;
   /** DESIGN "Access": what a token holds on a cluster without a grant. */
   defaultClusterRole: DefaultClusterRole;
+  readOnly: boolean;
+  audit: { retentionDays: number };
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
 }
 
@@ -144,6 +150,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     discovery: { autoDiscovery: e.PROMETHEUS_AUTO_DISCOVERY, timeoutSeconds: e.DISCOVERY_TIMEOUT_SECONDS },
     authFailureLimitPerMinute: e.AUTH_FAILURE_LIMIT,
     defaultClusterRole: e.DEFAULT_CLUSTER_ROLE,
+    readOnly: e.READ_ONLY,
+    audit: { retentionDays: e.AUDIT_RETENTION_DAYS },
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -19,6 +19,23 @@ export abstract class DomainError extends Error {
   }
 }
 
+/**
+ * The HTTP status of each domain error code: REST answers with it (rest/envelope.ts), GraphQL reports the code
+ * (graphql/errors.ts), and the audit log records it as a write's outcome (audit/audited-writes.ts).
+ */
+export const HTTP_STATUS_BY_CODE: Record<DomainError['code'], number> = {
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  BAD_USER_INPUT: 400,
+  CONFLICT: 409,
+  CLUSTER_UNREACHABLE: 503,
+  // The cluster exists but its state (no Prometheus URL) does not allow the request: a conflict, not "not found",
+  // which would read as "no such cluster".
+  PROMETHEUS_NOT_CONFIGURED: 409,
+  PROMETHEUS_UNREACHABLE: 503,
+};
+
 export class UnauthenticatedError extends DomainError {
   readonly code = 'UNAUTHENTICATED';
   constructor(message = 'a valid bearer token is required') {

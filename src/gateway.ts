@@ -4,6 +4,10 @@ import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { AccessManager } from './access/access.manager.js';
 import { GrantsRepository } from './access/grants.repository.js';
+import { ReadOnlyGuard } from './access/read-only.js';
+import { AuditManager } from './audit/audit.manager.js';
+import { AuditRepository } from './audit/audit.repository.js';
+import { AuditedWrites } from './audit/audited-writes.js';
 import { JwtVerifier } from './auth/jwt.js';
 import { ClusterMetricsManager } from './cluster-metrics/cluster-metrics.manager.js';
 import { ClusterMetricsRepository } from './cluster-metrics/cluster-metrics.repository.js';
@@ -37,6 +41,7 @@ import { LiveHub } from './events/live-hub.js';
 import { attachGraphQLWebSocket } from './graphql/ws.js';
 import { queryLimitsRule } from './graphql/limits.js';
 import { AuthFailureLimiter } from './http/auth-failure-limiter.js';
+import { AuditResolver } from './resolvers/audit.resolver.js';
 import { DiscoveryResolver } from './resolvers/discovery.resolver.js';
 import { SubscriptionResolver } from './resolvers/subscription.resolver.js';
 import { resolveSecrets, type ResolvedSecrets } from './secrets.js';
@@ -48,6 +53,8 @@ export interface GatewayOptions {
   logger?: Logger;
   /** Tests drive sweeps by hand (`gateway.health.sweep()`) instead of on a timer. */
   healthMonitor?: boolean;
+  /** Tests prune by hand (`gateway.audit.prune()`) instead of on a timer. */
+  auditPruning?: boolean;
 }
 
 /** A running gateway: what `main.ts` serves and what integration tests drive over real HTTP. */
@@ -60,6 +67,7 @@ export interface Gateway {
   readonly clusters: ClusterService;
   readonly health: HealthMonitor;
   readonly discovery: DiscoveryService;
+  readonly audit: AuditManager;
   readonly hub: LiveHub;
   readonly clients: KubeClientCache;
   /** Rendered GraphQL list answers (its byte total is what a memory test watches). */
@@ -69,6 +77,8 @@ export interface Gateway {
 }
 
 const DRAIN_MS = 8_000;
+/** Audit pruning is due once an hour across all replicas (one claims it; see AuditManager.prune). */
+const AUDIT_PRUNE_INTERVAL_SECONDS = 3_600;
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 /**
@@ -129,15 +139,25 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   });
   const stopDiscoveryListening = discovery.listenTo(domainEvents, events);
 
-  // Application layer: what every transport calls.
+  const audit = new AuditManager(new AuditRepository(database.db), logger, {
+    retentionDays: config.audit.retentionDays,
+    replicaId,
+    pruneIntervalSeconds: AUDIT_PRUNE_INTERVAL_SECONDS,
+  });
+  const stopAuditListening = audit.listenTo(domainEvents);
+
+  // Application layer: what every transport calls. Every user write passes the read-only guard and is audited.
   const hub = new LiveHub(events);
+  const clusterNames = (id: number) => clusters.get(id).then((c) => c.name, () => null);
+  const writes = new AuditedWrites(new ReadOnlyGuard(config.readOnly), domainEvents, clusterNames);
   const access = new AccessManager(new GrantsRepository(database.db), config.defaultClusterRole, domainEvents);
-  const clusterManager = new ClusterManager(clusters, access, hub);
+  const clusterManager = new ClusterManager(clusters, access, hub, writes);
   const managers = {
     access,
+    audit,
     clusters: clusterManager,
-    connectionTests: new ConnectionTestManager(connectionTests, access),
-    discovery: new DiscoveryManager(discovery, discoveryTasks, hub, access),
+    connectionTests: new ConnectionTestManager(connectionTests, access, writes),
+    discovery: new DiscoveryManager(discovery, discoveryTasks, hub, access, writes),
     clusterMetrics: new ClusterMetricsManager({
       clusters: clusterManager,
       repository: new ClusterMetricsRepository(database.db),
@@ -152,6 +172,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     new ConnectionTestResolver(managers.connectionTests),
     new DiscoveryResolver(managers.discovery),
     new ClusterMetricsResolver(managers.clusterMetrics),
+    new AuditResolver(managers.audit),
     new SubscriptionResolver(),
     new AccessResolver(managers.access),
   ]);
@@ -198,6 +219,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
 
   if (opts.healthMonitor !== false) monitor.start();
   discovery.startReaper();
+  if (opts.auditPruning !== false) audit.startPruning();
 
   let closing: Promise<void> | undefined;
   /**
@@ -213,9 +235,10 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       hub.close();
       await Promise.race([httpClosed, delay(DRAIN_MS)]);
       server.closeAllConnections();
-      await Promise.all([monitor.stop(), discovery.stop()]);
+      await Promise.all([monitor.stop(), discovery.stop(), audit.stop()]);
       stopDroppingClients();
       stopDiscoveryListening();
+      stopAuditListening();
       clients.closeAll();
       clusters.close();
       await apollo.stop();
@@ -223,5 +246,5 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       await database.close();
     })());
 
-  return { url: `http://${host}:${port}`, server, database, events, secrets, clusters, health: monitor, discovery, hub, clients, graphqlResponses, logger, close };
+  return { url: `http://${host}:${port}`, server, database, events, secrets, clusters, health: monitor, discovery, audit, hub, clients, graphqlResponses, logger, close };
 }

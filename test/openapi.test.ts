@@ -16,6 +16,7 @@ describe('OpenAPI document', () => {
     expect(doc.openapi).toBe('3.1.0');
     const validated = (await SwaggerParser.validate(structuredClone(doc))) as { paths: Record<string, unknown> };
     expect(Object.keys(validated.paths).sort()).toEqual([
+      '/api/v1/k8s/audit',
       '/api/v1/k8s/clusters',
       '/api/v1/k8s/clusters/{id}',
       '/api/v1/k8s/clusters/{id}/metrics',
@@ -36,6 +37,7 @@ describe('OpenAPI document', () => {
       'delete revokeClusterAccess 200',
       'get getCluster 200',
       'get getClusterMetrics 200',
+      'get listAuditEvents 200',
       'get listClusters 200',
       'get listGrants 200',
       'post createCluster 201',

@@ -23,6 +23,10 @@ export interface RequestContext {
   authError?: string;
   /** Cluster selected by the `X-Cluster-Name` / `X-Cluster-ID` headers, for `currentCluster`. */
   clusterSelector?: { name?: string; id?: string };
+  /** The peer address of the connection (the audit log's source address; X-Forwarded-For is not trusted here). */
+  sourceIp?: string;
+  /** What the request acts on, for the audit log: `POST /api/v1/k8s/clusters/5` or `mutation updateCluster`. */
+  target?: string;
 }
 
 /**

@@ -1,5 +1,7 @@
 import type { AccessManager } from '../access/access.manager.js';
 import { onlyAdmitted } from '../access/admitted-feed.js';
+import { ReadOnlyGuard } from '../access/read-only.js';
+import { AuditedWrites, type AuditedCaller } from '../audit/audited-writes.js';
 import { isAdmin, requireAdmin, requireUser, type Caller } from '../auth/principal.js';
 import { NotFoundError } from '../errors.js';
 import type { LiveHub } from '../events/live-hub.js';
@@ -24,6 +26,8 @@ export class ClusterManager {
     private readonly registry: ClusterService,
     private readonly access: AccessManager,
     private readonly hub?: LiveHub,
+    /** Read-only refusal and audit of every write; the default (trusted in-process use) is writable and unaudited. */
+    private readonly writes = new AuditedWrites(new ReadOnlyGuard(false)),
   ) {}
 
   /**
@@ -58,25 +62,32 @@ export class ClusterManager {
   }
 
   /** C3 / createCluster: admins only. `discoveryStarted` is what discovery reported, not a guess. */
-  async create(caller: Caller, cmd: CreateClusterCommand): Promise<CreatedCluster> {
-    requireAdmin(caller);
-    return this.registry.register(cmd);
+  async create(caller: AuditedCaller, cmd: CreateClusterCommand): Promise<CreatedCluster> {
+    const spec = { action: 'cluster.create', requestedName: cmd.name, successStatus: 201, clusterOf: (r: CreatedCluster) => r.cluster } as const;
+    return this.writes.run(caller, spec, () => {
+      requireAdmin(caller);
+      return this.registry.register(cmd);
+    });
   }
 
   /** C4 / updateCluster: global admins and the cluster's admins (grant). */
-  async update(caller: Caller, rawId: string | number, cmd: UpdateClusterCommand): Promise<ClusterView> {
-    requireUser(caller);
-    const id = parseClusterId(rawId);
-    await this.access.requireRole(caller, id, 'admin');
-    return this.registry.update(id, cmd);
+  async update(caller: AuditedCaller, rawId: string | number, cmd: UpdateClusterCommand): Promise<ClusterView> {
+    return this.writes.run(caller, { action: 'cluster.update', clusterId: rawId, clusterOf: (c: ClusterView) => c }, async () => {
+      requireUser(caller);
+      const id = parseClusterId(rawId);
+      await this.access.requireRole(caller, id, 'admin');
+      return this.registry.update(id, cmd);
+    });
   }
 
   /** C5 / deleteCluster: global admins and the cluster's admins (grant). */
-  async remove(caller: Caller, rawId: string | number): Promise<void> {
-    requireUser(caller);
-    const id = parseClusterId(rawId);
-    await this.access.requireRole(caller, id, 'admin');
-    await this.registry.remove(id);
+  async remove(caller: AuditedCaller, rawId: string | number): Promise<void> {
+    return this.writes.run(caller, { action: 'cluster.delete', clusterId: rawId }, async () => {
+      requireUser(caller);
+      const id = parseClusterId(rawId);
+      await this.access.requireRole(caller, id, 'admin');
+      await this.registry.remove(id);
+    });
   }
 
   /**

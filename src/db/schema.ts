@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { boolean, index, integer, pgEnum, pgTable, text, timestamp, uniqueIndex, varchar } from 'drizzle-orm/pg-core';
+import { bigint, boolean, check, index, integer, pgEnum, pgTable, smallint, text, timestamp, uniqueIndex, varchar } from 'drizzle-orm/pg-core';
 import { CLUSTER_ROLES, SUBJECT_KINDS } from '../access/roles.js';
 
 /**
@@ -115,6 +115,43 @@ export const clusterGrants = pgTable(
 );
 
 export type ClusterGrantRow = typeof clusterGrants.$inferSelect;
+// Audit (src/audit): the append-only log of writes, and the claim that lets one replica per interval prune it.
+// ---------------------------------------------------------------------------------------------------------------------
+
+export const auditEvents = pgTable(
+  'audit_events',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    at: timestamp('at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    actor: text('actor').notNull(),
+    action: text('action').notNull(),
+    /** No foreign key: the history of a cluster outlives its row (and names it by `cluster_name`). */
+    clusterId: integer('cluster_id'),
+    clusterName: text('cluster_name'),
+    target: text('target'),
+    outcome: smallint('outcome').notNull(),
+    requestId: text('request_id'),
+    sourceIp: text('source_ip'),
+  },
+  (t) => [
+    // Pages are newest first by id (the cursor); `at` serves since/until and pruning; the others serve the filters.
+    index('audit_events_at_idx').on(t.at),
+    index('audit_events_cluster_idx').on(t.clusterId, t.id),
+    index('audit_events_actor_idx').on(t.actor, t.id),
+    check('audit_events_outcome_ck', sql`${t.outcome} BETWEEN 100 AND 599`),
+  ],
+);
+
+/**
+ * Periodic work done once per interval across all replicas (audit pruning; reusable by any other pruning job): the
+ * replica whose conditional upsert moves `claimed_until` forward runs the job, the others see no row come back.
+ */
+export const periodicJobClaims = pgTable('periodic_job_claims', {
+  job: text('job').primaryKey(),
+  claimedBy: text('claimed_by').notNull(),
+  claimedUntil: timestamp('claimed_until', { withTimezone: true, precision: 3 }).notNull(),
+});
+
 export type ClusterRow = typeof clusters.$inferSelect;
 export type DiscoveryTaskRow = typeof discoveryTasks.$inferSelect;
 export type HealthStatusValue = (typeof HEALTH_STATUSES)[number];

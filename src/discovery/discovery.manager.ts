@@ -1,5 +1,6 @@
 import type { AccessManager } from '../access/access.manager.js';
 import { onlyAdmitted } from '../access/admitted-feed.js';
+import type { AuditedCaller, AuditedWrites } from '../audit/audited-writes.js';
 import { requireUser, type Caller } from '../auth/principal.js';
 import { parseClusterId } from '../clusters/cluster.validation.js';
 import type { DiscoveryTaskRow } from '../db/schema.js';
@@ -18,16 +19,22 @@ export class DiscoveryManager {
     tasks: Pick<DiscoveryRepository, 'latestForClusters'>,
     private readonly hub: LiveHub,
     private readonly access: AccessManager,
+    private readonly writes: AuditedWrites,
   ) {
     this.latestTasks = new PerContext(() => new BatchLoader((ids) => tasks.latestForClusters(ids)));
   }
 
-  /** C7 / rediscoverPrometheus: CONFLICT while a task is active or when the URL was set by hand. */
-  async rediscover(caller: Caller, rawId: string | number): Promise<DiscoveryStatusView> {
-    requireUser(caller);
-    const clusterId = parseClusterId(rawId);
-    await this.access.requireRole(caller, clusterId, 'viewer');
-    return this.discovery.start(clusterId);
+  /**
+   * C7 / rediscoverPrometheus: CONFLICT while a task is active or when the URL was set by hand. Audited
+   * (`prometheus.rediscover`) and refused in read-only mode: it starts a task that may store a new Prometheus URL.
+   */
+  async rediscover(caller: AuditedCaller, rawId: string | number): Promise<DiscoveryStatusView> {
+    return this.writes.run(caller, { action: 'prometheus.rediscover', clusterId: rawId, successStatus: 202 }, async () => {
+      requireUser(caller);
+      const clusterId = parseClusterId(rawId);
+      await this.access.requireRole(caller, clusterId, 'viewer');
+      return this.discovery.start(clusterId);
+    });
   }
 
   /** `Cluster.discovery`: the latest task of a cluster the caller was already allowed to read. */

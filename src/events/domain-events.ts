@@ -1,5 +1,6 @@
 import type { ClusterGrantView } from '../access/grants.repository.js';
 import type { Caller } from '../auth/principal.js';
+import type { AuditEntry } from '../audit/audit-entry.js';
 import type { ClusterView } from '../clusters/cluster.view.js';
 import type { DiscoveryStateValue } from '../db/schema.js';
 import type { Logger } from '../logger.js';
@@ -29,6 +30,11 @@ export interface DomainEventMap {
   'access.revoked': { caller: Caller; clusterId: number; grant: ClusterGrantView };
   /** A discovery task this replica ran has finished. */
   'discovery.finished': { state: Extract<DiscoveryStateValue, 'found' | 'not_found' | 'failed'> };
+  /**
+   * A user-initiated write ran, or was refused, on this replica (audit/audited-writes.ts): who, what, which cluster,
+   * how it ended. Raised for failures too, which commit nothing; the audit domain stores one event per attempt.
+   */
+  'write.attempted': AuditEntry;
 }
 
 /** What a handler may answer, for events whose emitter wants to know what the reactions did. */

@@ -1,5 +1,6 @@
 import { type GraphQLFormattedError, GraphQLError } from 'graphql';
 import { isConnectionError } from '../db/errors.js';
+import { ReadOnlyError } from '../access/read-only.js';
 import { ClusterUnreachableError, DomainError, PrometheusNotConfiguredError, PrometheusUnreachableError, ValidationError } from '../errors.js';
 import type { Logger } from '../logger.js';
 
@@ -26,7 +27,9 @@ export function formatGraphQLError(logger: Logger) {
         extensions: {
           code: original.code,
           ...(original instanceof ValidationError ? { field: original.field } : {}),
-          ...(original instanceof ClusterUnreachableError || original instanceof PrometheusUnreachableError ? { reason: original.reason } : {}),
+          ...(original instanceof ClusterUnreachableError || original instanceof PrometheusUnreachableError || original instanceof ReadOnlyError
+            ? { reason: original.reason }
+            : {}),
           ...(original instanceof PrometheusNotConfiguredError ? { discoveryState: original.discoveryState.toUpperCase() } : {}),
         },
       };

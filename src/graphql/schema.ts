@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import type { GraphQLSchema } from 'graphql';
+import { defaultFieldResolver, type GraphQLSchema } from 'graphql';
 import { buildSchema, type NonEmptyArray } from 'type-graphql';
 
 /**
@@ -8,7 +8,7 @@ import { buildSchema, type NonEmptyArray } from 'type-graphql';
  */
 export async function buildGatewaySchema(resolvers: object[]): Promise<GraphQLSchema> {
   const byClass = new Map<unknown, object>(resolvers.map((r) => [r.constructor, r]));
-  return buildSchema({
+  const schema = await buildSchema({
     resolvers: resolvers.map((r) => r.constructor) as unknown as NonEmptyArray<Function>,
     container: {
       get: (cls: unknown) => {
@@ -28,4 +28,18 @@ export async function buildGatewaySchema(resolvers: object[]): Promise<GraphQLSc
       },
     },
   });
+  nameMutationTargets(schema);
+  return schema;
+}
+
+/**
+ * Every mutation field sees a context whose `target` names that field (`mutation updateCluster`), so the audit log
+ * records which GraphQL write ran, not just `POST /graphql`. A copy per field: one document may hold several
+ * mutations, and the request's own context object stays untouched.
+ */
+function nameMutationTargets(schema: GraphQLSchema): void {
+  for (const field of Object.values(schema.getMutationType()?.getFields() ?? {})) {
+    const resolve = field.resolve ?? defaultFieldResolver;
+    field.resolve = (root, args, ctx, info) => resolve(root, args, { ...ctx, target: `mutation ${info.fieldName}` }, info);
+  }
 }

@@ -127,7 +127,7 @@ export function attachGraphQLWebSocket(server: Server, schema: GraphQLSchema, op
         }
         const errors = validate(schema, document, [...specifiedRules, ...(opts.validationRules ?? [])]);
         if (errors.length) return errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED', ...e.extensions } }));
-        const contextValue: LiveContext = { requestId: randomUUID(), principal: principals.get(ctx.extra.socket) ?? null, live: opts.live };
+        const contextValue: LiveContext = { requestId: randomUUID(), principal: principals.get(ctx.extra.socket) ?? null, sourceIp: ctx.extra.request.socket.remoteAddress, live: opts.live };
         return { schema, document, variableValues: payload.variables ?? undefined, operationName: payload.operationName ?? undefined, contextValue };
       },
       onNext: (_ctx, _id, _payload, args, result) => {

@@ -7,6 +7,7 @@ import type { TokenVerifier } from '../auth/jwt.js';
 import type { RequestContext } from '../auth/principal.js';
 import type { Logger } from '../logger.js';
 import type { ListResponseCache } from '../graphql/list-response-cache.js';
+import { auditRouter } from '../rest/audit.routes.js';
 import { clusterListBody } from '../rest/cluster.rest.js';
 import { restErrorHandler, sendError } from '../rest/envelope.js';
 import { clusterMetricsRouter } from '../rest/cluster-metrics.routes.js';
@@ -19,7 +20,7 @@ import { graphiqlHandler } from './graphiql.js';
 import { preReadJsonBody } from './json-body.js';
 import type { GatewayMetrics } from './metrics.js';
 import { RequestRecorder } from './request-recorder.js';
-import { contextFromHeaders, requestIdFrom } from './request-context.js';
+import { contextFromHeaders, requestIdFrom, restTarget } from './request-context.js';
 import { type HeaderList, securityHeaders, securityHeadersMiddleware } from './security-headers.js';
 
 export interface AppDeps {
@@ -92,12 +93,16 @@ function createApp(deps: AppDeps, shared: Shared): Express {
   // After the operational endpoints: probes and scrapes must never be braked by someone else's bad tokens.
   app.use(shared.limiter.middleware());
 
-  const context = (req: Request): RequestContext => contextFromHeaders(req.headers, deps.verifier, String(req.res?.locals.requestId ?? requestIdFrom(req.headers)));
+  const context = (req: Request): RequestContext => ({
+    ...contextFromHeaders(req.headers, deps.verifier, String(req.res?.locals.requestId ?? requestIdFrom(req.headers)), req.socket.remoteAddress),
+    target: restTarget(req.method, req.originalUrl),
+  });
 
   app.use(BASE, express.json({ limit: BODY_LIMIT, strict: true }));
   app.use(clusterRouter({ ...deps.managers, context }));
   app.use(clusterMetricsRouter({ clusterMetrics: deps.managers.clusterMetrics, context }));
   app.use(accessRouter({ ...deps.managers, context }));
+  app.use(auditRouter({ audit: deps.managers.audit, context }));
   const openApi = JSON.stringify(openApiDocument());
   app.get('/api/v1/openapi.json', (_req, res) => {
     res.type('application/json').send(openApi);

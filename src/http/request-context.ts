@@ -17,8 +17,8 @@ export function requestIdFrom(headers: IncomingHttpHeaders): string {
  * `principal` null and a bad one records why in `authError`; the managers decide what needs authentication.
  * Tokens are accepted only in the Authorization header, never from a query string (they would end up in logs).
  */
-export function contextFromHeaders(headers: IncomingHttpHeaders, verifier: TokenVerifier, requestId: string): RequestContext {
-  const ctx: RequestContext = { requestId, principal: null };
+export function contextFromHeaders(headers: IncomingHttpHeaders, verifier: TokenVerifier, requestId: string, sourceIp?: string): RequestContext {
+  const ctx: RequestContext = { requestId, principal: null, sourceIp };
   const auth = headers.authorization;
   if (auth !== undefined) {
     const token = bearerToken(auth);
@@ -36,6 +36,14 @@ export function contextFromHeaders(headers: IncomingHttpHeaders, verifier: Token
   if (typeof id === 'string' && id !== '') ctx.clusterSelector = { id };
   else if (typeof name === 'string' && name !== '') ctx.clusterSelector = { name: decodeURIComponentSafe(name) };
   return ctx;
+}
+
+const MAX_TARGET = 512;
+
+/** A REST request's audit target: method and path, never the query string (it may carry filters, not for the log). */
+export function restTarget(method: string, originalUrl: string): string {
+  const path = originalUrl.split('?')[0]!;
+  return `${method} ${path}`.slice(0, MAX_TARGET);
 }
 
 // Header values are Latin-1; non-ASCII cluster names arrive percent-encoded.

@@ -1,6 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { isConnectionError } from '../db/errors.js';
-import { ClusterUnreachableError, DomainError, PrometheusNotConfiguredError, PrometheusUnreachableError, ValidationError } from '../errors.js';
+import { ReadOnlyError } from '../access/read-only.js';
+import { ClusterUnreachableError, DomainError, HTTP_STATUS_BY_CODE, PrometheusNotConfiguredError, PrometheusUnreachableError, ValidationError } from '../errors.js';
 import type { Logger } from '../logger.js';
 
 /** The contract's response envelope. */
@@ -20,20 +21,6 @@ export function sendError(res: Response, status: number, message: string, extra:
   res.status(status).json({ code: status, message, data: null, ...extra });
 }
 
-/** HTTP status of each domain error code (GraphQL reports the same codes in `extensions.code`, graphql/errors.ts). */
-const STATUS_BY_CODE: Record<DomainError['code'], number> = {
-  UNAUTHENTICATED: 401,
-  FORBIDDEN: 403,
-  NOT_FOUND: 404,
-  BAD_USER_INPUT: 400,
-  CONFLICT: 409,
-  CLUSTER_UNREACHABLE: 503,
-  // The cluster exists but its state (no Prometheus URL) does not allow the request: a conflict, not "not found",
-  // which would read as "no such cluster".
-  PROMETHEUS_NOT_CONFIGURED: 409,
-  PROMETHEUS_UNREACHABLE: 503,
-};
-
 const snake = (s: string) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
 /**
@@ -45,7 +32,7 @@ export function restErrorHandler(logger: Logger) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
     const requestId = String(res.getHeader('x-request-id') ?? '');
     if (err instanceof DomainError) {
-      const status = STATUS_BY_CODE[err.code] ?? 500;
+      const status = HTTP_STATUS_BY_CODE[err.code] ?? 500;
       if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
       if (err instanceof ValidationError) {
         // GraphQL names fields in camelCase; the REST contract in snake_case.
@@ -53,7 +40,9 @@ export function restErrorHandler(logger: Logger) {
         const field = [snake(head!), ...rest].join('.');
         return sendError(res, status, `${field}: ${err.detail}`, { field });
       }
-      if (err instanceof ClusterUnreachableError || err instanceof PrometheusUnreachableError) return sendError(res, status, err.message, { reason: err.reason });
+      if (err instanceof ClusterUnreachableError || err instanceof PrometheusUnreachableError || err instanceof ReadOnlyError) {
+        return sendError(res, status, err.message, { reason: err.reason });
+      }
       if (err instanceof PrometheusNotConfiguredError) return sendError(res, status, err.message, { discovery_state: err.discoveryState });
       return sendError(res, status, err.message);
     }

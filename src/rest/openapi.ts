@@ -11,6 +11,7 @@ import {
   restClusterDetailSchema,
   restClusterSchema,
 } from './responses.js';
+import { auditPageSchema } from './audit.routes.js';
 import { clusterMetricsSchema } from './cluster-metrics.routes.js';
 import { createClusterBody, grantBody, updateClusterBody } from './schemas.js';
 
@@ -32,7 +33,7 @@ const errors = (...codes: number[]) =>
 const ERROR_TEXT: Record<number, string> = {
   400: 'invalid input; the message names the field',
   401: 'no valid bearer token',
-  403: 'the admin role (global, or on this cluster) is required',
+  403: 'the admin role (global, or on this cluster) is required, or the gateway is read-only (`reason: READ_ONLY`, message 只读模式已启用)',
   404: 'no such cluster (or none the caller holds a role on)',
   409: 'conflict (a discovery task is running, or the Prometheus URL was set by hand)',
   413: 'request body too large',
@@ -41,6 +42,15 @@ const ERROR_TEXT: Record<number, string> = {
   503: 'the cluster (or the database) cannot be reached; `reason` says why',
 };
 const grantIdParam = { name: 'grantId', in: 'path', required: true, description: 'grant id (positive integer)', schema: { type: 'integer', minimum: 1 } };
+const AUDIT_PARAMS = [
+  { name: 'cluster_id', description: 'events of this cluster id (kept after the cluster is deleted)', schema: { type: 'integer', minimum: 1 } },
+  { name: 'actor', description: "the token subject (`sub`) that made the change", schema: { type: 'string' } },
+  { name: 'action', description: 'e.g. cluster.create, cluster.update, cluster.delete, cluster.testConnection, prometheus.rediscover', schema: { type: 'string' } },
+  { name: 'since', description: 'RFC 3339; events at or after', schema: { type: 'string', format: 'date-time' } },
+  { name: 'until', description: 'RFC 3339; events at or before', schema: { type: 'string', format: 'date-time' } },
+  { name: 'limit', description: 'page size, 1-500 (default 50)', schema: { type: 'integer', minimum: 1, maximum: 500 } },
+  { name: 'cursor', description: '`next_cursor` of the previous page', schema: { type: 'string' } },
+].map((p) => ({ ...p, in: 'query', required: false }));
 const idParam = { name: 'id', in: 'path', required: true, description: 'cluster id (positive integer)', schema: { type: 'integer', minimum: 1 } };
 
 /** OpenAPI 3.1 for C1–C7, generated from the zod schemas the REST layer parses requests and shapes responses with. */
@@ -78,11 +88,19 @@ export function openApiDocument(): Json {
       },
       [`${BASE}/clusters/{id}/test-connection`]: {
         parameters: [idParam],
-        post: { operationId: 'testConnection', summary: 'C6: test the connection now', responses: { 200: ok(connectionTestSchema, 'reachable'), ...errors(400, 401, 404, 503) } },
+        post: { operationId: 'testConnection', summary: 'C6: test the connection now (allowed in read-only mode)', responses: { 200: ok(connectionTestSchema, 'reachable'), ...errors(400, 401, 404, 503) } },
       },
       [`${BASE}/clusters/{id}/prometheus/rediscover`]: {
         parameters: [idParam],
-        post: { operationId: 'rediscoverPrometheus', summary: 'C7: start Prometheus discovery', responses: { 202: ok(rediscoverSchema, 'accepted'), ...errors(400, 401, 404, 409) } },
+        post: { operationId: 'rediscoverPrometheus', summary: 'C7: start Prometheus discovery', responses: { 202: ok(rediscoverSchema, 'accepted'), ...errors(400, 401, 403, 404, 409) } },
+      },
+      [`${BASE}/audit`]: {
+        get: {
+          operationId: 'listAuditEvents',
+          summary: 'The audit log, newest first (global admins only); every write attempt with its outcome',
+          parameters: AUDIT_PARAMS,
+          responses: { 200: ok(auditPageSchema, 'one page of events'), ...errors(400, 401, 403) },
+        },
       },
       [`${BASE}/clusters/{id}/metrics`]: {
         parameters: [

@@ -1,6 +1,7 @@
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import type { RequestContext } from '../auth/principal.js';
 import type { ClusterMetricsManager } from '../cluster-metrics/cluster-metrics.manager.js';
+import type { AuditManager } from '../audit/audit.manager.js';
 import type { ClusterManager } from '../clusters/cluster.manager.js';
 import type { DiscoveryManager } from '../discovery/discovery.manager.js';
 import { ValidationError } from '../errors.js';
@@ -18,6 +19,7 @@ export interface RestManagers {
   connectionTests: ConnectionTestManager;
   discovery: DiscoveryManager;
   access: AccessManager;
+  audit: AuditManager;
 }
 
 export interface RestDeps extends RestManagers {

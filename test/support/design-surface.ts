@@ -8,7 +8,7 @@ import { expect } from 'vitest';
 
 /** DESIGN.md's GraphQL surface. Names in FUTURE are not built yet: allowed (with DESIGN's type), not required. */
 export const DESIGN_OBJECTS: Record<string, Record<string, string>> = {
-  Query: { clusters: 'ClusterList!', cluster: 'Cluster', currentCluster: 'Cluster' },
+  Query: { clusters: 'ClusterList!', cluster: 'Cluster', currentCluster: 'Cluster', auditEvents: 'AuditEventConnection!' },
   Mutation: {
     createCluster: 'Cluster!',
     updateCluster: 'Cluster!',
@@ -65,6 +65,20 @@ export const DESIGN_OBJECTS: Record<string, Record<string, string>> = {
     createdAt: 'DateTime!',
     createdBy: 'String!',
   },
+  PageInfo: { hasNextPage: 'Boolean!', endCursor: 'String' },
+  AuditEvent: {
+    id: 'ID!',
+    at: 'DateTime!',
+    actor: 'String!',
+    action: 'String!',
+    clusterId: 'ID',
+    clusterName: 'String',
+    target: 'String',
+    outcome: 'Int!',
+    requestId: 'String',
+    sourceIp: 'String',
+  },
+  AuditEventConnection: { items: '[AuditEvent!]!', pageInfo: 'PageInfo!' },
 };
 const FUTURE = new Set(['Mutation.testClusterConnection', 'Mutation.rediscoverPrometheus', 'Cluster.discovery']);
 
@@ -102,12 +116,14 @@ export const DESIGN_ARGS: Record<string, string> = {
   'Mutation.deleteCluster': 'id: ID!',
   'Mutation.grantClusterAccess': 'input: GrantClusterAccessInput!',
   'Mutation.revokeClusterAccess': 'id: ID!',
+  'Query.auditEvents': 'filter: AuditFilter, first: Int, after: String',
 };
 /** Input types: field → type. */
 export const DESIGN_INPUTS: Record<string, Record<string, string>> = {
   CreateClusterInput: { name: 'String!', kubeconfig: 'String!', isDefault: 'Boolean', enabled: 'Boolean', skipConnectionTest: 'Boolean', impersonate: 'Boolean' },
   UpdateClusterInput: { name: 'String', kubeconfig: 'String', isDefault: 'Boolean', enabled: 'Boolean', prometheusUrl: 'String', impersonate: 'Boolean' },
   GrantClusterAccessInput: { clusterId: 'ID!', subject: 'String!', subjectKind: 'SubjectKind!', role: 'ClusterRole!' },
+  AuditFilter: { clusterId: 'ID', actor: 'String', action: 'String', since: 'DateTime', until: 'DateTime' },
 };
 /** Enum types: every value. */
 export const DESIGN_ENUMS: Record<string, string[]> = {

@@ -48,6 +48,8 @@ export interface TestGatewayOptions {
   healthMonitor?: boolean;
   /** A logger of the test's own, for suites that read what the gateway logs. */
   logger?: Logger;
+  /** false: no pruning timer; tests call `gw.audit.prune()` themselves. */
+  auditPruning?: boolean;
 }
 
 export async function startTestGateway(driver: Driver, env: Record<string, string> = {}, opts: TestGatewayOptions = {}): Promise<TestGateway> {
@@ -65,7 +67,7 @@ export async function startTestGateway(driver: Driver, env: Record<string, strin
     AUTH_FAILURE_LIMIT: '0',
     ...env,
   });
-  const gw = await startGateway(config, { database: database.target, healthMonitor: opts.healthMonitor, logger: opts.logger });
+  const gw = await startGateway(config, { database: database.target, healthMonitor: opts.healthMonitor, logger: opts.logger, auditPruning: opts.auditPruning });
   const adminToken = signToken(TEST_JWT_SECRET, { sub: 'admin-alice', role: 'admin' });
   const userToken = signToken(TEST_JWT_SECRET, { sub: 'user-bob', role: 'user' });
 

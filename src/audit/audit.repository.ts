@@ -1,0 +1,78 @@
+import { and, desc, eq, gte, lt, lte, type SQL, sql } from 'drizzle-orm';
+import type { Db } from '../db/client.js';
+import { rowsOf } from '../db/rows.js';
+import { auditEvents } from '../db/schema.js';
+import type { AuditEventView, StoredAuditEntry } from './audit-entry.js';
+
+/** Parsed filters of an audit page (audit.manager.ts parses what clients send). */
+export interface AuditQuery {
+  clusterId?: number;
+  actor?: string;
+  action?: string;
+  since?: Date;
+  until?: Date;
+  /** Only events older than this id (the cursor). */
+  beforeId?: number;
+  limit: number;
+}
+
+/** Rows deleted per statement while pruning, so a large backlog never holds one long lock. */
+const PRUNE_BATCH = 5_000;
+
+/** The audit log's SQL: append, page newest first, claim a periodic job, prune. Nothing here updates an event. */
+export class AuditRepository {
+  constructor(private readonly db: Db) {}
+
+  async append(entry: StoredAuditEntry): Promise<void> {
+    await this.db.insert(auditEvents).values(entry);
+  }
+
+  /** Newest first by id: events appended while a client pages land before its first page, never between pages. */
+  async page(q: AuditQuery): Promise<AuditEventView[]> {
+    const conditions: (SQL | undefined)[] = [
+      q.clusterId === undefined ? undefined : eq(auditEvents.clusterId, q.clusterId),
+      q.actor === undefined ? undefined : eq(auditEvents.actor, q.actor),
+      q.action === undefined ? undefined : eq(auditEvents.action, q.action),
+      q.since === undefined ? undefined : gte(auditEvents.at, q.since),
+      q.until === undefined ? undefined : lte(auditEvents.at, q.until),
+      q.beforeId === undefined ? undefined : lt(auditEvents.id, q.beforeId),
+    ];
+    const rows = await this.db
+      .select()
+      .from(auditEvents)
+      .where(and(...conditions))
+      .orderBy(desc(auditEvents.id))
+      .limit(q.limit);
+    return rows.map((r) => ({ ...r, id: String(r.id) }));
+  }
+
+  /**
+   * Claims `job` for `seconds` unless another replica holds an unexpired claim; true when this caller won. One
+   * conditional upsert: of replicas racing for the same job, exactly one sees its row come back.
+   */
+  async claim(job: string, owner: string, seconds: number): Promise<boolean> {
+    const result = await this.db.execute(sql`
+      INSERT INTO periodic_job_claims (job, claimed_by, claimed_until)
+      VALUES (${job}, ${owner}, now() + make_interval(secs => ${seconds}))
+      ON CONFLICT (job) DO UPDATE SET claimed_by = excluded.claimed_by, claimed_until = excluded.claimed_until
+        WHERE periodic_job_claims.claimed_until <= now()
+      RETURNING job`);
+    return rowsOf(result).length === 1;
+  }
+
+  /** Deletes events older than `days` days, in batches; returns how many went. */
+  async deleteOlderThan(days: number): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const result = await this.db.execute(sql`
+        WITH gone AS (
+          DELETE FROM audit_events WHERE id IN (
+            SELECT id FROM audit_events WHERE at < now() - make_interval(days => ${days}) LIMIT ${PRUNE_BATCH}
+          ) RETURNING 1
+        ) SELECT count(*)::int AS n FROM gone`);
+      const deleted = Number(rowsOf<{ n: number }>(result)[0]?.n ?? 0);
+      total += deleted;
+      if (deleted < PRUNE_BATCH) return total;
+    }
+  }
+}

@@ -1,0 +1,88 @@
+import type { ReadOnlyGuard } from '../access/read-only.js';
+import { requireUser, type Caller, type RequestContext } from '../auth/principal.js';
+import { clusterNameProblem, parseClusterId } from '../clusters/cluster.validation.js';
+import { isConnectionError } from '../db/errors.js';
+import { DomainError, HTTP_STATUS_BY_CODE } from '../errors.js';
+import type { DomainEventPublisher } from '../events/domain-events.js';
+import type { AuditEntry } from './audit-entry.js';
+
+/** The caller as transports build it: the request's id, peer address and target travel along for the audit log. */
+export type AuditedCaller = Caller & Partial<Pick<RequestContext, 'requestId' | 'sourceIp' | 'target'>>;
+
+/** How one kind of write is audited. */
+export interface WriteSpec<T> {
+  /** The audit action, e.g. `cluster.update`. */
+  action: string;
+  /** The cluster written to, as the client named it (a malformed id is still an audited attempt, without a cluster). */
+  clusterId?: string | number;
+  /** For writes that create a cluster: the name asked for (recorded on failure when it is a valid name). */
+  requestedName?: string;
+  /** Status recorded on success: 200 unless the transports answer 201 / 202. */
+  successStatus?: 200 | 201 | 202;
+  /** The cluster the write produced or renamed, recorded instead of the one looked up before it ran. */
+  clusterOf?: (result: T) => { id: number; name: string };
+  /** True only for writes that merely refresh observed state (C6); everything else is refused in read-only mode. */
+  allowedWhenReadOnly?: true;
+}
+
+/** The outcome of a failed write as the caller saw it: the status both transports map the error to. */
+export function outcomeOf(err: unknown): number {
+  if (err instanceof DomainError) return HTTP_STATUS_BY_CODE[err.code] ?? 500;
+  return isConnectionError(err) ? 503 : 500;
+}
+
+/**
+ * The one door every user-initiated write goes through, in the managers: refuses it in read-only mode, runs it, and
+ * raises one `write.attempted` domain event with the outcome — success or failure alike — which the audit domain
+ * records (AuditManager.listenTo). A wrapper rather than per-domain events because a failed write (403, 404, 409 …)
+ * commits nothing and so raises no domain event of its own, yet must be audited; and because only the manager holds
+ * both the caller and the outcome. Callers without a valid token are refused (401) before anything is recorded:
+ * there is no actor to name.
+ */
+export class AuditedWrites {
+  constructor(
+    readonly readOnly: ReadOnlyGuard,
+    private readonly events?: DomainEventPublisher,
+    /** The live cluster's name, so an event names the cluster even when the write failed or deleted it. */
+    private readonly clusterName: (id: number) => Promise<string | null> = async () => null,
+  ) {}
+
+  async run<T>(caller: AuditedCaller, spec: WriteSpec<T>, write: () => Promise<T>): Promise<T> {
+    const principal = requireUser(caller);
+    const entry: AuditEntry = {
+      actor: principal.subject,
+      action: spec.action,
+      clusterId: recordableClusterId(spec.clusterId),
+      clusterName: spec.requestedName !== undefined && clusterNameProblem(spec.requestedName) === undefined ? spec.requestedName.trim() : null,
+      target: caller.target ?? null,
+      outcome: 500,
+      requestId: caller.requestId ?? null,
+      sourceIp: caller.sourceIp ?? null,
+    };
+    try {
+      if (entry.clusterId) entry.clusterName = await this.clusterName(entry.clusterId);
+      if (!spec.allowedWhenReadOnly) this.readOnly.assertWritable();
+      const result = await write();
+      const produced = spec.clusterOf?.(result);
+      if (produced) Object.assign(entry, { clusterId: produced.id, clusterName: produced.name });
+      entry.outcome = spec.successStatus ?? 200;
+      return result;
+    } catch (err) {
+      entry.outcome = outcomeOf(err);
+      throw err;
+    } finally {
+      // Handlers' failures are logged by DomainEvents, never turned into a failure of a write that already committed.
+      await this.events?.emit('write.attempted', entry);
+    }
+  }
+}
+
+/** The id to record; the write itself parses (and refuses) a malformed one with its usual 400. */
+function recordableClusterId(raw: string | number | undefined): number | null {
+  if (raw === undefined) return null;
+  try {
+    return parseClusterId(raw);
+  } catch {
+    return null;
+  }
+}
