@@ -36,6 +36,15 @@ import { DiscoveryResolver } from './resolvers/discovery.resolver.js';
 import { SubscriptionResolver } from './resolvers/subscription.resolver.js';
 import { resolveSecrets, type ResolvedSecrets } from './secrets.js';
 import { checkStoredKubeconfigsDecrypt } from './startup-checks.js';
+import { ClusterImportManager } from './fleet/cluster-import.manager.js';
+import { ClusterImportService } from './fleet/cluster-import.service.js';
+import { HealthHistoryManager } from './fleet/health-history.manager.js';
+import { HealthHistoryRepository } from './fleet/health-history.repository.js';
+import { HistoryRetention } from './fleet/history-retention.js';
+import { MaintenanceRepository } from './fleet/maintenance.repository.js';
+import { importAtStartup, readImportFile } from './fleet/startup-import.js';
+import { ClusterImportResolver } from './resolvers/cluster-import.resolver.js';
+import { HealthHistoryResolver } from './resolvers/health-history.resolver.js';
 
 export interface GatewayOptions {
   /** Overrides the database chosen by the config (tests pass a shared PGlite or a per-test PostgreSQL database). */
@@ -55,6 +64,8 @@ export interface Gateway {
   readonly clusters: ClusterService;
   readonly health: HealthMonitor;
   readonly discovery: DiscoveryService;
+  /** Health history pruning (tests call `pruneOnce()` to act as one replica). */
+  readonly historyRetention: HistoryRetention;
   readonly hub: LiveHub;
   readonly clients: KubeClientCache;
   /** Rendered GraphQL list answers (its byte total is what a memory test watches). */
@@ -72,6 +83,8 @@ const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  */
 export async function startGateway(config: Config, opts: GatewayOptions = {}): Promise<Gateway> {
   const logger = opts.logger ?? createLogger(config.logLevel);
+  // Before anything opens: an unreadable IMPORT_KUBECONFIG is a start-up error naming the variable.
+  const importFile = config.importKubeconfig === undefined ? undefined : { path: config.importKubeconfig, text: readImportFile(config.importKubeconfig) };
   const secrets = resolveSecrets(config);
   const database = await openDatabase(opts.database ?? config.database);
   const cipher = new KubeconfigCipher(secrets.encryptionKey, secrets.previousEncryptionKeys);
@@ -110,6 +123,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     {
       onProbe: (o) => void domainEvents.emit('health.probed', { clusterId: o.clusterId, status: o.observation.status, durationMs: o.durationMs }),
       onRecorded: (clusterId) => void domainEvents.emit('health.recorded', { clusterId }),
+      onTransition: (transition) => void domainEvents.emit('health.changed', transition),
     },
   );
   const connectionTests = new ConnectionTestService(monitor, clientOptions);
@@ -123,6 +137,10 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     onFinished: (state) => void domainEvents.emit('discovery.finished', { state }),
   });
   const stopDiscoveryListening = discovery.listenTo(domainEvents, events);
+  const healthHistory = new HealthHistoryRepository(database.db);
+  const maintenance = new MaintenanceRepository(database.db);
+  const historyRetention = new HistoryRetention(healthHistory, maintenance, logger, { retentionDays: config.healthHistory.retentionDays, intervalSeconds: 3_600, replicaId });
+  const importer = new ClusterImportService(clusters, connectionTests, logger, { concurrency: 16 });
 
   // Application layer: what every transport calls.
   const hub = new LiveHub(events);
@@ -131,6 +149,10 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     connectionTests: new ConnectionTestManager(connectionTests),
     discovery: new DiscoveryManager(discovery, discoveryTasks, hub),
   };
+  const fleetManagers = {
+    history: new HealthHistoryManager(healthHistory, managers.clusters),
+    imports: new ClusterImportManager(importer, domainEvents),
+  };
 
   // Transports: GraphQL (HTTP and WebSocket), REST, the cached-read lane, metrics.
   const schema = await buildGatewaySchema([
@@ -138,6 +160,8 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     new ConnectionTestResolver(managers.connectionTests),
     new DiscoveryResolver(managers.discovery),
     new SubscriptionResolver(),
+    new HealthHistoryResolver(fleetManagers.history),
+    new ClusterImportResolver(fleetManagers.imports),
   ]);
   const graphqlResponses = new ListResponseCache(() => clusters.list(), stringifyResult);
   const apollo = await startApollo(schema, logger, [graphqlResponses.plugin()]);
@@ -169,7 +193,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       graphqlResponses,
       metrics,
       authFailures,
-      managers,
+      managers: { ...managers, ...fleetManagers },
       ready: async () => {
         if (draining) return false;
         await database.ping();
@@ -182,6 +206,8 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
 
   if (opts.healthMonitor !== false) monitor.start();
   discovery.startReaper();
+  historyRetention.start();
+  if (importFile) await importAtStartup({ importer, registry: clusters, maintenance, logger, replicaId }, importFile.path, importFile.text);
 
   let closing: Promise<void> | undefined;
   /**
@@ -197,7 +223,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       hub.close();
       await Promise.race([httpClosed, delay(DRAIN_MS)]);
       server.closeAllConnections();
-      await Promise.all([monitor.stop(), discovery.stop()]);
+      await Promise.all([monitor.stop(), discovery.stop(), historyRetention.stop()]);
       stopDroppingClients();
       stopDiscoveryListening();
       clients.closeAll();
@@ -207,5 +233,5 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       await database.close();
     })());
 
-  return { url: `http://${host}:${port}`, server, database, events, secrets, clusters, health: monitor, discovery, hub, clients, graphqlResponses, logger, close };
+  return { url: `http://${host}:${port}`, server, database, events, secrets, clusters, health: monitor, discovery, historyRetention, hub, clients, graphqlResponses, logger, close };
 }

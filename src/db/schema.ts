@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { boolean, index, integer, pgEnum, pgTable, text, timestamp, uniqueIndex, varchar } from 'drizzle-orm/pg-core';
+import { bigint, boolean, check, index, integer, pgEnum, pgTable, text, timestamp, uniqueIndex, varchar } from 'drizzle-orm/pg-core';
 
 /**
  * The one list of each enum's values. Everything else derives from these: the database enums below, the GraphQL enums
@@ -87,3 +87,40 @@ export type DiscoveryTaskRow = typeof discoveryTasks.$inferSelect;
 export type HealthStatusValue = (typeof HEALTH_STATUSES)[number];
 export type PrometheusSourceValue = (typeof PROMETHEUS_SOURCES)[number];
 export type DiscoveryStateValue = (typeof DISCOVERY_STATES)[number];
+
+// ---------------------------------------------------------------------------------------------------------------
+// Fleet: health history (issue 14). Every committed health transition is one row, written in the statement that
+// commits it (health.repository.ts). Availability is computed from these rows; pruning keeps the newest row before the
+// retention cutoff of each cluster, so the state at the start of the retained period stays known.
+// ---------------------------------------------------------------------------------------------------------------
+export const clusterHealthEvents = pgTable(
+  'cluster_health_events',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    clusterId: integer('cluster_id')
+      .notNull()
+      .references(() => clusters.id),
+    at: timestamp('at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    fromStatus: healthStatusEnum('from_status').notNull(),
+    toStatus: healthStatusEnum('to_status').notNull(),
+    message: text('message'),
+  },
+  (t) => [
+    // Newest-first paging of one cluster's history, and the "state at window start" lookups of availability.
+    index('cluster_health_events_cluster_at_idx').on(t.clusterId, t.at, t.id),
+    index('cluster_health_events_at_idx').on(t.at),
+    check('cluster_health_events_is_transition', sql`${t.fromStatus} <> ${t.toStatus}`),
+  ],
+);
+
+/**
+ * Periodic work done by one replica per interval (pruning, the start-up import): a replica claims a task by moving
+ * `last_run_at` forward in one conditional upsert; the others see no row returned and skip.
+ */
+export const maintenanceRuns = pgTable('maintenance_runs', {
+  task: varchar('task', { length: 64 }).primaryKey(),
+  lastRunAt: timestamp('last_run_at', { withTimezone: true, precision: 3 }).notNull(),
+  owner: text('owner').notNull(),
+});
+
+export type ClusterHealthEventRow = typeof clusterHealthEvents.$inferSelect;

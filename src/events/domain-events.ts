@@ -1,5 +1,5 @@
 import type { ClusterView } from '../clusters/cluster.view.js';
-import type { DiscoveryStateValue } from '../db/schema.js';
+import type { DiscoveryStateValue, HealthStatusValue } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 
 /**
@@ -21,6 +21,10 @@ export interface DomainEventMap {
   'health.probed': { clusterId: number; status: string; durationMs: number };
   /** A probe result was written: this replica's cached views of the cluster are stale. */
   'health.recorded': { clusterId: number };
+  /** A committed change of a cluster's shown health state (stored as a history row in the same statement). */
+  'health.changed': { clusterId: number; from: HealthStatusValue; to: HealthStatusValue; message: string | null; at: Date };
+  /** A kubeconfig import was applied: who, and how many contexts ended how (no names of credentials, no kubeconfig). */
+  'clusters.imported': { actor: string; outcomes: Record<'created' | 'updated' | 'unchanged' | 'skipped' | 'failed', number> };
   /** A discovery task this replica ran has finished. */
   'discovery.finished': { state: Extract<DiscoveryStateValue, 'found' | 'not_found' | 'failed'> };
 }

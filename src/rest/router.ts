@@ -3,6 +3,8 @@ import type { RequestContext } from '../auth/principal.js';
 import type { ClusterManager } from '../clusters/cluster.manager.js';
 import type { DiscoveryManager } from '../discovery/discovery.manager.js';
 import { ValidationError } from '../errors.js';
+import type { ClusterImportManager } from '../fleet/cluster-import.manager.js';
+import type { HealthHistoryManager } from '../fleet/health-history.manager.js';
 import type { ConnectionTestManager } from '../health/connection-test.manager.js';
 import { clusterListBody, restTime, toRestCluster } from './cluster.rest.js';
 import { send, sendError } from './envelope.js';
@@ -14,6 +16,8 @@ export interface RestManagers {
   clusters: ClusterManager;
   connectionTests: ConnectionTestManager;
   discovery: DiscoveryManager;
+  history: HealthHistoryManager;
+  imports: ClusterImportManager;
 }
 
 export interface RestDeps extends RestManagers {
@@ -113,14 +117,14 @@ export function clusterRouter(deps: RestDeps): Router {
 /** JSON null and an absent field mean the same ("leave it"), except where the contract says otherwise. */
 const given = <T>(v: T | null | undefined): T | undefined => (v === null ? undefined : v);
 
-function param(req: Request, name: string): string {
+export function param(req: Request, name: string): string {
   const value = req.params[name];
   if (typeof value !== 'string') throw new ValidationError(name, 'is required');
   return value;
 }
 
 /** Writes must be JSON: a form post from another site cannot forge one (and a typo'd header fails loudly). */
-function requireJson(req: Request, res: Response, next: NextFunction): void {
+export function requireJson(req: Request, res: Response, next: NextFunction): void {
   if (!req.is('application/json')) return sendError(res, 415, 'Content-Type must be application/json');
   next();
 }
