@@ -147,7 +147,7 @@ export class ClusterImportService {
   }
 
   private async planOne(ctx: ImportContext, name: string, existing: Map<string, ClusterView>, firstByName: Map<string, string>, cmd: ClusterImportCommand): Promise<Planned> {
-    const item: Planned = { context: ctx.context, name, server: ctx.ok ? ctx.spec.server : null, action: 'skip', reason: null, reachable: null, kubernetesVersion: null, existingClusterId: null };
+    const item: Planned = { context: ctx.context, name, server: ctx.ok ? ctx.spec.server : (ctx.server ?? null), action: 'skip', reason: null, reachable: null, kubernetesVersion: null, existingClusterId: null };
     const nameProblem = clusterNameProblem(name);
     if (nameProblem) return { ...item, reason: `cluster name "${name}" ${nameProblem}` };
     const earlier = firstByName.get(nameKey(name));

@@ -12,7 +12,7 @@ export const MAX_IMPORT_BYTES = 720 * 1024;
 /** One context of an import file, reduced to a kubeconfig of its own, or the reason it cannot be imported. */
 export type ImportContext =
   | { context: string; ok: true; yaml: string; spec: KubeconfigSpec }
-  | { context: string; ok: false; problem: string };
+  | { context: string; ok: false; problem: string; server?: string };
 
 export interface SplitKubeconfig {
   contexts: ImportContext[];
@@ -62,13 +62,14 @@ export function splitKubeconfig(text: string): SplitKubeconfig {
     const user = byName(users, ctx.user);
     if (!cluster) return { context: name, ok: false, problem: `kubeconfig.contexts "${name}".context.cluster: names cluster "${String(ctx.cluster)}", which is not in clusters` };
     if (!user) return { context: name, ok: false, problem: `kubeconfig.contexts "${name}".context.user: names user "${String(ctx.user)}", which is not in users` };
+    const server = isRecord(cluster.cluster) && typeof cluster.cluster.server === 'string' ? cluster.cluster.server : undefined;
     const yaml = stringify({ apiVersion: 'v1', kind: 'Config', clusters: [cluster], users: [user], contexts: [{ name, context: ctx }], 'current-context': name });
     try {
       return { context: name, ok: true, yaml, spec: parseKubeconfig(yaml) };
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
       // The single-context document has one user and one cluster: its list index says nothing about the file.
-      return { context: name, ok: false, problem: err.message.replace(/^kubeconfig\.(users|clusters)\[0\]/, 'kubeconfig.$1') };
+      return { context: name, ok: false, server, problem: err.message.replace(/^kubeconfig\.(users|clusters)\[0\]/, 'kubeconfig.$1') };
     }
   });
   const current = root['current-context'];
