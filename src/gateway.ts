@@ -140,7 +140,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   const healthHistory = new HealthHistoryRepository(database.db);
   const maintenance = new MaintenanceRepository(database.db);
   const historyRetention = new HistoryRetention(healthHistory, maintenance, logger, { retentionDays: config.healthHistory.retentionDays, intervalSeconds: 3_600, replicaId });
-  const importer = new ClusterImportService(clusters, connectionTests, logger, { concurrency: 16 });
+  const importer = new ClusterImportService(clusters, connectionTests, logger, { concurrency: 32 });
 
   // Application layer: what every transport calls.
   const hub = new LiveHub(events);

@@ -17,7 +17,10 @@ describe('OpenAPI document', () => {
     const validated = (await SwaggerParser.validate(structuredClone(doc))) as { paths: Record<string, unknown> };
     expect(Object.keys(validated.paths).sort()).toEqual([
       '/api/v1/k8s/clusters',
+      '/api/v1/k8s/clusters/import',
       '/api/v1/k8s/clusters/{id}',
+      '/api/v1/k8s/clusters/{id}/availability',
+      '/api/v1/k8s/clusters/{id}/health/history',
       '/api/v1/k8s/clusters/{id}/prometheus/rediscover',
       '/api/v1/k8s/clusters/{id}/test-connection',
     ]);
@@ -30,9 +33,12 @@ describe('OpenAPI document', () => {
     );
     expect(ops.sort()).toEqual([
       'delete deleteCluster 200',
+      'get clusterAvailability 200',
+      'get clusterHealthHistory 200',
       'get getCluster 200',
       'get listClusters 200',
       'post createCluster 201',
+      'post importClusters 200',
       'post rediscoverPrometheus 202',
       'post testConnection 200',
       'put updateCluster 200',

@@ -46,7 +46,12 @@ export interface ImportResultItem {
 
 /** A plan item with what applying it needs (never leaves this module: it holds the credentials). */
 interface Planned extends ImportPlanItem {
-  source?: { yaml: string; spec: KubeconfigSpec };
+  source?: { yaml(): string; spec: KubeconfigSpec };
+}
+
+/** The connection test's paths the import uses: the full pre-save test (apply) and the quick reach (plan). */
+export interface ImportProber extends ConnectionVerifier {
+  reach(spec: KubeconfigSpec): Promise<{ kubernetesVersion: string }>;
 }
 
 export interface ClusterImportOptions {
@@ -63,7 +68,7 @@ export interface ClusterImportOptions {
 export class ClusterImportService {
   constructor(
     private readonly registry: ClusterService,
-    private readonly verifier: ConnectionVerifier,
+    private readonly verifier: ImportProber,
     private readonly logger: Logger,
     private readonly opts: ClusterImportOptions,
   ) {}
@@ -73,8 +78,8 @@ export class ClusterImportService {
     await mapBounded(items, this.opts.concurrency, async (item) => {
       if (item.action === 'skip' || !item.source) return;
       try {
-        const facts = await this.verifier.verifyBeforeSave(item.source.spec);
-        Object.assign(item, { reachable: true, kubernetesVersion: facts.kubernetesVersion });
+        const { kubernetesVersion } = await this.verifier.reach(item.source.spec);
+        Object.assign(item, { reachable: true, kubernetesVersion });
       } catch (err) {
         if (!(err instanceof ValidationError)) throw err;
         Object.assign(item, { reachable: false, reason: `the server did not answer: ${err.detail}` });
@@ -103,13 +108,13 @@ export class ClusterImportService {
           return { ...base, outcome: 'unchanged', clusterId: item.existingClusterId, message: null };
         case 'create': {
           // C3's own path: the cluster is reached before it is saved, so an unreachable context is FAILED, not stored.
-          const { cluster } = await this.registry.register({ name: item.name, kubeconfig: item.source!.yaml, labels: cmd.labels });
+          const { cluster } = await this.registry.register({ name: item.name, kubeconfig: item.source!.yaml(), labels: cmd.labels });
           return { ...base, outcome: 'created', clusterId: cluster.id, message: null };
         }
         case 'update': {
           // Working credentials are not replaced by ones that cannot reach the cluster.
           await this.verifier.verifyBeforeSave(item.source!.spec);
-          const cluster = await this.registry.update(item.existingClusterId!, { kubeconfig: item.source!.yaml });
+          const cluster = await this.registry.update(item.existingClusterId!, { kubeconfig: item.source!.yaml() });
           return { ...base, outcome: 'updated', clusterId: cluster.id, message: null };
         }
       }

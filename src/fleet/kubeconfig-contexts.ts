@@ -1,6 +1,6 @@
 import { stringify } from 'yaml';
 import { ValidationError } from '../errors.js';
-import { type KubeconfigSpec, parseKubeconfig, parseKubeconfigDocument } from '../kube/kubeconfig.js';
+import { type KubeconfigSpec, kubeconfigSpecFrom, parseKubeconfigDocument } from '../kube/kubeconfig.js';
 import { isBase64 } from '../util/base64.js';
 
 /**
@@ -11,7 +11,7 @@ export const MAX_IMPORT_BYTES = 720 * 1024;
 
 /** One context of an import file, reduced to a kubeconfig of its own, or the reason it cannot be imported. */
 export type ImportContext =
-  | { context: string; ok: true; yaml: string; spec: KubeconfigSpec }
+  | { context: string; ok: true; spec: KubeconfigSpec; /** The context's own kubeconfig, rendered when stored. */ yaml(): string }
   | { context: string; ok: false; problem: string; server?: string };
 
 export interface SplitKubeconfig {
@@ -63,9 +63,9 @@ export function splitKubeconfig(text: string): SplitKubeconfig {
     if (!cluster) return { context: name, ok: false, problem: `kubeconfig.contexts "${name}".context.cluster: names cluster "${String(ctx.cluster)}", which is not in clusters` };
     if (!user) return { context: name, ok: false, problem: `kubeconfig.contexts "${name}".context.user: names user "${String(ctx.user)}", which is not in users` };
     const server = isRecord(cluster.cluster) && typeof cluster.cluster.server === 'string' ? cluster.cluster.server : undefined;
-    const yaml = stringify({ apiVersion: 'v1', kind: 'Config', clusters: [cluster], users: [user], contexts: [{ name, context: ctx }], 'current-context': name });
+    const single = { apiVersion: 'v1', kind: 'Config', clusters: [cluster], users: [user], contexts: [{ name, context: ctx }], 'current-context': name };
     try {
-      return { context: name, ok: true, yaml, spec: parseKubeconfig(yaml) };
+      return { context: name, ok: true, spec: kubeconfigSpecFrom(structuredClone(single)), yaml: () => stringify(single) };
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
       // The single-context document has one user and one cluster: its list index says nothing about the file.

@@ -80,7 +80,11 @@ export function parseKubeconfigDocument(text: string, maxBytes = MAX_KUBECONFIG_
 
 /** Parses and validates kubeconfig YAML; throws `ValidationError` naming the offending field. */
 export function parseKubeconfig(text: string): KubeconfigSpec {
-  const root = parseKubeconfigDocument(text);
+  return kubeconfigSpecFrom(parseKubeconfigDocument(text));
+}
+
+/** Validates an already parsed kubeconfig mapping (see `parseKubeconfigDocument`) and resolves its current context. */
+export function kubeconfigSpecFrom(root: Record<string, unknown>): KubeconfigSpec {
 
   const clusters = namedList(root, 'clusters', 'cluster');
   const users = namedList(root, 'users', 'user');
