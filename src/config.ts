@@ -78,6 +78,10 @@ const envSchema = z
     AUTH_FAILURE_LIMIT: intIn(0, 1_000_000).default(30),
     /** The role every valid token holds on every cluster it has no grant on: `viewer` (everyone reads all) or `none`. */
     DEFAULT_CLUSTER_ROLE: z.enum(DEFAULT_ROLE_CHOICES).default('viewer'),
+    /** Days of health history kept; at least the longest availability window (30 days). */
+    HEALTH_HISTORY_RETENTION_DAYS: intIn(30, 36_500).default(90),
+    /** A kubeconfig file whose contexts are imported at start when no cluster exists. */
+    IMPORT_KUBECONFIG: z.string().min(1).optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   });
 
@@ -108,6 +112,9 @@ export interface Config {
   health: { intervalSeconds: number; flipThreshold: number; concurrency: number };
   kube: { connectTimeoutMs: number; requestTimeoutMs: number };
   discovery: { autoDiscovery: boolean; timeoutSeconds: number };
+  healthHistory: { retentionDays: number };
+  /** Path of the kubeconfig imported at start (IMPORT_KUBECONFIG). */
+  importKubeconfig?: string;
   authFailureLimitPerMinute: number;
   /** DESIGN "Access": what a token holds on a cluster without a grant. */
   defaultClusterRole: DefaultClusterRole;
@@ -148,6 +155,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     kube: { connectTimeoutMs: e.KUBE_CONNECT_TIMEOUT_MS, requestTimeoutMs: e.KUBE_REQUEST_TIMEOUT_MS },
     discovery: { autoDiscovery: e.PROMETHEUS_AUTO_DISCOVERY, timeoutSeconds: e.DISCOVERY_TIMEOUT_SECONDS },
+    healthHistory: { retentionDays: e.HEALTH_HISTORY_RETENTION_DAYS },
+    importKubeconfig: e.IMPORT_KUBECONFIG,
     authFailureLimitPerMinute: e.AUTH_FAILURE_LIMIT,
     defaultClusterRole: e.DEFAULT_CLUSTER_ROLE,
     readOnly: e.READ_ONLY,

@@ -46,6 +46,15 @@ import { DiscoveryResolver } from './resolvers/discovery.resolver.js';
 import { SubscriptionResolver } from './resolvers/subscription.resolver.js';
 import { resolveSecrets, type ResolvedSecrets } from './secrets.js';
 import { checkStoredKubeconfigsDecrypt } from './startup-checks.js';
+import { ClusterImportManager } from './fleet/cluster-import.manager.js';
+import { ClusterImportService } from './fleet/cluster-import.service.js';
+import { HealthHistoryManager } from './fleet/health-history.manager.js';
+import { HealthHistoryRepository } from './fleet/health-history.repository.js';
+import { HistoryRetention } from './fleet/history-retention.js';
+import { PeriodicClaims } from './db/periodic-claims.js';
+import { importAtStartup, readImportFile } from './fleet/startup-import.js';
+import { ClusterImportResolver } from './resolvers/cluster-import.resolver.js';
+import { HealthHistoryResolver } from './resolvers/health-history.resolver.js';
 
 export interface GatewayOptions {
   /** Overrides the database chosen by the config (tests pass a shared PGlite or a per-test PostgreSQL database). */
@@ -68,6 +77,8 @@ export interface Gateway {
   readonly health: HealthMonitor;
   readonly discovery: DiscoveryService;
   readonly audit: AuditManager;
+  /** Health history pruning (tests call `pruneOnce()` to act as one replica). */
+  readonly historyRetention: HistoryRetention;
   readonly hub: LiveHub;
   readonly clients: KubeClientCache;
   /** Rendered GraphQL list answers (its byte total is what a memory test watches). */
@@ -87,6 +98,8 @@ const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  */
 export async function startGateway(config: Config, opts: GatewayOptions = {}): Promise<Gateway> {
   const logger = opts.logger ?? createLogger(config.logLevel);
+  // Before anything opens: an unreadable IMPORT_KUBECONFIG is a start-up error naming the variable.
+  const importFile = config.importKubeconfig === undefined ? undefined : { path: config.importKubeconfig, text: readImportFile(config.importKubeconfig) };
   const secrets = resolveSecrets(config);
   const database = await openDatabase(opts.database ?? config.database);
   const cipher = new KubeconfigCipher(secrets.encryptionKey, secrets.previousEncryptionKeys);
@@ -125,6 +138,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     {
       onProbe: (o) => void domainEvents.emit('health.probed', { clusterId: o.clusterId, status: o.observation.status, durationMs: o.durationMs }),
       onRecorded: (clusterId) => void domainEvents.emit('health.recorded', { clusterId }),
+      onTransition: (transition) => void domainEvents.emit('health.changed', transition),
     },
   );
   const connectionTests = new ConnectionTestService(monitor, clientOptions);
@@ -138,8 +152,12 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     onFinished: (state) => void domainEvents.emit('discovery.finished', { state }),
   });
   const stopDiscoveryListening = discovery.listenTo(domainEvents, events);
+  const healthHistory = new HealthHistoryRepository(database.db);
+  const periodicClaims = new PeriodicClaims(database.db);
+  const historyRetention = new HistoryRetention(healthHistory, periodicClaims, logger, { retentionDays: config.healthHistory.retentionDays, intervalSeconds: 3_600, replicaId });
+  const importer = new ClusterImportService(clusters, connectionTests, logger, { concurrency: 32 });
 
-  const audit = new AuditManager(new AuditRepository(database.db), logger, {
+  const audit = new AuditManager(new AuditRepository(database.db), periodicClaims, logger, {
     retentionDays: config.audit.retentionDays,
     replicaId,
     pruneIntervalSeconds: AUDIT_PRUNE_INTERVAL_SECONDS,
@@ -165,6 +183,10 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       discoveryStatus: (clusterId) => discovery.status(clusterId),
     }),
   };
+  const fleetManagers = {
+    history: new HealthHistoryManager(healthHistory, managers.clusters),
+    imports: new ClusterImportManager(importer, domainEvents),
+  };
 
   // Transports: GraphQL (HTTP and WebSocket), REST, the cached-read lane, metrics.
   const schema = await buildGatewaySchema([
@@ -175,6 +197,8 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     new AuditResolver(managers.audit),
     new SubscriptionResolver(),
     new AccessResolver(managers.access),
+    new HealthHistoryResolver(fleetManagers.history),
+    new ClusterImportResolver(fleetManagers.imports),
   ]);
   const graphqlResponses = new ListResponseCache(() => clusters.list(), stringifyResult, (caller) => access.seesEveryCluster(caller));
   const apollo = await startApollo(schema, logger, [graphqlResponses.plugin()]);
@@ -206,7 +230,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       graphqlResponses,
       metrics,
       authFailures,
-      managers,
+      managers: { ...managers, ...fleetManagers },
       ready: async () => {
         if (draining) return false;
         await database.ping();
@@ -220,6 +244,8 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   if (opts.healthMonitor !== false) monitor.start();
   discovery.startReaper();
   if (opts.auditPruning !== false) audit.startPruning();
+  historyRetention.start();
+  if (importFile) await importAtStartup({ importer, registry: clusters, claims: periodicClaims, logger, replicaId }, importFile.path, importFile.text);
 
   let closing: Promise<void> | undefined;
   /**
@@ -235,7 +261,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       hub.close();
       await Promise.race([httpClosed, delay(DRAIN_MS)]);
       server.closeAllConnections();
-      await Promise.all([monitor.stop(), discovery.stop(), audit.stop()]);
+      await Promise.all([monitor.stop(), discovery.stop(), audit.stop(), historyRetention.stop()]);
       stopDroppingClients();
       stopDiscoveryListening();
       stopAuditListening();
@@ -246,5 +272,5 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       await database.close();
     })());
 
-  return { url: `http://${host}:${port}`, server, database, events, secrets, clusters, health: monitor, discovery, audit, hub, clients, graphqlResponses, logger, close };
+  return { url: `http://${host}:${port}`, server, database, events, secrets, clusters, health: monitor, discovery, audit, historyRetention, hub, clients, graphqlResponses, logger, close };
 }

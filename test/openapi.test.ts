@@ -18,10 +18,13 @@ describe('OpenAPI document', () => {
     expect(Object.keys(validated.paths).sort()).toEqual([
       '/api/v1/k8s/audit',
       '/api/v1/k8s/clusters',
+      '/api/v1/k8s/clusters/import',
       '/api/v1/k8s/clusters/{id}',
       '/api/v1/k8s/clusters/{id}/metrics',
       '/api/v1/k8s/clusters/{id}/grants',
       '/api/v1/k8s/clusters/{id}/grants/{grantId}',
+      '/api/v1/k8s/clusters/{id}/availability',
+      '/api/v1/k8s/clusters/{id}/health/history',
       '/api/v1/k8s/clusters/{id}/prometheus/rediscover',
       '/api/v1/k8s/clusters/{id}/test-connection',
     ]);
@@ -35,6 +38,8 @@ describe('OpenAPI document', () => {
     expect(ops.sort()).toEqual([
       'delete deleteCluster 200',
       'delete revokeClusterAccess 200',
+      'get clusterAvailability 200',
+      'get clusterHealthHistory 200',
       'get getCluster 200',
       'get getClusterMetrics 200',
       'get listAuditEvents 200',
@@ -42,6 +47,7 @@ describe('OpenAPI document', () => {
       'get listGrants 200',
       'post createCluster 201',
       'post grantClusterAccess 200',
+      'post importClusters 200',
       'post rediscoverPrometheus 202',
       'post testConnection 200',
       'put updateCluster 200',

@@ -1,4 +1,5 @@
 import { requireAdmin, type Caller } from '../auth/principal.js';
+import type { PeriodicClaims } from '../db/periodic-claims.js';
 import { ValidationError } from '../errors.js';
 import type { DomainEventSource } from '../events/domain-events.js';
 import type { Logger } from '../logger.js';
@@ -52,6 +53,7 @@ export class AuditManager {
 
   constructor(
     private readonly repo: AuditRepository,
+    private readonly claims: PeriodicClaims,
     private readonly logger: Logger,
     private readonly options: AuditOptions,
   ) {}
@@ -84,7 +86,7 @@ export class AuditManager {
    * claim. So N replicas prune once per interval in total.
    */
   async prune(): Promise<number | null> {
-    if (!(await this.repo.claim(PRUNE_JOB, this.options.replicaId, this.options.pruneIntervalSeconds))) return null;
+    if (!(await this.claims.claim(PRUNE_JOB, this.options.replicaId, this.options.pruneIntervalSeconds))) return null;
     const deleted = await this.repo.deleteOlderThan(this.options.retentionDays);
     if (deleted > 0) this.logger.info({ deleted, retentionDays: this.options.retentionDays }, 'pruned audit events past their retention');
     return deleted;

@@ -46,20 +46,6 @@ export class AuditRepository {
     return rows.map((r) => ({ ...r, id: String(r.id) }));
   }
 
-  /**
-   * Claims `job` for `seconds` unless another replica holds an unexpired claim; true when this caller won. One
-   * conditional upsert: of replicas racing for the same job, exactly one sees its row come back.
-   */
-  async claim(job: string, owner: string, seconds: number): Promise<boolean> {
-    const result = await this.db.execute(sql`
-      INSERT INTO periodic_job_claims (job, claimed_by, claimed_until)
-      VALUES (${job}, ${owner}, now() + make_interval(secs => ${seconds}))
-      ON CONFLICT (job) DO UPDATE SET claimed_by = excluded.claimed_by, claimed_until = excluded.claimed_until
-        WHERE periodic_job_claims.claimed_until <= now()
-      RETURNING job`);
-    return rowsOf(result).length === 1;
-  }
-
   /** Deletes events older than `days` days, in batches; returns how many went. */
   async deleteOlderThan(days: number): Promise<number> {
     let total = 0;

@@ -4,6 +4,7 @@ import { isUniqueViolation } from '../db/errors.js';
 import { type ClusterRow, clusters } from '../db/schema.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import type { EventBus } from '../events/event-bus.js';
+import { recordDisableTransition } from '../fleet/health-history.repository.js';
 import type { ClusterView } from './cluster.view.js';
 
 /**
@@ -186,6 +187,7 @@ export class ClusterRepository {
 
     return this.writeTx(async (tx) => {
       if (patch.isDefault === true) await this.unsetDefault(tx, id);
+      if (patch.enabled === false) await tx.execute(recordDisableTransition(id));
       const [row] = await tx
         .update(clusters)
         .set({ ...set, ...enabling, updatedAt: new Date() })

@@ -19,6 +19,8 @@ export interface CreateClusterCommand {
   impersonate?: boolean;
   /** REST's contract says base64; GraphQL accepts either. */
   requireBase64?: boolean;
+  /** Labels of the new cluster (fleet import passes its `labels`; validated and stored by the labels part of issue 14). */
+  labels?: Readonly<Record<string, string>>;
 }
 
 export interface UpdateClusterCommand {

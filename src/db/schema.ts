@@ -157,3 +157,30 @@ export type DiscoveryTaskRow = typeof discoveryTasks.$inferSelect;
 export type HealthStatusValue = (typeof HEALTH_STATUSES)[number];
 export type PrometheusSourceValue = (typeof PROMETHEUS_SOURCES)[number];
 export type DiscoveryStateValue = (typeof DISCOVERY_STATES)[number];
+
+// ---------------------------------------------------------------------------------------------------------------
+// Fleet: health history (issue 14). Every committed health transition is one row, written in the statement that
+// commits it (health.repository.ts). Availability is computed from these rows; pruning keeps the newest row before the
+// retention cutoff of each cluster, so the state at the start of the retained period stays known.
+// ---------------------------------------------------------------------------------------------------------------
+export const clusterHealthEvents = pgTable(
+  'cluster_health_events',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    clusterId: integer('cluster_id')
+      .notNull()
+      .references(() => clusters.id),
+    at: timestamp('at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    fromStatus: healthStatusEnum('from_status').notNull(),
+    toStatus: healthStatusEnum('to_status').notNull(),
+    message: text('message'),
+  },
+  (t) => [
+    // Newest-first paging of one cluster's history, and the "state at window start" lookups of availability.
+    index('cluster_health_events_cluster_at_idx').on(t.clusterId, t.at, t.id),
+    index('cluster_health_events_at_idx').on(t.at),
+    check('cluster_health_events_is_transition', sql`${t.fromStatus} <> ${t.toStatus}`),
+  ],
+);
+
+export type ClusterHealthEventRow = typeof clusterHealthEvents.$inferSelect;

@@ -2,7 +2,7 @@ import type { ClusterGrantView } from '../access/grants.repository.js';
 import type { Caller } from '../auth/principal.js';
 import type { AuditEntry } from '../audit/audit-entry.js';
 import type { ClusterView } from '../clusters/cluster.view.js';
-import type { DiscoveryStateValue } from '../db/schema.js';
+import type { DiscoveryStateValue, HealthStatusValue } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 
 /**
@@ -28,6 +28,10 @@ export interface DomainEventMap {
   'access.granted': { caller: Caller; clusterId: number; grant: ClusterGrantView };
   /** A grant was removed: the caller loses what it gave at once (access is decided per request). */
   'access.revoked': { caller: Caller; clusterId: number; grant: ClusterGrantView };
+  /** A committed change of a cluster's shown health state (stored as a history row in the same statement). */
+  'health.changed': { clusterId: number; from: HealthStatusValue; to: HealthStatusValue; message: string | null; at: Date };
+  /** A kubeconfig import was applied: who, and how many contexts ended how (no names of credentials, no kubeconfig). */
+  'clusters.imported': { actor: string; outcomes: Record<'created' | 'updated' | 'unchanged' | 'skipped' | 'failed', number> };
   /** A discovery task this replica ran has finished. */
   'discovery.finished': { state: Extract<DiscoveryStateValue, 'found' | 'not_found' | 'failed'> };
   /**

@@ -62,6 +62,35 @@ export class ConnectionTestService {
     }
   }
 
+  /**
+   * The import plan's question, "does this server answer as Kubernetes, and which version?": C3's first two requests
+   * (namespace list, `/version`) sent together, under the same deadline and classification, without counting nodes and
+   * pods. Throws the same `ValidationError` naming the kubeconfig as `verifyBeforeSave`.
+   */
+  async reach(spec: KubeconfigSpec): Promise<{ kubernetesVersion: string }> {
+    const client = createKubeClient(spec, this.clientOptions);
+    try {
+      return await withinDeadline(
+        this.monitor.probeTimeoutMs,
+        async (signal) => {
+          const scoped = client.withSignal(signal);
+          const [namespaces, version] = await Promise.all([scoped.core.listNamespace({ limit: 1 }), scoped.version.getCode() as Promise<unknown>]);
+          if (!Array.isArray(namespaces.items)) throw new UnexpectedResponseError('a namespace list without items');
+          if (!isKubernetesVersion(version)) throw new UnexpectedResponseError('a /version answer that is not a Kubernetes version');
+          return { kubernetesVersion: cleanVersion(version.gitVersion) };
+        },
+        (late) => {
+          throw late;
+        },
+      );
+    } catch (err) {
+      const { reason } = classifyKubeError(err);
+      throw new ValidationError('kubeconfig', `cannot connect to the cluster (${reason}): ${PRE_SAVE_REASONS[reason]}`);
+    } finally {
+      client.close();
+    }
+  }
+
   /** C6: probes now, records the result as the cluster's health, and answers 503 with a typed reason if unreachable. */
   async test(clusterId: number): Promise<ConnectionTestView> {
     const outcome = await this.monitor.checkNow(clusterId);

@@ -3,7 +3,7 @@ import type { KubeClientCache } from '../kube/client-cache.js';
 import { probeCluster, type ProbeResult } from '../kube/probe.js';
 import type { Logger } from '../logger.js';
 import { decide, observe, type Observation } from './health-evaluator.js';
-import type { ClusterToProbe, HealthRepository } from './health.repository.js';
+import type { ClusterToProbe, HealthRepository, HealthTransition } from './health.repository.js';
 import { HealthWriter } from './health-writer.js';
 
 export interface HealthMonitorOptions {
@@ -31,6 +31,8 @@ export interface HealthMonitorHooks {
   onProbe?(outcome: CheckOutcome): void;
   /** After a result was stored (e.g. to refresh caches on this replica at once). */
   onRecorded?(clusterId: number): void;
+  /** After a change of the shown state committed (with its history row): health history's and webhooks' hook. */
+  onTransition?(transition: HealthTransition): void;
 }
 
 /**
@@ -198,8 +200,9 @@ export class HealthMonitor {
         ? Promise.resolve()
         : this.writer
             .write({ before: cluster, observation, decision, credentialExpiresAt: probe.credentialExpiresAt, owner: opts.owner }, { now: opts.force })
-            .then((written) => {
+            .then(({ written, transition }) => {
               if (written) this.hooks.onRecorded?.(cluster.id);
+              if (transition) this.hooks.onTransition?.(transition);
             });
     if (decision.changed) {
       this.logger.info({ clusterId: cluster.id, from: cluster.status, to: decision.status, reason: observation.message }, 'cluster health changed');

@@ -1,8 +1,8 @@
-import type { HealthRepository, HealthWrite } from './health.repository.js';
+import type { HealthRepository, HealthWrite, RecordOutcome } from './health.repository.js';
 
 interface Pending {
   write: HealthWrite;
-  resolve: (written: boolean) => void;
+  resolve: (outcome: RecordOutcome) => void;
   reject: (err: unknown) => void;
 }
 
@@ -29,9 +29,9 @@ export class HealthWriter {
     private readonly opts: HealthWriterOptions,
   ) {}
 
-  /** Queues one result; resolves once stored, with whether the row was written (false: lease lost, deleted, disabled). */
-  write(write: HealthWrite, opts: { now?: boolean } = {}): Promise<boolean> {
-    return new Promise<boolean>((resolve, reject) => {
+  /** Queues one result; resolves once stored, with whether the row was written (not: lease lost, deleted, disabled). */
+  write(write: HealthWrite, opts: { now?: boolean } = {}): Promise<RecordOutcome> {
+    return new Promise<RecordOutcome>((resolve, reject) => {
       this.queue.push({ write, resolve, reject });
       if (opts.now || this.queue.length >= this.opts.maxBatch) this.kick();
       else if (!this.draining) this.timer ??= setTimeout(() => this.kick(), this.opts.maxDelayMs);

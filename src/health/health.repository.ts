@@ -24,6 +24,21 @@ const probeColumns = sql`id, kubeconfig_ciphertext AS ciphertext, health_status 
   health_candidate_status AS "candidateStatus", health_candidate_count AS "candidateCount",
   kubernetes_version AS "kubernetesVersion", node_count AS "nodeCount", ready_node_count AS "readyNodeCount", pod_count AS "podCount"`;
 
+/** A committed change of a cluster's shown health state: one `cluster_health_events` row. */
+export interface HealthTransition {
+  clusterId: number;
+  from: HealthStatusValue;
+  to: HealthStatusValue;
+  message: string | null;
+  at: Date;
+}
+
+/** What storing one result did: whether the row was written, and the transition it committed, if any. */
+export interface RecordOutcome {
+  written: boolean;
+  transition: HealthTransition | null;
+}
+
 /** One probe result to store (see `HealthRepository.recordMany`). */
 export interface HealthWrite {
   before: ClusterToProbe;
@@ -71,9 +86,12 @@ export class HealthRepository {
    * Stores decisions, many in one statement (a sweep writes thousands; a statement per result cost more than the
    * probes). Each row is written only while `owner` (when given) still holds its lease: a replica whose lease expired
    * must not overwrite a newer result. Each row publishes its own health event, and only when something a client can
-   * see changed; the writes and their events commit together. Returns, per input, whether its row was written.
+   * see changed; the writes and their events commit together. A change of the shown state is also a history row
+   * (`cluster_health_events`), inserted by the same statement: the old state is read under the row lock the update
+   * takes, so `from` is what was really replaced, whatever the probe saw when it was claimed. Returns, per input,
+   * whether its row was written and the transition it committed: the one place a committed transition is known.
    */
-  async recordMany(results: HealthWrite[]): Promise<boolean[]> {
+  async recordMany(results: HealthWrite[]): Promise<RecordOutcome[]> {
     if (results.length === 0) return [];
     const rows = results.map(({ before, observation: obs, decision, credentialExpiresAt, owner }) => {
       const after = {
@@ -115,6 +133,8 @@ export class HealthRepository {
           id int, status health_status, message text, candidate_status health_status, candidate_count int,
           kubernetes_version varchar(64), node_count int, ready_node_count int, pod_count int,
           credential_expires_at timestamptz, reachable boolean, visible boolean, owner text)
+      ), old AS (
+        SELECT c.id, c.health_status FROM clusters c WHERE c.id IN (SELECT id FROM input) FOR UPDATE
       ), u AS (
         UPDATE clusters SET
           health_status = i.status, health_message = i.message,
@@ -126,13 +146,25 @@ export class HealthRepository {
           last_checked_at = now(),
           health_lease_owner = NULL, health_lease_until = NULL,
           updated_at = CASE WHEN i.visible THEN now() ELSE clusters.updated_at END
-        FROM input i
+        FROM input i JOIN old o ON o.id = i.id
         WHERE clusters.id = i.id AND ${liveCluster} AND clusters.enabled AND (i.owner IS NULL OR clusters.health_lease_owner = i.owner)
-        RETURNING clusters.id, i.visible
+        RETURNING clusters.id, i.visible, o.health_status AS from_status, i.status AS to_status, i.message, clusters.last_checked_at AS at
+      ), h AS (
+        INSERT INTO cluster_health_events (cluster_id, at, from_status, to_status, message)
+        SELECT u.id, u.at, u.from_status, u.to_status, u.message FROM u WHERE u.from_status <> u.to_status
+        RETURNING cluster_id
       )
-      SELECT u.id, ${notify} AS notified FROM u`);
-    const written = new Set(rowsOf<{ id: number }>(result).map((r) => Number(r.id)));
-    return results.map((r) => written.has(r.before.id));
+      SELECT u.id, ${notify} AS notified, u.from_status AS "from", u.to_status AS "to", u.message, u.at,
+        EXISTS (SELECT 1 FROM h WHERE h.cluster_id = u.id) AS changed
+      FROM u`);
+    type Row = { id: number; from: HealthStatusValue; to: HealthStatusValue; message: string | null; at: string | Date; changed: boolean };
+    const byId = new Map(rowsOf<Row>(result).map((r) => [Number(r.id), r]));
+    return results.map(({ before }) => {
+      const row = byId.get(before.id);
+      if (!row) return { written: false, transition: null };
+      const transition = row.changed ? { clusterId: before.id, from: row.from, to: row.to, message: row.message, at: new Date(row.at) } : null;
+      return { written: true, transition };
+    });
   }
 
   /** Gives back leases this replica holds (graceful shutdown), so another replica can probe at once. */

@@ -14,6 +14,8 @@ import { clusterMetricsRouter } from '../rest/cluster-metrics.routes.js';
 import { openApiDocument } from '../rest/openapi.js';
 import { accessRouter } from '../rest/access.routes.js';
 import { BASE, clusterRouter, type RestManagers } from '../rest/router.js';
+import { clusterImportRouter } from '../rest/cluster-import.routes.js';
+import { healthHistoryRouter } from '../rest/health-history.routes.js';
 import type { AuthFailureLimiter } from './auth-failure-limiter.js';
 import { cachedReads } from './cached-reads.js';
 import { graphiqlHandler } from './graphiql.js';
@@ -103,6 +105,8 @@ function createApp(deps: AppDeps, shared: Shared): Express {
   app.use(clusterMetricsRouter({ clusterMetrics: deps.managers.clusterMetrics, context }));
   app.use(accessRouter({ ...deps.managers, context }));
   app.use(auditRouter({ audit: deps.managers.audit, context }));
+  app.use(healthHistoryRouter({ history: deps.managers.history, context }));
+  app.use(clusterImportRouter({ imports: deps.managers.imports, context }));
   const openApi = JSON.stringify(openApiDocument());
   app.get('/api/v1/openapi.json', (_req, res) => {
     res.type('application/json').send(openApi);

@@ -57,11 +57,12 @@ export function decodeKubeconfigInput(value: string, opts: { requireBase64?: boo
   return value;
 }
 
-/** Parses and validates kubeconfig YAML; throws `ValidationError` naming the offending field. */
-export function parseKubeconfig(text: string): KubeconfigSpec {
-  if (Buffer.byteLength(text, 'utf8') > MAX_KUBECONFIG_BYTES) {
-    throw new ValidationError(FIELD, `must be at most ${MAX_KUBECONFIG_BYTES / 1024} KiB`);
-  }
+/**
+ * Parses kubeconfig YAML into a plain mapping with the same defences as `parseKubeconfig` (size, nesting depth, alias
+ * expansion, duplicate keys), without resolving a context: for callers that handle every context (fleet import).
+ */
+export function parseKubeconfigDocument(text: string, maxBytes = MAX_KUBECONFIG_BYTES): Record<string, unknown> {
+  if (Buffer.byteLength(text, 'utf8') > maxBytes) throw new ValidationError(FIELD, `must be at most ${maxBytes / 1024} KiB`);
   if (text.trim() === '') throw new ValidationError(FIELD, 'is empty');
   rejectDeepNesting(text);
   // Alias expansion is capped so a "billion laughs" document fails in milliseconds instead of eating memory.
@@ -75,6 +76,16 @@ export function parseKubeconfig(text: string): KubeconfigSpec {
   }
   if (!isRecord(root)) throw new ValidationError(FIELD, 'must be a YAML mapping (apiVersion: v1, kind: Config)');
   if (root.kind !== undefined && root.kind !== 'Config') throw new ValidationError(`${FIELD}.kind`, 'must be "Config"');
+  return root;
+}
+
+/** Parses and validates kubeconfig YAML; throws `ValidationError` naming the offending field. */
+export function parseKubeconfig(text: string): KubeconfigSpec {
+  return kubeconfigSpecFrom(parseKubeconfigDocument(text));
+}
+
+/** Validates an already parsed kubeconfig mapping (see `parseKubeconfigDocument`) and resolves its current context. */
+export function kubeconfigSpecFrom(root: Record<string, unknown>): KubeconfigSpec {
 
   const clusters = namedList(root, 'clusters', 'cluster');
   const users = namedList(root, 'users', 'user');

@@ -12,7 +12,9 @@ import {
   restClusterSchema,
 } from './responses.js';
 import { auditPageSchema } from './audit.routes.js';
+import { importClustersBody, restImportPlanSchema, restImportResultSchema } from './cluster-import.routes.js';
 import { clusterMetricsSchema } from './cluster-metrics.routes.js';
+import { restAvailabilitySchema, restHealthHistorySchema } from './health-history.routes.js';
 import { createClusterBody, grantBody, updateClusterBody } from './schemas.js';
 
 type Json = Record<string, unknown>;
@@ -75,6 +77,14 @@ export function openApiDocument(): Json {
           responses: { 201: ok(restClusterSchema, 'created'), ...errors(400, 401, 403, 413, 415) },
         },
       },
+      [`${BASE}/clusters/import`]: {
+        post: {
+          operationId: 'importClusters',
+          summary: 'Import every context of a kubeconfig: the plan (dry_run) or one result per context (admins only)',
+          requestBody: { required: true, content: { 'application/json': { schema: inputSchema(importClustersBody) } } },
+          responses: { 200: json({ oneOf: [schema(envelope(restImportPlanSchema)), schema(envelope(restImportResultSchema))] }, 'plan or results'), ...errors(400, 401, 403, 413, 415) },
+        },
+      },
       [`${BASE}/clusters/{id}`]: {
         parameters: [idParam],
         get: { operationId: 'getCluster', summary: 'C2: cluster detail', responses: { 200: ok(restClusterDetailSchema, 'cluster'), ...errors(400, 401, 404) } },
@@ -89,6 +99,19 @@ export function openApiDocument(): Json {
       [`${BASE}/clusters/{id}/test-connection`]: {
         parameters: [idParam],
         post: { operationId: 'testConnection', summary: 'C6: test the connection now (allowed in read-only mode)', responses: { 200: ok(connectionTestSchema, 'reachable'), ...errors(400, 401, 404, 503) } },
+      },
+      [`${BASE}/clusters/{id}/health/history`]: {
+        parameters: [
+          idParam,
+          { name: 'since', in: 'query', required: false, description: 'only transitions at or after this RFC 3339 time', schema: { type: 'string' } },
+          { name: 'limit', in: 'query', required: false, description: 'page size, 1-500 (default 50)', schema: { type: 'integer', minimum: 1, maximum: 500 } },
+          { name: 'cursor', in: 'query', required: false, description: 'next_cursor of the previous page', schema: { type: 'string' } },
+        ],
+        get: { operationId: 'clusterHealthHistory', summary: 'Committed health transitions, newest first', responses: { 200: ok(restHealthHistorySchema, 'history'), ...errors(400, 401, 404) } },
+      },
+      [`${BASE}/clusters/{id}/availability`]: {
+        parameters: [idParam, { name: 'window', in: 'query', required: false, description: '1h, 24h (default), 7d or 30d', schema: { type: 'string', enum: ['1h', '24h', '7d', '30d'] } }],
+        get: { operationId: 'clusterAvailability', summary: 'Availability over a window, from transitions', responses: { 200: ok(restAvailabilitySchema, 'availability'), ...errors(400, 401, 404) } },
       },
       [`${BASE}/clusters/{id}/prometheus/rediscover`]: {
         parameters: [idParam],

@@ -6,6 +6,8 @@ import type { ClusterManager } from '../clusters/cluster.manager.js';
 import type { DiscoveryManager } from '../discovery/discovery.manager.js';
 import { ValidationError } from '../errors.js';
 import type { AccessManager } from '../access/access.manager.js';
+import type { ClusterImportManager } from '../fleet/cluster-import.manager.js';
+import type { HealthHistoryManager } from '../fleet/health-history.manager.js';
 import type { ConnectionTestManager } from '../health/connection-test.manager.js';
 import { clusterListBody, restTime, toRestCluster } from './cluster.rest.js';
 import { send, sendError } from './envelope.js';
@@ -20,6 +22,8 @@ export interface RestManagers {
   discovery: DiscoveryManager;
   access: AccessManager;
   audit: AuditManager;
+  history: HealthHistoryManager;
+  imports: ClusterImportManager;
 }
 
 export interface RestDeps extends RestManagers {

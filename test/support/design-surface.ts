@@ -8,7 +8,7 @@ import { expect } from 'vitest';
 
 /** DESIGN.md's GraphQL surface. Names in FUTURE are not built yet: allowed (with DESIGN's type), not required. */
 export const DESIGN_OBJECTS: Record<string, Record<string, string>> = {
-  Query: { clusters: 'ClusterList!', cluster: 'Cluster', currentCluster: 'Cluster', auditEvents: 'AuditEventConnection!' },
+  Query: { clusters: 'ClusterList!', cluster: 'Cluster', currentCluster: 'Cluster', auditEvents: 'AuditEventConnection!', planClusterImport: 'ClusterImportPlan!' },
   Mutation: {
     createCluster: 'Cluster!',
     updateCluster: 'Cluster!',
@@ -17,6 +17,7 @@ export const DESIGN_OBJECTS: Record<string, Record<string, string>> = {
     revokeClusterAccess: 'Boolean!',
     testClusterConnection: 'ConnectionTestResult!',
     rediscoverPrometheus: 'DiscoveryStatus!',
+    applyClusterImport: 'ClusterImportResult!',
   },
   Cluster: {
     id: 'ID!',
@@ -39,6 +40,9 @@ export const DESIGN_OBJECTS: Record<string, Record<string, string>> = {
     kubeconfig: 'String',
     metrics: 'ClusterMetrics!',
     metricsSummary: 'MetricsSummary',
+    lastHealthyAt: 'DateTime',
+    healthHistory: 'HealthEventConnection!',
+    availability: 'Availability!',
     createdAt: 'DateTime!',
     updatedAt: 'DateTime!',
   },
@@ -79,8 +83,43 @@ export const DESIGN_OBJECTS: Record<string, Record<string, string>> = {
     sourceIp: 'String',
   },
   AuditEventConnection: { items: '[AuditEvent!]!', pageInfo: 'PageInfo!' },
+  HealthEvent: { at: 'DateTime!', from: 'HealthStatus!', to: 'HealthStatus!', message: 'String' },
+  HealthEventConnection: { items: '[HealthEvent!]!', pageInfo: 'PageInfo!' },
+  Availability: {
+    window: 'AvailabilityWindow!',
+    observedSeconds: 'Int!',
+    reachableRatio: 'Float',
+    healthyRatio: 'Float',
+    lastReachableAt: 'DateTime',
+    lastHealthyAt: 'DateTime',
+  },
+  ClusterImportPlanItem: {
+    context: 'String!',
+    name: 'String!',
+    server: 'String',
+    action: 'ImportAction!',
+    reason: 'String',
+    reachable: 'Boolean',
+    kubernetesVersion: 'String',
+    existingClusterId: 'ID',
+  },
+  ClusterImportPlan: { items: '[ClusterImportPlanItem!]!' },
+  ClusterImportResultItem: { context: 'String!', name: 'String!', outcome: 'ImportOutcome!', clusterId: 'ID', message: 'String' },
+  ClusterImportResult: { items: '[ClusterImportResultItem!]!' },
 };
-const FUTURE = new Set(['Mutation.testClusterConnection', 'Mutation.rediscoverPrometheus', 'Cluster.discovery']);
+const FUTURE = new Set([
+  'Mutation.testClusterConnection',
+  'Mutation.rediscoverPrometheus',
+  'Cluster.discovery',
+  // Fleet (issue 14): built by their own resolvers, so a schema of ClusterResolver alone lacks them.
+  'Query.planClusterImport',
+  'Mutation.applyClusterImport',
+  'Cluster.lastHealthyAt',
+  'Cluster.healthHistory',
+  'Cluster.availability',
+]);
+/** Object types only reachable through FUTURE fields: checked when present. */
+const FUTURE_TYPES = new Set(['PageInfo', 'HealthEvent', 'HealthEventConnection', 'Availability', 'ClusterImportPlanItem', 'ClusterImportPlan', 'ClusterImportResultItem', 'ClusterImportResult']);
 
 /** Object type → field → rendered type (`[Cluster!]!`). */
 export type Surface = Map<string, Map<string, string>>;
@@ -97,6 +136,7 @@ export function surfaceOf(schema: GraphQLSchema): Surface {
 export function expectDesignSurface(surface: Surface): void {
   for (const [typeName, fields] of Object.entries(DESIGN_OBJECTS)) {
     const actual = surface.get(typeName);
+    if (!actual && FUTURE_TYPES.has(typeName)) continue;
     expect(actual, `object type ${typeName}`).toBeDefined();
     for (const name of actual!.keys()) expect(Object.keys(fields), `${typeName}.${name} is not in DESIGN.md`).toContain(name);
     for (const [name, typeString] of Object.entries(fields)) {

@@ -1,0 +1,39 @@
+import { Arg, Ctx, FieldResolver, Int, Resolver, Root } from 'type-graphql';
+import { DateTimeResolver } from 'graphql-scalars';
+import type { RequestContext } from '../auth/principal.js';
+import type { ClusterView } from '../clusters/cluster.view.js';
+import type { AvailabilityView, AvailabilityWindowValue } from '../fleet/availability.js';
+import type { HealthHistoryManager, HistoryPage } from '../fleet/health-history.manager.js';
+import { ClusterType } from '../schema/cluster.type.js';
+import { AvailabilityType, AvailabilityWindow, HealthEventConnectionType } from '../schema/health-history.type.js';
+
+/** Health history, availability and lastHealthyAt on `Cluster`: each field one call to HealthHistoryManager. */
+@Resolver(() => ClusterType)
+export class HealthHistoryResolver {
+  constructor(private readonly manager: HealthHistoryManager) {}
+
+  @FieldResolver(() => HealthEventConnectionType, { description: 'Committed health transitions, newest first.' })
+  healthHistory(
+    @Root() cluster: ClusterView,
+    @Ctx() ctx: RequestContext,
+    @Arg('first', () => Int, { nullable: true }) first?: number | null,
+    @Arg('after', () => String, { nullable: true }) after?: string | null,
+    @Arg('since', () => DateTimeResolver, { nullable: true }) since?: Date | null,
+  ): Promise<HistoryPage> {
+    return this.manager.historyOf(ctx, cluster.id, { first: first ?? undefined, after: after ?? undefined, since: since ?? undefined });
+  }
+
+  @FieldResolver(() => AvailabilityType)
+  availability(
+    @Root() cluster: ClusterView,
+    @Ctx() ctx: RequestContext,
+    @Arg('window', () => AvailabilityWindow) window: AvailabilityWindowValue,
+  ): Promise<AvailabilityView> {
+    return this.manager.availabilityOf(ctx, cluster.id, window);
+  }
+
+  @FieldResolver(() => DateTimeResolver, { nullable: true, description: 'The last time the cluster was seen HEALTHY or WARNING.' })
+  lastHealthyAt(@Root() cluster: ClusterView, @Ctx() ctx: RequestContext): Promise<Date | null> {
+    return this.manager.lastHealthyAt(ctx, cluster.id);
+  }
+}
