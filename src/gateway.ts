@@ -36,6 +36,11 @@ import { DiscoveryResolver } from './resolvers/discovery.resolver.js';
 import { SubscriptionResolver } from './resolvers/subscription.resolver.js';
 import { resolveSecrets, type ResolvedSecrets } from './secrets.js';
 import { checkStoredKubeconfigsDecrypt } from './startup-checks.js';
+import { WebhookResolver } from './resolvers/webhook.resolver.js';
+import { WebhookManager } from './webhooks/webhook.manager.js';
+import { WebhookOutbox } from './webhooks/webhook-outbox.js';
+import { WebhookRepository } from './webhooks/webhook.repository.js';
+import { DEFAULT_WEBHOOK_WORKER_OPTIONS, WebhookWorker, type WebhookWorkerOptions } from './webhooks/webhook-worker.js';
 
 export interface GatewayOptions {
   /** Overrides the database chosen by the config (tests pass a shared PGlite or a per-test PostgreSQL database). */
@@ -43,6 +48,8 @@ export interface GatewayOptions {
   logger?: Logger;
   /** Tests drive sweeps by hand (`gateway.health.sweep()`) instead of on a timer. */
   healthMonitor?: boolean;
+  /** Tests shorten webhook retries and polling (milliseconds instead of minutes). */
+  webhooks?: Partial<Omit<WebhookWorkerOptions, 'replicaId'>>;
 }
 
 /** A running gateway: what `main.ts` serves and what integration tests drive over real HTTP. */
@@ -55,6 +62,7 @@ export interface Gateway {
   readonly clusters: ClusterService;
   readonly health: HealthMonitor;
   readonly discovery: DiscoveryService;
+  readonly webhooks: WebhookWorker;
   readonly hub: LiveHub;
   readonly clients: KubeClientCache;
   /** Rendered GraphQL list answers (its byte total is what a memory test watches). */
@@ -94,10 +102,12 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   const domainEvents = new DomainEvents(logger);
   const clients = new KubeClientCache(cipher, clientOptions);
   const stopDroppingClients = dropClientsOnCredentialChanges(clients, domainEvents, events);
+  // Webhook occurrences are recorded by the repositories below inside their own write transactions.
+  const outbox = new WebhookOutbox(database.db);
 
   // Domains. Each subscribes itself to the domain events it reacts to (`listenTo`); nothing here decides anything.
   const monitor = new HealthMonitor(
-    new HealthRepository(database.db, events),
+    new HealthRepository(database.db, events, outbox),
     clients,
     logger,
     {
@@ -113,9 +123,9 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     },
   );
   const connectionTests = new ConnectionTestService(monitor, clientOptions);
-  const clusters = new ClusterService(new ClusterRepository(database.db, events), cipher, domainEvents, connectionTests, events);
+  const clusters = new ClusterService(new ClusterRepository(database.db, events, outbox), cipher, domainEvents, connectionTests, events);
   clusters.listenTo(domainEvents);
-  const discoveryTasks = new DiscoveryRepository(database.db, events);
+  const discoveryTasks = new DiscoveryRepository(database.db, events, outbox);
   const discovery = new DiscoveryService(discoveryTasks, clients, logger, {
     replicaId,
     autoDiscovery: config.discovery.autoDiscovery,
@@ -123,6 +133,8 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     onFinished: (state) => void domainEvents.emit('discovery.finished', { state }),
   });
   const stopDiscoveryListening = discovery.listenTo(domainEvents, events);
+  const webhookRepo = new WebhookRepository(database.db, cipher);
+  const webhookWorker = new WebhookWorker(outbox, webhookRepo, cipher, logger, { ...DEFAULT_WEBHOOK_WORKER_OPTIONS, ...opts.webhooks, replicaId });
 
   // Application layer: what every transport calls.
   const hub = new LiveHub(events);
@@ -130,6 +142,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     clusters: new ClusterManager(clusters, hub),
     connectionTests: new ConnectionTestManager(connectionTests),
     discovery: new DiscoveryManager(discovery, discoveryTasks, hub),
+    webhooks: new WebhookManager(webhookRepo, webhookWorker, domainEvents),
   };
 
   // Transports: GraphQL (HTTP and WebSocket), REST, the cached-read lane, metrics.
@@ -138,6 +151,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     new ConnectionTestResolver(managers.connectionTests),
     new DiscoveryResolver(managers.discovery),
     new SubscriptionResolver(),
+    new WebhookResolver(managers.webhooks),
   ]);
   const graphqlResponses = new ListResponseCache(() => clusters.list(), stringifyResult);
   const apollo = await startApollo(schema, logger, [graphqlResponses.plugin()]);
@@ -182,6 +196,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
 
   if (opts.healthMonitor !== false) monitor.start();
   discovery.startReaper();
+  webhookWorker.start();
 
   let closing: Promise<void> | undefined;
   /**
@@ -197,7 +212,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       hub.close();
       await Promise.race([httpClosed, delay(DRAIN_MS)]);
       server.closeAllConnections();
-      await Promise.all([monitor.stop(), discovery.stop()]);
+      await Promise.all([monitor.stop(), discovery.stop(), webhookWorker.stop()]);
       stopDroppingClients();
       stopDiscoveryListening();
       clients.closeAll();
@@ -207,5 +222,5 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       await database.close();
     })());
 
-  return { url: `http://${host}:${port}`, server, database, events, secrets, clusters, health: monitor, discovery, hub, clients, graphqlResponses, logger, close };
+  return { url: `http://${host}:${port}`, server, database, events, secrets, clusters, health: monitor, discovery, webhooks: webhookWorker, hub, clients, graphqlResponses, logger, close };
 }

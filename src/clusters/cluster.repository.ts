@@ -4,6 +4,7 @@ import { isUniqueViolation } from '../db/errors.js';
 import { type ClusterRow, clusters } from '../db/schema.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import type { EventBus } from '../events/event-bus.js';
+import type { TransactionalOutbox } from '../events/outbox.js';
 import type { ClusterView } from './cluster.view.js';
 
 /**
@@ -92,6 +93,8 @@ export class ClusterRepository {
   constructor(
     private readonly db: Db,
     private readonly events: EventBus,
+    /** Webhook occurrences are recorded in each write's own transaction (see events/outbox.ts). */
+    private readonly outbox?: TransactionalOutbox,
   ) {}
 
   /** Live clusters, oldest first. */
@@ -155,6 +158,7 @@ export class ClusterRepository {
         })
         .returning(viewColumns);
       await this.events.publishInTx(tx, { type: 'cluster.changed', clusterId: row!.id, change: 'created' });
+      await this.outbox?.recordInTx(tx, { event: 'cluster_created', clusterId: row!.id });
       return toClusterView(row!);
     }, c.name);
   }
@@ -187,6 +191,8 @@ export class ClusterRepository {
         .returning(viewColumns);
       if (!row) throw clusterNotFound(id);
       await this.events.publishInTx(tx, { type: 'cluster.changed', clusterId: id, change: 'updated' });
+      await this.outbox?.recordInTx(tx, { event: 'cluster_updated', clusterId: id });
+      if (patch.kubeconfig !== undefined) await this.outbox?.credentialsReplacedInTx(tx, id);
       return toClusterView(row);
     }, patch.name);
   }
@@ -201,6 +207,7 @@ export class ClusterRepository {
         .returning({ id: clusters.id });
       if (!row) throw clusterNotFound(id);
       await this.events.publishInTx(tx, { type: 'cluster.changed', clusterId: id, change: 'deleted' });
+      await this.outbox?.recordInTx(tx, { event: 'cluster_deleted', clusterId: id });
     });
   }
 

@@ -21,6 +21,11 @@ export interface DomainEventMap {
   'health.probed': { clusterId: number; status: string; durationMs: number };
   /** A probe result was written: this replica's cached views of the cluster are stale. */
   'health.recorded': { clusterId: number };
+  /** Webhook administration (audit subscribes): who did it and to which webhook; never its URL or secret. */
+  'webhook.created': { actor: string; webhookId: number };
+  'webhook.updated': { actor: string; webhookId: number };
+  'webhook.deleted': { actor: string; webhookId: number };
+  'webhook.tested': { actor: string; webhookId: number; deliveryId: number; responseStatus: number | null };
   /** A discovery task this replica ran has finished. */
   'discovery.finished': { state: Extract<DiscoveryStateValue, 'found' | 'not_found' | 'failed'> };
 }

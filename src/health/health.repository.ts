@@ -4,6 +4,7 @@ import type { Db } from '../db/client.js';
 import { rowsOf } from '../db/rows.js';
 import type { HealthStatusValue } from '../db/schema.js';
 import type { EventBus } from '../events/event-bus.js';
+import type { TransactionalOutbox } from '../events/outbox.js';
 import type { HealthDecision, Observation } from './health-evaluator.js';
 
 /** What a probe needs about one cluster, read in the same statement that claims it. */
@@ -43,6 +44,8 @@ export class HealthRepository {
   constructor(
     private readonly db: Db,
     private readonly events: EventBus,
+    /** Health transitions are recorded for webhooks in the very statement that stores them (events/outbox.ts). */
+    private readonly outbox?: TransactionalOutbox,
   ) {}
 
   /** Claims up to `limit` due clusters in one statement (one round trip however many replicas compete). */
@@ -103,6 +106,8 @@ export class HealthRepository {
         reachable: obs.reachable,
         visible,
         owner: owner ?? null,
+        prev_status: before.status,
+        transition: decision.status !== before.status,
       };
     });
     // The event of each visible row, picked by id: only rows actually updated (lease still held) reach the CASE.
@@ -114,7 +119,8 @@ export class HealthRepository {
         SELECT * FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS i(
           id int, status health_status, message text, candidate_status health_status, candidate_count int,
           kubernetes_version varchar(64), node_count int, ready_node_count int, pod_count int,
-          credential_expires_at timestamptz, reachable boolean, visible boolean, owner text)
+          credential_expires_at timestamptz, reachable boolean, visible boolean, owner text,
+          prev_status health_status, transition boolean)
       ), u AS (
         UPDATE clusters SET
           health_status = i.status, health_message = i.message,
@@ -128,8 +134,8 @@ export class HealthRepository {
           updated_at = CASE WHEN i.visible THEN now() ELSE clusters.updated_at END
         FROM input i
         WHERE clusters.id = i.id AND ${liveCluster} AND clusters.enabled AND (i.owner IS NULL OR clusters.health_lease_owner = i.owner)
-        RETURNING clusters.id, i.visible
-      )
+        RETURNING clusters.id, i.visible, i.prev_status, i.status, i.message, i.transition
+      )${this.outbox ? sql`, outboxed AS (${this.outbox.healthTransitionsFrom(sql`u`)})` : sql``}
       SELECT u.id, ${notify} AS notified FROM u`);
     const written = new Set(rowsOf<{ id: number }>(result).map((r) => Number(r.id)));
     return results.map((r) => written.has(r.before.id));

@@ -11,6 +11,7 @@ import { clusterListBody } from '../rest/cluster.rest.js';
 import { restErrorHandler, sendError } from '../rest/envelope.js';
 import { openApiDocument } from '../rest/openapi.js';
 import { BASE, clusterRouter, type RestManagers } from '../rest/router.js';
+import { webhookRouter } from '../rest/webhook.routes.js';
 import type { AuthFailureLimiter } from './auth-failure-limiter.js';
 import { cachedReads } from './cached-reads.js';
 import { graphiqlHandler } from './graphiql.js';
@@ -94,6 +95,7 @@ function createApp(deps: AppDeps, shared: Shared): Express {
 
   app.use(BASE, express.json({ limit: BODY_LIMIT, strict: true }));
   app.use(clusterRouter({ ...deps.managers, context }));
+  app.use(webhookRouter({ webhooks: deps.managers.webhooks, context }));
   const openApi = JSON.stringify(openApiDocument());
   app.get('/api/v1/openapi.json', (_req, res) => {
     res.type('application/json').send(openApi);

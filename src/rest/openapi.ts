@@ -10,6 +10,16 @@ import {
   restClusterSchema,
 } from './responses.js';
 import { createClusterBody, updateClusterBody } from './schemas.js';
+import {
+  WEBHOOKS_PATH,
+  createWebhookBody,
+  restCreatedWebhookSchema,
+  restDeliveryListSchema,
+  restDeliverySchema,
+  restWebhookListSchema,
+  restWebhookSchema,
+  updateWebhookBody,
+} from './webhook.routes.js';
 
 type Json = Record<string, unknown>;
 const schema = (s: z.ZodType): Json => {
@@ -37,6 +47,7 @@ const ERROR_TEXT: Record<number, string> = {
   429: 'too many failed authentication attempts from this address; see Retry-After',
   503: 'the cluster (or the database) cannot be reached; `reason` says why',
 };
+const webhookIdParam = { name: 'id', in: 'path', required: true, description: 'webhook id (positive integer)', schema: { type: 'integer', minimum: 1 } };
 const idParam = { name: 'id', in: 'path', required: true, description: 'cluster id (positive integer)', schema: { type: 'integer', minimum: 1 } };
 
 /** OpenAPI 3.1 for C1–C7, generated from the zod schemas the REST layer parses requests and shapes responses with. */
@@ -79,6 +90,34 @@ export function openApiDocument(): Json {
       [`${BASE}/clusters/{id}/prometheus/rediscover`]: {
         parameters: [idParam],
         post: { operationId: 'rediscoverPrometheus', summary: 'C7: start Prometheus discovery', responses: { 202: ok(rediscoverSchema, 'accepted'), ...errors(400, 401, 404, 409) } },
+      },
+      // Webhooks (global admins only): 403 for everyone else.
+      [WEBHOOKS_PATH]: {
+        get: { operationId: 'listWebhooks', summary: 'list webhooks', responses: { 200: ok(restWebhookListSchema, 'webhooks'), ...errors(401, 403) } },
+        post: {
+          operationId: 'createWebhook',
+          summary: 'create a webhook; the signing secret is in this answer only',
+          requestBody: { required: true, content: { 'application/json': { schema: inputSchema(createWebhookBody) } } },
+          responses: { 201: ok(restCreatedWebhookSchema, 'created'), ...errors(400, 401, 403, 415) },
+        },
+      },
+      [`${WEBHOOKS_PATH}/{id}`]: {
+        parameters: [webhookIdParam],
+        put: {
+          operationId: 'updateWebhook',
+          summary: 'update any subset of fields',
+          requestBody: { required: true, content: { 'application/json': { schema: inputSchema(updateWebhookBody) } } },
+          responses: { 200: ok(restWebhookSchema, 'updated'), ...errors(400, 401, 403, 404, 415) },
+        },
+        delete: { operationId: 'deleteWebhook', summary: 'delete a webhook and its delivery log', responses: { 200: ok(z.null(), 'deleted'), ...errors(400, 401, 403, 404) } },
+      },
+      [`${WEBHOOKS_PATH}/{id}/test`]: {
+        parameters: [webhookIdParam],
+        post: { operationId: 'testWebhook', summary: 'send a PING now', responses: { 200: ok(restDeliverySchema, 'the ping delivery'), ...errors(400, 401, 403, 404) } },
+      },
+      [`${WEBHOOKS_PATH}/{id}/deliveries`]: {
+        parameters: [webhookIdParam, { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 100 } }],
+        get: { operationId: 'listWebhookDeliveries', summary: 'the delivery log, newest first', responses: { 200: ok(restDeliveryListSchema, 'deliveries'), ...errors(400, 401, 403, 404) } },
       },
     },
   };

@@ -4,6 +4,7 @@ import type { ClusterManager } from '../clusters/cluster.manager.js';
 import type { DiscoveryManager } from '../discovery/discovery.manager.js';
 import { ValidationError } from '../errors.js';
 import type { ConnectionTestManager } from '../health/connection-test.manager.js';
+import type { WebhookManager } from '../webhooks/webhook.manager.js';
 import { clusterListBody, restTime, toRestCluster } from './cluster.rest.js';
 import { send, sendError } from './envelope.js';
 import { NO_STORE, type RestConnectionTest, type RestRediscover } from './responses.js';
@@ -14,6 +15,7 @@ export interface RestManagers {
   clusters: ClusterManager;
   connectionTests: ConnectionTestManager;
   discovery: DiscoveryManager;
+  webhooks: WebhookManager;
 }
 
 export interface RestDeps extends RestManagers {
