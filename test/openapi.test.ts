@@ -20,6 +20,10 @@ describe('OpenAPI document', () => {
       '/api/v1/k8s/clusters/{id}',
       '/api/v1/k8s/clusters/{id}/prometheus/rediscover',
       '/api/v1/k8s/clusters/{id}/test-connection',
+      '/api/v1/k8s/webhooks',
+      '/api/v1/k8s/webhooks/{id}',
+      '/api/v1/k8s/webhooks/{id}/deliveries',
+      '/api/v1/k8s/webhooks/{id}/test',
     ]);
   });
 
@@ -30,12 +34,18 @@ describe('OpenAPI document', () => {
     );
     expect(ops.sort()).toEqual([
       'delete deleteCluster 200',
+      'delete deleteWebhook 200',
       'get getCluster 200',
       'get listClusters 200',
+      'get listWebhookDeliveries 200',
+      'get listWebhooks 200',
       'post createCluster 201',
+      'post createWebhook 201',
       'post rediscoverPrometheus 202',
       'post testConnection 200',
+      'post testWebhook 200',
       'put updateCluster 200',
+      'put updateWebhook 200',
     ]);
     const cluster = doc.components.schemas.Cluster;
     for (const f of ['id', 'name', 'is_default', 'enabled', 'health_status', 'last_connected_at', 'node_count', 'pod_count', 'prometheus_url', 'created_at', 'updated_at']) {

@@ -9,6 +9,8 @@ export interface ReceivedDelivery {
   /** The parsed body. */
   json: any;
   status: number;
+  /** Arrival time (ms since the epoch). */
+  at: number;
 }
 
 /**
@@ -30,7 +32,7 @@ export async function startWebhookReceiver(respond: (req: { path: string; delive
       } catch {
         // recorded as is; the test decides whether that is a failure
       }
-      received.push({ path, headers: req.headers, body, json, status });
+      received.push({ path, headers: req.headers, body, json, status, at: Date.now() });
       res.writeHead(status, { 'content-type': 'text/plain' }).end(status < 300 ? 'ok' : 'nope');
     });
   });
