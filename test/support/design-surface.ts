@@ -8,13 +8,17 @@ import { expect } from 'vitest';
 
 /** DESIGN.md's GraphQL surface. Names in FUTURE are not built yet: allowed (with DESIGN's type), not required. */
 export const DESIGN_OBJECTS: Record<string, Record<string, string>> = {
-  Query: { clusters: 'ClusterList!', cluster: 'Cluster', currentCluster: 'Cluster' },
+  Query: { clusters: 'ClusterList!', cluster: 'Cluster', currentCluster: 'Cluster', webhooks: '[Webhook!]!' },
   Mutation: {
     createCluster: 'Cluster!',
     updateCluster: 'Cluster!',
     deleteCluster: 'Boolean!',
     testClusterConnection: 'ConnectionTestResult!',
     rediscoverPrometheus: 'DiscoveryStatus!',
+    createWebhook: 'CreatedWebhook!',
+    updateWebhook: 'Webhook!',
+    deleteWebhook: 'Boolean!',
+    testWebhook: 'WebhookDelivery!',
   },
   Cluster: {
     id: 'ID!',
@@ -36,6 +40,27 @@ export const DESIGN_OBJECTS: Record<string, Record<string, string>> = {
     updatedAt: 'DateTime!',
   },
   ClusterList: { items: '[Cluster!]!', total: 'Int!' },
+  Webhook: {
+    id: 'ID!',
+    url: 'String!',
+    events: '[WebhookEvent!]!',
+    format: 'WebhookFormat!',
+    enabled: 'Boolean!',
+    labelSelector: 'String',
+    createdAt: 'DateTime!',
+    deliveries: '[WebhookDelivery!]!',
+  },
+  WebhookDelivery: {
+    id: 'ID!',
+    event: 'WebhookEvent!',
+    clusterId: 'ID',
+    attempt: 'Int!',
+    status: 'String!',
+    responseStatus: 'Int',
+    nextAttemptAt: 'DateTime',
+    createdAt: 'DateTime!',
+  },
+  CreatedWebhook: { webhook: 'Webhook!', secret: 'String!' },
 };
 const FUTURE = new Set(['Mutation.testClusterConnection', 'Mutation.rediscoverPrometheus', 'Cluster.discovery']);
 
@@ -71,14 +96,24 @@ export const DESIGN_ARGS: Record<string, string> = {
   'Mutation.createCluster': 'input: CreateClusterInput!',
   'Mutation.updateCluster': 'id: ID!, input: UpdateClusterInput!',
   'Mutation.deleteCluster': 'id: ID!',
+  'Query.webhooks': '',
+  'Mutation.createWebhook': 'input: CreateWebhookInput!',
+  'Mutation.updateWebhook': 'id: ID!, input: UpdateWebhookInput!',
+  'Mutation.deleteWebhook': 'id: ID!',
+  'Mutation.testWebhook': 'id: ID!',
 };
 /** Input types: field → type. */
 export const DESIGN_INPUTS: Record<string, Record<string, string>> = {
   CreateClusterInput: { name: 'String!', kubeconfig: 'String!', isDefault: 'Boolean', enabled: 'Boolean', skipConnectionTest: 'Boolean' },
   UpdateClusterInput: { name: 'String', kubeconfig: 'String', isDefault: 'Boolean', enabled: 'Boolean', prometheusUrl: 'String' },
+  CreateWebhookInput: { url: 'String!', events: '[WebhookEvent!]!', format: 'WebhookFormat', secret: 'String', labelSelector: 'String', enabled: 'Boolean' },
+  UpdateWebhookInput: { url: 'String', events: '[WebhookEvent!]', format: 'WebhookFormat', labelSelector: 'String', enabled: 'Boolean' },
 };
 /** Enum types: every value. */
 export const DESIGN_ENUMS: Record<string, string[]> = {
   HealthStatus: ['UNKNOWN', 'HEALTHY', 'WARNING', 'ERROR', 'UNAVAILABLE'],
   PrometheusSource: ['NONE', 'AUTO', 'MANUAL'],
+  // PING is an addition to DESIGN.md: testWebhook's delivery needs an event value (it cannot be subscribed to).
+  WebhookEvent: ['CLUSTER_CREATED', 'CLUSTER_UPDATED', 'CLUSTER_DELETED', 'CLUSTER_HEALTH_CHANGED', 'CREDENTIALS_EXPIRING', 'DISCOVERY_FINISHED', 'PING'],
+  WebhookFormat: ['JSON', 'SLACK'],
 };
