@@ -55,6 +55,11 @@ import { PeriodicClaims } from './db/periodic-claims.js';
 import { importAtStartup, readImportFile } from './fleet/startup-import.js';
 import { ClusterImportResolver } from './resolvers/cluster-import.resolver.js';
 import { HealthHistoryResolver } from './resolvers/health-history.resolver.js';
+import { WebhookResolver } from './resolvers/webhook.resolver.js';
+import { WebhookManager } from './webhooks/webhook.manager.js';
+import { WebhookOutbox } from './webhooks/webhook-outbox.js';
+import { WebhookRepository } from './webhooks/webhook.repository.js';
+import { DEFAULT_WEBHOOK_WORKER_OPTIONS, WebhookWorker, type WebhookWorkerOptions } from './webhooks/webhook-worker.js';
 
 export interface GatewayOptions {
   /** Overrides the database chosen by the config (tests pass a shared PGlite or a per-test PostgreSQL database). */
@@ -64,6 +69,8 @@ export interface GatewayOptions {
   healthMonitor?: boolean;
   /** Tests prune by hand (`gateway.audit.prune()`) instead of on a timer. */
   auditPruning?: boolean;
+  /** Tests shorten webhook retries and polling (milliseconds instead of minutes). */
+  webhooks?: Partial<Omit<WebhookWorkerOptions, 'replicaId'>>;
 }
 
 /** A running gateway: what `main.ts` serves and what integration tests drive over real HTTP. */
@@ -79,6 +86,7 @@ export interface Gateway {
   readonly audit: AuditManager;
   /** Health history pruning (tests call `pruneOnce()` to act as one replica). */
   readonly historyRetention: HistoryRetention;
+  readonly webhooks: WebhookWorker;
   readonly hub: LiveHub;
   readonly clients: KubeClientCache;
   /** Rendered GraphQL list answers (its byte total is what a memory test watches). */
@@ -122,10 +130,12 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   const domainEvents = new DomainEvents(logger);
   const clients = new KubeClientCache(cipher, clientOptions);
   const stopDroppingClients = clients.listenTo(domainEvents, events);
+  // Webhook occurrences are recorded by the repositories below inside their own write transactions.
+  const outbox = new WebhookOutbox(database.db);
 
   // Domains. Each subscribes itself to the domain events it reacts to (`listenTo`); nothing here decides anything.
   const monitor = new HealthMonitor(
-    new HealthRepository(database.db, events),
+    new HealthRepository(database.db, events, outbox),
     clients,
     logger,
     {
@@ -142,9 +152,9 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     },
   );
   const connectionTests = new ConnectionTestService(monitor, clientOptions);
-  const clusters = new ClusterService(new ClusterRepository(database.db, events), cipher, domainEvents, connectionTests, events);
+  const clusters = new ClusterService(new ClusterRepository(database.db, events, outbox), cipher, domainEvents, connectionTests, events);
   clusters.listenTo(domainEvents);
-  const discoveryTasks = new DiscoveryRepository(database.db, events);
+  const discoveryTasks = new DiscoveryRepository(database.db, events, outbox);
   const discovery = new DiscoveryService(discoveryTasks, clients, logger, {
     replicaId,
     autoDiscovery: config.discovery.autoDiscovery,
@@ -156,6 +166,8 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   const periodicClaims = new PeriodicClaims(database.db);
   const historyRetention = new HistoryRetention(healthHistory, periodicClaims, logger, { retentionDays: config.healthHistory.retentionDays, intervalSeconds: 3_600, replicaId });
   const importer = new ClusterImportService(clusters, connectionTests, logger, { concurrency: 32 });
+  const webhookRepo = new WebhookRepository(database.db, cipher);
+  const webhookWorker = new WebhookWorker(outbox, webhookRepo, cipher, logger, { ...DEFAULT_WEBHOOK_WORKER_OPTIONS, ...opts.webhooks, replicaId });
 
   const audit = new AuditManager(new AuditRepository(database.db), periodicClaims, logger, {
     retentionDays: config.audit.retentionDays,
@@ -186,6 +198,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   const fleetManagers = {
     history: new HealthHistoryManager(healthHistory, managers.clusters),
     imports: new ClusterImportManager(importer, domainEvents),
+    webhooks: new WebhookManager(webhookRepo, webhookWorker, domainEvents),
   };
 
   // Transports: GraphQL (HTTP and WebSocket), REST, the cached-read lane, metrics.
@@ -199,6 +212,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     new AccessResolver(managers.access),
     new HealthHistoryResolver(fleetManagers.history),
     new ClusterImportResolver(fleetManagers.imports),
+    new WebhookResolver(fleetManagers.webhooks),
   ]);
   const graphqlResponses = new ListResponseCache(() => clusters.list(), stringifyResult, (caller) => access.seesEveryCluster(caller));
   const apollo = await startApollo(schema, logger, [graphqlResponses.plugin()]);
@@ -246,6 +260,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   if (opts.auditPruning !== false) audit.startPruning();
   historyRetention.start();
   if (importFile) await importAtStartup({ importer, registry: clusters, claims: periodicClaims, logger, replicaId }, importFile.path, importFile.text);
+  webhookWorker.start();
 
   let closing: Promise<void> | undefined;
   /**
@@ -261,7 +276,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       hub.close();
       await Promise.race([httpClosed, delay(DRAIN_MS)]);
       server.closeAllConnections();
-      await Promise.all([monitor.stop(), discovery.stop(), audit.stop(), historyRetention.stop()]);
+      await Promise.all([monitor.stop(), discovery.stop(), audit.stop(), historyRetention.stop(), webhookWorker.stop()]);
       stopDroppingClients();
       stopDiscoveryListening();
       stopAuditListening();
@@ -272,5 +287,5 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       await database.close();
     })());
 
-  return { url: `http://${host}:${port}`, server, database, events, secrets, clusters, health: monitor, discovery, audit, historyRetention, hub, clients, graphqlResponses, logger, close };
+  return { url: `http://${host}:${port}`, server, database, events, secrets, clusters, health: monitor, discovery, audit, historyRetention, webhooks: webhookWorker, hub, clients, graphqlResponses, logger, close };
 }

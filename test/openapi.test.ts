@@ -27,6 +27,10 @@ describe('OpenAPI document', () => {
       '/api/v1/k8s/clusters/{id}/health/history',
       '/api/v1/k8s/clusters/{id}/prometheus/rediscover',
       '/api/v1/k8s/clusters/{id}/test-connection',
+      '/api/v1/k8s/webhooks',
+      '/api/v1/k8s/webhooks/{id}',
+      '/api/v1/k8s/webhooks/{id}/deliveries',
+      '/api/v1/k8s/webhooks/{id}/test',
     ]);
   });
 
@@ -40,6 +44,7 @@ describe('OpenAPI document', () => {
       'delete revokeClusterAccess 200',
       'get clusterAvailability 200',
       'get clusterHealthHistory 200',
+      'delete deleteWebhook 200',
       'get getCluster 200',
       'get getClusterMetrics 200',
       'get listAuditEvents 200',
@@ -48,9 +53,14 @@ describe('OpenAPI document', () => {
       'post createCluster 201',
       'post grantClusterAccess 200',
       'post importClusters 200',
+      'get listWebhookDeliveries 200',
+      'get listWebhooks 200',
+      'post createWebhook 201',
       'post rediscoverPrometheus 202',
       'post testConnection 200',
+      'post testWebhook 200',
       'put updateCluster 200',
+      'put updateWebhook 200',
     ]);
     const cluster = doc.components.schemas.Cluster;
     for (const f of ['id', 'name', 'is_default', 'enabled', 'health_status', 'last_connected_at', 'node_count', 'pod_count', 'prometheus_url', 'created_at', 'updated_at']) {

@@ -23,6 +23,8 @@ import { AccessResolver } from '../src/resolvers/access.resolver.js';
 import type { AuditManager } from '../src/audit/audit.manager.js';
 import { AuditResolver } from '../src/resolvers/audit.resolver.js';
 import { ClusterResolver } from '../src/resolvers/cluster.resolver.js';
+import { WebhookResolver } from '../src/resolvers/webhook.resolver.js';
+import type { WebhookManager } from '../src/webhooks/webhook.manager.js';
 import { testDrivers } from './support/databases.js';
 import { DESIGN_ARGS, DESIGN_ENUMS, DESIGN_INPUTS, expectDesignSurface, type Surface, surfaceOf } from './support/design-surface.js';
 import { useTestGateway } from './support/gateway.js';
@@ -120,8 +122,13 @@ describe('GraphQL schema (graphql() on the built schema)', () => {
   beforeAll(async () => {
     // No grants stored: every user is a VIEWER (DEFAULT_CLUSTER_ROLE viewer), as before per-cluster access existed.
     const access = new AccessManager({ rolesOf: async () => new Map() } as unknown as GrantsRepository, 'viewer', { emit: async () => [] });
-    // The audit resolver contributes DESIGN.md's audit types; its manager is never called here.
-    schema = await buildGatewaySchema([new ClusterResolver(new ClusterManager(service, access)), new AccessResolver(access), new AuditResolver({} as AuditManager)]);
+    // The audit and webhook resolvers contribute DESIGN.md's types; their managers are never called here.
+    schema = await buildGatewaySchema([
+      new ClusterResolver(new ClusterManager(service, access)),
+      new AccessResolver(access),
+      new AuditResolver({} as AuditManager),
+      new WebhookResolver({} as WebhookManager),
+    ]);
   });
 
   it('has exactly the object types and field types of DESIGN.md (for what exists today)', () => {

@@ -5,6 +5,7 @@ import { type ClusterRow, clusters } from '../db/schema.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import type { EventBus } from '../events/event-bus.js';
 import { recordDisableTransition } from '../fleet/health-history.repository.js';
+import type { TransactionalOutbox } from '../events/outbox.js';
 import type { ClusterView } from './cluster.view.js';
 
 /**
@@ -97,6 +98,8 @@ export class ClusterRepository {
   constructor(
     private readonly db: Db,
     private readonly events: EventBus,
+    /** Webhook occurrences are recorded in each write's own transaction (see events/outbox.ts). */
+    private readonly outbox?: TransactionalOutbox,
   ) {}
 
   /** Live clusters, oldest first. */
@@ -161,6 +164,7 @@ export class ClusterRepository {
         })
         .returning(viewColumns);
       await this.events.publishInTx(tx, { type: 'cluster.changed', clusterId: row!.id, change: 'created' });
+      await this.outbox?.recordInTx(tx, { event: 'cluster_created', clusterId: row!.id });
       return toClusterView(row!);
     }, c.name);
   }
@@ -195,6 +199,8 @@ export class ClusterRepository {
         .returning(viewColumns);
       if (!row) throw clusterNotFound(id);
       await this.events.publishInTx(tx, { type: 'cluster.changed', clusterId: id, change: 'updated' });
+      await this.outbox?.recordInTx(tx, { event: 'cluster_updated', clusterId: id });
+      if (patch.kubeconfig !== undefined) await this.outbox?.credentialsReplacedInTx(tx, id);
       return toClusterView(row);
     }, patch.name);
   }
@@ -209,6 +215,7 @@ export class ClusterRepository {
         .returning({ id: clusters.id });
       if (!row) throw clusterNotFound(id);
       await this.events.publishInTx(tx, { type: 'cluster.changed', clusterId: id, change: 'deleted' });
+      await this.outbox?.recordInTx(tx, { event: 'cluster_deleted', clusterId: id });
     });
   }
 

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, check, index, integer, pgEnum, pgTable, smallint, text, timestamp, uniqueIndex, varchar } from 'drizzle-orm/pg-core';
+import { bigint, boolean, check, index, integer, jsonb, pgEnum, pgTable, primaryKey, smallint, text, timestamp, uniqueIndex, varchar } from 'drizzle-orm/pg-core';
 import { CLUSTER_ROLES, SUBJECT_KINDS } from '../access/roles.js';
 
 /**
@@ -184,3 +184,102 @@ export const clusterHealthEvents = pgTable(
 );
 
 export type ClusterHealthEventRow = typeof clusterHealthEvents.$inferSelect;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Webhooks (issue 14): admin-managed endpoints, the transactional outbox of event occurrences, delivery attempts.
+// ---------------------------------------------------------------------------------------------------------------
+
+/** What a webhook may subscribe to (GraphQL `WebhookEvent`, upper-case; REST, lower-case). */
+export const WEBHOOK_EVENTS = ['cluster_created', 'cluster_updated', 'cluster_deleted', 'cluster_health_changed', 'credentials_expiring', 'discovery_finished'] as const;
+/** What a delivery may carry: the subscribable events plus `ping` (testWebhook only, never subscribable). */
+export const WEBHOOK_DELIVERY_EVENTS = [...WEBHOOK_EVENTS, 'ping'] as const;
+export const WEBHOOK_FORMATS = ['json', 'slack'] as const;
+export const WEBHOOK_DELIVERY_STATUSES = ['pending', 'delivering', 'succeeded', 'failed'] as const;
+
+export const webhookEventEnum = pgEnum('webhook_event', WEBHOOK_DELIVERY_EVENTS);
+export const webhookFormatEnum = pgEnum('webhook_format', WEBHOOK_FORMATS);
+export const webhookDeliveryStatusEnum = pgEnum('webhook_delivery_status', WEBHOOK_DELIVERY_STATUSES);
+
+export const webhooks = pgTable(
+  'webhooks',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    /** The URL is a credential too (a Slack incoming-webhook path is its own secret): AES-256-GCM like kubeconfigs. */
+    urlCiphertext: text('url_ciphertext').notNull(),
+    /** The HMAC signing secret, AES-256-GCM; shown once when created, never read back by any API. */
+    secretCiphertext: text('secret_ciphertext').notNull(),
+    events: webhookEventEnum('events').array().notNull(),
+    format: webhookFormatEnum('format').notNull().default('json'),
+    labelSelector: text('label_selector'),
+    enabled: boolean('enabled').notNull().default(true),
+    createdBy: text('created_by').notNull(),
+    ...timestamps,
+  },
+  (t) => [check('webhooks_events_nonempty', sql`cardinality(${t.events}) > 0`)],
+);
+
+/**
+ * The outbox of event occurrences: a row is inserted in the same transaction (or statement) as the change it reports,
+ * so a committed change is never lost and a rolled-back one never announced. Workers turn each row into one delivery
+ * per matching webhook and delete it, in one transaction.
+ */
+export const webhookEvents = pgTable('webhook_events', {
+  id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+  event: webhookEventEnum('event').notNull(),
+  clusterId: integer('cluster_id').notNull(),
+  data: jsonb('data').notNull().default({}),
+  occurredAt: timestamp('occurred_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+});
+
+/** One delivery (an event occurrence for one webhook) and the state of its latest attempt: the delivery log. */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    webhookId: integer('webhook_id')
+      .notNull()
+      .references(() => webhooks.id, { onDelete: 'cascade' }),
+    event: webhookEventEnum('event').notNull(),
+    clusterId: integer('cluster_id'),
+    /** The JSON message without credentials; the SLACK text is rendered from it at send time. */
+    payload: jsonb('payload').notNull(),
+    /** Names the occurrence (`event:<outbox id>`, `ping:<uuid>`): one delivery per webhook per occurrence. */
+    dedupeKey: text('dedupe_key').notNull(),
+    /** Attempts claimed so far (the claim increments it, so each attempt number is claimed by one replica). */
+    attempt: integer('attempt').notNull().default(0),
+    status: webhookDeliveryStatusEnum('status').notNull().default('pending'),
+    responseStatus: integer('response_status'),
+    lastError: text('last_error'),
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true, precision: 3 }).defaultNow(),
+    leaseOwner: text('lease_owner'),
+    leaseUntil: timestamp('lease_until', { withTimezone: true, precision: 3 }),
+    ...timestamps,
+  },
+  (t) => [
+    uniqueIndex('webhook_deliveries_dedupe_uq').on(t.webhookId, t.dedupeKey),
+    index('webhook_deliveries_due_idx').on(t.nextAttemptAt).where(sql`${t.status} IN ('pending', 'delivering')`),
+    index('webhook_deliveries_log_idx').on(t.webhookId, t.id),
+  ],
+);
+
+/**
+ * CREDENTIALS_EXPIRING fired once per cluster per credential: the credential's expiry it fired for. Replacing the
+ * kubeconfig deletes the row (same transaction), so the next credential fires again when it enters the window.
+ */
+export const webhookCredentialAlerts = pgTable(
+  'webhook_credential_alerts',
+  {
+    clusterId: integer('cluster_id')
+      .notNull()
+      .references(() => clusters.id),
+    credentialExpiresAt: timestamp('credential_expires_at', { withTimezone: true, precision: 3 }).notNull(),
+    firedAt: timestamp('fired_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.clusterId] })],
+);
+
+export type WebhookEventValue = (typeof WEBHOOK_EVENTS)[number];
+export type WebhookDeliveryEventValue = (typeof WEBHOOK_DELIVERY_EVENTS)[number];
+export type WebhookFormatValue = (typeof WEBHOOK_FORMATS)[number];
+export type WebhookDeliveryStatusValue = (typeof WEBHOOK_DELIVERY_STATUSES)[number];
+

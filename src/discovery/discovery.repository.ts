@@ -5,6 +5,7 @@ import { rowsOf } from '../db/rows.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { clusters, discoveryTasks, type DiscoveryTaskRow } from '../db/schema.js';
 import type { DiscoveryTaskSnapshot, EventBus, GatewayEvent } from '../events/event-bus.js';
+import type { TransactionalOutbox } from '../events/outbox.js';
 
 const ACTIVE = ['pending', 'running'] as const;
 const TASK_COLUMNS = sql.raw(`id, cluster_id AS "clusterId", state, message, candidates_checked AS "candidatesChecked",
@@ -39,6 +40,8 @@ export class DiscoveryRepository {
   constructor(
     private readonly db: Db,
     private readonly events: EventBus,
+    /** DISCOVERY_FINISHED is recorded in the transaction that finishes the task (events/outbox.ts). */
+    private readonly outbox?: TransactionalOutbox,
   ) {}
 
   /** Inserts a PENDING task, first failing any task whose owner's lease ran out. Returns null if one is active. */
@@ -106,6 +109,11 @@ export class DiscoveryRepository {
         if (updated.length) await this.events.publishInTx(db, { type: 'cluster.changed', clusterId, change: 'updated' });
       }
       await this.events.publishInTx(db, taskEvent(row));
+      await this.outbox?.recordInTx(db, {
+        event: 'discovery_finished',
+        clusterId,
+        data: { state: outcome.state, message: outcome.message, prometheusUrl: outcome.state === 'found' ? outcome.prometheusUrl : null },
+      });
       return true;
     });
   }

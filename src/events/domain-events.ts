@@ -32,6 +32,11 @@ export interface DomainEventMap {
   'health.changed': { clusterId: number; from: HealthStatusValue; to: HealthStatusValue; message: string | null; at: Date };
   /** A kubeconfig import was applied: who, and how many contexts ended how (no names of credentials, no kubeconfig). */
   'clusters.imported': { actor: string; outcomes: Record<'created' | 'updated' | 'unchanged' | 'skipped' | 'failed', number> };
+  /** Webhook administration (audit subscribes): who did it and to which webhook; never its URL or secret. */
+  'webhook.created': { actor: string; webhookId: number };
+  'webhook.updated': { actor: string; webhookId: number };
+  'webhook.deleted': { actor: string; webhookId: number };
+  'webhook.tested': { actor: string; webhookId: number; deliveryId: number; responseStatus: number | null };
   /** A discovery task this replica ran has finished. */
   'discovery.finished': { state: Extract<DiscoveryStateValue, 'found' | 'not_found' | 'failed'> };
   /**

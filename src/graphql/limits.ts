@@ -11,6 +11,7 @@ import {
   isObjectType,
   type ASTVisitor,
   type FragmentDefinitionNode,
+  type FieldNode,
   type GraphQLCompositeType,
   type GraphQLField,
   type GraphQLSchema,
@@ -88,7 +89,7 @@ export function queryLimitsRule(limits: QueryLimits = DEFAULT_LIMITS): Validatio
               }
               if (!sel.selectionSet) continue;
               const child = def ? getNamedType(def.type) : undefined;
-              const fanOut = def && isPricedList(def, parent) ? listSizeOf(def, limits.assumedListSize) : 1;
+              const fanOut = def && isPricedList(def, parent) ? listSize(sel, listSizeOf(def, limits.assumedListSize)) : 1;
               // `ofType` is single-valued (no fan-out) and the standard introspection query nests it 8 deep to unwrap
               // type references, so it does not count as a level; every other field does.
               walk(sel.selectionSet, child && isCompositeType(child) ? child : undefined, sel.name.value === 'ofType' ? depth : depth + 1, multiplier * fanOut, seen);
@@ -141,4 +142,10 @@ function listSizeOf(def: GraphQLField<unknown, unknown>, assumed: number): numbe
 function isPricedList(def: GraphQLField<unknown, unknown>, parent: GraphQLCompositeType | undefined): boolean {
   if (def.name.startsWith('__') || parent?.name.startsWith('__')) return false;
   return isListType(getNullableType(def.type));
+}
+
+/** A list's assumed size, or the smaller literal `first: N` the query asks for (e.g. `deliveries(first: 5)`). */
+function listSize(field: FieldNode, assumed: number): number {
+  const first = field.arguments?.find((a) => a.name.value === 'first')?.value;
+  return first?.kind === Kind.INT ? Math.max(1, Math.min(assumed, Number(first.value))) : assumed;
 }

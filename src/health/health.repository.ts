@@ -4,6 +4,7 @@ import type { Db } from '../db/client.js';
 import { rowsOf } from '../db/rows.js';
 import type { HealthStatusValue } from '../db/schema.js';
 import type { EventBus } from '../events/event-bus.js';
+import type { TransactionalOutbox } from '../events/outbox.js';
 import type { HealthDecision, Observation } from './health-evaluator.js';
 
 /** What a probe needs about one cluster, read in the same statement that claims it. */
@@ -58,6 +59,8 @@ export class HealthRepository {
   constructor(
     private readonly db: Db,
     private readonly events: EventBus,
+    /** Health transitions are recorded for webhooks in the very statement that stores them (events/outbox.ts). */
+    private readonly outbox?: TransactionalOutbox,
   ) {}
 
   /** Claims up to `limit` due clusters in one statement (one round trip however many replicas compete). */
@@ -153,7 +156,7 @@ export class HealthRepository {
         INSERT INTO cluster_health_events (cluster_id, at, from_status, to_status, message)
         SELECT u.id, u.at, u.from_status, u.to_status, u.message FROM u WHERE u.from_status <> u.to_status
         RETURNING cluster_id
-      )
+      )${this.outbox ? sql`, outboxed AS (${this.outbox.healthTransitionsFrom(sql`u`)})` : sql``}
       SELECT u.id, ${notify} AS notified, u.from_status AS "from", u.to_status AS "to", u.message, u.at,
         EXISTS (SELECT 1 FROM h WHERE h.cluster_id = u.id) AS changed
       FROM u`);

@@ -16,6 +16,7 @@ import { accessRouter } from '../rest/access.routes.js';
 import { BASE, clusterRouter, type RestManagers } from '../rest/router.js';
 import { clusterImportRouter } from '../rest/cluster-import.routes.js';
 import { healthHistoryRouter } from '../rest/health-history.routes.js';
+import { webhookRouter } from '../rest/webhook.routes.js';
 import type { AuthFailureLimiter } from './auth-failure-limiter.js';
 import { cachedReads } from './cached-reads.js';
 import { graphiqlHandler } from './graphiql.js';
@@ -107,6 +108,7 @@ function createApp(deps: AppDeps, shared: Shared): Express {
   app.use(auditRouter({ audit: deps.managers.audit, context }));
   app.use(healthHistoryRouter({ history: deps.managers.history, context }));
   app.use(clusterImportRouter({ imports: deps.managers.imports, context }));
+  app.use(webhookRouter({ webhooks: deps.managers.webhooks, context }));
   const openApi = JSON.stringify(openApiDocument());
   app.get('/api/v1/openapi.json', (_req, res) => {
     res.type('application/json').send(openApi);

@@ -16,6 +16,16 @@ import { importClustersBody, restImportPlanSchema, restImportResultSchema } from
 import { clusterMetricsSchema } from './cluster-metrics.routes.js';
 import { restAvailabilitySchema, restHealthHistorySchema } from './health-history.routes.js';
 import { createClusterBody, grantBody, updateClusterBody } from './schemas.js';
+import {
+  WEBHOOKS_PATH,
+  createWebhookBody,
+  restCreatedWebhookSchema,
+  restDeliveryListSchema,
+  restDeliverySchema,
+  restWebhookListSchema,
+  restWebhookSchema,
+  updateWebhookBody,
+} from './webhook.routes.js';
 
 type Json = Record<string, unknown>;
 const schema = (s: z.ZodType): Json => {
@@ -53,6 +63,7 @@ const AUDIT_PARAMS = [
   { name: 'limit', description: 'page size, 1-500 (default 50)', schema: { type: 'integer', minimum: 1, maximum: 500 } },
   { name: 'cursor', description: '`next_cursor` of the previous page', schema: { type: 'string' } },
 ].map((p) => ({ ...p, in: 'query', required: false }));
+const webhookIdParam = { name: 'id', in: 'path', required: true, description: 'webhook id (positive integer)', schema: { type: 'integer', minimum: 1 } };
 const idParam = { name: 'id', in: 'path', required: true, description: 'cluster id (positive integer)', schema: { type: 'integer', minimum: 1 } };
 
 /** OpenAPI 3.1 for C1–C7, generated from the zod schemas the REST layer parses requests and shapes responses with. */
@@ -158,6 +169,34 @@ export function openApiDocument(): Json {
       [`${BASE}/clusters/{id}/grants/{grantId}`]: {
         parameters: [idParam, grantIdParam],
         delete: { operationId: 'revokeClusterAccess', summary: 'remove a grant; it stops applying at once (cluster admins)', responses: { 200: ok(z.null(), 'revoked'), ...errors(400, 401, 403, 404) } },
+      },
+      // Webhooks (global admins only): 403 for everyone else.
+      [WEBHOOKS_PATH]: {
+        get: { operationId: 'listWebhooks', summary: 'list webhooks', responses: { 200: ok(restWebhookListSchema, 'webhooks'), ...errors(401, 403) } },
+        post: {
+          operationId: 'createWebhook',
+          summary: 'create a webhook; the signing secret is in this answer only',
+          requestBody: { required: true, content: { 'application/json': { schema: inputSchema(createWebhookBody) } } },
+          responses: { 201: ok(restCreatedWebhookSchema, 'created'), ...errors(400, 401, 403, 415) },
+        },
+      },
+      [`${WEBHOOKS_PATH}/{id}`]: {
+        parameters: [webhookIdParam],
+        put: {
+          operationId: 'updateWebhook',
+          summary: 'update any subset of fields',
+          requestBody: { required: true, content: { 'application/json': { schema: inputSchema(updateWebhookBody) } } },
+          responses: { 200: ok(restWebhookSchema, 'updated'), ...errors(400, 401, 403, 404, 415) },
+        },
+        delete: { operationId: 'deleteWebhook', summary: 'delete a webhook and its delivery log', responses: { 200: ok(z.null(), 'deleted'), ...errors(400, 401, 403, 404) } },
+      },
+      [`${WEBHOOKS_PATH}/{id}/test`]: {
+        parameters: [webhookIdParam],
+        post: { operationId: 'testWebhook', summary: 'send a PING now', responses: { 200: ok(restDeliverySchema, 'the ping delivery'), ...errors(400, 401, 403, 404) } },
+      },
+      [`${WEBHOOKS_PATH}/{id}/deliveries`]: {
+        parameters: [webhookIdParam, { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 100 } }],
+        get: { operationId: 'listWebhookDeliveries', summary: 'the delivery log, newest first', responses: { 200: ok(restDeliveryListSchema, 'deliveries'), ...errors(400, 401, 403, 404) } },
       },
     },
   };

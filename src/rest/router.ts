@@ -9,6 +9,7 @@ import type { AccessManager } from '../access/access.manager.js';
 import type { ClusterImportManager } from '../fleet/cluster-import.manager.js';
 import type { HealthHistoryManager } from '../fleet/health-history.manager.js';
 import type { ConnectionTestManager } from '../health/connection-test.manager.js';
+import type { WebhookManager } from '../webhooks/webhook.manager.js';
 import { clusterListBody, restTime, toRestCluster } from './cluster.rest.js';
 import { send, sendError } from './envelope.js';
 import { NO_STORE, type RestConnectionTest, type RestRediscover } from './responses.js';
@@ -24,6 +25,7 @@ export interface RestManagers {
   audit: AuditManager;
   history: HealthHistoryManager;
   imports: ClusterImportManager;
+  webhooks: WebhookManager;
 }
 
 export interface RestDeps extends RestManagers {

@@ -8,7 +8,7 @@ import { expect } from 'vitest';
 
 /** DESIGN.md's GraphQL surface. Names in FUTURE are not built yet: allowed (with DESIGN's type), not required. */
 export const DESIGN_OBJECTS: Record<string, Record<string, string>> = {
-  Query: { clusters: 'ClusterList!', cluster: 'Cluster', currentCluster: 'Cluster', auditEvents: 'AuditEventConnection!', planClusterImport: 'ClusterImportPlan!' },
+  Query: { clusters: 'ClusterList!', cluster: 'Cluster', currentCluster: 'Cluster', auditEvents: 'AuditEventConnection!', planClusterImport: 'ClusterImportPlan!', webhooks: '[Webhook!]!' },
   Mutation: {
     createCluster: 'Cluster!',
     updateCluster: 'Cluster!',
@@ -18,6 +18,10 @@ export const DESIGN_OBJECTS: Record<string, Record<string, string>> = {
     testClusterConnection: 'ConnectionTestResult!',
     rediscoverPrometheus: 'DiscoveryStatus!',
     applyClusterImport: 'ClusterImportResult!',
+    createWebhook: 'CreatedWebhook!',
+    updateWebhook: 'Webhook!',
+    deleteWebhook: 'Boolean!',
+    testWebhook: 'WebhookDelivery!',
   },
   Cluster: {
     id: 'ID!',
@@ -106,6 +110,27 @@ export const DESIGN_OBJECTS: Record<string, Record<string, string>> = {
   ClusterImportPlan: { items: '[ClusterImportPlanItem!]!' },
   ClusterImportResultItem: { context: 'String!', name: 'String!', outcome: 'ImportOutcome!', clusterId: 'ID', message: 'String' },
   ClusterImportResult: { items: '[ClusterImportResultItem!]!' },
+  Webhook: {
+    id: 'ID!',
+    url: 'String!',
+    events: '[WebhookEvent!]!',
+    format: 'WebhookFormat!',
+    enabled: 'Boolean!',
+    labelSelector: 'String',
+    createdAt: 'DateTime!',
+    deliveries: '[WebhookDelivery!]!',
+  },
+  WebhookDelivery: {
+    id: 'ID!',
+    event: 'WebhookEvent!',
+    clusterId: 'ID',
+    attempt: 'Int!',
+    status: 'String!',
+    responseStatus: 'Int',
+    nextAttemptAt: 'DateTime',
+    createdAt: 'DateTime!',
+  },
+  CreatedWebhook: { webhook: 'Webhook!', secret: 'String!' },
 };
 const FUTURE = new Set([
   'Mutation.testClusterConnection',
@@ -157,6 +182,11 @@ export const DESIGN_ARGS: Record<string, string> = {
   'Mutation.grantClusterAccess': 'input: GrantClusterAccessInput!',
   'Mutation.revokeClusterAccess': 'id: ID!',
   'Query.auditEvents': 'filter: AuditFilter, first: Int, after: String',
+  'Query.webhooks': '',
+  'Mutation.createWebhook': 'input: CreateWebhookInput!',
+  'Mutation.updateWebhook': 'id: ID!, input: UpdateWebhookInput!',
+  'Mutation.deleteWebhook': 'id: ID!',
+  'Mutation.testWebhook': 'id: ID!',
 };
 /** Input types: field → type. */
 export const DESIGN_INPUTS: Record<string, Record<string, string>> = {
@@ -164,6 +194,8 @@ export const DESIGN_INPUTS: Record<string, Record<string, string>> = {
   UpdateClusterInput: { name: 'String', kubeconfig: 'String', isDefault: 'Boolean', enabled: 'Boolean', prometheusUrl: 'String', impersonate: 'Boolean' },
   GrantClusterAccessInput: { clusterId: 'ID!', subject: 'String!', subjectKind: 'SubjectKind!', role: 'ClusterRole!' },
   AuditFilter: { clusterId: 'ID', actor: 'String', action: 'String', since: 'DateTime', until: 'DateTime' },
+  CreateWebhookInput: { url: 'String!', events: '[WebhookEvent!]!', format: 'WebhookFormat', secret: 'String', labelSelector: 'String', enabled: 'Boolean' },
+  UpdateWebhookInput: { url: 'String', events: '[WebhookEvent!]', format: 'WebhookFormat', labelSelector: 'String', enabled: 'Boolean' },
 };
 /** Enum types: every value. */
 export const DESIGN_ENUMS: Record<string, string[]> = {
@@ -172,4 +204,7 @@ export const DESIGN_ENUMS: Record<string, string[]> = {
   MetricsRange: ['HOUR', 'SIX_HOURS', 'DAY', 'WEEK'],
   ClusterRole: ['VIEWER', 'EDITOR', 'ADMIN'],
   SubjectKind: ['USER', 'GROUP'],
+  // PING is an addition to DESIGN.md: testWebhook's delivery needs an event value (it cannot be subscribed to).
+  WebhookEvent: ['CLUSTER_CREATED', 'CLUSTER_UPDATED', 'CLUSTER_DELETED', 'CLUSTER_HEALTH_CHANGED', 'CREDENTIALS_EXPIRING', 'DISCOVERY_FINISHED', 'PING'],
+  WebhookFormat: ['JSON', 'SLACK'],
 };

@@ -7,7 +7,7 @@ import { expect } from 'vitest';
 import { signToken } from '../../src/auth/jwt.js';
 import { loadConfig } from '../../src/config.js';
 import { rowsOf } from '../../src/db/rows.js';
-import { type Gateway, startGateway } from '../../src/gateway.js';
+import { type Gateway, type GatewayOptions, startGateway } from '../../src/gateway.js';
 import type { Logger } from '../../src/logger.js';
 import { createTestDatabase, type Driver } from './databases.js';
 import { b64 } from './kubeconfigs.js';
@@ -50,6 +50,8 @@ export interface TestGatewayOptions {
   logger?: Logger;
   /** false: no pruning timer; tests call `gw.audit.prune()` themselves. */
   auditPruning?: boolean;
+  /** Webhook worker timings (suites shorten retries to milliseconds). */
+  webhooks?: GatewayOptions['webhooks'];
 }
 
 export async function startTestGateway(driver: Driver, env: Record<string, string> = {}, opts: TestGatewayOptions = {}): Promise<TestGateway> {
@@ -67,7 +69,7 @@ export async function startTestGateway(driver: Driver, env: Record<string, strin
     AUTH_FAILURE_LIMIT: '0',
     ...env,
   });
-  const gw = await startGateway(config, { database: database.target, healthMonitor: opts.healthMonitor, logger: opts.logger, auditPruning: opts.auditPruning });
+  const gw = await startGateway(config, { database: database.target, healthMonitor: opts.healthMonitor, logger: opts.logger, auditPruning: opts.auditPruning, webhooks: opts.webhooks });
   const adminToken = signToken(TEST_JWT_SECRET, { sub: 'admin-alice', role: 'admin' });
   const userToken = signToken(TEST_JWT_SECRET, { sub: 'user-bob', role: 'user' });
 
