@@ -8,6 +8,11 @@ export interface Principal {
   role: Role;
   /** Epoch ms when the token stops being valid (long-lived WebSocket connections are closed then). */
   expiresAt?: number;
+  /**
+   * The token's groups (impersonated on clusters with `impersonate` on). Lead: the access branch makes this required
+   * (`groups: readonly string[]`, from JWT_GROUPS_CLAIM); take that definition at merge.
+   */
+  groups?: readonly string[];
 }
 
 /** Per-request context shared by GraphQL, REST and WebSocket transports. */

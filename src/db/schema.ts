@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { boolean, index, integer, pgEnum, pgTable, text, timestamp, uniqueIndex, varchar } from 'drizzle-orm/pg-core';
+import { boolean, check, index, integer, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid, varchar } from 'drizzle-orm/pg-core';
 
 /**
  * The one list of each enum's values. Everything else derives from these: the database enums below, the GraphQL enums
@@ -82,6 +82,34 @@ export const discoveryTasks = pgTable(
   ],
 );
 
+// ---- Access: tokens of issued kubeconfigs (issue 13) ----
+/**
+ * One row per token the gateway put in an issued kubeconfig. The token itself is never stored: its `jti` is, so a
+ * revocation (revoked_at) or the row's absence refuses it on the next proxied request.
+ */
+export const accessTokens = pgTable(
+  'access_tokens',
+  {
+    id: uuid('id').primaryKey(),
+    jti: varchar('jti', { length: 64 }).notNull(),
+    subject: text('subject').notNull(),
+    groups: text('groups').array().notNull().default(sql`'{}'::text[]`),
+    clusterId: integer('cluster_id')
+      .notNull()
+      .references(() => clusters.id),
+    createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    expiresAt: timestamp('expires_at', { withTimezone: true, precision: 3 }).notNull(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true, precision: 3 }),
+    lastUsedAt: timestamp('last_used_at', { withTimezone: true, precision: 3 }),
+  },
+  (t) => [
+    uniqueIndex('access_tokens_jti_uq').on(t.jti),
+    index('access_tokens_subject_idx').on(t.subject, t.createdAt),
+    check('access_tokens_expiry_ck', sql`${t.expiresAt} > ${t.createdAt}`),
+  ],
+);
+
+export type AccessTokenRow = typeof accessTokens.$inferSelect;
 export type ClusterRow = typeof clusters.$inferSelect;
 export type DiscoveryTaskRow = typeof discoveryTasks.$inferSelect;
 export type HealthStatusValue = (typeof HEALTH_STATUSES)[number];

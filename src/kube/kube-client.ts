@@ -44,6 +44,13 @@ export interface KubeClient {
    * connection test is held to its deadline without touching other work on the same cluster.
    */
   withSignal(signal: AbortSignal): KubeClient;
+  /**
+   * Where raw requests for this cluster go (the Kubernetes API proxy): `pooled` is the keep-alive agent the typed APIs
+   * use (short requests); `streaming` has the same TLS and credentials but no socket ceiling, for watches, followed
+   * logs and upgrades, which hold a connection for as long as the client keeps them open (32 pooled sockets would
+   * otherwise be 32 watches per cluster).
+   */
+  readonly endpoints: { pooled: KubeEndpoint; streaming: KubeEndpoint };
   /** Sockets this client holds open right now (for leak checks and metrics). */
   openSockets(): number;
   /**
@@ -98,6 +105,8 @@ export function createKubeClient(spec: KubeconfigSpec, opts: KubeClientOptions):
       : {}),
   };
   const agent = withConnectTimeout(isHttps ? new https.Agent(agentOptions) : new http.Agent(agentOptions), opts.connectTimeoutMs);
+  const streamOptions: https.AgentOptions = { ...agentOptions, keepAlive: false, maxSockets: Infinity, maxFreeSockets: 0, timeout: undefined };
+  const streamAgent = withConnectTimeout(isHttps ? new https.Agent(streamOptions) : new http.Agent(streamOptions), opts.connectTimeoutMs);
   const authHeader = spec.token
     ? `Bearer ${spec.token}`
     : spec.username !== undefined
@@ -105,6 +114,7 @@ export function createKubeClient(spec: KubeconfigSpec, opts: KubeClientOptions):
       : undefined;
   // Only the endpoint (with the ready header) is kept: not the spec, so decoded kubeconfig text is not held per cluster.
   const ep = endpointOf(spec.server, agent, authHeader);
+  const endpoints = { pooled: ep, streaming: endpointOf(spec.server, streamAgent, authHeader) };
   // Credentials travel in the endpoint's headers; client-node's auth hook has nothing left to add.
   const noAuth: SecurityAuthentication = { getName: () => 'inline-kubeconfig-credentials', applySecurityAuthentication: () => undefined };
   const credentialExpiresAt = credentialExpiry(spec);
@@ -127,11 +137,15 @@ export function createKubeClient(spec: KubeconfigSpec, opts: KubeClientOptions):
         return { status, body };
       },
       withSignal: (s) => clientFor(s),
-      openSockets: () => countSockets(agent),
+      endpoints,
+      openSockets: () => countSockets(agent) + countSockets(streamAgent),
       releaseIdleSockets: () => {
         for (const list of Object.values(agent.freeSockets)) for (const socket of [...(list ?? [])]) socket.destroy();
       },
-      close: () => agent.destroy(),
+      close: () => {
+        agent.destroy();
+        streamAgent.destroy();
+      },
     };
   };
   return clientFor(undefined);
