@@ -37,8 +37,9 @@ export class ProxyTargetsRepository {
   private async one(where: SQL): Promise<ProxyTargetRow | undefined> {
     const rows = rowsOf<{ id: number; name: string; enabled: boolean; impersonate: boolean | null; ciphertext: string }>(
       await this.db.execute(sql`
-        SELECT c.id, c.name, c.enabled, c.kubeconfig_ciphertext AS ciphertext, (to_jsonb(c) ->> 'impersonate')::boolean AS impersonate
-        FROM ${clusters} c WHERE ${where} AND ${liveCluster} LIMIT 1`),
+        SELECT ${clusters.id} AS id, ${clusters.name} AS name, ${clusters.enabled} AS enabled, ${clusters.kubeconfigCiphertext} AS ciphertext,
+          (to_jsonb(${clusters}.*) ->> 'impersonate')::boolean AS impersonate
+        FROM ${clusters} WHERE ${where} AND ${liveCluster} LIMIT 1`),
     );
     const r = rows[0];
     return r && { id: Number(r.id), name: r.name, enabled: r.enabled, impersonate: r.impersonate === true, ciphertext: r.ciphertext };
