@@ -159,6 +159,6 @@ describe.each(testDrivers())('the Kubernetes API proxy over HTTPS on %s', (drive
     const cert = new X509Certificate(t.gw.tls!.certPem);
     expect(cert.checkHost('localhost')).toBe('localhost');
     expect(cert.checkIP('127.0.0.1')).toBe('127.0.0.1');
-    expect(cert.verify(new X509Certificate(t.gw.tls!.caPem).publicKey)).toBe(true);
+    expect(cert.verify(new X509Certificate(t.gw.tls!.caPem!).publicKey)).toBe(true);
   });
 });

@@ -1,4 +1,5 @@
 import { Router, type NextFunction, type Request, type Response } from 'express';
+import { z } from 'zod';
 import { parseTtlParam } from '../access/issued-kubeconfig.js';
 import type { TokenManager } from '../access/token.manager.js';
 import type { AccessTokenView } from '../access/tokens.repository.js';
@@ -44,7 +45,19 @@ export function accessTokenRouter(deps: AccessTokenRouteDeps): Router {
   return router;
 }
 
-function toRestToken(t: AccessTokenView) {
+/** An issued token as REST lists it (never the token itself). */
+export const restAccessTokenSchema = z.object({
+  id: z.string(),
+  subject: z.string(),
+  cluster_id: z.number().int(),
+  created_at: z.string().nullable(),
+  expires_at: z.string().nullable(),
+  revoked_at: z.string().nullable(),
+  last_used_at: z.string().nullable(),
+});
+export const accessTokenListSchema = z.object({ items: z.array(restAccessTokenSchema) });
+
+function toRestToken(t: AccessTokenView): z.infer<typeof restAccessTokenSchema> {
   return {
     id: t.id,
     subject: t.subject,
