@@ -45,12 +45,13 @@ export interface KubeClient {
    */
   withSignal(signal: AbortSignal): KubeClient;
   /**
-   * Where raw requests for this cluster go (the Kubernetes API proxy): `pooled` is the keep-alive agent the typed APIs
-   * use (short requests); `streaming` has the same TLS and credentials but no socket ceiling, for watches, followed
-   * logs and upgrades, which hold a connection for as long as the client keeps them open (32 pooled sockets would
-   * otherwise be 32 watches per cluster).
+   * Where the Kubernetes API proxy sends this cluster's requests: the same TLS context and credentials as the typed
+   * APIs, through an agent of its own with no socket ceiling (watches, followed logs and upgrades hold a connection for
+   * as long as the client keeps them; 32 pooled sockets would be 32 watches per cluster) that keeps up to 32 idle
+   * sockets for 30 s, so a burst of kubectl requests does not pay a TLS handshake each. Only clusters someone is using
+   * through the proxy hold any.
    */
-  readonly endpoints: { pooled: KubeEndpoint; streaming: KubeEndpoint };
+  readonly proxyEndpoint: KubeEndpoint;
   /** Sockets this client holds open right now (for leak checks and metrics). */
   openSockets(): number;
   /**
@@ -105,7 +106,7 @@ export function createKubeClient(spec: KubeconfigSpec, opts: KubeClientOptions):
       : {}),
   };
   const agent = withConnectTimeout(isHttps ? new https.Agent(agentOptions) : new http.Agent(agentOptions), opts.connectTimeoutMs);
-  const streamOptions: https.AgentOptions = { ...agentOptions, keepAlive: false, maxSockets: Infinity, maxFreeSockets: 0, timeout: undefined };
+  const streamOptions: https.AgentOptions = { ...agentOptions, maxSockets: Infinity, maxFreeSockets: 32 };
   const streamAgent = withConnectTimeout(isHttps ? new https.Agent(streamOptions) : new http.Agent(streamOptions), opts.connectTimeoutMs);
   const authHeader = spec.token
     ? `Bearer ${spec.token}`
@@ -114,7 +115,7 @@ export function createKubeClient(spec: KubeconfigSpec, opts: KubeClientOptions):
       : undefined;
   // Only the endpoint (with the ready header) is kept: not the spec, so decoded kubeconfig text is not held per cluster.
   const ep = endpointOf(spec.server, agent, authHeader);
-  const endpoints = { pooled: ep, streaming: endpointOf(spec.server, streamAgent, authHeader) };
+  const proxyEndpoint = endpointOf(spec.server, streamAgent, authHeader);
   // Credentials travel in the endpoint's headers; client-node's auth hook has nothing left to add.
   const noAuth: SecurityAuthentication = { getName: () => 'inline-kubeconfig-credentials', applySecurityAuthentication: () => undefined };
   const credentialExpiresAt = credentialExpiry(spec);
@@ -137,7 +138,7 @@ export function createKubeClient(spec: KubeconfigSpec, opts: KubeClientOptions):
         return { status, body };
       },
       withSignal: (s) => clientFor(s),
-      endpoints,
+      proxyEndpoint,
       openSockets: () => countSockets(agent) + countSockets(streamAgent),
       releaseIdleSockets: () => {
         for (const list of Object.values(agent.freeSockets)) for (const socket of [...(list ?? [])]) socket.destroy();

@@ -156,14 +156,13 @@ export class KubeProxy {
   }
 
   private async forward(req: IncomingMessage, res: ServerResponse, a: Admitted): Promise<void> {
-    const streaming = a.info.verb === 'watch' || a.path.query.get('follow') === 'true';
     const hasBody = (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') || req.headers['transfer-encoding'] !== undefined;
     const abort = new AbortController();
     const onGone = () => abort.abort(new Error('the client went away'));
     res.once('close', onGone);
     let answer: StreamAnswer;
     try {
-      answer = await streamRequest(streaming ? a.target.client.endpoints.streaming : a.target.client.endpoints.pooled, {
+      answer = await streamRequest(a.target.client.proxyEndpoint, {
         method: req.method ?? 'GET',
         path: a.path.forwardPath,
         headers: this.headersFor(req, a, false),
@@ -201,7 +200,7 @@ export class KubeProxy {
     client.once('close', onGone);
     let answer: StreamAnswer;
     try {
-      answer = await streamRequest(a.target.client.endpoints.streaming, {
+      answer = await streamRequest(a.target.client.proxyEndpoint, {
         method: req.method ?? 'GET',
         path: a.path.forwardPath,
         headers: this.headersFor(req, a, true),
