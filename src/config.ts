@@ -47,6 +47,15 @@ const envSchema = z
   .object({
     PORT: intIn(0, 65535).default(12306),
     HOST: z.string().min(1).default('0.0.0.0'),
+    /** HTTPS listener (kubectl through issued kubeconfigs); default PORT + 1, or 0 (any free port) when PORT is 0. */
+    HTTPS_PORT: intIn(0, 65535).optional(),
+    TLS_CERT_FILE: z.string().min(1).optional(),
+    TLS_KEY_FILE: z.string().min(1).optional(),
+    /** The https:// address issued kubeconfigs point at (a load balancer's, say); default https://localhost:<HTTPS port>. */
+    PUBLIC_URL: z
+      .url({ protocol: /^https$/, error: 'must be an https:// URL (kubectl sends bearer tokens only over TLS)' })
+      .refine((v) => !/[?#]/.test(v) && !new URL(v).username && !new URL(v).password, 'must be an https:// URL without credentials, query or fragment')
+      .optional(),
     DATABASE_URL: z
       .string()
       .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
@@ -92,6 +101,7 @@ const envSchema = z
 function crossFieldProblems(env: Record<string, string | undefined>): string[] {
   const problems: string[] = [];
   if (env.JWT_SECRET && env.JWT_PUBLIC_KEY) problems.push('JWT_SECRET: set JWT_SECRET or JWT_PUBLIC_KEY, not both');
+  if (Boolean(env.TLS_CERT_FILE) !== Boolean(env.TLS_KEY_FILE)) problems.push('TLS_CERT_FILE: set both TLS_CERT_FILE and TLS_KEY_FILE, or neither');
   if (env.DATABASE_URL && !env.ENCRYPTION_KEY) {
     problems.push('ENCRYPTION_KEY: is required with DATABASE_URL (32 bytes, base64); keys are generated only for the embedded database');
   }
@@ -104,6 +114,11 @@ function crossFieldProblems(env: Record<string, string | undefined>): string[] {
 export interface Config {
   port: number;
   host: string;
+  /**
+   * HTTPS: `port` (0: any free one); `certFile`/`keyFile` when the operator brings a certificate; `publicUrl` as
+   * configured (the gateway derives https://localhost:<port> when unset and it serves HTTPS itself).
+   */
+  https: { port: number; certFile?: string; keyFile?: string; publicUrl?: string };
   database: { kind: 'postgres'; url: string } | { kind: 'embedded'; dataDir: string };
   dataDir: string;
   /** Unset when the key must be generated into DATA_DIR (embedded mode); see `secrets.ts`. */
@@ -144,6 +159,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     port: e.PORT,
     host: e.HOST,
+    https: {
+      port: e.HTTPS_PORT ?? (e.PORT === 0 ? 0 : e.PORT + 1),
+      certFile: e.TLS_CERT_FILE,
+      keyFile: e.TLS_KEY_FILE,
+      publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
+    },
     database: e.DATABASE_URL ? { kind: 'postgres', url: e.DATABASE_URL } : { kind: 'embedded', dataDir: e.DATA_DIR },
     dataDir: e.DATA_DIR,
     jwt: { secret: e.JWT_SECRET, publicKey: e.JWT_PUBLIC_KEY, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE },

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import { join } from 'node:path';
 import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { AccessManager } from './access/access.manager.js';
@@ -60,6 +62,18 @@ import { WebhookManager } from './webhooks/webhook.manager.js';
 import { WebhookOutbox } from './webhooks/webhook-outbox.js';
 import { WebhookRepository } from './webhooks/webhook.repository.js';
 import { DEFAULT_WEBHOOK_WORKER_OPTIONS, WebhookWorker, type WebhookWorkerOptions } from './webhooks/webhook-worker.js';
+import { IssuedTokenSigner } from './access/issued-token.js';
+import { TokenManager } from './access/token.manager.js';
+import { TokensRepository } from './access/tokens.repository.js';
+import { resolveServingTls, type ServingTls } from './http/tls.js';
+import { upgradeDispatcher } from './http/upgrades.js';
+import { RequestRecorder } from './http/request-recorder.js';
+import { KubeProxy } from './proxy/kube-proxy.js';
+import type { ClusterAccess, ProxyAuditSink, WriteGuard } from './proxy/ports.js';
+import { ProxyTokenAuthenticator } from './proxy/proxy-auth.js';
+import { CachedProxyTargets } from './proxy/proxy-targets.js';
+import { ProxyTargetsRepository } from './proxy/proxy-targets.repository.js';
+import { AccessTokenResolver } from './resolvers/access-token.resolver.js';
 
 export interface GatewayOptions {
   /** Overrides the database chosen by the config (tests pass a shared PGlite or a per-test PostgreSQL database). */
@@ -76,6 +90,11 @@ export interface GatewayOptions {
 /** A running gateway: what `main.ts` serves and what integration tests drive over real HTTP. */
 export interface Gateway {
   readonly url: string;
+  /** The HTTPS listener (kubectl with issued kubeconfigs), when the gateway serves TLS itself. */
+  readonly httpsUrl: string | undefined;
+  /** Where issued kubeconfigs point (PUBLIC_URL, else the HTTPS listener on localhost); undefined: issuing is refused. */
+  readonly publicUrl: string | undefined;
+  readonly tls: ServingTls | undefined;
   readonly server: Server;
   readonly database: Database;
   readonly events: EventBus;
@@ -117,6 +136,19 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     if (missingKeyIds.length) {
       logger.warn({ missingKeyIds }, 'some stored kubeconfigs were encrypted with keys that are not configured (ENCRYPTION_PREVIOUS_KEYS); those clusters cannot be used');
     }
+  } catch (err) {
+    await database.close().catch(() => {});
+    throw err;
+  }
+  // Before the event bus: a TLS problem (unreadable TLS_CERT_FILE) is a configuration error reported at once.
+  let tls: ServingTls | undefined;
+  try {
+    tls = await resolveServingTls({
+      certFile: config.https.certFile,
+      keyFile: config.https.keyFile,
+      generateInto: config.database.kind === 'embedded' ? join(config.dataDir, 'tls') : undefined,
+      hostNames: ['localhost', '127.0.0.1', hostname(), ...(config.https.publicUrl ? [new URL(config.https.publicUrl).hostname.replace(/^\[(.*)\]$/, '$1')] : [])],
+    });
   } catch (err) {
     await database.close().catch(() => {});
     throw err;
@@ -201,8 +233,27 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     webhooks: new WebhookManager(webhookRepo, webhookWorker, domainEvents),
   };
 
+  // The proxy's seams: roles from the access domain, read-only from the same guard every write passes, and proxied
+  // non-read requests reported as domain events that the audit log records.
+  const clusterAccess: ClusterAccess = access;
+  const writeGuard: WriteGuard = writes.readOnly;
+  const proxyAudit: ProxyAuditSink = { proxied: (entry) => void domainEvents.emit('proxy.forwarded', { entry }) };
+
+  let publicUrl = config.https.publicUrl;
+  const tokens = new TokenManager({
+    repo: new TokensRepository(database.db, events),
+    signer: new IssuedTokenSigner(secrets.encryptionKey),
+    access: clusterAccess,
+    clusters: { get: (id) => clusters.get(id) },
+    events: domainEvents,
+    bus: events,
+    endpoint: () => (publicUrl ? { publicUrl, caPem: tls?.caPem } : undefined),
+  });
+  const proxyTargets = new CachedProxyTargets(new ProxyTargetsRepository(database.db), clients, domainEvents, events);
+
   // Transports: GraphQL (HTTP and WebSocket), REST, the cached-read lane, metrics.
   const schema = await buildGatewaySchema([
+    new AccessTokenResolver(tokens),
     new ClusterResolver(managers.clusters),
     new ConnectionTestResolver(managers.connectionTests),
     new DiscoveryResolver(managers.discovery),
@@ -219,15 +270,31 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   // One brake for HTTP 401s and WebSocket authentication failures.
   const authFailures = new AuthFailureLimiter(config.authFailureLimitPerMinute);
   const server = createServer();
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => resolve());
-  });
+  const httpsServer = tls ? createHttpsServer({ key: tls.keyPem, cert: tls.certPem }) : undefined;
+  for (const s of [server, httpsServer]) {
+    if (!s) continue;
+    s.keepAliveTimeout = 65_000;
+    s.headersTimeout = 66_000;
+  }
+  const listen = (s: Server | HttpsServer, port: number) =>
+    new Promise<void>((resolve, reject) => {
+      s.once('error', reject);
+      s.listen(port, config.host, () => resolve());
+    });
+  await listen(server, config.port);
+  if (httpsServer) {
+    try {
+      await listen(httpsServer, config.https.port);
+    } catch (err) {
+      server.close();
+      await events.close();
+      await database.close();
+      throw err;
+    }
+  }
   // From here to the request handler nothing awaits, so no request can arrive before the handler is in place; the
   // WebSocket server is attached only once listening succeeded (a failed listen then rejects cleanly).
-  const ws = attachGraphQLWebSocket(server, schema, { verifier, live: { clusters: managers.clusters, discovery: managers.discovery }, logger, validationRules: [queryLimitsRule()], limiter: authFailures });
+  const ws = attachGraphQLWebSocket(schema, { verifier, live: { clusters: managers.clusters, discovery: managers.discovery }, logger, validationRules: [queryLimitsRule()], limiter: authFailures });
   const metrics = new GatewayMetrics({
     clustersByHealth: () => clusters.countByHealth(),
     subscribers: () => hub.subscriberCount(),
@@ -235,9 +302,19 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     cachedClients: () => clients.size(),
   });
   metrics.listenTo(domainEvents);
-  server.on(
-    'request',
-    createRequestListener({
+  const proxy = new KubeProxy({
+    targets: proxyTargets,
+    auth: new ProxyTokenAuthenticator(verifier, tokens),
+    access: clusterAccess,
+    writes: writeGuard,
+    audit: proxyAudit,
+    limiter: authFailures,
+    recorder: new RequestRecorder(logger, metrics),
+    logger,
+    firstByteTimeoutMs: config.kube.connectTimeoutMs + config.kube.requestTimeoutMs,
+  });
+  const onUpgrade = upgradeDispatcher({ graphql: ws, proxy });
+  const onRequest = createRequestListener({
       logger,
       verifier,
       apollo,
@@ -245,15 +322,23 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       metrics,
       authFailures,
       managers: { ...managers, ...fleetManagers },
+      tokens,
+      proxy,
       ready: async () => {
         if (draining) return false;
         await database.ping();
         return migrationsApplied(database);
       },
-    }),
-  );
+    });
+  for (const s of [server, httpsServer]) {
+    s?.on('request', onRequest);
+    s?.on('upgrade', onUpgrade);
+  }
   const { port } = server.address() as AddressInfo;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  const httpsPort = httpsServer ? (httpsServer.address() as AddressInfo).port : undefined;
+  const httpsUrl = httpsPort === undefined ? undefined : `https://${host === '127.0.0.1' ? 'localhost' : host}:${httpsPort}`;
+  publicUrl ??= httpsPort === undefined ? undefined : `https://localhost:${httpsPort}`;
 
   if (opts.healthMonitor !== false) monitor.start();
   discovery.startReaper();
@@ -270,12 +355,18 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   const close = () =>
     (closing ??= (async () => {
       draining = true;
-      const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const httpClosed = Promise.all(
+        [server, httpsServer].map((s) => s && new Promise<void>((resolve) => s.close(() => resolve()))),
+      );
       server.closeIdleConnections();
+      httpsServer?.closeIdleConnections();
       await ws.close();
       hub.close();
       await Promise.race([httpClosed, delay(DRAIN_MS)]);
       server.closeAllConnections();
+      httpsServer?.closeAllConnections();
+      tokens.close();
+      proxyTargets.close();
       await Promise.all([monitor.stop(), discovery.stop(), audit.stop(), historyRetention.stop(), webhookWorker.stop()]);
       stopDroppingClients();
       stopDiscoveryListening();
@@ -287,5 +378,5 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       await database.close();
     })());
 
-  return { url: `http://${host}:${port}`, server, database, events, secrets, clusters, health: monitor, discovery, audit, historyRetention, webhooks: webhookWorker, hub, clients, graphqlResponses, logger, close };
+  return { url: `http://${host}:${port}`, httpsUrl, publicUrl, tls, server, database, events, secrets, clusters, health: monitor, discovery, audit, historyRetention, webhooks: webhookWorker, hub, clients, graphqlResponses, logger, close };
 }

@@ -25,6 +25,10 @@ async function main(): Promise<void> {
       `  kube-gateway listening on ${gateway.url}`,
       `  GraphiQL:   ${gateway.url}/graphql`,
       `  REST:       ${gateway.url}/api/v1/k8s/clusters`,
+      gateway.httpsUrl
+        ? `  HTTPS:      ${gateway.httpsUrl} (kubectl proxy: /api/v1/k8s/clusters/:id/proxy; certificate ${gateway.tls?.source})`
+        : '  HTTPS:      off (set TLS_CERT_FILE and TLS_KEY_FILE; issued kubeconfigs need PUBLIC_URL)',
+      `  Kubeconfig: ${gateway.publicUrl ? `GET ${gateway.url}/api/v1/k8s/clusters/:id/kubeconfig (points at ${gateway.publicUrl})` : 'not available (no HTTPS address)'}`,
       `  Database:   ${dbMode}`,
       `  Auth:       ${auth}`,
       `  Get a token: npm run token -- --sub alice --role admin`,

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, check, index, integer, jsonb, pgEnum, pgTable, primaryKey, smallint, text, timestamp, uniqueIndex, varchar } from 'drizzle-orm/pg-core';
+import { bigint, boolean, check, index, integer, jsonb, pgEnum, pgTable, primaryKey, smallint, text, timestamp, uniqueIndex, uuid, varchar } from 'drizzle-orm/pg-core';
 import { CLUSTER_ROLES, SUBJECT_KINDS } from '../access/roles.js';
 
 /**
@@ -283,3 +283,31 @@ export type WebhookDeliveryEventValue = (typeof WEBHOOK_DELIVERY_EVENTS)[number]
 export type WebhookFormatValue = (typeof WEBHOOK_FORMATS)[number];
 export type WebhookDeliveryStatusValue = (typeof WEBHOOK_DELIVERY_STATUSES)[number];
 
+// ---- Access: tokens of issued kubeconfigs (issue 13) ----
+/**
+ * One row per token the gateway put in an issued kubeconfig. The token itself is never stored: its `jti` is, so a
+ * revocation (revoked_at) or the row's absence refuses it on the next proxied request.
+ */
+export const accessTokens = pgTable(
+  'access_tokens',
+  {
+    id: uuid('id').primaryKey(),
+    jti: varchar('jti', { length: 64 }).notNull(),
+    subject: text('subject').notNull(),
+    groups: text('groups').array().notNull().default(sql`'{}'::text[]`),
+    clusterId: integer('cluster_id')
+      .notNull()
+      .references(() => clusters.id),
+    createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    expiresAt: timestamp('expires_at', { withTimezone: true, precision: 3 }).notNull(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true, precision: 3 }),
+    lastUsedAt: timestamp('last_used_at', { withTimezone: true, precision: 3 }),
+  },
+  (t) => [
+    uniqueIndex('access_tokens_jti_uq').on(t.jti),
+    index('access_tokens_subject_idx').on(t.subject, t.createdAt),
+    check('access_tokens_expiry_ck', sql`${t.expiresAt} > ${t.createdAt}`),
+  ],
+);
+
+export type AccessTokenRow = typeof accessTokens.$inferSelect;

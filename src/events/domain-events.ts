@@ -4,6 +4,7 @@ import type { AuditEntry } from '../audit/audit-entry.js';
 import type { ClusterView } from '../clusters/cluster.view.js';
 import type { DiscoveryStateValue, HealthStatusValue } from '../db/schema.js';
 import type { Logger } from '../logger.js';
+import type { ProxiedRequestEntry } from '../proxy/ports.js';
 
 /**
  * What happened in a domain, in this process, after it committed. Domains subscribe to each other's events themselves
@@ -37,6 +38,11 @@ export interface DomainEventMap {
   'webhook.updated': { actor: string; webhookId: number };
   'webhook.deleted': { actor: string; webhookId: number };
   'webhook.tested': { actor: string; webhookId: number; deliveryId: number; responseStatus: number | null };
+  /** A kubeconfig (and its cluster-bound token) was issued; audit records it. Never the token itself. */
+  'access.token.issued': { actor: string; tokenId: string; clusterId: number; subject: string; expiresAt: Date };
+  'access.token.revoked': { actor: string; tokenId: string; clusterId: number; subject: string };
+  /** A proxied request that was not a read was answered or refused (see proxy/ports.ts ProxiedRequestEntry). */
+  'proxy.forwarded': { entry: ProxiedRequestEntry };
   /** A discovery task this replica ran has finished. */
   'discovery.finished': { state: Extract<DiscoveryStateValue, 'found' | 'not_found' | 'failed'> };
   /**

@@ -19,7 +19,9 @@ export interface DiscoveryTaskSnapshot {
 /** Everything that crosses replicas. Cluster events carry ids (readers fetch current state); discovery events a snapshot. */
 export type GatewayEvent =
   | { type: 'cluster.changed'; clusterId: number; change: 'created' | 'updated' | 'deleted' | 'health' }
-  | { type: 'discovery.changed'; clusterId: number; taskId: number; task: DiscoveryTaskSnapshot };
+  | { type: 'discovery.changed'; clusterId: number; taskId: number; task: DiscoveryTaskSnapshot }
+  /** An issued kubeconfig token was revoked: every replica forgets its cached "active" verdict at once. */
+  | { type: 'access.token.revoked'; jti: string };
 
 export type EventHandler = (event: GatewayEvent) => void;
 

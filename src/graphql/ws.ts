@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { bearerToken } from '../auth/bearer.js';
-import type { Server } from 'node:http';
 import { GraphQLError, type GraphQLSchema, parse, specifiedRules, validate, type ValidationRule } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Context } from 'graphql-ws';
+import { CLUSTER_BOUND_TOKEN_REFUSED, isClusterBoundToken } from '../access/issued-token.js';
 import { TokenError, type TokenVerifier } from '../auth/jwt.js';
 import type { Principal } from '../auth/principal.js';
 import type { AuthFailureLimiter } from '../http/auth-failure-limiter.js';
@@ -37,6 +39,8 @@ export const DEFAULT_MAX_SUBSCRIPTIONS_PER_USER = 500;
 export const CLOSE_TOO_MANY_AUTH_FAILURES = 4403;
 
 export interface GraphQLWebSocket {
+  /** Takes over an upgrade request for `/graphql` (from any of the gateway's servers). */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   connectionCount(): number;
   close(): Promise<void>;
 }
@@ -48,10 +52,12 @@ export interface GraphQLWebSocket {
  * Active operations are capped per socket and per user: one more is refused with TOO_MANY_SUBSCRIPTIONS, and the
  * socket and its other operations carry on.
  */
-export function attachGraphQLWebSocket(server: Server, schema: GraphQLSchema, opts: WebSocketOptions): GraphQLWebSocket {
+export function attachGraphQLWebSocket(schema: GraphQLSchema, opts: WebSocketOptions): GraphQLWebSocket {
   const limiter = opts.limiter;
+  // noServer: the HTTP layer's upgrade dispatcher (http/upgrades.ts) hands over only /graphql upgrades, so the
+  // Kubernetes proxy's upgrades (exec, port-forward) on the same server are not refused by ws.
   const wss = new WebSocketServer({
-    server,
+    noServer: true,
     path: '/graphql',
     maxPayload: opts.maxPayloadBytes ?? 64 * 1024,
     verifyClient: (info, done) => {
@@ -93,6 +99,7 @@ export function attachGraphQLWebSocket(server: Server, schema: GraphQLSchema, op
         let principal: Principal;
         try {
           if (!token) throw new TokenError('connectionParams.Authorization must be "Bearer <token>"');
+          if (isClusterBoundToken(token)) throw new TokenError(CLUSTER_BOUND_TOKEN_REFUSED);
           principal = opts.verifier.verify(token);
           // Never acknowledge a connection whose token is already past its expiry, not even for a moment.
           if (principal.expiresAt !== undefined && principal.expiresAt <= Date.now()) throw new TokenError('token has expired');
@@ -152,6 +159,7 @@ export function attachGraphQLWebSocket(server: Server, schema: GraphQLSchema, op
   );
 
   return {
+    handleUpgrade: (req, socket, head) => wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req)),
     connectionCount: () => wss.clients.size,
     close: async () => {
       for (const t of expiryTimers) t.cancel();

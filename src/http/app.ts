@@ -8,6 +8,10 @@ import type { RequestContext } from '../auth/principal.js';
 import type { Logger } from '../logger.js';
 import type { ListResponseCache } from '../graphql/list-response-cache.js';
 import { auditRouter } from '../rest/audit.routes.js';
+import type { TokenManager } from '../access/token.manager.js';
+import type { KubeProxy } from '../proxy/kube-proxy.js';
+import { isProxyUrl } from '../proxy/proxy-path.js';
+import { accessTokenRouter } from '../rest/access-token.routes.js';
 import { clusterListBody } from '../rest/cluster.rest.js';
 import { restErrorHandler, sendError } from '../rest/envelope.js';
 import { clusterMetricsRouter } from '../rest/cluster-metrics.routes.js';
@@ -37,6 +41,10 @@ export interface AppDeps {
   metrics: GatewayMetrics;
   /** The 401 brake, shared with the WebSocket endpoint. */
   authFailures: AuthFailureLimiter;
+  /** Issued kubeconfigs and their tokens (REST routes beside C1–C7). */
+  tokens: TokenManager;
+  /** The Kubernetes API proxy: its paths are served on node:http directly (bodies and answers stream through). */
+  proxy: KubeProxy;
   /** Database reachable and migrated. */
   ready(): Promise<boolean>;
 }
@@ -59,7 +67,7 @@ export function createRequestListener(deps: AppDeps): RequestListener {
     headers: securityHeaders(),
   };
   const app = createApp(deps, shared);
-  return cachedReads(
+  const rest = cachedReads(
     {
       verifier: deps.verifier,
       recorder: shared.recorder,
@@ -72,6 +80,8 @@ export function createRequestListener(deps: AppDeps): RequestListener {
     },
     app,
   );
+  // Proxy paths go around Express: its body parsers must never read (buffer) a Kubernetes request body.
+  return (req, res) => (isProxyUrl(req.url ?? '') ? deps.proxy.handle(req, res) : rest(req, res));
 }
 
 /** The Express application: request ids and security headers, operational endpoints, REST C1–C7, GraphQL. */
@@ -109,6 +119,7 @@ function createApp(deps: AppDeps, shared: Shared): Express {
   app.use(healthHistoryRouter({ history: deps.managers.history, context }));
   app.use(clusterImportRouter({ imports: deps.managers.imports, context }));
   app.use(webhookRouter({ webhooks: deps.managers.webhooks, context }));
+  app.use(accessTokenRouter({ tokens: deps.tokens, context }));
   const openApi = JSON.stringify(openApiDocument());
   app.get('/api/v1/openapi.json', (_req, res) => {
     res.type('application/json').send(openApi);

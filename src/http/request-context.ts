@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { CLUSTER_BOUND_TOKEN_REFUSED, isClusterBoundToken } from '../access/issued-token.js';
 import { bearerToken } from '../auth/bearer.js';
 import { TokenError, type TokenVerifier } from '../auth/jwt.js';
 import type { RequestContext } from '../auth/principal.js';
@@ -23,6 +24,9 @@ export function contextFromHeaders(headers: IncomingHttpHeaders, verifier: Token
   if (auth !== undefined) {
     const token = bearerToken(auth);
     if (token === undefined) ctx.authError = 'the Authorization header must be "Bearer <token>"';
+    // Kubeconfig tokens are for their cluster's proxy only: never on REST, GraphQL or the WebSocket (DESIGN, Issued
+    // kubeconfigs), whoever signed them.
+    else if (isClusterBoundToken(token)) ctx.authError = CLUSTER_BOUND_TOKEN_REFUSED;
     else {
       try {
         ctx.principal = verifier.verify(token);

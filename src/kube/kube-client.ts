@@ -44,6 +44,14 @@ export interface KubeClient {
    * connection test is held to its deadline without touching other work on the same cluster.
    */
   withSignal(signal: AbortSignal): KubeClient;
+  /**
+   * Where the Kubernetes API proxy sends this cluster's requests: the same TLS context and credentials as the typed
+   * APIs, through an agent of its own with no socket ceiling (watches, followed logs and upgrades hold a connection for
+   * as long as the client keeps them; 32 pooled sockets would be 32 watches per cluster) that keeps up to 32 idle
+   * sockets for 30 s, so a burst of kubectl requests does not pay a TLS handshake each. Only clusters someone is using
+   * through the proxy hold any.
+   */
+  readonly proxyEndpoint: KubeEndpoint;
   /** Sockets this client holds open right now (for leak checks and metrics). */
   openSockets(): number;
   /**
@@ -98,6 +106,8 @@ export function createKubeClient(spec: KubeconfigSpec, opts: KubeClientOptions):
       : {}),
   };
   const agent = withConnectTimeout(isHttps ? new https.Agent(agentOptions) : new http.Agent(agentOptions), opts.connectTimeoutMs);
+  const streamOptions: https.AgentOptions = { ...agentOptions, maxSockets: Infinity, maxFreeSockets: 32 };
+  const streamAgent = withConnectTimeout(isHttps ? new https.Agent(streamOptions) : new http.Agent(streamOptions), opts.connectTimeoutMs);
   const authHeader = spec.token
     ? `Bearer ${spec.token}`
     : spec.username !== undefined
@@ -105,6 +115,7 @@ export function createKubeClient(spec: KubeconfigSpec, opts: KubeClientOptions):
       : undefined;
   // Only the endpoint (with the ready header) is kept: not the spec, so decoded kubeconfig text is not held per cluster.
   const ep = endpointOf(spec.server, agent, authHeader);
+  const proxyEndpoint = endpointOf(spec.server, streamAgent, authHeader);
   // Credentials travel in the endpoint's headers; client-node's auth hook has nothing left to add.
   const noAuth: SecurityAuthentication = { getName: () => 'inline-kubeconfig-credentials', applySecurityAuthentication: () => undefined };
   const credentialExpiresAt = credentialExpiry(spec);
@@ -127,11 +138,15 @@ export function createKubeClient(spec: KubeconfigSpec, opts: KubeClientOptions):
         return { status, body };
       },
       withSignal: (s) => clientFor(s),
-      openSockets: () => countSockets(agent),
+      proxyEndpoint,
+      openSockets: () => countSockets(agent) + countSockets(streamAgent),
       releaseIdleSockets: () => {
         for (const list of Object.values(agent.freeSockets)) for (const socket of [...(list ?? [])]) socket.destroy();
       },
-      close: () => agent.destroy(),
+      close: () => {
+        agent.destroy();
+        streamAgent.destroy();
+      },
     };
   };
   return clientFor(undefined);

@@ -26,6 +26,7 @@ import {
   restWebhookSchema,
   updateWebhookBody,
 } from './webhook.routes.js';
+import { accessTokenListSchema } from './access-token.routes.js';
 
 type Json = Record<string, unknown>;
 const schema = (s: z.ZodType): Json => {
@@ -199,5 +200,38 @@ export function openApiDocument(): Json {
         get: { operationId: 'listWebhookDeliveries', summary: 'the delivery log, newest first', responses: { 200: ok(restDeliveryListSchema, 'deliveries'), ...errors(400, 401, 403, 404) } },
       },
     },
+  };
+}
+
+/**
+ * Issue 13 (proxy part): issued kubeconfigs, their tokens and the proxy. Lead: test/openapi.test.ts pins the document to
+ * exactly C1–C7 (an assertion this branch may not change); spread these into `paths` when that test is updated.
+ */
+export function issuedKubeconfigPaths(): Json {
+  const ok = (s: z.ZodType, description: string) => json(schema(envelope(s)), description);
+  return {
+      [`${BASE}/clusters/{id}/kubeconfig`]: {
+        parameters: [idParam, { name: 'ttl', in: 'query', required: false, description: 'lifetime: 8h (default), 90m, 1h30m or seconds; at most 24h', schema: { type: 'string' } }],
+        get: {
+          operationId: 'issueClusterKubeconfig',
+          summary: "a kubeconfig for this cluster through the gateway's proxy (HTTPS, CA inline, a revocable token bound to the cluster)",
+          responses: { 200: { description: 'kubeconfig YAML; X-Token-Id and X-Token-Expires-At name its token', content: { 'application/yaml': { schema: { type: 'string' } } } }, ...errors(400, 401, 404, 409) },
+        },
+      },
+      [`${BASE}/tokens`]: {
+        get: { operationId: 'listAccessTokens', summary: 'tokens of your issued kubeconfigs (global admins: all)', responses: { 200: ok(accessTokenListSchema, 'tokens'), ...errors(401) } },
+      },
+      [`${BASE}/tokens/{tokenId}`]: {
+        parameters: [{ name: 'tokenId', in: 'path', required: true, description: 'token id (uuid)', schema: { type: 'string' } }],
+        delete: { operationId: 'revokeAccessToken', summary: 'revoke at once (every replica)', responses: { 200: ok(z.null(), 'revoked'), ...errors(401, 404) } },
+      },
+      [`${BASE}/clusters/{id}/proxy/{path}`]: {
+        parameters: [idParam, { name: 'path', in: 'path', required: true, description: 'a Kubernetes API path (api/v1/pods …)', schema: { type: 'string' } }],
+        get: {
+          operationId: 'kubernetesProxy',
+          summary: 'Kubernetes API proxy (any method; watch, logs -f and exec/attach/port-forward upgrades stream). Errors are Kubernetes Status objects, not the envelope. ANY /api/v1/k8s/proxy/{path} does the same for the current cluster (X-Cluster-Name, X-Cluster-ID, ?cluster=, else the default).',
+          responses: { default: { description: "the cluster's answer, or a Kubernetes Status (400, 401, 403, 404, 503)" } },
+        },
+      },
   };
 }

@@ -52,7 +52,10 @@ export function coreResources(): Record<string, unknown> {
     resources: [
       { name: 'namespaces', singularName: 'namespace', namespaced: false, kind: 'Namespace', verbs: READ, shortNames: ['ns'], storageVersionHash: 'Q3oi5N2YM8M=' },
       { name: 'nodes', singularName: 'node', namespaced: false, kind: 'Node', verbs: READ, shortNames: ['no'], storageVersionHash: 'XwShjMxG9Fs=' },
-      { name: 'pods', singularName: 'pod', namespaced: true, kind: 'Pod', verbs: READ, shortNames: ['po'], categories: ['all'], storageVersionHash: 'xPOwRZ+Yhw8=' },
+      { name: 'pods', singularName: 'pod', namespaced: true, kind: 'Pod', verbs: [...READ, 'watch', 'delete'], shortNames: ['po'], categories: ['all'], storageVersionHash: 'xPOwRZ+Yhw8=' },
+      { name: 'pods/exec', singularName: '', namespaced: true, kind: 'PodExecOptions', verbs: ['create', 'get'] },
+      { name: 'pods/log', singularName: '', namespaced: true, kind: 'Pod', verbs: ['get'] },
+      { name: 'secrets', singularName: 'secret', namespaced: true, kind: 'Secret', verbs: READ, storageVersionHash: 'S6u1pOWzb84=' },
       { name: 'services', singularName: 'service', namespaced: true, kind: 'Service', verbs: READ, shortNames: ['svc'], categories: ['all'], storageVersionHash: '0/CO1lhkEBI=' },
       { name: 'services/proxy', singularName: '', namespaced: true, kind: 'ServiceProxyOptions', verbs: ['create', 'delete', 'get', 'patch', 'update'] },
     ],

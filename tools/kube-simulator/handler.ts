@@ -8,6 +8,8 @@ import type { TLSSocket } from 'node:tls';
 import type { VirtualCluster } from './cluster.js';
 import { pushLog } from './cluster.js';
 import { forward } from './proxy.js';
+import { execUpgrade, workloadRequest } from './workloads.js';
+import type { Duplex } from 'node:stream';
 import { route, type Reply } from './routes.js';
 import { serverError, unauthorized, type KubeStatus } from './status.js';
 import type { RequestLogEntry } from './types.js';
@@ -33,7 +35,7 @@ interface Identity {
   anonymous: boolean;
 }
 
-function identify(ctx: HandlerContext, req: IncomingMessage): Identity {
+export function identify(ctx: HandlerContext, req: IncomingMessage): Identity {
   const sock = req.socket as TLSSocket;
   const peer = typeof sock.getPeerCertificate === 'function' ? sock.getPeerCertificate() : undefined;
   const cnRaw: unknown = peer?.subject?.CN;
@@ -59,7 +61,7 @@ export async function handleRequest(ctx: HandlerContext, req: IncomingMessage, r
   // Prefix rather than base URL: a path starting with `//` must stay a path, not become a host.
   const url = new URL(`https://simulator.invalid${req.url ?? '/'}`);
   const method = req.method ?? 'GET';
-  const entry: RequestLogEntry = { cluster: null, method, path: url.pathname, query: Object.fromEntries(url.searchParams), status: 0, bytes: 0, at: Date.now() };
+  const entry: RequestLogEntry = { cluster: null, method, path: url.pathname, query: Object.fromEntries(url.searchParams), status: 0, bytes: 0, at: Date.now(), headers: { ...req.headers } };
   const id = identify(ctx, req);
   const cluster = id.cluster ?? (id.anonymous && HEALTH.has(url.pathname) ? ctx.defaultCluster() : undefined);
   const finish = (status: number, bytes: number): void => {
@@ -105,6 +107,9 @@ export async function handleRequest(ctx: HandlerContext, req: IncomingMessage, r
       break;
   }
   if (expired || id.expired) return finish(...writeJson(res, method, unauthorized(), 401));
+
+  const added = await workloadRequest(cluster, req, res, url);
+  if (added) return finish(...added);
 
   const reply = route({
     model: cluster.model,
@@ -184,4 +189,20 @@ async function writeReply(res: ServerResponse, method: string, reply: Exclude<Re
   bytes += Buffer.byteLength(buf);
   res.end(buf);
   return [200, bytes];
+}
+
+/** Upgrade requests (exec over WebSocket): authenticated like any request, logged, then answered by workloads.ts. */
+export function handleUpgrade(ctx: HandlerContext, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  const url = new URL(`https://simulator.invalid${req.url ?? '/'}`);
+  const entry: RequestLogEntry = { cluster: null, method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), status: 0, bytes: 0, at: Date.now(), headers: { ...req.headers } };
+  socket.on('error', () => socket.destroy());
+  const cluster = identify(ctx, req).cluster;
+  if (!cluster) {
+    socket.end('HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+    entry.status = 401;
+    return pushLog(ctx.globalLog, entry);
+  }
+  entry.cluster = cluster.id;
+  entry.status = execUpgrade(cluster, req, socket, head);
+  cluster.log(entry);
 }

@@ -14,7 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { makeJwt, VirtualCluster } from './cluster.js';
-import { handleRequest } from './handler.js';
+import { handleRequest, handleUpgrade, type HandlerContext } from './handler.js';
 import { SimServer } from './server.js';
 import { issueClientCert, simulatorTls, type SimulatorTls } from './tls.js';
 import type { AddClusterOptions, ClusterHandle, ClusterKnobs, KubeconfigOptions, RequestLogEntry } from './types.js';
@@ -22,6 +22,7 @@ import type { AddClusterOptions, ClusterHandle, ClusterKnobs, KubeconfigOptions,
 export type * from './types.js';
 export { unrelatedCaPem } from './tls.js';
 export { rawRequest, type RawRequestOptions, type RawResponse } from './client.js';
+export { openWatches, setImpersonationRules, simulatePodCreated, type RbacRules } from './workloads.js';
 
 /** Options of `KubeSimulator.start()`: the default cluster's options, plus listener options. */
 export interface KubeSimulatorOptions extends AddClusterOptions {
@@ -42,20 +43,16 @@ export class KubeSimulator {
   private nextId = 1;
 
   private constructor(private readonly tls: SimulatorTls) {
-    this.server = new SimServer(tls, (req, res) =>
-      handleRequest(
-        {
-          byToken: (t) => this.byToken.get(t),
-          byUser: (u) => this.byUser.get(u),
-          defaultCluster: () => this.defaultCluster,
-          globalLog: this.globalLog,
-          server: () => this.url,
-          delay: (ms) => this.server.delay(ms),
-        },
-        req,
-        res,
-      ),
-    );
+    const ctx: HandlerContext = {
+      byToken: (t) => this.byToken.get(t),
+      byUser: (u) => this.byUser.get(u),
+      defaultCluster: () => this.defaultCluster,
+      globalLog: this.globalLog,
+      server: () => this.url,
+      delay: (ms) => this.server.delay(ms),
+    };
+    this.server = new SimServer(tls, (req, res) => handleRequest(ctx, req, res));
+    this.server.onUpgrade((req, socket, head) => handleUpgrade(ctx, req, socket, head));
   }
 
   /** Starts the HTTPS server and its default cluster. The CA is generated once per process. */

@@ -5,6 +5,7 @@
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { SimulatorTls } from './tls.js';
 
 export class SimServer {
@@ -47,6 +48,11 @@ export class SimServer {
     // Clients that give up mid-handshake (or reject our certificate) are normal in tests; ignore them.
     this.server.on('tlsClientError', () => undefined);
     this.server.on('clientError', (_err, socket) => socket.destroy());
+  }
+
+  /** Listener for upgrade requests (exec over WebSocket); without one, upgrades are answered by node (closed). */
+  onUpgrade(listener: (req: IncomingMessage, socket: Duplex, head: Buffer) => void): void {
+    this.server.on('upgrade', listener);
   }
 
   get url(): string {

@@ -157,6 +157,8 @@ export interface RequestLogEntry {
   bytes: number;
   /** `Date.now()` when the request arrived. */
   at: number;
+  /** The request headers as received (lower-case names), to assert what a proxy forwarded or stripped. */
+  headers?: Record<string, string | string[] | undefined>;
 }
 
 /** A virtual cluster: what `addCluster()` returns and `sim.cluster` is. */

@@ -3,6 +3,19 @@ CREATE TYPE "public"."subject_kind" AS ENUM('user', 'group');--> statement-break
 CREATE TYPE "public"."webhook_delivery_status" AS ENUM('pending', 'delivering', 'succeeded', 'failed');--> statement-breakpoint
 CREATE TYPE "public"."webhook_event" AS ENUM('cluster_created', 'cluster_updated', 'cluster_deleted', 'cluster_health_changed', 'credentials_expiring', 'discovery_finished', 'ping');--> statement-breakpoint
 CREATE TYPE "public"."webhook_format" AS ENUM('json', 'slack');--> statement-breakpoint
+CREATE TABLE "access_tokens" (
+	"id" uuid PRIMARY KEY NOT NULL,
+	"jti" varchar(64) NOT NULL,
+	"subject" text NOT NULL,
+	"groups" text[] DEFAULT '{}'::text[] NOT NULL,
+	"cluster_id" integer NOT NULL,
+	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
+	"expires_at" timestamp (3) with time zone NOT NULL,
+	"revoked_at" timestamp (3) with time zone,
+	"last_used_at" timestamp (3) with time zone,
+	CONSTRAINT "access_tokens_expiry_ck" CHECK ("access_tokens"."expires_at" > "access_tokens"."created_at")
+);
+--> statement-breakpoint
 CREATE TABLE "audit_events" (
 	"id" bigint PRIMARY KEY GENERATED ALWAYS AS IDENTITY (sequence name "audit_events_id_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 1),
 	"at" timestamp (3) with time zone DEFAULT now() NOT NULL,
@@ -91,10 +104,13 @@ CREATE TABLE "webhooks" (
 );
 --> statement-breakpoint
 ALTER TABLE "clusters" ADD COLUMN "impersonate" boolean DEFAULT false NOT NULL;--> statement-breakpoint
+ALTER TABLE "access_tokens" ADD CONSTRAINT "access_tokens_cluster_id_clusters_id_fk" FOREIGN KEY ("cluster_id") REFERENCES "public"."clusters"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "cluster_grants" ADD CONSTRAINT "cluster_grants_cluster_id_clusters_id_fk" FOREIGN KEY ("cluster_id") REFERENCES "public"."clusters"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "cluster_health_events" ADD CONSTRAINT "cluster_health_events_cluster_id_clusters_id_fk" FOREIGN KEY ("cluster_id") REFERENCES "public"."clusters"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "webhook_credential_alerts" ADD CONSTRAINT "webhook_credential_alerts_cluster_id_clusters_id_fk" FOREIGN KEY ("cluster_id") REFERENCES "public"."clusters"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "webhook_deliveries" ADD CONSTRAINT "webhook_deliveries_webhook_id_webhooks_id_fk" FOREIGN KEY ("webhook_id") REFERENCES "public"."webhooks"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+CREATE UNIQUE INDEX "access_tokens_jti_uq" ON "access_tokens" USING btree ("jti");--> statement-breakpoint
+CREATE INDEX "access_tokens_subject_idx" ON "access_tokens" USING btree ("subject","created_at");--> statement-breakpoint
 CREATE INDEX "audit_events_at_idx" ON "audit_events" USING btree ("at");--> statement-breakpoint
 CREATE INDEX "audit_events_cluster_idx" ON "audit_events" USING btree ("cluster_id","id");--> statement-breakpoint
 CREATE INDEX "audit_events_actor_idx" ON "audit_events" USING btree ("actor","id");--> statement-breakpoint
