@@ -31,7 +31,8 @@ if (Number(process.versions.node.split('.')[0]) < REQUIRED_MAJOR) {
   let entry;
   if (existsSync(source) && hasTsx()) {
     const { register } = await import(pathToFileURL(createRequire(`${root}package.json`).resolve('tsx/esm/api')).href);
-    register();
+    // The repository's tsconfig (decorators), whatever the working directory is.
+    register({ tsconfig: `${root}tsconfig.json` });
     entry = source;
   } else if (existsSync(compiled)) {
     entry = compiled;
