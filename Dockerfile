@@ -52,6 +52,8 @@ RUN npm ci --omit=dev --no-audit --no-fund \
  && chown node:node /data
 
 COPY --from=build /app/dist ./dist
+# The `kube-gateway` command (db backup / restore / migrate-embedded, token): `docker exec … node bin/kube-gateway.js …`.
+COPY bin ./bin
 
 # The base image's `node` user (uid/gid 1000). The Kubernetes manifests pin the same ids (runAsUser: 1000).
 USER node

@@ -11,6 +11,7 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import { ensurePrivateDir, makeTreePrivate } from '../startup-checks.js';
+import { acquireDataDirLock } from './data-dir-lock.js';
 import * as schema from './schema.js';
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -19,6 +20,8 @@ export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 export interface Database {
   readonly db: Db;
   readonly driver: 'pglite' | 'postgres';
+  /** The PGlite instance itself (pglite driver only): `kube-gateway db backup` dumps its data directory through it. */
+  readonly pglite?: PGlite;
   /** Subscribes to a NOTIFY channel; the returned function unsubscribes. */
   listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
   notify(channel: string, payload: string): Promise<void>;
@@ -31,7 +34,12 @@ export const MIGRATIONS_FOLDER = fileURLToPath(new URL('./migrations', import.me
 // Arbitrary, fixed: serialises migrations when several replicas start against one PostgreSQL.
 const MIGRATION_LOCK_KEY = 7_316_205_001;
 
-export type DatabaseTarget = { kind: 'postgres'; url: string } | { kind: 'embedded'; dataDir: string } | { kind: 'memory' } | { kind: 'pglite'; client: PGlite };
+/** `holder` names who opens an embedded DATA_DIR in its lock file (default: the gateway); see data-dir-lock.ts. */
+export type DatabaseTarget =
+  | { kind: 'postgres'; url: string }
+  | { kind: 'embedded'; dataDir: string; holder?: string }
+  | { kind: 'memory' }
+  | { kind: 'pglite'; client: PGlite };
 
 /** Opens the database and applies pending migrations. */
 export async function openDatabase(target: DatabaseTarget, opts: { migrate?: boolean } = {}): Promise<Database> {
@@ -52,23 +60,34 @@ async function openPglite(target: Exclude<DatabaseTarget, { kind: 'postgres' }>)
   // Embedded files: PGlite writes them 0666 whatever the umask, so they are made 0600 (directories 0700) once open and
   // again once closed; DATA_DIR itself is 0700 throughout.
   let pgdata: string | undefined;
+  let releaseLock = () => {};
   if (target.kind === 'pglite') client = target.client;
   else if (target.kind === 'memory') client = await PGlite.create(PGLITE_OPTIONS);
   else {
     ensurePrivateDir(target.dataDir);
+    releaseLock = acquireDataDirLock(target.dataDir, target.holder ?? 'a kube-gateway server');
     pgdata = `${target.dataDir}/pgdata`;
-    if (!existsSync(`${pgdata}/PG_VERSION`)) {
-      // initdb grows PGlite's WebAssembly memory to about 570 MB, and WebAssembly memory never shrinks: initialise in
-      // an instance of its own and reopen, so a first start runs at the ~140 MB of every later start.
-      await (await PGlite.create(pgdata, PGLITE_OPTIONS)).close();
+    try {
+      if (!existsSync(`${pgdata}/PG_VERSION`)) {
+        // Several seconds of silence otherwise on a first start.
+        process.stderr.write(`initialising the embedded database in ${pgdata}…\n`);
+        // initdb grows PGlite's WebAssembly memory to about 570 MB, and WebAssembly memory never shrinks: initialise in
+        // an instance of its own and reopen, so a first start runs at the ~140 MB of every later start.
+        await (await PGlite.create(pgdata, PGLITE_OPTIONS)).close();
+        process.stderr.write('embedded database initialised\n');
+      }
+      client = await PGlite.create(pgdata, PGLITE_OPTIONS);
+    } catch (err) {
+      releaseLock();
+      throw err;
     }
-    client = await PGlite.create(pgdata, PGLITE_OPTIONS);
     makeTreePrivate(pgdata);
   }
   const db = drizzlePglite(client, { schema }) as unknown as Db;
   return {
     db,
     driver: 'pglite',
+    pglite: client,
     listen: async (channel, onPayload) => {
       const unlisten = await client.listen(channel, onPayload);
       return async () => {
@@ -84,6 +103,7 @@ async function openPglite(target: Exclude<DatabaseTarget, { kind: 'postgres' }>)
     close: async () => {
       if (target.kind !== 'pglite' && !client.closed) await client.close();
       if (pgdata) makeTreePrivate(pgdata);
+      releaseLock();
     },
   };
 }
