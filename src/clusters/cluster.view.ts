@@ -1,4 +1,5 @@
 import type { HealthStatusValue, PrometheusSourceValue } from '../db/schema.js';
+import type { ClusterLabel } from '../fleet/labels.js';
 
 /**
  * A cluster as every transport sees it: the one list of its fields (GraphQL's `ClusterType implements` it, REST maps it
@@ -19,6 +20,8 @@ export interface ClusterView {
   podCount: number;
   prometheusUrl: string | null;
   prometheusSource: PrometheusSourceValue;
+  /** Sorted by key (fleet/labels.ts). */
+  labels: readonly ClusterLabel[];
   createdAt: Date;
   updatedAt: Date;
 }

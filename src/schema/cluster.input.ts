@@ -1,4 +1,5 @@
 import { Field, InputType } from 'type-graphql';
+import { ClusterLabelInput } from './fleet.type.js';
 
 @InputType('CreateClusterInput')
 export class CreateClusterInput {
@@ -16,6 +17,9 @@ export class CreateClusterInput {
 
   @Field(() => Boolean, { nullable: true, description: 'Save without first reaching the cluster.' })
   skipConnectionTest?: boolean | null;
+
+  @Field(() => [ClusterLabelInput], { nullable: true, description: 'At most 64 labels.' })
+  labels?: ClusterLabelInput[] | null;
 }
 
 @InputType('UpdateClusterInput')
@@ -34,4 +38,7 @@ export class UpdateClusterInput {
 
   @Field(() => String, { nullable: true, description: 'Set by hand (source MANUAL); an empty string returns to automatic discovery.' })
   prometheusUrl?: string | null;
+
+  @Field(() => [ClusterLabelInput], { nullable: true, description: 'Replaces the whole label set (an empty list removes every label).' })
+  labels?: ClusterLabelInput[] | null;
 }

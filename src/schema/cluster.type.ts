@@ -2,7 +2,9 @@ import { DateTimeResolver } from 'graphql-scalars';
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import type { ClusterView } from '../clusters/cluster.view.js';
 import type { HealthStatusValue, PrometheusSourceValue } from '../db/schema.js';
+import type { ClusterLabel } from '../fleet/labels.js';
 import { HealthStatus, PrometheusSource } from './enums.js';
+import { ClusterLabelType, PageInfoType } from './fleet.type.js';
 
 // Every field names its type explicitly: esbuild (tests, tsx) emits no decorator metadata.
 @ObjectType('Cluster', { description: 'A registered Kubernetes cluster with its latest health and size figures.' })
@@ -46,6 +48,9 @@ export class ClusterType implements ClusterView {
   @Field(() => PrometheusSource)
   prometheusSource!: PrometheusSourceValue;
 
+  @Field(() => [ClusterLabelType], { description: 'Sorted by key.' })
+  labels!: readonly ClusterLabel[];
+
   @Field(() => DateTimeResolver)
   createdAt!: Date;
 
@@ -58,6 +63,9 @@ export class ClusterListType {
   @Field(() => [ClusterType])
   items!: ClusterType[];
 
-  @Field(() => Int)
+  @Field(() => Int, { description: 'How many clusters match the filter (all pages).' })
   total!: number;
+
+  @Field(() => PageInfoType)
+  pageInfo!: PageInfoType;
 }

@@ -32,10 +32,13 @@ export const DESIGN_OBJECTS: Record<string, Record<string, string>> = {
     prometheusSource: 'PrometheusSource!',
     discovery: 'DiscoveryStatus',
     kubeconfig: 'String',
+    labels: '[ClusterLabel!]!',
     createdAt: 'DateTime!',
     updatedAt: 'DateTime!',
   },
-  ClusterList: { items: '[Cluster!]!', total: 'Int!' },
+  ClusterList: { items: '[Cluster!]!', total: 'Int!', pageInfo: 'PageInfo!' },
+  ClusterLabel: { key: 'String!', value: 'String!' },
+  PageInfo: { hasNextPage: 'Boolean!', endCursor: 'String' },
 };
 const FUTURE = new Set(['Mutation.testClusterConnection', 'Mutation.rediscoverPrometheus', 'Cluster.discovery']);
 
@@ -66,7 +69,7 @@ export function expectDesignSurface(surface: Surface): void {
 /** Arguments of each root field, `name: Type` joined with ", " (order is not part of the API). */
 export const DESIGN_ARGS: Record<string, string> = {
   'Query.cluster': 'id: ID!',
-  'Query.clusters': '',
+  'Query.clusters': 'filter: ClusterFilter, first: Int, after: String, orderBy: ClusterOrderBy',
   'Query.currentCluster': '',
   'Mutation.createCluster': 'input: CreateClusterInput!',
   'Mutation.updateCluster': 'id: ID!, input: UpdateClusterInput!',
@@ -74,11 +77,16 @@ export const DESIGN_ARGS: Record<string, string> = {
 };
 /** Input types: field → type. */
 export const DESIGN_INPUTS: Record<string, Record<string, string>> = {
-  CreateClusterInput: { name: 'String!', kubeconfig: 'String!', isDefault: 'Boolean', enabled: 'Boolean', skipConnectionTest: 'Boolean' },
-  UpdateClusterInput: { name: 'String', kubeconfig: 'String', isDefault: 'Boolean', enabled: 'Boolean', prometheusUrl: 'String' },
+  CreateClusterInput: { name: 'String!', kubeconfig: 'String!', isDefault: 'Boolean', enabled: 'Boolean', skipConnectionTest: 'Boolean', labels: '[ClusterLabelInput!]' },
+  UpdateClusterInput: { name: 'String', kubeconfig: 'String', isDefault: 'Boolean', enabled: 'Boolean', prometheusUrl: 'String', labels: '[ClusterLabelInput!]' },
+  ClusterLabelInput: { key: 'String!', value: 'String!' },
+  ClusterFilter: { search: 'String', healthStatus: '[HealthStatus!]', labelSelector: 'String', enabled: 'Boolean', prometheusSource: '[PrometheusSource!]' },
+  ClusterOrderBy: { field: 'ClusterOrderField!', direction: 'OrderDirection!' },
 };
 /** Enum types: every value. */
 export const DESIGN_ENUMS: Record<string, string[]> = {
   HealthStatus: ['UNKNOWN', 'HEALTHY', 'WARNING', 'ERROR', 'UNAVAILABLE'],
   PrometheusSource: ['NONE', 'AUTO', 'MANUAL'],
+  ClusterOrderField: ['NAME', 'CREATED_AT', 'UPDATED_AT', 'HEALTH_STATUS'],
+  OrderDirection: ['ASC', 'DESC'],
 };
