@@ -88,7 +88,7 @@ export function queryLimitsRule(limits: QueryLimits = DEFAULT_LIMITS): Validatio
               if (!sel.selectionSet) continue;
               const def = fieldOf(schema, parent, sel.name.value);
               const child = def ? getNamedType(def.type) : undefined;
-              const fanOut = def && isPricedList(def, parent) ? limits.assumedListSize : 1;
+              const fanOut = def && isPricedList(def, parent) ? listSizeOf(def, limits.assumedListSize) : 1;
               // `ofType` is single-valued (no fan-out) and the standard introspection query nests it 8 deep to unwrap
               // type references, so it does not count as a level; every other field does.
               walk(sel.selectionSet, child && isCompositeType(child) ? child : undefined, sel.name.value === 'ofType' ? depth : depth + 1, multiplier * fanOut, seen);
@@ -120,6 +120,15 @@ function fieldOf(schema: GraphQLSchema, parent: GraphQLCompositeType | undefined
  * schema's own, fixed and in memory, and the depth and field limits already bound them (the standard introspection
  * query must stay accepted).
  */
+/**
+ * The size a list is priced at: the schema's own `assumedListSize` extension on fields whose length is bounded by
+ * design (a cluster's labels: at most 64, typically a handful), else the general assumption.
+ */
+function listSizeOf(def: GraphQLField<unknown, unknown>, fallback: number): number {
+  const declared = def.extensions?.assumedListSize;
+  return typeof declared === 'number' && declared > 0 ? declared : fallback;
+}
+
 function isPricedList(def: GraphQLField<unknown, unknown>, parent: GraphQLCompositeType | undefined): boolean {
   if (def.name.startsWith('__') || parent?.name.startsWith('__')) return false;
   return isListType(getNullableType(def.type));

@@ -1,5 +1,5 @@
 import { DateTimeResolver } from 'graphql-scalars';
-import { Field, ID, Int, ObjectType } from 'type-graphql';
+import { Extensions, Field, ID, Int, ObjectType } from 'type-graphql';
 import type { ClusterView } from '../clusters/cluster.view.js';
 import type { HealthStatusValue, PrometheusSourceValue } from '../db/schema.js';
 import type { ClusterLabel } from '../fleet/labels.js';
@@ -48,7 +48,9 @@ export class ClusterType implements ClusterView {
   @Field(() => PrometheusSource)
   prometheusSource!: PrometheusSourceValue;
 
-  @Field(() => [ClusterLabelType], { description: 'Sorted by key.' })
+  @Field(() => [ClusterLabelType], { description: 'Sorted by key; at most 64.' })
+  // Priced by the query-cost rule (graphql/limits.ts) as a short list, not as an unbounded one.
+  @Extensions({ assumedListSize: 8 })
   labels!: readonly ClusterLabel[];
 
   @Field(() => DateTimeResolver)
