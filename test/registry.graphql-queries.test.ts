@@ -65,15 +65,15 @@ describe.each(testDrivers())('GraphQL cluster registry over HTTP on %s', (driver
   });
 
   describe('currentCluster', () => {
-    it('is null when there is no default and no selector header', async () => {
+    it('is null while no cluster exists; the first cluster becomes the default and so the current one', async () => {
       const fresh = await startTestGateway(driver);
       try {
         const none = await fresh.gql(CURRENT, {}, { token: fresh.userToken });
         expect(none.errors).toBeUndefined();
         expect(none.data.currentCluster).toBeNull();
-        // A non-default cluster does not become current by itself.
-        await fresh.gql(CREATE, { input: { name: uniqueName('solo'), kubeconfig: cluster.kubeconfigYaml } });
-        expect((await fresh.gql(CURRENT)).data.currentCluster).toBeNull();
+        // Issue 14 (DESIGN "Default cluster"): the first live cluster becomes the default, so it is current.
+        const solo = (await fresh.gql(CREATE, { input: { name: uniqueName('solo'), kubeconfig: cluster.kubeconfigYaml } })).data.createCluster;
+        expect((await fresh.gql(CURRENT)).data.currentCluster).toMatchObject({ id: solo.id, isDefault: true });
       } finally {
         await fresh.close();
       }

@@ -24,7 +24,8 @@ describe.each(testDrivers())('REST contract C1–C5 on %s', (driver) => {
     expect(res.body.code).toBe(201);
     expect(res.body.message).toBe('集群创建成功');
     for (const f of CLUSTER_FIELDS) expect(res.body.data).toHaveProperty(f);
-    expect(res.body.data).toMatchObject({ name, is_default: false, enabled: true, health_status: 'unknown', prometheus_url: '' });
+    // The suite's first cluster: it becomes the default whatever is_default says (issue 14, DESIGN "Default cluster").
+    expect(res.body.data).toMatchObject({ name, is_default: true, enabled: true, health_status: 'unknown', prometheus_url: '' });
     expect(typeof res.body.data.id).toBe('number');
     expect(res.body.data.created_at).toMatch(RFC3339);
     expect(res.body.data).not.toHaveProperty('kubeconfig');

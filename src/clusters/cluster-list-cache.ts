@@ -2,17 +2,29 @@ import type { EventBus } from '../events/event-bus.js';
 import type { ClusterView } from './cluster.view.js';
 
 /**
+ * The live clusters (oldest first) at one moment, and a number naming their content: equal versions mean equal
+ * content, so anything rendered from a snapshot (REST bodies, GraphQL answers) stays valid for as long as the version
+ * does. The version only grows, and only when a reload finds different content.
+ */
+export interface ClusterListSnapshot {
+  readonly items: readonly ClusterView[];
+  readonly version: number;
+}
+
+/**
  * The cluster list, kept in memory between changes. Every write anywhere (any replica) publishes a `cluster.changed`
  * event through PostgreSQL, which drops the cached list; local writes drop it at once as well. A generation counter
  * keeps a slow refill that started before a change from storing stale rows, and a short TTL bounds staleness should a
- * notification ever be lost (e.g. while the LISTEN connection reconnects).
+ * notification ever be lost (e.g. while the LISTEN connection reconnects). Readers get a versioned snapshot
+ * (`ClusterListSnapshot`): caches of rendered answers key on its `version`, never on the array's identity.
  */
 export class ClusterListCache {
-  private value?: { items: ClusterView[]; at: number };
-  /** The last list handed out, kept across invalidations: a reload with the very same content reuses it. */
-  private last?: ClusterView[];
+  private value?: { snapshot: ClusterListSnapshot; at: number };
+  /** The last snapshot handed out, kept across invalidations: a reload with the very same content keeps its version. */
+  private last?: ClusterListSnapshot;
   private generation = 0;
-  private inflight?: { promise: Promise<ClusterView[]>; generation: number };
+  private versions = 0;
+  private inflight?: { promise: Promise<ClusterListSnapshot>; generation: number };
   private readonly unsubscribe: () => void;
 
   constructor(
@@ -25,21 +37,23 @@ export class ClusterListCache {
     });
   }
 
-  /** The same array instance until the next change, so callers may memoise work derived from it. */
-  async get(): Promise<ClusterView[]> {
+  /** The current snapshot; its version changes exactly when its content does. */
+  async get(): Promise<ClusterListSnapshot> {
     const cached = this.value;
-    if (cached && Date.now() - cached.at < this.ttlMs) return cached.items;
+    if (cached && Date.now() - cached.at < this.ttlMs) return cached.snapshot;
     if (this.inflight?.generation === this.generation) return this.inflight.promise;
     const generation = this.generation;
     const promise = this.load().then((loaded) => {
-      // An unchanged list keeps its identity, so what callers derived from it (rendered responses) stays valid across
-      // TTL refills and notifications that changed nothing visible.
-      const items = this.last && sameClusters(this.last, loaded) ? this.last : (Object.freeze(loaded) as ClusterView[]);
+      // Unchanged content keeps its version, so what callers derived from it (rendered responses) stays valid across
+      // TTL refills and notifications that changed nothing visible. A new version is taken from a counter shared by
+      // every load, so two loads racing across an invalidation never hand out one version for different content.
+      const snapshot =
+        this.last && sameClusters(this.last.items, loaded) ? this.last : { items: Object.freeze(loaded), version: ++this.versions };
       if (this.generation === generation) {
-        this.value = { items, at: Date.now() };
-        this.last = items;
+        this.value = { snapshot, at: Date.now() };
+        if (!this.last || snapshot.version > this.last.version) this.last = snapshot;
       }
-      return items;
+      return snapshot;
     });
     this.inflight = { promise, generation };
     promise.finally(() => {
@@ -68,8 +82,13 @@ function sameClusters(a: readonly ClusterView[], b: readonly ClusterView[]): boo
       const v = y[key];
       if (u === v) continue;
       if (u instanceof Date && v instanceof Date && u.getTime() === v.getTime()) continue;
+      if (key === 'labels' && sameLabels(x.labels, y.labels)) continue;
       return false;
     }
   }
   return true;
+}
+
+function sameLabels(a: ClusterView['labels'], b: ClusterView['labels']): boolean {
+  return a.length === b.length && a.every((l, i) => l.key === b[i]!.key && l.value === b[i]!.value);
 }

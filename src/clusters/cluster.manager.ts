@@ -6,6 +6,18 @@ import { isAdmin, requireAdmin, requireUser, type Caller } from '../auth/princip
 import { NotFoundError } from '../errors.js';
 import type { LiveHub } from '../events/live-hub.js';
 import type { ClusterService, CreateClusterCommand, CreatedCluster, UpdateClusterCommand } from './cluster.service.js';
+import {
+  type ClusterPage,
+  type ClusterQueryInput,
+  DEFAULT_ORDER,
+  isEmptyFilter,
+  pageOfWholeList,
+  parseClusterQuery,
+  type QueryFieldNames,
+} from '../fleet/cluster-query.js';
+import { type LabelRequirement, LabelSelectorError, matchesSelector, parseLabelSelector } from '../fleet/label-selector.js';
+import { ValidationError } from '../errors.js';
+import type { ClusterListSnapshot } from './cluster-list-cache.js';
 import type { ClusterView } from './cluster.view.js';
 import { parseClusterId, parseClusterSelectorName } from './cluster.validation.js';
 
@@ -14,6 +26,15 @@ import { parseClusterId, parseClusterSelectorName } from './cluster.validation.j
  * `single` (one cluster asked for by id, selector or a write's result), `list` (any listing), `push` (a subscription).
  */
 export type ReadScope = 'single' | 'list' | 'push';
+
+/**
+ * The clusters a caller sees. `version` is the list cache's content version when the caller sees every cluster (so
+ * rendered answers may be reused), null when the list was filtered for this caller (render it per request).
+ */
+export interface VisibleClusterList {
+  readonly items: readonly ClusterView[];
+  readonly version: number | null;
+}
 
 /**
  * The clusters' application API: every transport (GraphQL resolvers, REST handlers, subscriptions, the cached-read
@@ -31,14 +52,28 @@ export class ClusterManager {
   ) {}
 
   /**
-   * Live clusters the caller may see, oldest first. For a caller who sees every cluster the array is the list cache's
-   * own instance (ClusterListCache): it stays the same object until a cluster changes, which is what REST's and
-   * GraphQL's rendered-answer caches key on. Never copy it. Anyone else gets a filtered copy, rendered per request.
+   * Live clusters the caller may see, oldest first, with the version of that content (ClusterListCache): REST's and
+   * GraphQL's rendered-answer caches key on the version. A caller who does not see every cluster gets a filtered copy
+   * whose version is null: it is rendered per request and never memoised.
    */
-  async list(caller: Caller): Promise<readonly ClusterView[]> {
+  async list(caller: Caller): Promise<VisibleClusterList> {
     const visible = await this.access.visibleClusters(caller); // authenticates before anything is read
     const all = await this.registry.list();
-    return visible === 'all' ? all : all.filter((c) => visible.has(c.id));
+    return visible === 'all' ? all : { items: all.items.filter((c) => visible.has(c.id)), version: null };
+  }
+
+  /**
+   * GraphQL `clusters(filter, first, after, orderBy)` and REST C1 with query parameters: validated here (a bad
+   * selector, cursor or page size is a `ValidationError` naming the transport's field), then filtered in SQL.
+   */
+  async page(caller: Caller, input: ClusterQueryInput, names?: QueryFieldNames): Promise<ClusterPage> {
+    requireUser(caller);
+    const query = parseClusterQuery(input, names);
+    const visible = await this.access.visibleClusters(caller);
+    // Unfiltered pages in the default order are cut from the cached list; anything else runs in SQL. Either way only
+    // clusters the caller holds a role on are counted and returned.
+    if (isEmptyFilter(query.filter) && query.order === DEFAULT_ORDER) return pageOfWholeList((await this.list(caller)).items, query);
+    return this.registry.page(query, visible === 'all' ? undefined : [...visible]);
   }
 
   async get(caller: Caller, rawId: string | number, field = 'id'): Promise<ClusterView> {
@@ -106,23 +141,28 @@ export class ClusterManager {
    * clusterHealth subscription: one cluster (or every cluster) now, then again whenever it changes on any replica.
    * Path of a change: repository write → PgEventBus (LISTEN/NOTIFY) → LiveHub → this topic's `load` → graphql-ws.
    */
-  async watchHealth(caller: Caller, rawId?: string | number | null): Promise<AsyncIterableIterator<ClusterView>> {
+  async watchHealth(caller: Caller, rawId?: string | number | null, rawSelector?: string | null): Promise<AsyncIterableIterator<ClusterView>> {
     requireUser(caller);
     const clusterId = rawId === undefined || rawId === null ? undefined : parseClusterId(rawId, 'clusterId');
+    const selector = rawSelector === undefined || rawSelector === null ? undefined : parseSelector(rawSelector);
     if (clusterId !== undefined) {
       // 404 before subscribing to a cluster that does not exist, or that does not exist for this caller.
       await this.access.requireRole(caller, clusterId, 'viewer');
       await this.registry.get(clusterId);
     }
+    // Pushes of clusters outside the selector are dropped here, after loading: labels change with the cluster, so a
+    // cluster that gains a matching label starts being pushed, one that loses it stops.
+    const selected = (clusters: readonly ClusterView[]) =>
+      selector ? clusters.filter((c) => matchesSelector(selector, new Map(c.labels.map((l) => [l.key, l.value])))) : [...clusters];
     // The topic is shared by every subscriber; what each one may see is decided per subscriber and per push (a revoked
     // grant stops the very next update), so the current state and every change pass the caller's access check.
     const feed = await this.live().subscribe<ClusterView>({
-      key: `health:${clusterId ?? '*'}`,
+      key: `health:${clusterId ?? '*'}:${rawSelector ?? ''}`,
       matches: (e) => e.type === 'cluster.changed' && e.change !== 'deleted' && (clusterId === undefined || e.clusterId === clusterId),
       load: async (event) => {
-        if (!event) return clusterId === undefined ? this.registry.list() : [await this.registry.get(clusterId)];
+        if (!event) return selected(clusterId === undefined ? (await this.registry.list()).items : [await this.registry.get(clusterId)]);
         try {
-          return [await this.registry.get((event as { clusterId: number }).clusterId)];
+          return selected([await this.registry.get((event as { clusterId: number }).clusterId)]);
         } catch (err) {
           if (err instanceof NotFoundError) return [];
           throw err;
@@ -136,5 +176,14 @@ export class ClusterManager {
   private live(): LiveHub {
     if (!this.hub) throw new Error('ClusterManager was built without a LiveHub; subscriptions are unavailable');
     return this.hub;
+  }
+}
+
+function parseSelector(raw: string): LabelRequirement[] {
+  try {
+    return parseLabelSelector(raw);
+  } catch (err) {
+    if (err instanceof LabelSelectorError) throw new ValidationError('labelSelector', err.message);
+    throw err;
   }
 }

@@ -1,4 +1,4 @@
-import { and, asc, eq, isNull, type SQL, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, notExists, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { type ClusterRow, clusters } from '../db/schema.js';
@@ -6,6 +6,9 @@ import { NotFoundError, ValidationError } from '../errors.js';
 import type { EventBus } from '../events/event-bus.js';
 import { recordDisableTransition } from '../fleet/health-history.repository.js';
 import type { TransactionalOutbox } from '../events/outbox.js';
+import type { ClusterPage, ClusterQuery } from '../fleet/cluster-query.js';
+import { selectClusterPage } from '../fleet/cluster-page.repository.js';
+import { type ClusterLabel, labelsFromObject, labelsToObject } from '../fleet/labels.js';
 import type { ClusterView } from './cluster.view.js';
 
 /**
@@ -15,7 +18,7 @@ import type { ClusterView } from './cluster.view.js';
 export const liveCluster: SQL = isNull(clusters.deletedAt);
 
 /** Columns selected for views: everything but the ciphertext and bookkeeping, so lists never read credentials. */
-const viewColumns = {
+export const viewColumns = {
   id: clusters.id,
   name: clusters.name,
   isDefault: clusters.isDefault,
@@ -30,6 +33,7 @@ const viewColumns = {
   prometheusUrl: clusters.prometheusUrl,
   prometheusSource: clusters.prometheusSource,
   impersonate: clusters.impersonate,
+  labels: clusters.labels,
   createdAt: clusters.createdAt,
   updatedAt: clusters.updatedAt,
 } satisfies { [K in keyof ClusterView]: unknown };
@@ -51,6 +55,7 @@ export function toClusterView(row: Pick<ClusterRow, keyof ClusterView>): Cluster
     prometheusUrl: row.prometheusUrl,
     prometheusSource: row.prometheusSource,
     impersonate: row.impersonate,
+    labels: labelsFromObject(row.labels),
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
@@ -70,6 +75,7 @@ export interface NewCluster {
   enabled: boolean;
   impersonate: boolean;
   healthMessage: string;
+  labels: readonly ClusterLabel[];
   /** Figures of the pre-save connection test, when one ran. */
   facts?: { kubernetesVersion: string | null; nodeCount: number; readyNodeCount: number | null; podCount: number; connectedAt: Date };
 }
@@ -83,9 +89,12 @@ export interface ClusterPatch {
   /** A URL set by hand (source MANUAL), or null to return the cluster to automatic discovery (source NONE). */
   prometheusUrl?: string | null;
   impersonate?: boolean;
+  /** Replaces the whole label set. */
+  labels?: readonly ClusterLabel[];
 }
 
-// Serialises default switching so parallel "make X the default" calls queue up instead of failing on the index.
+// Serialises every write that decides which cluster is the default (creates, deletes, default switches), so parallel
+// calls queue up instead of failing on the unique index, and "is there a default?" cannot change under a decision.
 const DEFAULT_SWITCH_LOCK = 7_316_205_002;
 const NAME_INDEX = 'clusters_live_name_uq';
 
@@ -106,6 +115,14 @@ export class ClusterRepository {
   async list(): Promise<ClusterView[]> {
     const rows = await this.db.select(viewColumns).from(clusters).where(liveCluster).orderBy(asc(clusters.id));
     return rows.map(toClusterView);
+  }
+
+  /**
+   * One page of live clusters matching a query, ordered and paged in SQL (fleet/cluster-page.repository.ts). `visibleIds`
+   * narrows to the clusters a caller may see (per-cluster access); undefined means all.
+   */
+  page(query: ClusterQuery, visibleIds?: readonly number[]): Promise<ClusterPage> {
+    return selectClusterPage(this.db, query, visibleIds);
   }
 
   async findById(id: number): Promise<ClusterView | undefined> {
@@ -139,8 +156,10 @@ export class ClusterRepository {
     return row?.ciphertext;
   }
 
+  /** Inserts a cluster; it becomes the default when asked to, and also when no live cluster is the default yet. */
   async insert(c: NewCluster): Promise<ClusterView> {
     return this.writeTx(async (tx) => {
+      await lockDefault(tx);
       if (c.isDefault) await this.unsetDefault(tx);
       const [row] = await tx
         .insert(clusters)
@@ -148,9 +167,10 @@ export class ClusterRepository {
           name: c.name,
           kubeconfigCiphertext: c.kubeconfig.ciphertext,
           kubeconfigKeyId: c.kubeconfig.keyId,
-          isDefault: c.isDefault,
+          isDefault: c.isDefault ? true : sql`NOT EXISTS (SELECT 1 FROM ${clusters} WHERE ${clusters.isDefault} AND ${liveCluster})`,
           enabled: c.enabled,
           impersonate: c.impersonate,
+          labels: labelsToObject(c.labels),
           healthMessage: c.healthMessage,
           ...(c.facts
             ? {
@@ -184,14 +204,22 @@ export class ClusterRepository {
     if (patch.prometheusUrl !== undefined) {
       Object.assign(set, patch.prometheusUrl ? { prometheusUrl: patch.prometheusUrl, prometheusSource: 'manual' } : { prometheusUrl: null, prometheusSource: 'none' });
     }
-    if (patch.isDefault !== undefined) set.isDefault = patch.isDefault;
+    // Only `true` is written: the default moves by making another cluster the default (see below for `false`).
+    if (patch.isDefault === true) set.isDefault = true;
     if (patch.impersonate !== undefined) set.impersonate = patch.impersonate;
+    if (patch.labels !== undefined) set.labels = labelsToObject(patch.labels);
     // Re-enabling a disabled cluster must not resurrect its "disabled" message.
     const enabling = patch.enabled === true ? { healthMessage: sql`CASE WHEN ${clusters.enabled} THEN ${clusters.healthMessage} ELSE 'not checked yet' END` } : {};
 
     return this.writeTx(async (tx) => {
       if (patch.isDefault === true) await this.unsetDefault(tx, id);
       if (patch.enabled === false) await tx.execute(recordDisableTransition(id));
+      if (patch.isDefault === false) {
+        // While any live cluster exists exactly one is the default, so the default cannot simply stop being one.
+        await lockDefault(tx);
+        const [current] = await tx.select({ isDefault: clusters.isDefault }).from(clusters).where(and(eq(clusters.id, id), liveCluster));
+        if (current?.isDefault) throw new ValidationError('isDefault', 'the default cluster stays the default until another cluster is made the default');
+      }
       const [row] = await tx
         .update(clusters)
         .set({ ...set, ...enabling, updatedAt: new Date() })
@@ -205,9 +233,13 @@ export class ClusterRepository {
     }, patch.name);
   }
 
-  /** Soft delete: the row stays (deleted_at), the name becomes free, the cluster stops being the default. */
-  async softDelete(id: number): Promise<void> {
-    await this.writeTx(async (tx) => {
+  /**
+   * Soft delete: the row stays (deleted_at), the name becomes free, the cluster stops being the default. When it was
+   * the default, the oldest remaining live cluster becomes the default in the same transaction; its id is returned.
+   */
+  async softDelete(id: number): Promise<{ promotedId?: number }> {
+    return this.writeTx(async (tx) => {
+      await lockDefault(tx);
       const [row] = await tx
         .update(clusters)
         .set({ deletedAt: new Date(), isDefault: false, updatedAt: new Date() })
@@ -216,11 +248,26 @@ export class ClusterRepository {
       if (!row) throw clusterNotFound(id);
       await this.events.publishInTx(tx, { type: 'cluster.changed', clusterId: id, change: 'deleted' });
       await this.outbox?.recordInTx(tx, { event: 'cluster_deleted', clusterId: id });
+      const promotedId = await this.promoteOldestIfNoDefault(tx);
+      return { promotedId };
     });
   }
 
+  /** Under the default lock: when no live cluster is the default, the oldest live one (created first) becomes it. */
+  private async promoteOldestIfNoDefault(tx: Db): Promise<number | undefined> {
+    const oldest = tx.select({ id: clusters.id }).from(clusters).where(liveCluster).orderBy(asc(clusters.createdAt), asc(clusters.id)).limit(1);
+    const anyDefault = tx.select({ id: clusters.id }).from(clusters).where(and(eq(clusters.isDefault, true), liveCluster));
+    const [promoted] = await tx
+      .update(clusters)
+      .set({ isDefault: true, updatedAt: new Date() })
+      .where(and(inArray(clusters.id, oldest), notExists(anyDefault)))
+      .returning({ id: clusters.id });
+    if (promoted) await this.events.publishInTx(tx, { type: 'cluster.changed', clusterId: promoted.id, change: 'updated' });
+    return promoted?.id;
+  }
+
   private async unsetDefault(tx: Db, exceptId?: number): Promise<void> {
-    await tx.execute(sql`SELECT pg_advisory_xact_lock(${DEFAULT_SWITCH_LOCK})`);
+    await lockDefault(tx);
     await tx
       .update(clusters)
       .set({ isDefault: false, updatedAt: new Date() })
@@ -235,6 +282,11 @@ export class ClusterRepository {
       throw err;
     }
   }
+}
+
+/** Transaction-scoped: released at commit or rollback; taking it twice in one transaction is harmless. */
+async function lockDefault(tx: Db): Promise<void> {
+  await tx.execute(sql`SELECT pg_advisory_xact_lock(${DEFAULT_SWITCH_LOCK})`);
 }
 
 export const clusterNotFound = (id: number) => new NotFoundError(`cluster ${id} not found`);

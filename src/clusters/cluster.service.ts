@@ -2,7 +2,9 @@ import { NotFoundError } from '../errors.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { DomainEventPublisher, DomainEventSource } from '../events/domain-events.js';
 import { decodeKubeconfigInput, parseKubeconfig, type KubeconfigSpec } from '../kube/kubeconfig.js';
-import { ClusterListCache } from './cluster-list-cache.js';
+import type { ClusterPage, ClusterQuery } from '../fleet/cluster-query.js';
+import { type ClusterLabel, parseLabels } from '../fleet/labels.js';
+import { ClusterListCache, type ClusterListSnapshot } from './cluster-list-cache.js';
 import { type ClusterPatch, type ClusterRepository, clusterNotFound, duplicateClusterName, type NewCluster } from './cluster.repository.js';
 import type { ClusterView } from './cluster.view.js';
 import { parseClusterName, parseClusterSelectorName, parseClusterId, parsePrometheusUrl } from './cluster.validation.js';
@@ -19,8 +21,8 @@ export interface CreateClusterCommand {
   impersonate?: boolean;
   /** REST's contract says base64; GraphQL accepts either. */
   requireBase64?: boolean;
-  /** Labels of the new cluster (fleet import passes its `labels`; validated and stored by the labels part of issue 14). */
-  labels?: Readonly<Record<string, string>>;
+  /** GraphQL's list of pairs or REST's object; checked by fleet/labels.ts. */
+  labels?: readonly ClusterLabel[] | Readonly<Record<string, unknown>>;
 }
 
 export interface UpdateClusterCommand {
@@ -32,6 +34,8 @@ export interface UpdateClusterCommand {
   prometheusUrl?: string;
   impersonate?: boolean;
   requireBase64?: boolean;
+  /** Replaces the whole label set. */
+  labels?: readonly ClusterLabel[] | Readonly<Record<string, unknown>>;
 }
 
 /** Figures learned by a successful connection test, stored with the new cluster. */
@@ -79,9 +83,14 @@ export class ClusterService {
     });
   }
 
-  /** Live clusters, oldest first; served from memory between changes (see ClusterListCache). */
-  list(): Promise<ClusterView[]> {
+  /** Live clusters, oldest first, with the version of that content; served from memory between changes (ClusterListCache). */
+  list(): Promise<ClusterListSnapshot> {
     return this.listCache.get();
+  }
+
+  /** A filtered or ordered page, in SQL (fleet/cluster-page.repository.ts); `visibleIds` narrows to what a caller may see. */
+  page(query: ClusterQuery, visibleIds?: readonly number[]): Promise<ClusterPage> {
+    return this.repo.page(query, visibleIds);
   }
 
   /** Read-your-writes on this replica without waiting for the NOTIFY round trip. */
@@ -134,6 +143,7 @@ export class ClusterService {
    */
   async register(cmd: CreateClusterCommand): Promise<CreatedCluster> {
     const name = parseClusterName(cmd.name);
+    const labels = cmd.labels === undefined ? [] : parseLabels(cmd.labels);
     const yaml = decodeKubeconfigInput(cmd.kubeconfig, { requireBase64: cmd.requireBase64 });
     const spec = parseKubeconfig(yaml);
     // Fail fast on a duplicate name before spending seconds on a connection test (the unique index still decides).
@@ -146,6 +156,7 @@ export class ClusterService {
       isDefault: cmd.isDefault ?? false,
       enabled,
       impersonate: cmd.impersonate ?? false,
+      labels,
       ...(facts && enabled
         ? {
             healthMessage: 'connection test passed; waiting for the first health check',
@@ -162,6 +173,7 @@ export class ClusterService {
   async update(id: number, cmd: UpdateClusterCommand): Promise<ClusterView> {
     const patch: ClusterPatch = { isDefault: cmd.isDefault, enabled: cmd.enabled, impersonate: cmd.impersonate };
     if (cmd.name !== undefined) patch.name = parseClusterName(cmd.name);
+    if (cmd.labels !== undefined) patch.labels = parseLabels(cmd.labels);
     if (cmd.kubeconfig !== undefined) {
       const yaml = decodeKubeconfigInput(cmd.kubeconfig, { requireBase64: cmd.requireBase64 });
       parseKubeconfig(yaml);
@@ -179,10 +191,14 @@ export class ClusterService {
     return cluster;
   }
 
-  /** Soft delete (see ClusterRepository.softDelete). */
+  /** Soft delete (see ClusterRepository.softDelete); a cluster promoted to default in its place is an update. */
   async remove(id: number): Promise<void> {
-    await this.repo.softDelete(id);
+    const { promotedId } = await this.repo.softDelete(id);
     this.invalidateList();
     await this.domainEvents.emit('cluster.deleted', { clusterId: id });
+    if (promotedId !== undefined) {
+      const promoted = await this.repo.findById(promotedId);
+      if (promoted) await this.domainEvents.emit('cluster.updated', { cluster: promoted });
+    }
   }
 }

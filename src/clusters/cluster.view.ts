@@ -1,4 +1,5 @@
 import type { HealthStatusValue, PrometheusSourceValue } from '../db/schema.js';
+import type { ClusterLabel } from '../fleet/labels.js';
 
 /**
  * A cluster as every transport sees it: the one list of its fields (GraphQL's `ClusterType implements` it, REST maps it
@@ -21,6 +22,8 @@ export interface ClusterView {
   prometheusSource: PrometheusSourceValue;
   /** Proxied requests carry the caller's identity as Impersonate-User/-Group, so the cluster's own RBAC applies too. */
   impersonate: boolean;
+  /** Sorted by key (fleet/labels.ts). */
+  labels: readonly ClusterLabel[];
   createdAt: Date;
   updatedAt: Date;
 }

@@ -50,6 +50,9 @@ export const clusters = pgTable(
     impersonate: boolean('impersonate').notNull().default(false),
     ...timestamps,
     deletedAt: timestamp('deleted_at', { withTimezone: true, precision: 3 }),
+    // --- fleet (issue 14): labels ---
+    /** Kubernetes-style labels, key → value (checked by fleet/labels.ts; at most 64). */
+    labels: jsonb('labels').$type<Record<string, string>>().notNull().default({}),
   },
   (t) => [
     // Names are unique among live clusters, case-insensitively; a deleted cluster's name can be reused.
@@ -57,6 +60,16 @@ export const clusters = pgTable(
     // At most one live default cluster, enforced by the database rather than by check-then-write.
     uniqueIndex('clusters_live_default_uq').on(t.isDefault).where(sql`${t.isDefault} AND ${t.deletedAt} IS NULL`),
     index('clusters_live_idx').on(t.id).where(sql`${t.deletedAt} IS NULL`),
+    // --- fleet (issue 14): selection and keyset pagination ---
+    // Label selectors become `labels @> {"k":"v"}` (=, in) and `labels ? 'k'` (existence): both served by this GIN
+    // index (jsonb_ops). Negations (!=, notin, !key) are residual filters over what the other conditions left.
+    index('clusters_live_labels_gin').using('gin', t.labels).where(sql`${t.deletedAt} IS NULL`),
+    // One (sort key, id) index per order, so a page is an index range scan from the cursor, not a sort of every match.
+    index('clusters_live_name_order_idx').on(sql`lower(${t.name})`, t.id).where(sql`${t.deletedAt} IS NULL`),
+    index('clusters_live_created_order_idx').on(t.createdAt, t.id).where(sql`${t.deletedAt} IS NULL`),
+    index('clusters_live_updated_order_idx').on(t.updatedAt, t.id).where(sql`${t.deletedAt} IS NULL`),
+    index('clusters_live_health_order_idx').on(t.healthStatus, t.id).where(sql`${t.deletedAt} IS NULL`),
+    check('clusters_labels_object_ck', sql`jsonb_typeof(${t.labels}) = 'object'`),
   ],
 );
 

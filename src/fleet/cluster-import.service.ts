@@ -144,7 +144,7 @@ export class ClusterImportService {
       if (missing.length) throw new ValidationError('contexts', `names context(s) not in the kubeconfig: ${missing.map((m) => `"${m}"`).join(', ')}`);
       contexts = contexts.filter((c) => cmd.contexts!.includes(c.context));
     }
-    const existing = new Map((await this.registry.list()).map((c) => [nameKey(c.name), c]));
+    const existing = new Map((await this.registry.list()).items.map((c) => [nameKey(c.name), c]));
     const firstByName = new Map<string, string>();
     const items: Planned[] = [];
     for (const ctx of contexts) items.push(await this.planOne(ctx, `${prefix}${ctx.context}`.normalize('NFC').trim(), existing, firstByName, cmd));

@@ -42,7 +42,7 @@ export async function importAtStartup(deps: { importer: ClusterImportService; re
     logger.info({ file: path }, 'IMPORT_KUBECONFIG: another replica is importing; skipped here');
     return;
   }
-  if ((await deps.registry.list()).length > 0) {
+  if ((await deps.registry.list()).items.length > 0) {
     logger.info({ file: path }, 'IMPORT_KUBECONFIG: clusters already exist; nothing imported');
     return;
   }

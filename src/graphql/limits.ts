@@ -126,8 +126,9 @@ function ownCost(def: GraphQLField<unknown, unknown> | undefined): number {
 }
 
 /**
- * Items a list field is priced at: `assumedListSize`, or its `listSize` extension for lists of plain values its
- * parent already fetched in one piece (`MetricSeries.samples`: walking them runs no resolver and reaches no backend).
+ * Items a list field is priced at: `assumedListSize`, or its `listSize` extension for lists bounded by design (a
+ * cluster's labels: at most 64, typically a handful) or of plain values its parent already fetched in one piece
+ * (`MetricSeries.samples`: walking them runs no resolver and reaches no backend).
  */
 function listSizeOf(def: GraphQLField<unknown, unknown>, assumed: number): number {
   const size = def.extensions?.listSize;

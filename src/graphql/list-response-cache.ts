@@ -12,9 +12,12 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import type { Caller, RequestContext } from '../auth/principal.js';
-import type { ClusterView } from '../clusters/cluster.view.js';
+import type { ClusterListSnapshot } from '../clusters/cluster-list-cache.js';
 import { NO_STORE } from '../rest/responses.js';
 import { servedPerRequest } from '../schema/field-extensions.js';
+
+/** Arguments of `clusters` that make it a SQL read rather than a cut of the cached list (ClusterManager.page). */
+const SQL_LIST_ARGUMENTS = new Set(['filter', 'orderBy']);
 
 const JSON_UTF8 = 'application/json; charset=utf-8';
 const GRAPHQL_RESPONSE_JSON = 'application/graphql-response+json; charset=utf-8';
@@ -64,30 +67,32 @@ export const DEFAULT_LIST_RESPONSE_CACHE_LIMITS: ListResponseCacheLimits = { max
 /**
  * Rendered answers to list reads (`{ clusters { … } }`), so repeated reads skip Apollo entirely (see
  * http/cached-reads.ts). Apollo's plugin stores an answer after executing an operation that reads nothing but list
- * fields, for an authenticated caller, without errors; an answer is served only while the cluster list is the very
- * same array instance it was computed from (ClusterListCache hands out a new one after any change on any replica),
- * so a hit is byte for byte what execution would have produced.
+ * fields, for an authenticated caller, without errors; an answer is served only while the cluster list has the
+ * version it was computed under (ClusterListCache gives new content a new version after any change on any replica).
+ * Pages of the whole list (`clusters(first:, after:)`) are cut from that same list and cached the same way (the
+ * variables are part of the key); filtered or ordered reads are not cached: they run in SQL, whose rows may be newer
+ * than the version the answer would be filed under. A hit is byte for byte what execution would have produced.
  *
  * One rendered answer serves many callers, so it is stored and served only for callers who see every cluster
  * (`sharedWith`: global admins, or everyone under DEFAULT_CLUSTER_ROLE viewer), and operations selecting a field whose
  * value differs per caller (schema extension `perCaller`, e.g. `myRole`, `kubeconfig`, `grants`) or comes from outside
  * the list (`outsideClusterList`) always execute: what remains is the same for every such caller.
  *
- * Memory is bounded by bytes as well as entries (oldest first out), and the first time a new list instance is seen
- * every answer rendered from an older one is dropped: a stale answer can never be served again, so keeping it only
+ * Memory is bounded by bytes as well as entries (oldest first out), and the first time a new list version is seen
+ * every answer rendered under an older version is dropped: a stale answer can never be served again, so keeping it only
  * pins memory.
  */
 export class ListResponseCache {
-  private readonly entries = new Map<string, { list: readonly ClusterView[]; body: Buffer }>();
+  private readonly entries = new Map<string, { version: number; body: Buffer }>();
   private bytes = 0;
-  /** The list instance the kept answers were rendered from (all of them: older ones are purged on change). */
-  private listSeen?: readonly ClusterView[];
+  /** The list version the kept answers were rendered under (all of them: older ones are purged on change). */
+  private versionSeen?: number;
   // Keyed by the operation node: Apollo reuses parsed documents, so this is computed once per distinct operation.
   private readonly cacheable = new WeakMap<OperationDefinitionNode, boolean>();
   private readonly limits: ListResponseCacheLimits;
 
   constructor(
-    private readonly currentList: () => Promise<readonly ClusterView[]>,
+    private readonly currentList: () => Promise<ClusterListSnapshot>,
     private readonly stringify: (result: { data: Record<string, unknown> }) => string,
     /** Whether this caller sees exactly the list every other sharer sees (AccessManager.seesEveryCluster). */
     private readonly sharedWith: (caller: Caller) => boolean,
@@ -111,43 +116,43 @@ export class ListResponseCache {
     if (!contentType || !isWellFormed(request) || !this.sharedWith(caller)) return undefined;
     const key = keyOf(request.query, request.operationName, request.variables);
     if (!this.entries.has(key)) return undefined;
-    const list = await this.currentList();
-    this.observe(list);
+    const { version } = await this.currentList();
+    this.observe(version);
     const entry = this.entries.get(key);
-    return entry && entry.list === list ? { contentType, body: entry.body } : undefined;
+    return entry && entry.version === version ? { contentType, body: entry.body } : undefined;
   }
 
   plugin(): ApolloServerPlugin<RequestContext> {
     const cache = this;
     return {
       async requestDidStart() {
-        let list: readonly ClusterView[] | undefined;
+        let version: number | undefined;
         return {
           async didResolveOperation(rc) {
             const op = rc.operation;
             if (!rc.contextValue.principal || op?.operation !== 'query' || typeof rc.request.query !== 'string') return;
             if (!cache.sharedWith(rc.contextValue) || !cache.isCacheable(rc.schema, rc.document, op)) return;
             // Taken before execution: should the list change meanwhile, the entry is stale at once and never served.
-            list = await cache.currentList();
-            cache.observe(list);
+            version = (await cache.currentList()).version;
+            cache.observe(version);
           },
           async willSendResponse(rc) {
-            if (!list || rc.response.body.kind !== 'single') return;
+            if (version === undefined || rc.response.body.kind !== 'single') return;
             const { data, errors, extensions } = rc.response.body.singleResult;
             if (errors?.length || extensions || !data) return;
             // Anything beyond the content type (set later by Apollo) and `Cache-Control: no-store` (which the lane
             // always sends) would not be replayed: do not store such answers.
             if ((rc.response.http.status ?? 200) !== 200 || [...rc.response.http.headers].some(([name, value]) => name !== 'cache-control' || value !== NO_STORE)) return;
-            cache.store(keyOf(rc.request.query!, rc.request.operationName, rc.request.variables), list, cache.stringify({ data }));
+            cache.store(keyOf(rc.request.query!, rc.request.operationName, rc.request.variables), version, cache.stringify({ data }));
           },
         };
       },
     };
   }
 
-  private store(key: string, list: readonly ClusterView[], rendered: string): void {
-    // Rendered from a list that has been replaced meanwhile: it could never be served.
-    if (list !== this.listSeen) return;
+  private store(key: string, version: number, rendered: string): void {
+    // Rendered under a version that has been replaced meanwhile: it could never be served.
+    if (version !== this.versionSeen) return;
     // Measured before a Buffer is made, so an oversized answer never costs a copy.
     if (Buffer.byteLength(rendered) > this.limits.maxEntryBytes) return;
     const body = Buffer.from(rendered);
@@ -155,15 +160,15 @@ export class ListResponseCache {
     while (this.entries.size > 0 && (this.entries.size >= this.limits.maxEntries || this.bytes + body.length > this.limits.maxBytes)) {
       this.remove(this.entries.keys().next().value!);
     }
-    this.entries.set(key, { list, body });
+    this.entries.set(key, { version, body });
     this.bytes += body.length;
   }
 
-  /** Notes the current list; the first sight of a new instance drops every answer rendered from an older one. */
-  private observe(list: readonly ClusterView[]): void {
-    if (list === this.listSeen) return;
-    this.listSeen = list;
-    for (const [key, entry] of this.entries) if (entry.list !== list) this.remove(key);
+  /** Notes the current version; the first sight of a new one drops every answer rendered under another. */
+  private observe(version: number): void {
+    if (version === this.versionSeen) return;
+    this.versionSeen = version;
+    for (const [key, entry] of this.entries) if (entry.version !== version) this.remove(key);
   }
 
   private remove(key: string): void {
@@ -213,6 +218,7 @@ function onlyListFields(schema: GraphQLSchema, doc: DocumentNode, root: Selectio
         if (sel.name.value === '__typename') continue;
         const field = parent.getFields()[sel.name.value];
         if (!field || servedPerRequest(field.extensions)) return false;
+        if (isRoot && sel.arguments?.some((a) => SQL_LIST_ARGUMENTS.has(a.name.value))) return false;
         if (sel.selectionSet && !visit(sel.selectionSet, getNamedType(field.type), false, seen)) return false;
       } else if (sel.kind === Kind.INLINE_FRAGMENT) {
         const type = sel.typeCondition ? schema.getType(sel.typeCondition.name.value) : parent;

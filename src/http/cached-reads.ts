@@ -2,6 +2,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import type { TokenVerifier } from '../auth/jwt.js';
 import type { RequestContext } from '../auth/principal.js';
 import type { ListResponseCache } from '../graphql/list-response-cache.js';
+import { hasListParams } from '../rest/cluster-list.params.js';
 import { NO_STORE } from '../rest/responses.js';
 import type { AuthFailureLimiter } from './auth-failure-limiter.js';
 import { handOver, isPlainJsonBody, readJsonBody } from './json-body.js';
@@ -75,7 +76,8 @@ export function cachedReads(deps: CachedReadsDeps, next: RequestListener): Reque
   return (req, res) => {
     const started = performance.now();
     const url = req.url ?? '';
-    if (req.method === 'GET' && (url === deps.restListPath || url.startsWith(restPathWithQuery))) {
+    // C1 with list parameters (filters, pages) is computed per request by Express; only the whole list is kept rendered.
+    if (req.method === 'GET' && (url === deps.restListPath || (url.startsWith(restPathWithQuery) && !hasListParams(url)))) {
       const ctx = authenticated(req);
       if (ctx) return void restList(req, res, ctx, started).catch((err: Error) => res.destroy(err));
     } else if (req.method === 'POST' && url === deps.graphqlPath && isPlainJsonBody(req)) {

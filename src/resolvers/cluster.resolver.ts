@@ -1,11 +1,13 @@
 import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
-import { Arg, Ctx, Extensions, FieldResolver, ID, Info, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, Extensions, FieldResolver, ID, Info, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../auth/principal.js';
 import type { ClusterManager, ReadScope } from '../clusters/cluster.manager.js';
 import type { ClusterView } from '../clusters/cluster.view.js';
+import type { ClusterPage } from '../fleet/cluster-query.js';
 import { CreateClusterInput, UpdateClusterInput } from '../schema/cluster.input.js';
 import { ClusterListType, ClusterType } from '../schema/cluster.type.js';
 import { PER_CALLER } from '../schema/field-extensions.js';
+import { ClusterFilterInput, ClusterOrderByInput } from '../schema/fleet.type.js';
 
 /** The schema name of the root field answered under `responseKey` (validation guarantees it is unique). */
 function rootFieldName(info: GraphQLResolveInfo, set: SelectionSetNode, responseKey: string, seen: Set<string>): string | undefined {
@@ -47,10 +49,24 @@ function readScope(info: GraphQLResolveInfo): ReadScope {
 export class ClusterResolver {
   constructor(private readonly manager: ClusterManager) {}
 
-  @Query(() => ClusterListType, { description: 'All live clusters, oldest first. Never includes kubeconfigs.' })
-  async clusters(@Ctx() ctx: RequestContext): Promise<{ items: readonly ClusterView[]; total: number }> {
-    const items = await this.manager.list(ctx);
-    return { items, total: items.length };
+  @Query(() => ClusterListType, { description: 'Live clusters matching the filter (all by default), oldest first unless ordered; keyset-paged by `first`/`after`. Never includes kubeconfigs.' })
+  clusters(
+    @Ctx() ctx: RequestContext,
+    @Arg('filter', () => ClusterFilterInput, { nullable: true }) filter?: ClusterFilterInput | null,
+    @Arg('first', () => Int, { nullable: true, description: '1-1000; all matches when absent.' }) first?: number | null,
+    @Arg('after', () => String, { nullable: true, description: 'The endCursor of the previous page.' }) after?: string | null,
+    @Arg('orderBy', () => ClusterOrderByInput, { nullable: true }) orderBy?: ClusterOrderByInput | null,
+  ): Promise<ClusterPage> {
+    return this.manager.page(ctx, {
+      search: given(filter?.search),
+      healthStatus: given(filter?.healthStatus),
+      labelSelector: given(filter?.labelSelector),
+      enabled: given(filter?.enabled),
+      prometheusSource: given(filter?.prometheusSource),
+      first: given(first),
+      after: given(after),
+      order: given(orderBy),
+    });
   }
 
   @Query(() => ClusterType, { nullable: true })
@@ -75,6 +91,7 @@ export class ClusterResolver {
       enabled: given(input.enabled),
       skipConnectionTest: given(input.skipConnectionTest),
       impersonate: given(input.impersonate),
+      labels: given(input.labels),
     });
     return cluster;
   }
@@ -92,6 +109,7 @@ export class ClusterResolver {
       enabled: given(input.enabled),
       prometheusUrl: given(input.prometheusUrl),
       impersonate: given(input.impersonate),
+      labels: given(input.labels),
     });
   }
 

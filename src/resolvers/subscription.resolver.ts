@@ -29,10 +29,15 @@ export class SubscriptionResolver {
   }
 
   @Subscription(() => ClusterType, {
-    description: 'A cluster whenever its health or figures change; every cluster when no id is given. Current state first.',
-    subscribe: ({ args, context }) => (context as LiveContext).live.clusters.watchHealth(context as LiveContext, args.clusterId as string | null | undefined),
+    description: 'A cluster whenever its health or figures change; every cluster (matching labelSelector, if given) when no id is given. Current state first.',
+    subscribe: ({ args, context }) =>
+      (context as LiveContext).live.clusters.watchHealth(context as LiveContext, args.clusterId as string | null | undefined, args.labelSelector as string | null | undefined),
   })
-  clusterHealth(@Arg('clusterId', () => ID, { nullable: true }) _clusterId: string | null, @Root() cluster: ClusterView): ClusterView {
+  clusterHealth(
+    @Arg('clusterId', () => ID, { nullable: true }) _clusterId: string | null,
+    @Arg('labelSelector', () => String, { nullable: true }) _labelSelector: string | null,
+    @Root() cluster: ClusterView,
+  ): ClusterView {
     return cluster;
   }
 }

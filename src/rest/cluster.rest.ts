@@ -1,6 +1,9 @@
+import type { VisibleClusterList } from '../clusters/cluster.manager.js';
 import type { ClusterView } from '../clusters/cluster.view.js';
+import type { ClusterPage } from '../fleet/cluster-query.js';
+import { labelsToObject } from '../fleet/labels.js';
 import type { Envelope } from './envelope.js';
-import type { RestCluster } from './responses.js';
+import type { RestCluster, RestClusterList } from './responses.js';
 
 /** RFC 3339 in UTC without milliseconds, as the contract shows (`2025-10-17T10:30:00Z`). */
 export const restTime = (d: Date | null): string | null => (d ? d.toISOString().replace(/\.\d{3}Z$/, 'Z') : null);
@@ -22,24 +25,33 @@ export function toRestCluster(c: ClusterView): RestCluster {
     prometheus_url: c.prometheusUrl ?? '',
     prometheus_source: c.prometheusSource,
     impersonate: c.impersonate,
+    labels: labelsToObject(c.labels),
     created_at: restTime(c.createdAt)!,
     updated_at: restTime(c.updatedAt)!,
   };
 }
 
-const listBodies = new WeakMap<readonly ClusterView[], Buffer>();
-
 /**
- * C1's response body for a cluster list. The list array is the same instance until a cluster changes
- * (ClusterListCache), and C1 carries nothing caller-specific, so the bytes are rendered once per change instead of
- * once per request.
+ * C1's response body for the whole list. C1 carries nothing caller-specific, so the bytes are rendered once per list
+ * version (ClusterListCache) instead of once per request; only the newest version's body is kept.
  */
-export function clusterListBody(items: readonly ClusterView[]): Buffer {
-  let body = listBodies.get(items);
-  if (!body) {
-    const envelope: Envelope<{ clusters: RestCluster[]; total: number }> = { code: 200, message: 'success', data: { clusters: items.map(toRestCluster), total: items.length } };
-    body = Buffer.from(JSON.stringify(envelope));
-    listBodies.set(items, body);
-  }
-  return body;
+export function clusterListBody(list: VisibleClusterList): Buffer {
+  const render = () => {
+    const envelope: Envelope<RestClusterList> = { code: 200, message: 'success', data: { clusters: list.items.map(toRestCluster), total: list.items.length } };
+    return Buffer.from(JSON.stringify(envelope));
+  };
+  // A list filtered for one caller (version null) is rendered for that request only.
+  if (list.version === null) return render();
+  if (lastListBody?.version !== list.version) lastListBody = { version: list.version, body: render() };
+  return lastListBody.body;
+}
+let lastListBody: { version: number; body: Buffer } | undefined;
+
+/** C1 with list parameters: the page, the count of every match, and `next_cursor` when more remain. */
+export function clusterPageData(page: ClusterPage): RestClusterList {
+  return {
+    clusters: page.items.map(toRestCluster),
+    total: page.total,
+    ...(page.pageInfo.hasNextPage && page.pageInfo.endCursor ? { next_cursor: page.pageInfo.endCursor } : {}),
+  };
 }

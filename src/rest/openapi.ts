@@ -65,6 +65,16 @@ const AUDIT_PARAMS = [
   { name: 'cursor', description: '`next_cursor` of the previous page', schema: { type: 'string' } },
 ].map((p) => ({ ...p, in: 'query', required: false }));
 const webhookIdParam = { name: 'id', in: 'path', required: true, description: 'webhook id (positive integer)', schema: { type: 'integer', minimum: 1 } };
+/** C1's optional list parameters (rest/cluster-list.params.ts); without any, C1 answers exactly as the contract shows. */
+const LIST_PARAMETERS = [
+  ['search', 'case-insensitive substring of the name'],
+  ['health_status', 'comma list: unknown, healthy, warning, error, unavailable'],
+  ['label_selector', 'Kubernetes label selector, e.g. env=prod,tier in (web,api),!legacy'],
+  ['enabled', 'true or false'],
+  ['limit', 'page size, 1-1000 (all matches when absent)'],
+  ['cursor', 'next_cursor of the previous page'],
+  ['order_by', 'name, created_at, updated_at or health_status; a leading "-" sorts descending (default: id ascending)'],
+].map(([name, description]) => ({ name, in: 'query', required: false, description, schema: { type: 'string' } }));
 const idParam = { name: 'id', in: 'path', required: true, description: 'cluster id (positive integer)', schema: { type: 'integer', minimum: 1 } };
 
 /** OpenAPI 3.1 for C1–C7, generated from the zod schemas the REST layer parses requests and shapes responses with. */
@@ -81,7 +91,12 @@ export function openApiDocument(): Json {
     },
     paths: {
       [`${BASE}/clusters`]: {
-        get: { operationId: 'listClusters', summary: 'C1: list clusters', responses: { 200: ok(clusterListSchema, 'clusters'), ...errors(401) } },
+        get: {
+          operationId: 'listClusters',
+          summary: 'C1: list clusters (optionally filtered, ordered and paged)',
+          parameters: LIST_PARAMETERS,
+          responses: { 200: ok(clusterListSchema, 'clusters'), ...errors(400, 401) },
+        },
         post: {
           operationId: 'createCluster',
           summary: 'C3: register a cluster (it is reached before it is saved)',

@@ -29,6 +29,7 @@ export const restClusterSchema = z.object({
   prometheus_url: z.string().describe('empty string when none is known'),
   prometheus_source: z.enum(['none', 'auto', 'manual']),
   impersonate: z.boolean().describe('proxied requests carry Impersonate-User/Impersonate-Group of the caller'),
+  labels: z.record(z.string(), z.string()).describe('Kubernetes-style labels, key → value'),
   created_at: time,
   updated_at: time,
 });
@@ -37,7 +38,11 @@ export const restClusterDetailSchema = restClusterSchema.extend({
   kubeconfig: z.string().optional().describe('base64 kubeconfig; present for admins only'),
 });
 
-export const clusterListSchema = z.object({ clusters: z.array(restClusterSchema), total: z.number().int() });
+export const clusterListSchema = z.object({
+  clusters: z.array(restClusterSchema),
+  total: z.number().int().describe('clusters matching the parameters (all pages)'),
+  next_cursor: z.string().optional().describe('pass as `cursor` for the next page; present only when more remain'),
+});
 
 export const connectionTestSchema = z.object({
   cluster_id: z.number().int(),
@@ -90,5 +95,6 @@ export const errorEnvelope = z.object({
 
 export type RestCluster = z.infer<typeof restClusterSchema>;
 export type RestGrant = z.infer<typeof restGrantSchema>;
+export type RestClusterList = z.infer<typeof clusterListSchema>;
 export type RestConnectionTest = z.infer<typeof connectionTestSchema>;
 export type RestRediscover = z.infer<typeof rediscoverSchema>;

@@ -10,7 +10,8 @@ import type { ClusterImportManager } from '../fleet/cluster-import.manager.js';
 import type { HealthHistoryManager } from '../fleet/health-history.manager.js';
 import type { ConnectionTestManager } from '../health/connection-test.manager.js';
 import type { WebhookManager } from '../webhooks/webhook.manager.js';
-import { clusterListBody, restTime, toRestCluster } from './cluster.rest.js';
+import { clusterListBody, clusterPageData, restTime, toRestCluster } from './cluster.rest.js';
+import { listQueryFromParams, REST_QUERY_FIELDS } from './cluster-list.params.js';
 import { send, sendError } from './envelope.js';
 import { NO_STORE, type RestConnectionTest, type RestRediscover } from './responses.js';
 import { createClusterBody, parseBody, updateClusterBody } from './schemas.js';
@@ -58,9 +59,11 @@ export function clusterRouter(deps: RestDeps): Router {
     next();
   });
 
-  // C1 (usually answered earlier, from rendered bytes, by http/cached-reads.ts)
-  router.get(`${BASE}/clusters`, handle(async (_req, res, ctx) => {
-    res.status(200).type('application/json').send(clusterListBody(await clusters.list(ctx)));
+  // C1. Without list parameters usually answered earlier, from rendered bytes, by http/cached-reads.ts.
+  router.get(`${BASE}/clusters`, handle(async (req, res, ctx) => {
+    const query = listQueryFromParams(new URL(req.originalUrl, 'http://localhost').searchParams);
+    if (!query) return void res.status(200).type('application/json').send(clusterListBody(await clusters.list(ctx)));
+    send(res, 200, 'success', clusterPageData(await clusters.page(ctx, query, REST_QUERY_FIELDS)));
   }));
 
   // C2: the kubeconfig (base64) is included for admins only.
@@ -74,7 +77,14 @@ export function clusterRouter(deps: RestDeps): Router {
   // C3: the message says a discovery task started only when discovery reports that it did.
   router.post(`${BASE}/clusters`, requireJson, handle(async (req, res, ctx) => {
     const body = parseBody(createClusterBody, req.body);
-    const { cluster, discoveryStarted } = await clusters.create(ctx, { name: body.name, kubeconfig: body.kubeconfig, isDefault: given(body.is_default), enabled: given(body.enabled), impersonate: given(body.impersonate) });
+    const { cluster, discoveryStarted } = await clusters.create(ctx, {
+      name: body.name,
+      kubeconfig: body.kubeconfig,
+      isDefault: given(body.is_default),
+      enabled: given(body.enabled),
+      impersonate: given(body.impersonate),
+      labels: given(body.labels),
+    });
     send(res, 201, discoveryStarted ? '集群创建成功，Prometheus 自动发现任务已启动' : '集群创建成功', toRestCluster(cluster));
   }));
 
@@ -88,6 +98,7 @@ export function clusterRouter(deps: RestDeps): Router {
       enabled: given(body.enabled),
       prometheusUrl: body.prometheus_url === null ? '' : body.prometheus_url,
       impersonate: given(body.impersonate),
+      labels: given(body.labels),
     });
     send(res, 200, '集群更新成功', toRestCluster(cluster));
   }));

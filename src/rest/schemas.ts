@@ -10,6 +10,8 @@ const base64 = z
   .refine((v) => isBase64(v.replace(/\s+/g, '')), 'must be base64-encoded kubeconfig YAML');
 const bool = z.boolean({ error: 'must be true or false' });
 const str = z.string({ error: 'must be a string' });
+/** Checked in the domain (fleet/labels.ts), which names the offending key; here only the JSON shape. */
+const labels = z.record(z.string(), z.string({ error: 'must be a string' }), { error: 'must be an object of label keys to string values' });
 /** The domain's name rule (clusters/cluster.validation.ts), so REST reports it with the body's other problems. */
 const clusterName = str.superRefine((v, ctx) => {
   const problem = clusterNameProblem(v);
@@ -23,6 +25,7 @@ export const createClusterBody = z.strictObject({
   is_default: bool.nullish(),
   enabled: bool.nullish(),
   impersonate: bool.nullish(),
+  labels: labels.nullish(),
 });
 
 /** C4 request body: any subset of fields. `prometheus_url: ""` (or null) returns the cluster to automatic discovery. */
@@ -32,6 +35,8 @@ export const updateClusterBody = z.strictObject({
   is_default: bool.nullish(),
   enabled: bool.nullish(),
   prometheus_url: str.nullish(),
+  /** Replaces the whole set; `{}` removes every label. */
+  labels: labels.nullish(),
   impersonate: bool.nullish(),
 });
 

@@ -1,3 +1,4 @@
+import { ClusterLabelInput } from './fleet.type.js';
 import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
 import {
   IMPORT_ACTIONS,
@@ -14,16 +15,6 @@ export const ImportAction = upperEnum(IMPORT_ACTIONS);
 export const ImportOutcome = upperEnum(IMPORT_OUTCOMES);
 registerEnumType(ImportAction, { name: 'ImportAction', description: 'What applying would do with one context.' });
 registerEnumType(ImportOutcome, { name: 'ImportOutcome', description: 'What applying did with one context.' });
-
-// ClusterLabelInput is also the labels part's input (issue 14, item 1): the merged schema must define it once.
-@InputType('ClusterLabelInput')
-export class ClusterLabelInput {
-  @Field(() => String)
-  key!: string;
-
-  @Field(() => String)
-  value!: string;
-}
 
 @InputType('ClusterImportInput')
 export class ClusterImportInput {

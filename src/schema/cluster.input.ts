@@ -1,4 +1,5 @@
 import { Field, InputType } from 'type-graphql';
+import { ClusterLabelInput } from './fleet.type.js';
 
 @InputType('CreateClusterInput')
 export class CreateClusterInput {
@@ -19,6 +20,8 @@ export class CreateClusterInput {
 
   @Field(() => Boolean, { nullable: true, description: 'Proxied requests impersonate the caller (default false).' })
   impersonate?: boolean | null;
+  @Field(() => [ClusterLabelInput], { nullable: true, description: 'At most 64 labels.' })
+  labels?: ClusterLabelInput[] | null;
 }
 
 @InputType('UpdateClusterInput')
@@ -40,4 +43,6 @@ export class UpdateClusterInput {
 
   @Field(() => Boolean, { nullable: true })
   impersonate?: boolean | null;
+  @Field(() => [ClusterLabelInput], { nullable: true, description: 'Replaces the whole label set (an empty list removes every label).' })
+  labels?: ClusterLabelInput[] | null;
 }

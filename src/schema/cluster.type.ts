@@ -1,8 +1,11 @@
 import { DateTimeResolver } from 'graphql-scalars';
-import { Field, ID, Int, ObjectType } from 'type-graphql';
+import { Extensions, Field, ID, Int, ObjectType } from 'type-graphql';
 import type { ClusterView } from '../clusters/cluster.view.js';
 import type { HealthStatusValue, PrometheusSourceValue } from '../db/schema.js';
+import type { ClusterLabel } from '../fleet/labels.js';
 import { HealthStatus, PrometheusSource } from './enums.js';
+import { ClusterLabelType } from './fleet.type.js';
+import { PageInfoType } from './page-info.type.js';
 
 // Every field names its type explicitly: esbuild (tests, tsx) emits no decorator metadata.
 @ObjectType('Cluster', { description: 'A registered Kubernetes cluster with its latest health and size figures.' })
@@ -48,6 +51,10 @@ export class ClusterType implements ClusterView {
 
   @Field(() => Boolean, { description: 'Proxied requests carry Impersonate-User (the token subject) and Impersonate-Group (each group), so the cluster\'s own RBAC applies as well.' })
   impersonate!: boolean;
+  @Field(() => [ClusterLabelType], { description: 'Sorted by key; at most 64.' })
+  // Priced by the query-cost rule (graphql/limits.ts) as a short list, not as an unbounded one.
+  @Extensions({ listSize: 8 })
+  labels!: readonly ClusterLabel[];
 
   @Field(() => DateTimeResolver)
   createdAt!: Date;
@@ -61,6 +68,9 @@ export class ClusterListType {
   @Field(() => [ClusterType])
   items!: ClusterType[];
 
-  @Field(() => Int)
+  @Field(() => Int, { description: 'How many clusters match the filter (all pages).' })
   total!: number;
+
+  @Field(() => PageInfoType)
+  pageInfo!: PageInfoType;
 }

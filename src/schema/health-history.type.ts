@@ -1,3 +1,4 @@
+import { PageInfoType } from './page-info.type.js';
 import { DateTimeResolver } from 'graphql-scalars';
 import { Field, Float, Int, ObjectType, registerEnumType } from 'type-graphql';
 import type { HealthStatusValue } from '../db/schema.js';
@@ -24,15 +25,6 @@ export class HealthEventType implements Omit<HealthEventView, 'id' | 'clusterId'
 
   @Field(() => String, { nullable: true, description: 'The reason the new state was shown with.' })
   message!: string | null;
-}
-
-@ObjectType('PageInfo')
-export class PageInfoType {
-  @Field(() => Boolean)
-  hasNextPage!: boolean;
-
-  @Field(() => String, { nullable: true, description: 'Pass as `after` for the next page.' })
-  endCursor!: string | null;
 }
 
 @ObjectType('HealthEventConnection')

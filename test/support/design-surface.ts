@@ -47,10 +47,12 @@ export const DESIGN_OBJECTS: Record<string, Record<string, string>> = {
     lastHealthyAt: 'DateTime',
     healthHistory: 'HealthEventConnection!',
     availability: 'Availability!',
+    labels: '[ClusterLabel!]!',
     createdAt: 'DateTime!',
     updatedAt: 'DateTime!',
   },
-  ClusterList: { items: '[Cluster!]!', total: 'Int!' },
+  ClusterList: { items: '[Cluster!]!', total: 'Int!', pageInfo: 'PageInfo!' },
+  ClusterLabel: { key: 'String!', value: 'String!' },
   MetricSample: { t: 'DateTime!', v: 'Float!' },
   MetricSeries: { name: 'String!', unit: 'String!', samples: '[MetricSample!]!', error: 'String' },
   ClusterMetrics: {
@@ -174,7 +176,7 @@ export function expectDesignSurface(surface: Surface): void {
 /** Arguments of each root field, `name: Type` joined with ", " (order is not part of the API). */
 export const DESIGN_ARGS: Record<string, string> = {
   'Query.cluster': 'id: ID!',
-  'Query.clusters': '',
+  'Query.clusters': 'filter: ClusterFilter, first: Int, after: String, orderBy: ClusterOrderBy',
   'Query.currentCluster': '',
   'Mutation.createCluster': 'input: CreateClusterInput!',
   'Mutation.updateCluster': 'id: ID!, input: UpdateClusterInput!',
@@ -190,12 +192,15 @@ export const DESIGN_ARGS: Record<string, string> = {
 };
 /** Input types: field → type. */
 export const DESIGN_INPUTS: Record<string, Record<string, string>> = {
-  CreateClusterInput: { name: 'String!', kubeconfig: 'String!', isDefault: 'Boolean', enabled: 'Boolean', skipConnectionTest: 'Boolean', impersonate: 'Boolean' },
-  UpdateClusterInput: { name: 'String', kubeconfig: 'String', isDefault: 'Boolean', enabled: 'Boolean', prometheusUrl: 'String', impersonate: 'Boolean' },
+  CreateClusterInput: { name: 'String!', kubeconfig: 'String!', isDefault: 'Boolean', enabled: 'Boolean', skipConnectionTest: 'Boolean', impersonate: 'Boolean', labels: '[ClusterLabelInput!]' },
+  UpdateClusterInput: { name: 'String', kubeconfig: 'String', isDefault: 'Boolean', enabled: 'Boolean', prometheusUrl: 'String', impersonate: 'Boolean', labels: '[ClusterLabelInput!]' },
   GrantClusterAccessInput: { clusterId: 'ID!', subject: 'String!', subjectKind: 'SubjectKind!', role: 'ClusterRole!' },
   AuditFilter: { clusterId: 'ID', actor: 'String', action: 'String', since: 'DateTime', until: 'DateTime' },
   CreateWebhookInput: { url: 'String!', events: '[WebhookEvent!]!', format: 'WebhookFormat', secret: 'String', labelSelector: 'String', enabled: 'Boolean' },
   UpdateWebhookInput: { url: 'String', events: '[WebhookEvent!]', format: 'WebhookFormat', labelSelector: 'String', enabled: 'Boolean' },
+  ClusterLabelInput: { key: 'String!', value: 'String!' },
+  ClusterFilter: { search: 'String', healthStatus: '[HealthStatus!]', labelSelector: 'String', enabled: 'Boolean', prometheusSource: '[PrometheusSource!]' },
+  ClusterOrderBy: { field: 'ClusterOrderField!', direction: 'OrderDirection!' },
 };
 /** Enum types: every value. */
 export const DESIGN_ENUMS: Record<string, string[]> = {
@@ -207,4 +212,6 @@ export const DESIGN_ENUMS: Record<string, string[]> = {
   // PING is an addition to DESIGN.md: testWebhook's delivery needs an event value (it cannot be subscribed to).
   WebhookEvent: ['CLUSTER_CREATED', 'CLUSTER_UPDATED', 'CLUSTER_DELETED', 'CLUSTER_HEALTH_CHANGED', 'CREDENTIALS_EXPIRING', 'DISCOVERY_FINISHED', 'PING'],
   WebhookFormat: ['JSON', 'SLACK'],
+  ClusterOrderField: ['NAME', 'CREATED_AT', 'UPDATED_AT', 'HEALTH_STATUS'],
+  OrderDirection: ['ASC', 'DESC'],
 };

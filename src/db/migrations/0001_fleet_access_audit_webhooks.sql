@@ -104,6 +104,7 @@ CREATE TABLE "webhooks" (
 );
 --> statement-breakpoint
 ALTER TABLE "clusters" ADD COLUMN "impersonate" boolean DEFAULT false NOT NULL;--> statement-breakpoint
+ALTER TABLE "clusters" ADD COLUMN "labels" jsonb DEFAULT '{}'::jsonb NOT NULL;--> statement-breakpoint
 ALTER TABLE "access_tokens" ADD CONSTRAINT "access_tokens_cluster_id_clusters_id_fk" FOREIGN KEY ("cluster_id") REFERENCES "public"."clusters"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "cluster_grants" ADD CONSTRAINT "cluster_grants_cluster_id_clusters_id_fk" FOREIGN KEY ("cluster_id") REFERENCES "public"."clusters"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "cluster_health_events" ADD CONSTRAINT "cluster_health_events_cluster_id_clusters_id_fk" FOREIGN KEY ("cluster_id") REFERENCES "public"."clusters"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
@@ -120,4 +121,12 @@ CREATE INDEX "cluster_health_events_cluster_at_idx" ON "cluster_health_events" U
 CREATE INDEX "cluster_health_events_at_idx" ON "cluster_health_events" USING btree ("at");--> statement-breakpoint
 CREATE UNIQUE INDEX "webhook_deliveries_dedupe_uq" ON "webhook_deliveries" USING btree ("webhook_id","dedupe_key");--> statement-breakpoint
 CREATE INDEX "webhook_deliveries_due_idx" ON "webhook_deliveries" USING btree ("next_attempt_at") WHERE "webhook_deliveries"."status" IN ('pending', 'delivering');--> statement-breakpoint
-CREATE INDEX "webhook_deliveries_log_idx" ON "webhook_deliveries" USING btree ("webhook_id","id");
+CREATE INDEX "webhook_deliveries_log_idx" ON "webhook_deliveries" USING btree ("webhook_id","id");--> statement-breakpoint
+CREATE INDEX "clusters_live_labels_gin" ON "clusters" USING gin ("labels") WHERE "clusters"."deleted_at" IS NULL;--> statement-breakpoint
+CREATE INDEX "clusters_live_name_order_idx" ON "clusters" USING btree (lower("name"),"id") WHERE "clusters"."deleted_at" IS NULL;--> statement-breakpoint
+CREATE INDEX "clusters_live_created_order_idx" ON "clusters" USING btree ("created_at","id") WHERE "clusters"."deleted_at" IS NULL;--> statement-breakpoint
+CREATE INDEX "clusters_live_updated_order_idx" ON "clusters" USING btree ("updated_at","id") WHERE "clusters"."deleted_at" IS NULL;--> statement-breakpoint
+CREATE INDEX "clusters_live_health_order_idx" ON "clusters" USING btree ("health_status","id") WHERE "clusters"."deleted_at" IS NULL;--> statement-breakpoint
+ALTER TABLE "clusters" ADD CONSTRAINT "clusters_labels_object_ck" CHECK (jsonb_typeof("clusters"."labels") = 'object');--> statement-breakpoint
+-- Default cluster rule (issue 14): a registry that has live clusters but no default gets its oldest one as the default.
+UPDATE "clusters" SET "is_default" = true WHERE "id" = (SELECT "id" FROM "clusters" WHERE "deleted_at" IS NULL ORDER BY "created_at", "id" LIMIT 1) AND NOT EXISTS (SELECT 1 FROM "clusters" WHERE "is_default" AND "deleted_at" IS NULL);
