@@ -122,7 +122,7 @@ describe('GraphQL schema (graphql() on the built schema)', () => {
 
   beforeAll(async () => {
     // No grants stored: every user is a VIEWER (DEFAULT_CLUSTER_ROLE viewer), as before per-cluster access existed.
-    const access = new AccessManager({ rolesOf: async () => new Map() } as unknown as GrantsRepository, 'viewer', { emit: async () => [] });
+    const access = new AccessManager({ rolesOf: async () => new Map() } as unknown as GrantsRepository, 'viewer');
     // The audit and webhook resolvers contribute DESIGN.md's types; their managers are never called here.
     schema = await buildGatewaySchema([
       new ClusterResolver(new ClusterManager(service, access)),

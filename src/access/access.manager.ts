@@ -2,9 +2,10 @@ import { isAdmin, requireUser, type Caller, type Principal } from '../auth/princ
 import { clusterNotFound } from '../clusters/cluster.repository.js';
 import { parseClusterId } from '../clusters/cluster.validation.js';
 import { ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
-import type { DomainEventPublisher } from '../events/domain-events.js';
+import { type AuditedCaller, AuditedWrites } from '../audit/audited-writes.js';
 import { BatchLoader } from '../util/batch-loader.js';
 import type { ClusterGrantView, GrantsRepository } from './grants.repository.js';
+import { ReadOnlyGuard } from './read-only.js';
 import { CLUSTER_ROLES, type ClusterRoleValue, type DefaultClusterRole, highestRole, roleAtLeast, SUBJECT_KINDS } from './roles.js';
 
 /** grantClusterAccess / POST …/grants, as the transports pass it (raw: this manager validates). */
@@ -35,7 +36,8 @@ export class AccessManager {
   constructor(
     private readonly grants: GrantsRepository,
     private readonly defaultRole: DefaultClusterRole,
-    private readonly domainEvents: DomainEventPublisher,
+    /** Read-only refusal and one audit event per grant or revocation attempt; the default (trusted in-process use) is writable and unaudited. */
+    private readonly writes = new AuditedWrites(new ReadOnlyGuard(false)),
   ) {}
 
   /** The caller's role on a cluster, or null (the cluster does not exist for it). Does not check the cluster exists. */
@@ -86,35 +88,45 @@ export class AccessManager {
   }
 
   /** grantClusterAccess / POST …/grants: creates the grant, or changes the role of the subject's existing one. */
-  async grant(caller: Caller, input: GrantInput, clusterIdField = 'clusterId'): Promise<ClusterGrantView> {
-    const principal = requireUser(caller);
-    const clusterId = parseClusterId(input.clusterId, clusterIdField);
-    const subject = parseSubject(input.subject);
-    const subjectKind = parseChoice(input.subjectKind, SUBJECT_KINDS, 'subjectKind');
-    const role = parseChoice(input.role, CLUSTER_ROLES, 'role');
-    await this.requireRole(caller, clusterId, 'admin');
-    const grant = await this.grants.upsert({ clusterId, subject, subjectKind, role, createdBy: principal.subject });
-    if (!grant) throw clusterNotFound(clusterId);
-    await this.domainEvents.emit('access.granted', { caller, clusterId, grant });
-    return grant;
+  async grant(caller: AuditedCaller, input: GrantInput, clusterIdField = 'clusterId'): Promise<ClusterGrantView> {
+    const spec = { action: 'access.grant', clusterId: input.clusterId, detailOf: (g: ClusterGrantView) => `grant ${g.id} ${g.subjectKind}:${g.subject}=${g.role}` };
+    return this.writes.run(caller, spec, async () => {
+      const principal = requireUser(caller);
+      const clusterId = parseClusterId(input.clusterId, clusterIdField);
+      const subject = parseSubject(input.subject);
+      const subjectKind = parseChoice(input.subjectKind, SUBJECT_KINDS, 'subjectKind');
+      const role = parseChoice(input.role, CLUSTER_ROLES, 'role');
+      await this.requireRole(caller, clusterId, 'admin');
+      const grant = await this.grants.upsert({ clusterId, subject, subjectKind, role, createdBy: principal.subject });
+      if (!grant) throw clusterNotFound(clusterId);
+      return grant;
+    });
   }
 
   /**
    * revokeClusterAccess / DELETE …/grants/:grantId. A grant on a cluster the caller cannot see is "not found" like any
    * absent grant; `inCluster` (REST's path) must match the grant's cluster.
    */
-  async revoke(caller: Caller, rawGrantId: string | number, opts: { inCluster?: string | number; field?: string } = {}): Promise<void> {
-    requireUser(caller);
-    const expectedCluster = opts.inCluster === undefined ? undefined : parseClusterId(opts.inCluster, 'id');
-    const grantId = parseId(rawGrantId, opts.field ?? 'id');
-    const existing = await this.grants.findById(grantId);
-    const notFound = new NotFoundError(`grant ${rawGrantId} not found`);
-    if (!existing || (expectedCluster !== undefined && existing.clusterId !== expectedCluster)) throw notFound;
-    if ((await this.roleOn(caller, existing.clusterId)) === null) throw notFound;
-    await this.requireRole(caller, existing.clusterId, 'admin');
-    const deleted = await this.grants.delete(grantId);
-    if (!deleted) throw notFound;
-    await this.domainEvents.emit('access.revoked', { caller, clusterId: deleted.clusterId, grant: deleted });
+  async revoke(caller: AuditedCaller, rawGrantId: string | number, opts: { inCluster?: string | number; field?: string } = {}): Promise<void> {
+    const spec = {
+      action: 'access.revoke',
+      clusterId: opts.inCluster,
+      clusterOf: (g: ClusterGrantView) => ({ id: g.clusterId }),
+      detailOf: (g: ClusterGrantView) => `grant ${g.id} ${g.subjectKind}:${g.subject}`,
+    };
+    await this.writes.run(caller, spec, async () => {
+      requireUser(caller);
+      const expectedCluster = opts.inCluster === undefined ? undefined : parseClusterId(opts.inCluster, 'id');
+      const grantId = parseId(rawGrantId, opts.field ?? 'id');
+      const existing = await this.grants.findById(grantId);
+      const notFound = new NotFoundError(`grant ${rawGrantId} not found`);
+      if (!existing || (expectedCluster !== undefined && existing.clusterId !== expectedCluster)) throw notFound;
+      if ((await this.roleOn(caller, existing.clusterId)) === null) throw notFound;
+      await this.requireRole(caller, existing.clusterId, 'admin');
+      const deleted = await this.grants.delete(grantId);
+      if (!deleted) throw notFound;
+      return deleted;
+    });
   }
 
   private grantRoleOf(caller: Caller, principal: Principal, clusterId: number): Promise<ClusterRoleValue | undefined> {

@@ -3,7 +3,7 @@ import { isAdmin, requireUser, type Caller, type Principal } from '../auth/princ
 import { parseClusterId } from '../clusters/cluster.validation.js';
 import type { ClusterView } from '../clusters/cluster.view.js';
 import { ConflictError, NotFoundError, UnauthenticatedError } from '../errors.js';
-import type { DomainEventPublisher } from '../events/domain-events.js';
+import type { AuditedCaller, AuditedWrites } from '../audit/audited-writes.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { ClusterAccess } from '../proxy/ports.js';
 import { checkTtl, renderKubeconfig } from './issued-kubeconfig.js';
@@ -27,7 +27,8 @@ export interface TokenManagerDeps {
   signer: IssuedTokenSigner;
   access: ClusterAccess;
   clusters: { get(id: number): Promise<ClusterView> };
-  events: DomainEventPublisher;
+  /** Issuing and revoking are audited writes, both allowed in read-only mode (README, "Read-only mode"). */
+  writes: AuditedWrites;
   bus: EventBus;
   /** Undefined when the gateway serves no HTTPS and PUBLIC_URL is unset: nothing to point a kubeconfig at. */
   endpoint(): PublicEndpoint | undefined;
@@ -61,7 +62,14 @@ export class TokenManager {
     this.stopListening();
   }
 
-  async issue(caller: Caller, rawClusterId: string | number, ttlSeconds: number | null | undefined, ttlField = 'ttlSeconds'): Promise<IssuedKubeconfig> {
+  async issue(caller: AuditedCaller, rawClusterId: string | number, ttlSeconds: number | null | undefined, ttlField = 'ttlSeconds'): Promise<IssuedKubeconfig> {
+    // Allowed in read-only mode: the token can only read then (the proxy refuses every other verb), and a viewer needs
+    // kubectl for the reads that keep working. Still one audit event per attempt.
+    const spec = { action: 'token.issue', clusterId: rawClusterId, allowedWhenReadOnly: true, detailOf: (k: IssuedKubeconfig) => `token ${k.tokenId} until ${k.expiresAt.toISOString()}` } as const;
+    return this.deps.writes.run(caller, spec, () => this.issueNow(caller, rawClusterId, ttlSeconds, ttlField));
+  }
+
+  private async issueNow(caller: Caller, rawClusterId: string | number, ttlSeconds: number | null | undefined, ttlField: string): Promise<IssuedKubeconfig> {
     const principal = requireUser(caller);
     const clusterId = parseClusterId(rawClusterId, 'clusterId');
     if ((await this.deps.access.roleOn(caller, clusterId)) === null) throw new NotFoundError(`cluster ${clusterId} not found`);
@@ -73,7 +81,6 @@ export class TokenManager {
     const groups = principal.groups ?? [];
     const { token, jti, expiresAt } = this.deps.signer.sign({ subject: principal.subject, groups, admin: principal.role === 'admin', clusterId }, ttl);
     const stored = await this.deps.repo.insert({ id: randomUUID(), jti, subject: principal.subject, groups, clusterId, expiresAt });
-    await this.deps.events.emit('access.token.issued', { actor: principal.subject, tokenId: stored.id, clusterId, subject: principal.subject, expiresAt });
     const kubeconfig = renderKubeconfig({
       clusterName: cluster.name,
       server: `${endpoint.publicUrl.replace(/\/+$/, '')}/api/v1/k8s/clusters/${clusterId}/proxy`,
@@ -90,18 +97,27 @@ export class TokenManager {
     return this.deps.repo.list(isAdmin(caller) ? undefined : principal.subject);
   }
 
-  /** Revokes one of the caller's tokens (global admins: any); effective on the next proxied request on every replica. */
-  async revoke(caller: Caller, rawId: string): Promise<boolean> {
-    const principal = requireUser(caller);
-    const id = String(rawId).trim();
-    const found = isTokenId(id) ? await this.deps.repo.findById(id) : undefined;
-    // Someone else's token does not exist for a non-admin (404, never 403).
-    if (!found || (!isAdmin(caller) && found.subject !== principal.subject)) throw new NotFoundError(`access token ${id} not found`);
-    const revoked = await this.deps.repo.revoke(id);
-    if (revoked) {
-      this.forget(revoked.jti);
-      await this.deps.events.emit('access.token.revoked', { actor: principal.subject, tokenId: id, clusterId: found.clusterId, subject: found.subject });
-    }
+  /**
+   * Revokes one of the caller's tokens (global admins: any); effective on the next proxied request on every replica.
+   * Allowed in read-only mode: a kubeconfig issued during a freeze (or leaked before it) must stay revocable.
+   */
+  async revoke(caller: AuditedCaller, rawId: string): Promise<boolean> {
+    const spec = {
+      action: 'token.revoke',
+      allowedWhenReadOnly: true,
+      clusterOf: (t: AccessTokenView) => ({ id: t.clusterId }),
+      detailOf: (t: AccessTokenView) => `token ${t.id} of ${t.subject}`,
+    } as const;
+    await this.deps.writes.run(caller, spec, async () => {
+      const principal = requireUser(caller);
+      const id = String(rawId).trim();
+      const found = isTokenId(id) ? await this.deps.repo.findById(id) : undefined;
+      // Someone else's token does not exist for a non-admin (404, never 403).
+      if (!found || (!isAdmin(caller) && found.subject !== principal.subject)) throw new NotFoundError(`access token ${id} not found`);
+      const revoked = await this.deps.repo.revoke(id);
+      if (revoked) this.forget(revoked.jti);
+      return found;
+    });
     return true;
   }
 

@@ -1,4 +1,4 @@
-import { requireAdmin, type Caller, type RequestContext } from '../auth/principal.js';
+import { requireAdmin, type Caller } from '../auth/principal.js';
 import type { PeriodicClaims } from '../db/periodic-claims.js';
 import { ValidationError } from '../errors.js';
 import type { DomainEventSource } from '../events/domain-events.js';
@@ -63,20 +63,14 @@ export class AuditManager {
     await this.repo.append(boundedEntry(entry));
   }
 
-  /** Every write attempt raised on this replica becomes an event. */
+  /**
+   * Every write attempt raised on this replica becomes an event: the managers' writes through AuditedWrites
+   * (`write.attempted`, refusals included) and the proxy's non-read requests (`proxy.forwarded`).
+   */
   listenTo(events: DomainEventSource): () => void {
     const offs = [
       events.on('write.attempted', (entry) => this.record(entry)),
-      // Writes of other domains, each reported by its own domain event after it committed.
-      events.on('access.granted', ({ caller, clusterId, grant }) => this.record({ ...fromCaller(caller), action: 'access.grant', clusterId, target: `grant ${grant.id} ${grant.subjectKind}:${grant.subject}=${grant.role}`, outcome: 200 })),
-      events.on('access.revoked', ({ caller, clusterId, grant }) => this.record({ ...fromCaller(caller), action: 'access.revoke', clusterId, target: `grant ${grant.id} ${grant.subjectKind}:${grant.subject}`, outcome: 200 })),
-      events.on('access.token.issued', (e) => this.record({ actor: e.actor, action: 'token.issue', clusterId: e.clusterId, target: `token ${e.tokenId} for ${e.subject}`, outcome: 200 })),
-      events.on('access.token.revoked', (e) => this.record({ actor: e.actor, action: 'token.revoke', clusterId: e.clusterId, target: `token ${e.tokenId} of ${e.subject}`, outcome: 200 })),
-      events.on('webhook.created', (e) => this.record({ actor: e.actor, action: 'webhook.create', target: `webhook ${e.webhookId}`, outcome: 201 })),
-      events.on('webhook.updated', (e) => this.record({ actor: e.actor, action: 'webhook.update', target: `webhook ${e.webhookId}`, outcome: 200 })),
-      events.on('webhook.deleted', (e) => this.record({ actor: e.actor, action: 'webhook.delete', target: `webhook ${e.webhookId}`, outcome: 200 })),
-      events.on('webhook.tested', (e) => this.record({ actor: e.actor, action: 'webhook.test', target: `webhook ${e.webhookId} delivery ${e.deliveryId}`, outcome: 200 })),
-      events.on('clusters.imported', (e) => this.record({ actor: e.actor, action: 'cluster.import', target: importSummary(e.outcomes), outcome: 200 })),
+      // Proxied non-read requests: the proxy reports them itself once answered (it streams; no manager wraps it).
       events.on('proxy.forwarded', ({ entry: p }) =>
         this.record({
           actor: p.actor,
@@ -181,16 +175,4 @@ function decodeCursor(cursor: string, field: string): number {
   const m = /^audit:(\d{1,15})$/.exec(text);
   if (!m) throw new ValidationError(field, 'is not a cursor this endpoint returned');
   return Number(m[1]);
-}
-
-/** Who did it, from the request that did it. */
-function fromCaller(caller: Caller & Partial<Pick<RequestContext, 'requestId' | 'sourceIp'>>): Pick<AuditEntry, 'actor' | 'requestId' | 'sourceIp'> {
-  return { actor: caller.principal?.subject ?? 'anonymous', requestId: caller.requestId ?? null, sourceIp: caller.sourceIp ?? null };
-}
-
-/** `created=3 updated=0 …`: counts only, never a context or a server. */
-function importSummary(outcomes: Record<string, number>): string {
-  return Object.entries(outcomes)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(' ');
 }

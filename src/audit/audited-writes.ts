@@ -19,9 +19,21 @@ export interface WriteSpec<T> {
   requestedName?: string;
   /** Status recorded on success: 200 unless the transports answer 201 / 202. */
   successStatus?: 200 | 201 | 202;
-  /** The cluster the write produced or renamed, recorded instead of the one looked up before it ran. */
-  clusterOf?: (result: T) => { id: number; name: string };
-  /** True only for writes that merely refresh observed state (C6); everything else is refused in read-only mode. */
+  /**
+   * The cluster the write produced, renamed or turned out to concern (a revoked token's cluster), recorded instead of
+   * the one named before it ran; without a name the live cluster's name is looked up.
+   */
+  clusterOf?: (result: T) => { id: number; name?: string | null } | null;
+  /**
+   * What the write made, appended to the target on success (`grant 12 user:bob=editor`, `webhook 3`): identifiers and
+   * validated values from the result only — never the input, which may carry anything (failures record the target alone).
+   */
+  detailOf?: (result: T) => string;
+  /**
+   * Allowed in read-only mode. Only for writes that change nothing a user configured and widen no one's power: C6 (it
+   * refreshes observed health), issuing a kubeconfig (the proxy refuses its non-read verbs in read-only mode anyway)
+   * and revoking one (a leaked credential must stay revocable during a freeze). See the README's read-only section.
+   */
   allowedWhenReadOnly?: true;
 }
 
@@ -64,7 +76,9 @@ export class AuditedWrites {
       if (!spec.allowedWhenReadOnly) this.readOnly.assertWritable();
       const result = await write();
       const produced = spec.clusterOf?.(result);
-      if (produced) Object.assign(entry, { clusterId: produced.id, clusterName: produced.name });
+      if (produced) Object.assign(entry, { clusterId: produced.id, clusterName: produced.name ?? (await this.clusterName(produced.id)) });
+      const detail = spec.detailOf?.(result);
+      if (detail) entry.target = entry.target ? `${entry.target} → ${detail}` : detail;
       entry.outcome = spec.successStatus ?? 200;
       return result;
     } catch (err) {

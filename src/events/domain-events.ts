@@ -1,5 +1,3 @@
-import type { ClusterGrantView } from '../access/grants.repository.js';
-import type { Caller } from '../auth/principal.js';
 import type { AuditEntry } from '../audit/audit-entry.js';
 import type { ClusterView } from '../clusters/cluster.view.js';
 import type { DiscoveryStateValue, HealthStatusValue } from '../db/schema.js';
@@ -25,22 +23,8 @@ export interface DomainEventMap {
   'health.probed': { clusterId: number; status: string; durationMs: number };
   /** A probe result was written: this replica's cached views of the cluster are stale. */
   'health.recorded': { clusterId: number };
-  /** A grant was created, or an existing one's role changed (upsert): who did it, on which cluster, the grant now. */
-  'access.granted': { caller: Caller; clusterId: number; grant: ClusterGrantView };
-  /** A grant was removed: the caller loses what it gave at once (access is decided per request). */
-  'access.revoked': { caller: Caller; clusterId: number; grant: ClusterGrantView };
   /** A committed change of a cluster's shown health state (stored as a history row in the same statement). */
   'health.changed': { clusterId: number; from: HealthStatusValue; to: HealthStatusValue; message: string | null; at: Date };
-  /** A kubeconfig import was applied: who, and how many contexts ended how (no names of credentials, no kubeconfig). */
-  'clusters.imported': { actor: string; outcomes: Record<'created' | 'updated' | 'unchanged' | 'skipped' | 'failed', number> };
-  /** Webhook administration (audit subscribes): who did it and to which webhook; never its URL or secret. */
-  'webhook.created': { actor: string; webhookId: number };
-  'webhook.updated': { actor: string; webhookId: number };
-  'webhook.deleted': { actor: string; webhookId: number };
-  'webhook.tested': { actor: string; webhookId: number; deliveryId: number; responseStatus: number | null };
-  /** A kubeconfig (and its cluster-bound token) was issued; audit records it. Never the token itself. */
-  'access.token.issued': { actor: string; tokenId: string; clusterId: number; subject: string; expiresAt: Date };
-  'access.token.revoked': { actor: string; tokenId: string; clusterId: number; subject: string };
   /** A proxied request that was not a read was answered or refused (see proxy/ports.ts ProxiedRequestEntry). */
   'proxy.forwarded': { entry: ProxiedRequestEntry };
   /** A discovery task this replica ran has finished. */

@@ -1,12 +1,12 @@
 import { requireAdmin, type Caller } from '../auth/principal.js';
-import type { DomainEventPublisher } from '../events/domain-events.js';
+import type { AuditedCaller, AuditedWrites } from '../audit/audited-writes.js';
 import type { ClusterImportCommand, ClusterImportService, ImportOutcomeValue, ImportPlanItem, ImportResultItem } from './cluster-import.service.js';
 
 /** Kubeconfig import for every transport (GraphQL, REST, the start-up file): global admins only. */
 export class ClusterImportManager {
   constructor(
     private readonly importer: ClusterImportService,
-    private readonly domainEvents: DomainEventPublisher,
+    private readonly writes: AuditedWrites,
   ) {}
 
   /** What applying would do, per context, with each server probed (bounded concurrency). Changes nothing. */
@@ -16,13 +16,24 @@ export class ClusterImportManager {
     return this.importer.plan(cmd);
   }
 
-  /** Applies the plan; one result per context. Emits `clusters.imported` (audit) with the counts, never credentials. */
-  async apply(caller: Caller, cmd: ClusterImportCommand): Promise<ImportResultItem[]> {
-    const principal = requireAdmin(caller);
-    const results = await this.importer.apply(cmd);
-    await this.domainEvents.emit('clusters.imported', { actor: principal.subject, outcomes: countOutcomes(results) });
-    return results;
+  /**
+   * Applies the plan; one result per context. Refused in read-only mode; one audit event per attempt whose target ends
+   * with the counts (`created=2 updated=0 …`), never a context name, a server or a credential. The clusters it creates
+   * are not audited one by one: the import is the user's one write.
+   */
+  async apply(caller: AuditedCaller, cmd: ClusterImportCommand): Promise<ImportResultItem[]> {
+    return this.writes.run(caller, { action: 'cluster.import', detailOf: importSummary }, () => {
+      requireAdmin(caller);
+      return this.importer.apply(cmd);
+    });
   }
+}
+
+/** `created=3 updated=0 …`: counts only. */
+function importSummary(results: readonly ImportResultItem[]): string {
+  return Object.entries(countOutcomes(results))
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
 }
 
 export function countOutcomes(results: readonly ImportResultItem[]): Record<ImportOutcomeValue, number> {

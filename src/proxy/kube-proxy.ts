@@ -29,13 +29,17 @@ export interface KubeProxyDeps {
   firstByteTimeoutMs: number;
 }
 
-/** A request that passed every gateway check, ready to forward. */
-interface Admitted {
+/** An authenticated request to a resolved cluster: from here on an attempt to write has an actor and is audited. */
+interface Attempt {
   path: ProxyPath;
   target: ProxyTarget;
   principal: Principal;
-  role: ClusterRoleValue;
   info: KubeRequestInfo;
+}
+
+/** A request that passed every gateway check, ready to forward. */
+interface Admitted extends Attempt {
+  role: ClusterRoleValue;
 }
 
 /** Header values node can send; a subject outside printable ASCII cannot be impersonated faithfully. */
@@ -56,18 +60,19 @@ export class KubeProxy {
     const requestId = requestIdFrom(req.headers);
     res.setHeader('X-Request-Id', requestId);
     let route = 'proxy';
-    let admitted: Admitted | undefined;
+    // Set once the caller is known: every non-read attempt is audited with the status it got, refusals included.
+    let attempt: Attempt | undefined;
     res.once('close', () => {
       const status = res.headersSent ? res.statusCode : 499;
       this.deps.recorder.finish(requestId, req.method ?? 'GET', route, status, started);
       if (status === 401) this.deps.limiter.recordFailureFrom(req.socket.remoteAddress);
-      if (admitted && !isReadRequest(admitted.info)) this.audit(admitted, status, requestId, req);
+      if (attempt && !isReadRequest(attempt.info)) this.audit(attempt, status, requestId, req);
     });
     void (async () => {
       try {
         const path = parseProxyPath(req.url ?? '/');
         route = path.route;
-        admitted = await this.admit(req, path, false);
+        const admitted = await this.admit(req, path, false, (a) => (attempt = a));
         await this.forward(req, res, admitted);
       } catch (err) {
         writeStatus(res, this.statusOf(err, requestId));
@@ -80,29 +85,33 @@ export class KubeProxy {
     const requestId = requestIdFrom(req.headers);
     let route = 'proxy';
     socket.on('error', () => socket.destroy());
-    const finish = (status: number, admitted?: Admitted) => {
+    // Every upgrade (exec, attach, port-forward) is an EDITOR action: audited once the caller is known, refused or not.
+    const finish = (status: number, attempt?: Attempt) => {
       this.deps.recorder.finish(requestId, req.method ?? 'GET', route, status, started);
       if (status === 401) this.deps.limiter.recordFailureFrom(req.socket.remoteAddress);
-      if (admitted) this.audit(admitted, status, requestId, req);
+      if (attempt) this.audit(attempt, status, requestId, req);
     };
     void (async () => {
-      let admitted: Admitted | undefined;
+      let attempt: Attempt | undefined;
       try {
         const path = parseProxyPath(req.url ?? '/');
         route = path.route;
-        admitted = await this.admit(req, path, true);
+        const admitted = await this.admit(req, path, true, (a) => (attempt = a));
         const status = await this.relayUpgrade(req, socket, head, admitted);
         finish(status, admitted);
       } catch (err) {
         const status = this.statusOf(err, requestId);
         writeStatusToSocket(socket, status, requestId);
-        finish(status.code, admitted);
+        finish(status.code, attempt);
       }
     })();
   }
 
-  /** Every gateway-side check, in order: brake, token, cluster, role, verb rule, read-only mode. */
-  private async admit(req: IncomingMessage, path: ProxyPath, upgrade: boolean): Promise<Admitted> {
+  /**
+   * Every gateway-side check, in order: brake, token, cluster, role, verb rule, read-only mode. `known` hears of the
+   * attempt as soon as the caller and the cluster are, so a refusal after that point is still audited.
+   */
+  private async admit(req: IncomingMessage, path: ProxyPath, upgrade: boolean, known: (a: Attempt) => void): Promise<Admitted> {
     const retryAfterMs = this.deps.limiter.retryAfterMs(req.socket.remoteAddress);
     if (retryAfterMs > 0) throw refuse(429, 'TooManyRequests', 'too many failed authentication attempts; retry later', { causes: [{ reason: 'RetryAfter', message: String(Math.ceil(retryAfterMs / 1000)) }] });
     const token = req.headers.authorization === undefined ? undefined : bearerToken(req.headers.authorization);
@@ -120,10 +129,10 @@ export class KubeProxy {
     }
     const principal = await this.deps.auth.authenticate(token, target?.id ?? Number.NaN);
     if (!target) throw missing;
+    const info = requestInfoOf(req.method ?? 'GET', path.segments, path.query);
+    known({ path, target, principal, info });
     const role = await this.deps.access.roleOn({ principal }, target.id);
     if (role === null) throw new NotFoundError(`cluster ${target.id} not found`);
-
-    const info = requestInfoOf(req.method ?? 'GET', path.segments, path.query);
     const editorNeeded = upgrade || !viewerMay(info);
     if (editorNeeded && ROLE_RANK[role] < ROLE_RANK.editor) {
       throw refuse(403, 'Forbidden', `${forbiddenMessage(principal.subject, info)} (kube-gateway: your role on cluster "${target.name}" is ${role})`, {
@@ -243,13 +252,17 @@ export class KubeProxy {
     if (err instanceof ProxyRefusal) return err.status;
     if (err instanceof UnauthenticatedError) return kubeStatus(401, 'Unauthorized', `Unauthorized: ${err.message}`);
     if (err instanceof NotFoundError) return kubeStatus(404, 'NotFound', err.message);
+    // Read-only mode keeps the contract's words and says why in English for kubectl users (`causes` is printed by -v).
+    if (err instanceof ForbiddenError && 'reason' in err && err.reason === 'READ_ONLY') {
+      return kubeStatus(403, 'Forbidden', `${err.message} (kube-gateway is read-only: READ_ONLY=true; only get, list and watch are forwarded)`, { causes: [{ reason: 'READ_ONLY', message: 'read-only mode' }] });
+    }
     if (err instanceof ForbiddenError) return kubeStatus(403, 'Forbidden', err.message);
     if (err instanceof DomainError && err.code === 'BAD_USER_INPUT') return kubeStatus(400, 'BadRequest', err.message);
     this.deps.logger.error({ err, requestId }, 'unexpected error in the Kubernetes API proxy');
     return kubeStatus(500, 'InternalError', `Internal error (request id ${requestId})`);
   }
 
-  private audit(a: Admitted, status: number, requestId: string, req: IncomingMessage): void {
+  private audit(a: Attempt, status: number, requestId: string, req: IncomingMessage): void {
     const { info } = a;
     this.deps.audit.proxied({
       actor: a.principal.subject,

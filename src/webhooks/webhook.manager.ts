@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { requireAdmin, type Caller } from '../auth/principal.js';
 import { ValidationError } from '../errors.js';
-import type { DomainEventPublisher } from '../events/domain-events.js';
+import type { AuditedCaller, AuditedWrites } from '../audit/audited-writes.js';
 import { parseWebhookEvents, parseWebhookFormat, parseWebhookSecret, parseWebhookSelector, parseWebhookUrl } from './webhook.validation.js';
 import type { WebhookPatch, WebhookRepository } from './webhook.repository.js';
 import type { WebhookDeliveryView, WebhookView } from './webhook.view.js';
@@ -35,13 +35,13 @@ const MAX_LOG_PAGE = 100;
 
 /**
  * The webhooks' application API for GraphQL and REST: global admins only (DESIGN: "alone may … manage webhooks"),
- * validation, storage, and a domain event per write for the audit log.
+ * validation, storage; every write is refused in read-only mode and audited once per attempt (AuditedWrites).
  */
 export class WebhookManager {
   constructor(
     private readonly repo: WebhookRepository,
     private readonly worker: Pick<WebhookWorker, 'ping'>,
-    private readonly domainEvents: DomainEventPublisher,
+    private readonly writes: AuditedWrites,
   ) {}
 
   list(caller: Caller): Promise<WebhookView[]> {
@@ -49,49 +49,56 @@ export class WebhookManager {
     return this.repo.list();
   }
 
-  async create(caller: Caller, cmd: CreateWebhookCommand): Promise<CreatedWebhook> {
-    const actor = requireAdmin(caller).subject;
-    const secret = cmd.secret === undefined ? generateSecret() : parseWebhookSecret(cmd.secret);
-    const webhook = await this.repo.insert({
-      url: parseWebhookUrl(cmd.url),
-      events: parseWebhookEvents(cmd.events),
-      format: cmd.format === undefined ? 'json' : parseWebhookFormat(cmd.format),
-      labelSelector: cmd.labelSelector === undefined ? null : parseWebhookSelector(cmd.labelSelector),
-      enabled: cmd.enabled ?? true,
-      secret,
-      createdBy: actor,
+  async create(caller: AuditedCaller, cmd: CreateWebhookCommand): Promise<CreatedWebhook> {
+    const spec = { action: 'webhook.create', successStatus: 201, detailOf: (c: CreatedWebhook) => `webhook ${c.webhook.id}` } as const;
+    return this.writes.run(caller, spec, async () => {
+      const actor = requireAdmin(caller).subject;
+      const secret = cmd.secret === undefined ? generateSecret() : parseWebhookSecret(cmd.secret);
+      const webhook = await this.repo.insert({
+        url: parseWebhookUrl(cmd.url),
+        events: parseWebhookEvents(cmd.events),
+        format: cmd.format === undefined ? 'json' : parseWebhookFormat(cmd.format),
+        labelSelector: cmd.labelSelector === undefined ? null : parseWebhookSelector(cmd.labelSelector),
+        enabled: cmd.enabled ?? true,
+        secret,
+        createdBy: actor,
+      });
+      return { webhook, secret };
     });
-    await this.domainEvents.emit('webhook.created', { actor, webhookId: webhook.id });
-    return { webhook, secret };
   }
 
-  async update(caller: Caller, rawId: string | number, cmd: UpdateWebhookCommand): Promise<WebhookView> {
-    const actor = requireAdmin(caller).subject;
-    const id = parseWebhookId(rawId);
-    const patch: WebhookPatch = { enabled: cmd.enabled };
-    if (cmd.url !== undefined) patch.url = parseWebhookUrl(cmd.url);
-    if (cmd.events !== undefined) patch.events = parseWebhookEvents(cmd.events);
-    if (cmd.format !== undefined) patch.format = parseWebhookFormat(cmd.format);
-    if (cmd.labelSelector !== undefined) patch.labelSelector = parseWebhookSelector(cmd.labelSelector);
-    const webhook = await this.repo.update(id, patch);
-    await this.domainEvents.emit('webhook.updated', { actor, webhookId: id });
-    return webhook;
+  async update(caller: AuditedCaller, rawId: string | number, cmd: UpdateWebhookCommand): Promise<WebhookView> {
+    return this.writes.run(caller, { action: 'webhook.update', detailOf: (w: WebhookView) => `webhook ${w.id}` }, async () => {
+      requireAdmin(caller);
+      const id = parseWebhookId(rawId);
+      const patch: WebhookPatch = { enabled: cmd.enabled };
+      if (cmd.url !== undefined) patch.url = parseWebhookUrl(cmd.url);
+      if (cmd.events !== undefined) patch.events = parseWebhookEvents(cmd.events);
+      if (cmd.format !== undefined) patch.format = parseWebhookFormat(cmd.format);
+      if (cmd.labelSelector !== undefined) patch.labelSelector = parseWebhookSelector(cmd.labelSelector);
+      return this.repo.update(id, patch);
+    });
   }
 
-  async remove(caller: Caller, rawId: string | number): Promise<void> {
-    const actor = requireAdmin(caller).subject;
-    const id = parseWebhookId(rawId);
-    await this.repo.delete(id);
-    await this.domainEvents.emit('webhook.deleted', { actor, webhookId: id });
+  async remove(caller: AuditedCaller, rawId: string | number): Promise<void> {
+    await this.writes.run(caller, { action: 'webhook.delete', detailOf: (id: number) => `webhook ${id}` }, async () => {
+      requireAdmin(caller);
+      const id = parseWebhookId(rawId);
+      await this.repo.delete(id);
+      return id;
+    });
   }
 
-  /** Sends a ping now and answers with its delivery-log row (status and the receiver's HTTP status). */
-  async test(caller: Caller, rawId: string | number): Promise<WebhookDeliveryView> {
-    const actor = requireAdmin(caller).subject;
-    const id = parseWebhookId(rawId);
-    const delivery = await this.worker.ping(id);
-    await this.domainEvents.emit('webhook.tested', { actor, webhookId: id, deliveryId: delivery.id, responseStatus: delivery.responseStatus });
-    return delivery;
+  /**
+   * Sends a ping now and answers with its delivery-log row (status and the receiver's HTTP status). A write: it adds a
+   * delivery row and sends a request out, so read-only mode refuses it.
+   */
+  async test(caller: AuditedCaller, rawId: string | number): Promise<WebhookDeliveryView> {
+    const spec = { action: 'webhook.test', detailOf: (d: WebhookDeliveryView) => `webhook ${d.webhookId} delivery ${d.id}` };
+    return this.writes.run(caller, spec, async () => {
+      requireAdmin(caller);
+      return this.worker.ping(parseWebhookId(rawId));
+    });
   }
 
   /** The delivery log, newest first; `first` defaults to 20, at most 100. */
