@@ -159,6 +159,8 @@ export interface RequestLogEntry {
   at: number;
   /** The request headers as received (lower-case names), to assert what a proxy forwarded or stripped. */
   headers?: Record<string, string | string[] | undefined>;
+  /** Name, value, name, value … as sent: tells repeated headers (one `Impersonate-Group` per group) from a joined one. */
+  rawHeaders?: string[];
 }
 
 /** A virtual cluster: what `addCluster()` returns and `sim.cluster` is. */
