@@ -13,8 +13,9 @@ export class ReadOnlyError extends ForbiddenError {
 }
 
 /**
- * The read-only switch (READ_ONLY). Every manager's write path calls `assertWritable()` before it changes anything
- * (cluster writes, C7, grants, tokens, webhooks, imports, proxied non-read requests). Reads never consult it, and
+ * The read-only switch (READ_ONLY). Every manager write asks it through AuditedWrites before it changes anything
+ * (cluster writes, C7, grants, webhooks, imports), and the proxy for every non-read verb. C6 and issuing or revoking a
+ * kubeconfig token are allowed (audit/audited-writes.ts `allowedWhenReadOnly`). Reads never consult it, and
  * neither does the gateway's own bookkeeping (health probes, discovery leases, audit rows, pruning): read-only
  * freezes what users can change, not what the gateway observes.
  */
