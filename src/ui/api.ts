@@ -141,7 +141,9 @@ export class Api {
 
   dispose(): void {
     this.reconnectListeners.clear();
-    void this.ws.dispose();
+    // dispose() awaits the last connection attempt, which rejects (with its CloseEvent) when the gateway refused the
+    // token: that refusal is already reported, so it must not surface again as an unhandled rejection.
+    Promise.resolve(this.ws.dispose()).catch(() => {});
   }
 
   private socketFailed(e: unknown): void {
