@@ -141,8 +141,9 @@ export function fleetView(app: AppContext): View {
     rows.clear();
     page.items.forEach((c) => rows.set(c.id, c));
     mount(tbody, page.items.length ? page.items.map((c) => fleetRow(c, app.link)) : h('tr', null, h('td', { colspan: FLEET_COLUMNS.length }, 'No cluster matches.')));
-    // A failed metricsSummary (Prometheus down) leaves its bar empty; the rest of the page is unaffected.
-    const metricErrors = errors.filter((e) => e.code !== 'UNAUTHENTICATED');
+    // A failed metricsSummary leaves its bars empty ("—"); the rest of the page is unaffected. A cluster without a
+    // Prometheus is normal (its row says so), so only real failures, say an unreachable Prometheus, are reported.
+    const metricErrors = errors.filter((e) => e.code !== 'PROMETHEUS_NOT_CONFIGURED');
     mount(error, metricErrors.length ? h('p', { class: 'warning' }, `Some figures are missing: ${String(metricErrors[0])}`) : null);
     nextCursor = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
     prev.disabled = cursors.length === 0;
