@@ -23,6 +23,7 @@ import { healthHistoryRouter } from '../rest/health-history.routes.js';
 import { webhookRouter } from '../rest/webhook.routes.js';
 import type { AuthFailureLimiter } from './auth-failure-limiter.js';
 import { cachedReads } from './cached-reads.js';
+import { dashboardRouter } from './dashboard.js';
 import { graphiqlHandler } from './graphiql.js';
 import { preReadJsonBody } from './json-body.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -127,6 +128,7 @@ function createApp(deps: AppDeps, shared: Shared): Express {
   app.use('/api/v1', (_req, res) => sendError(res, 404, 'no such endpoint'));
 
   app.get(GRAPHQL_PATH, graphiqlHandler());
+  app.use(dashboardRouter());
   app.use(
     GRAPHQL_PATH,
     preReadJsonBody(),

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
 import type { Request, RequestHandler, Response } from 'express';
+import { sameHostWebSockets } from './security-headers.js';
 
 const gzip = promisify(gzipCb);
 const require = createRequire(import.meta.url);
@@ -59,9 +60,6 @@ async function loadBundle(): Promise<Bundle> {
   return { version, assets };
 }
 
-/** Host names safe to repeat inside a CSP header; anything else falls back to scheme-wide ws:/wss:. */
-const SAFE_HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
-
 /** The two style attributes GraphiQL writes as HTML (CodeMirror's jump-to-line dialog); every other is set via CSSOM. */
 const STYLE_ATTRS = ['width: 10em', 'color: #888'].map((s) => `'sha256-${createHash('sha256').update(s).digest('base64')}'`).join(' ');
 
@@ -72,8 +70,7 @@ const STYLE_ATTRS = ['width: 10em', 'color: #888'].map((s) => `'sha256-${createH
  * CSP 'self' does not match ws: in every browser, so the WebSocket origin is named.
  */
 function contentSecurityPolicy(req: Request): string {
-  const host = req.headers.host;
-  const ws = host && SAFE_HOST.test(host) ? `ws://${host} wss://${host}` : 'ws: wss:';
+  const ws = sameHostWebSockets(req.headers.host);
   return [
     "default-src 'none'",
     "script-src 'self'",
