@@ -19,7 +19,7 @@ describe('KubeSimulator HTTP surface', () => {
     const res = await rawRequest(h, '/api/v1');
     expect(res.headers['content-type']).toBe('application/json');
     const names = (JSON.parse(res.body) as { resources: { name: string }[] }).resources.map((r) => r.name);
-    expect(names).toEqual(['namespaces', 'nodes', 'pods', 'services', 'services/proxy']);
+    expect(names).toEqual(['namespaces', 'nodes', 'pods', 'pods/exec', 'pods/log', 'secrets', 'services', 'services/proxy']);
     expect((await rawRequest(h, '/healthz')).body).toBe('ok');
     expect((await rawRequest(h, '/readyz', { auth: 'none' })).body).toBe('ok');
     const missing = await rawRequest(h, '/api/v1/widgets');

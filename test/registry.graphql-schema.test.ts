@@ -24,6 +24,8 @@ import type { AuditManager } from '../src/audit/audit.manager.js';
 import { AuditResolver } from '../src/resolvers/audit.resolver.js';
 import { ClusterResolver } from '../src/resolvers/cluster.resolver.js';
 import { WebhookResolver } from '../src/resolvers/webhook.resolver.js';
+import { AccessTokenResolver } from '../src/resolvers/access-token.resolver.js';
+import type { TokenManager } from '../src/access/token.manager.js';
 import type { WebhookManager } from '../src/webhooks/webhook.manager.js';
 import { testDrivers } from './support/databases.js';
 import { DESIGN_ARGS, DESIGN_ENUMS, DESIGN_INPUTS, expectDesignSurface, type Surface, surfaceOf } from './support/design-surface.js';
@@ -129,6 +131,7 @@ describe('GraphQL schema (graphql() on the built schema)', () => {
       new AccessResolver(access),
       new AuditResolver({} as AuditManager),
       new WebhookResolver({} as WebhookManager),
+      new AccessTokenResolver({} as TokenManager),
     ]);
   });
 

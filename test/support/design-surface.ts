@@ -8,8 +8,10 @@ import { expect } from 'vitest';
 
 /** DESIGN.md's GraphQL surface. Names in FUTURE are not built yet: allowed (with DESIGN's type), not required. */
 export const DESIGN_OBJECTS: Record<string, Record<string, string>> = {
-  Query: { clusters: 'ClusterList!', cluster: 'Cluster', currentCluster: 'Cluster', auditEvents: 'AuditEventConnection!', planClusterImport: 'ClusterImportPlan!', webhooks: '[Webhook!]!' },
+  Query: { clusters: 'ClusterList!', cluster: 'Cluster', currentCluster: 'Cluster', auditEvents: 'AuditEventConnection!', planClusterImport: 'ClusterImportPlan!', webhooks: '[Webhook!]!', accessTokens: '[AccessToken!]!' },
   Mutation: {
+    issueClusterKubeconfig: 'IssuedKubeconfig!',
+    revokeAccessToken: 'Boolean!',
     createCluster: 'Cluster!',
     updateCluster: 'Cluster!',
     deleteCluster: 'Boolean!',
@@ -53,6 +55,16 @@ export const DESIGN_OBJECTS: Record<string, Record<string, string>> = {
   },
   ClusterList: { items: '[Cluster!]!', total: 'Int!', pageInfo: 'PageInfo!' },
   ClusterLabel: { key: 'String!', value: 'String!' },
+  IssuedKubeconfig: { kubeconfig: 'String!', tokenId: 'ID!', expiresAt: 'DateTime!' },
+  AccessToken: {
+    id: 'ID!',
+    subject: 'String!',
+    clusterId: 'ID!',
+    createdAt: 'DateTime!',
+    expiresAt: 'DateTime!',
+    revokedAt: 'DateTime',
+    lastUsedAt: 'DateTime',
+  },
   MetricSample: { t: 'DateTime!', v: 'Float!' },
   MetricSeries: { name: 'String!', unit: 'String!', samples: '[MetricSample!]!', error: 'String' },
   ClusterMetrics: {
@@ -189,6 +201,9 @@ export const DESIGN_ARGS: Record<string, string> = {
   'Mutation.updateWebhook': 'id: ID!, input: UpdateWebhookInput!',
   'Mutation.deleteWebhook': 'id: ID!',
   'Mutation.testWebhook': 'id: ID!',
+  'Query.accessTokens': '',
+  'Mutation.issueClusterKubeconfig': 'clusterId: ID!, ttlSeconds: Int',
+  'Mutation.revokeAccessToken': 'id: ID!',
 };
 /** Input types: field → type. */
 export const DESIGN_INPUTS: Record<string, Record<string, string>> = {
