@@ -16,12 +16,14 @@ import { clusterListBody } from '../rest/cluster.rest.js';
 import { restErrorHandler, sendError } from '../rest/envelope.js';
 import { clusterMetricsRouter } from '../rest/cluster-metrics.routes.js';
 import { openApiDocument } from '../rest/openapi.js';
+import { methodNotAllowed } from '../rest/method-not-allowed.js';
 import { accessRouter } from '../rest/access.routes.js';
 import { BASE, clusterRouter, type RestManagers } from '../rest/router.js';
 import { clusterImportRouter } from '../rest/cluster-import.routes.js';
 import { healthHistoryRouter } from '../rest/health-history.routes.js';
 import { webhookRouter } from '../rest/webhook.routes.js';
 import type { AuthFailureLimiter } from './auth-failure-limiter.js';
+import { graphqlHttpErrorHandler, requireGraphQLJson } from '../graphql/http-errors.js';
 import { cachedReads } from './cached-reads.js';
 import { graphiqlHandler } from './graphiql.js';
 import { preReadJsonBody } from './json-body.js';
@@ -124,11 +126,13 @@ function createApp(deps: AppDeps, shared: Shared): Express {
   app.get('/api/v1/openapi.json', (_req, res) => {
     res.type('application/json').send(openApi);
   });
+  app.use(methodNotAllowed());
   app.use('/api/v1', (_req, res) => sendError(res, 404, 'no such endpoint'));
 
   app.get(GRAPHQL_PATH, graphiqlHandler());
   app.use(
     GRAPHQL_PATH,
+    requireGraphQLJson,
     preReadJsonBody(),
     express.json({ limit: BODY_LIMIT }),
     expressMiddleware(deps.apollo, {
@@ -144,6 +148,7 @@ function createApp(deps: AppDeps, shared: Shared): Express {
     }),
   );
 
+  app.use(GRAPHQL_PATH, graphqlHttpErrorHandler(deps.logger));
   app.use(restErrorHandler(deps.logger));
   return app;
 }
