@@ -26,7 +26,7 @@ import type { AuthFailureLimiter } from './auth-failure-limiter.js';
 import { graphqlHttpErrorHandler, requireGraphQLJson } from '../graphql/http-errors.js';
 import { cachedReads } from './cached-reads.js';
 import { graphiqlHandler } from './graphiql.js';
-import { preReadJsonBody } from './json-body.js';
+import { MAX_JSON_BODY_BYTES, preReadJsonBody } from './json-body.js';
 import type { GatewayMetrics } from './metrics.js';
 import { RequestRecorder } from './request-recorder.js';
 import { contextFromHeaders, requestIdFrom, restTarget } from './request-context.js';
@@ -51,7 +51,6 @@ export interface AppDeps {
   ready(): Promise<boolean>;
 }
 
-const BODY_LIMIT = '1mb';
 const GRAPHQL_PATH = '/graphql';
 
 /** Pieces both request paths share, so the cached-read lane and Express leave the same traces. */
@@ -113,7 +112,7 @@ function createApp(deps: AppDeps, shared: Shared): Express {
     target: restTarget(req.method, req.originalUrl),
   });
 
-  app.use(BASE, express.json({ limit: BODY_LIMIT, strict: true }));
+  app.use(BASE, express.json({ limit: MAX_JSON_BODY_BYTES, strict: true }));
   app.use(clusterRouter({ ...deps.managers, context }));
   app.use(clusterMetricsRouter({ clusterMetrics: deps.managers.clusterMetrics, context }));
   app.use(accessRouter({ ...deps.managers, context }));
@@ -134,7 +133,7 @@ function createApp(deps: AppDeps, shared: Shared): Express {
     GRAPHQL_PATH,
     requireGraphQLJson,
     preReadJsonBody(),
-    express.json({ limit: BODY_LIMIT }),
+    express.json({ limit: MAX_JSON_BODY_BYTES }),
     expressMiddleware(deps.apollo, {
       context: async ({ req }) => {
         const ctx = context(req);
