@@ -24,6 +24,11 @@ export async function startApollo(schema: GraphQLSchema, logger: Logger, plugins
     validationRules: [queryLimitsRule()],
     // Automatic persisted queries are not offered: nothing here needs them, and they add a cache to attack.
     persistedQueries: false,
+    // CSRF rides on credentials a browser adds by itself (cookies); this gateway has none, every caller sends
+    // `Authorization`, which no cross-site form, link or image can set and which forces a CORS preflight. So a request
+    // carrying it is accepted whatever its Content-Type, and urql's default GET queries work. Without it a GET query
+    // still needs a preflight-forcing header; mutations over GET stay refused (405, Allow: POST) by Apollo.
+    csrfPrevention: { requestHeaders: ['authorization', 'x-apollo-operation-name', 'apollo-require-preflight'] },
     // Cache-control hints wrap every field resolver; nothing here uses them.
     plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), requestIdPlugin(), noSubscriptionsOverHttp(), noStore(), ...plugins],
   });

@@ -29,7 +29,21 @@ export async function buildGatewaySchema(resolvers: object[]): Promise<GraphQLSc
     },
   });
   nameMutationTargets(schema);
+  describeRootTypes(schema);
   return schema;
+}
+
+/**
+ * TypeGraphQL has no decorator for the root types themselves; their descriptions are what GraphiQL's docs pane opens
+ * with, so they are set here.
+ */
+function describeRootTypes(schema: GraphQLSchema): void {
+  const query = schema.getQueryType();
+  const mutation = schema.getMutationType();
+  const subscription = schema.getSubscriptionType();
+  if (query) query.description = 'Reads: clusters with their health, metrics, history and grants; the audit log; webhooks; issued tokens.';
+  if (mutation) mutation.description = 'Writes: register, change and delete clusters, test them, grant access, import kubeconfigs, manage webhooks and tokens. POST only.';
+  if (subscription) subscription.description = 'Live updates over WebSocket (graphql-ws) at this same path; the token goes in connectionParams.Authorization.';
 }
 
 /**

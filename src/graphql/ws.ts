@@ -37,6 +37,14 @@ export const DEFAULT_MAX_SUBSCRIPTIONS_PER_USER = 500;
  * graphql-ws's Forbidden (its 4429 already means "too many connection_init messages").
  */
 export const CLOSE_TOO_MANY_AUTH_FAILURES = 4403;
+/**
+ * Close code when a connection's token expires: "reconnect with a fresh token". graphql-ws clients treat 4401 (and the
+ * other codes in their fatal list, 4400/4406/4409/4429/4500 and most of 1000–1999) as final, and retry every other
+ * 4xxx close, calling a `connectionParams` function again, so a client that can refresh its token reconnects on its
+ * own. 4440 after HTTP's 440 "Login Time-out". A token that is bad at connect time still gets the fatal 4401:
+ * retrying it cannot succeed.
+ */
+export const CLOSE_TOKEN_EXPIRED = 4440;
 
 export interface GraphQLWebSocket {
   /** Takes over an upgrade request for `/graphql` (from any of the gateway's servers). */
@@ -47,7 +55,8 @@ export interface GraphQLWebSocket {
 
 /**
  * graphql-ws on the same server and path as HTTP GraphQL. The connection must present a valid token in
- * `connectionParams.Authorization`, or it is closed with 4401; it is closed again with 4401 when the token expires.
+ * `connectionParams.Authorization`, or it is closed with 4401; when the token expires it is closed with
+ * CLOSE_TOKEN_EXPIRED (4440), which graphql-ws clients retry with fresh `connectionParams`.
  * Bad tokens feed the same brake as HTTP 401s; a braked address gets 429 on the upgrade (close 4403 if braked meanwhile).
  * Active operations are capped per socket and per user: one more is refused with TOO_MANY_SUBSCRIPTIONS, and the
  * socket and its other operations carry on.
@@ -111,7 +120,7 @@ export function attachGraphQLWebSocket(schema: GraphQLSchema, opts: WebSocketOpt
         principals.set(ctx.extra.socket, principal);
         const mine = connectionsOf.get(principal.subject) ?? new Set();
         connectionsOf.set(principal.subject, mine.add(ctx));
-        const timer = principal.expiresAt ? atTime(principal.expiresAt, () => ctx.extra.socket.close(4401, 'Unauthorized: token has expired')) : undefined;
+        const timer = principal.expiresAt ? atTime(principal.expiresAt, () => ctx.extra.socket.close(CLOSE_TOKEN_EXPIRED, 'token has expired; reconnect with a fresh token')) : undefined;
         if (timer) expiryTimers.add(timer);
         ctx.extra.socket.once('close', () => {
           timer?.cancel();

@@ -16,16 +16,18 @@ import { clusterListBody } from '../rest/cluster.rest.js';
 import { restErrorHandler, sendError } from '../rest/envelope.js';
 import { clusterMetricsRouter } from '../rest/cluster-metrics.routes.js';
 import { openApiDocument } from '../rest/openapi.js';
+import { methodNotAllowed } from '../rest/method-not-allowed.js';
 import { accessRouter } from '../rest/access.routes.js';
 import { BASE, clusterRouter, type RestManagers } from '../rest/router.js';
 import { clusterImportRouter } from '../rest/cluster-import.routes.js';
 import { healthHistoryRouter } from '../rest/health-history.routes.js';
 import { webhookRouter } from '../rest/webhook.routes.js';
 import type { AuthFailureLimiter } from './auth-failure-limiter.js';
+import { graphqlHttpErrorHandler, requireGraphQLJson } from '../graphql/http-errors.js';
 import { cachedReads } from './cached-reads.js';
 import { dashboardRouter } from './dashboard.js';
 import { graphiqlHandler } from './graphiql.js';
-import { preReadJsonBody } from './json-body.js';
+import { MAX_JSON_BODY_BYTES, preReadJsonBody } from './json-body.js';
 import type { GatewayMetrics } from './metrics.js';
 import { RequestRecorder } from './request-recorder.js';
 import { contextFromHeaders, requestIdFrom, restTarget } from './request-context.js';
@@ -50,7 +52,6 @@ export interface AppDeps {
   ready(): Promise<boolean>;
 }
 
-const BODY_LIMIT = '1mb';
 const GRAPHQL_PATH = '/graphql';
 
 /** Pieces both request paths share, so the cached-read lane and Express leave the same traces. */
@@ -112,7 +113,7 @@ function createApp(deps: AppDeps, shared: Shared): Express {
     target: restTarget(req.method, req.originalUrl),
   });
 
-  app.use(BASE, express.json({ limit: BODY_LIMIT, strict: true }));
+  app.use(BASE, express.json({ limit: MAX_JSON_BODY_BYTES, strict: true }));
   app.use(clusterRouter({ ...deps.managers, context }));
   app.use(clusterMetricsRouter({ clusterMetrics: deps.managers.clusterMetrics, context }));
   app.use(accessRouter({ ...deps.managers, context }));
@@ -125,14 +126,16 @@ function createApp(deps: AppDeps, shared: Shared): Express {
   app.get('/api/v1/openapi.json', (_req, res) => {
     res.type('application/json').send(openApi);
   });
+  app.use(methodNotAllowed());
   app.use('/api/v1', (_req, res) => sendError(res, 404, 'no such endpoint'));
 
   app.get(GRAPHQL_PATH, graphiqlHandler());
   app.use(dashboardRouter());
   app.use(
     GRAPHQL_PATH,
+    requireGraphQLJson,
     preReadJsonBody(),
-    express.json({ limit: BODY_LIMIT }),
+    express.json({ limit: MAX_JSON_BODY_BYTES }),
     expressMiddleware(deps.apollo, {
       context: async ({ req }) => {
         const ctx = context(req);
@@ -146,6 +149,7 @@ function createApp(deps: AppDeps, shared: Shared): Express {
     }),
   );
 
+  app.use(GRAPHQL_PATH, graphqlHttpErrorHandler(deps.logger));
   app.use(restErrorHandler(deps.logger));
   return app;
 }

@@ -1,5 +1,17 @@
 import type { NextFunction, Request, Response } from 'express';
-import { sendError } from '../rest/envelope.js';
+
+/**
+ * A braked address's request; each path renders it in its own shape (REST envelope, GraphQL `errors`), as 429.
+ * `status` and `expose` as http-errors has them, so Express's own final handler answers 429 too.
+ */
+export class TooManyAuthFailuresError extends Error {
+  readonly status = 429;
+  readonly expose = true;
+  constructor() {
+    super('too many failed authentication attempts; retry later');
+    this.name = 'TooManyAuthFailuresError';
+  }
+}
 
 /**
  * Slows down token guessing: a client address that collects `maxFailures` 401s within a window gets 429 for the rest
@@ -22,7 +34,7 @@ export class AuthFailureLimiter {
       const retryAfterMs = this.brakedFor(key);
       if (retryAfterMs > 0) {
         res.setHeader('Retry-After', String(Math.ceil(retryAfterMs / 1000)));
-        return sendError(res, 429, 'too many failed authentication attempts; retry later');
+        return next(new TooManyAuthFailuresError());
       }
       res.once('finish', () => {
         if (res.statusCode === 401) this.recordFailure(key);

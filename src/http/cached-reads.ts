@@ -1,7 +1,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { TokenVerifier } from '../auth/jwt.js';
 import type { RequestContext } from '../auth/principal.js';
-import type { ListResponseCache } from '../graphql/list-response-cache.js';
+import type { GraphQLRequestBody, ListResponseCache } from '../graphql/list-response-cache.js';
 import { hasListParams } from '../rest/cluster-list.params.js';
 import { NO_STORE } from '../rest/responses.js';
 import type { AuthFailureLimiter } from './auth-failure-limiter.js';
@@ -26,7 +26,8 @@ type Answer = { contentType: string; body: Buffer };
 
 /**
  * The two hottest reads, answered from rendered bytes straight on node:http, ahead of Express and Apollo: REST C1 and
- * GraphQL list queries whose answer is cached and current (graphql/list-response-cache.ts). Per request, Express's
+ * GraphQL list queries (POST, or GET as urql sends them) whose answer is cached and current
+ * (graphql/list-response-cache.ts). Per request, Express's
  * routing and Apollo's pipeline cost several times what writing a cached answer does.
  *
  * Only the happy path of an authenticated caller is taken here, and it leaves what Express would: the same status,
@@ -36,6 +37,7 @@ type Answer = { contentType: string; body: Buffer };
  */
 export function cachedReads(deps: CachedReadsDeps, next: RequestListener): RequestListener {
   const restPathWithQuery = `${deps.restListPath}?`;
+  const graphqlPathWithQuery = `${deps.graphqlPath}?`;
   // The security headers as writeHead takes them, flattened once rather than per answer, and the `no-store` every
   // API answer carries (rest/router.ts, graphql/apollo.ts).
   const staticHeaders = [...deps.securityHeaders.flat(), 'Cache-Control', NO_STORE];
@@ -62,6 +64,13 @@ export function cachedReads(deps: CachedReadsDeps, next: RequestListener): Reque
     send(req, res, ctx, deps.restListPath, { contentType: 'application/json; charset=utf-8', body }, started);
   };
 
+  /** A GET query (GraphQL over HTTP): the same lookup with the operation from the query string. */
+  const graphqlGetList = async (req: IncomingMessage, res: ServerResponse, ctx: RequestContext, request: GraphQLRequestBody, started: number) => {
+    const answer = await deps.graphqlResponses.lookup(request, req.headers.accept, ctx).catch(() => undefined);
+    if (answer) return send(req, res, ctx, deps.graphqlPath, answer, started);
+    next(req, res);
+  };
+
   const graphqlList = async (req: IncomingMessage, res: ServerResponse, ctx: RequestContext, started: number) => {
     const outcome = await readJsonBody(req);
     if (!outcome) return; // the client went away
@@ -83,9 +92,35 @@ export function cachedReads(deps: CachedReadsDeps, next: RequestListener): Reque
     } else if (req.method === 'POST' && url === deps.graphqlPath && isPlainJsonBody(req)) {
       const ctx = authenticated(req);
       if (ctx) return void graphqlList(req, res, ctx, started).catch((err: Error) => res.destroy(err));
+    } else if (req.method === 'GET' && url.startsWith(graphqlPathWithQuery)) {
+      const request = graphqlGetRequest(url.slice(graphqlPathWithQuery.length));
+      const ctx = request && authenticated(req);
+      if (ctx) return void graphqlGetList(req, res, ctx, request, started).catch((err: Error) => res.destroy(err));
     }
     next(req, res);
   };
+}
+
+/**
+ * The operation of a GET query string, when it reads exactly as Apollo would read it (each parameter at most once,
+ * `variables` a JSON object, no `extensions`); anything else is left to Apollo to answer or refuse. Only queries can
+ * ever match a cached answer: the cache stores nothing else, so a mutation sent over GET still reaches Apollo's 405.
+ */
+function graphqlGetRequest(search: string): GraphQLRequestBody | undefined {
+  const params = new URLSearchParams(search);
+  const once = (name: string) => (params.getAll(name).length > 1 ? null : (params.get(name) ?? undefined));
+  const query = once('query');
+  const operationName = once('operationName');
+  const variablesText = once('variables');
+  if (typeof query !== 'string' || operationName === null || variablesText === null || params.has('extensions')) return undefined;
+  let variables: unknown;
+  try {
+    variables = variablesText === undefined ? undefined : JSON.parse(variablesText);
+  } catch {
+    return undefined;
+  }
+  if (variables !== undefined && !isObject(variables)) return undefined;
+  return { query, operationName, variables };
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -9,6 +9,8 @@ import type { RequestHandler } from 'express';
  * Content-Length up to 64 KiB); anything else is left to express.json and its full rules.
  */
 export const MAX_PRE_READ_BYTES = 64 * 1024;
+/** The largest JSON body REST and GraphQL accept (413 beyond); the OpenAPI document states the same figure. */
+export const MAX_JSON_BODY_BYTES = 1024 * 1024;
 const PLAIN_JSON = /^application\/json\s*(?:;\s*charset="?utf-8"?\s*)?$/i;
 const PRE_READ = Symbol('preReadJsonBody');
 

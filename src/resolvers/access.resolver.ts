@@ -30,12 +30,12 @@ export class AccessResolver {
   }
 
   @Mutation(() => ClusterGrantType, { description: 'Cluster admins: gives a user or group a role on the cluster (again: changes it).' })
-  grantClusterAccess(@Arg('input', () => GrantClusterAccessInput) input: GrantClusterAccessInput, @Ctx() ctx: RequestContext): Promise<ClusterGrantView> {
+  grantClusterAccess(@Arg('input', () => GrantClusterAccessInput, { description: 'Who gets which role on which cluster.' }) input: GrantClusterAccessInput, @Ctx() ctx: RequestContext): Promise<ClusterGrantView> {
     return this.access.grant(ctx, input);
   }
 
   @Mutation(() => Boolean, { description: 'Cluster admins: removes a grant; it stops applying at once.' })
-  async revokeClusterAccess(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext): Promise<boolean> {
+  async revokeClusterAccess(@Arg('id', () => ID, { description: 'The grant id.' }) id: string, @Ctx() ctx: RequestContext): Promise<boolean> {
     await this.access.revoke(ctx, id);
     return true;
   }

@@ -21,7 +21,7 @@ export class ClusterMetricsResolver {
   metrics(
     @Root() cluster: ClusterView,
     @Ctx() ctx: RequestContext,
-    @Arg('range', () => MetricsRange, { defaultValue: MetricsRange.HOUR }) range: MetricsRangeValue,
+    @Arg('range', () => MetricsRange, { description: 'How far back the series reach (default HOUR).', defaultValue: MetricsRange.HOUR }) range: MetricsRangeValue,
     @Arg('step', () => Int, { nullable: true, description: 'Seconds between points; default range / 120. At most 11,000 points.' }) step?: number | null,
   ): Promise<ClusterMetricsView> {
     return this.manager.rangeFor(ctx, cluster, range, step);

@@ -12,7 +12,7 @@ export class DiscoveryResolver {
   constructor(private readonly manager: DiscoveryManager) {}
 
   @Mutation(() => DiscoveryStatusType, { description: 'Starts a Prometheus discovery task (CONFLICT while one is active or the URL was set by hand).' })
-  rediscoverPrometheus(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext): Promise<DiscoveryStatusView> {
+  rediscoverPrometheus(@Arg('id', () => ID, { description: 'The cluster id.' }) id: string, @Ctx() ctx: RequestContext): Promise<DiscoveryStatusView> {
     return this.manager.rediscover(ctx, id);
   }
 

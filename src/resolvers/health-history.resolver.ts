@@ -16,18 +16,18 @@ export class HealthHistoryResolver {
   healthHistory(
     @Root() cluster: ClusterView,
     @Ctx() ctx: RequestContext,
-    @Arg('first', () => Int, { nullable: true }) first?: number | null,
-    @Arg('after', () => String, { nullable: true }) after?: string | null,
-    @Arg('since', () => DateTimeResolver, { nullable: true }) since?: Date | null,
+    @Arg('first', () => Int, { description: 'Page size, 1-500 (default 50).', nullable: true }) first?: number | null,
+    @Arg('after', () => String, { description: '`pageInfo.endCursor` of the previous page.', nullable: true }) after?: string | null,
+    @Arg('since', () => DateTimeResolver, { description: 'Only transitions at or after this time.', nullable: true }) since?: Date | null,
   ): Promise<HistoryPage> {
     return this.manager.historyOf(ctx, cluster.id, { first: first ?? undefined, after: after ?? undefined, since: since ?? undefined });
   }
 
-  @FieldResolver(() => AvailabilityType)
+  @FieldResolver(() => AvailabilityType, { description: 'How much of a window the cluster was reachable and healthy, from its committed health transitions.' })
   availability(
     @Root() cluster: ClusterView,
     @Ctx() ctx: RequestContext,
-    @Arg('window', () => AvailabilityWindow) window: AvailabilityWindowValue,
+    @Arg('window', () => AvailabilityWindow, { description: 'The window ending now (default DAY).' }) window: AvailabilityWindowValue,
   ): Promise<AvailabilityView> {
     return this.manager.availabilityOf(ctx, cluster.id, window);
   }

@@ -24,7 +24,7 @@ export class SubscriptionResolver {
     description: 'The current discovery state at once, then every transition (on any replica).',
     subscribe: ({ args, context }) => (context as LiveContext).live.discovery.watchStatus(context as LiveContext, args.clusterId as string),
   })
-  discoveryStatus(@Arg('clusterId', () => ID) _clusterId: string, @Root() status: DiscoveryStatusView): DiscoveryStatusView {
+  discoveryStatus(@Arg('clusterId', () => ID, { description: 'The cluster whose discovery to follow.' }) _clusterId: string, @Root() status: DiscoveryStatusView): DiscoveryStatusView {
     return status;
   }
 
@@ -34,8 +34,8 @@ export class SubscriptionResolver {
       (context as LiveContext).live.clusters.watchHealth(context as LiveContext, args.clusterId as string | null | undefined, args.labelSelector as string | null | undefined),
   })
   clusterHealth(
-    @Arg('clusterId', () => ID, { nullable: true }) _clusterId: string | null,
-    @Arg('labelSelector', () => String, { nullable: true }) _labelSelector: string | null,
+    @Arg('clusterId', () => ID, { description: 'One cluster to follow; every cluster the caller may see when absent.', nullable: true }) _clusterId: string | null,
+    @Arg('labelSelector', () => String, { description: 'With no clusterId: only clusters whose labels match (Kubernetes selector syntax).', nullable: true }) _labelSelector: string | null,
     @Root() cluster: ClusterView,
   ): ClusterView {
     return cluster;

@@ -17,8 +17,8 @@ export class WebhookResolver {
     return this.manager.list(ctx);
   }
 
-  @Mutation(() => CreatedWebhookType)
-  createWebhook(@Arg('input', () => CreateWebhookInput) input: CreateWebhookInput, @Ctx() ctx: RequestContext): Promise<CreatedWebhook> {
+  @Mutation(() => CreatedWebhookType, { description: 'Creates a webhook (global admins); the answer holds its signing secret, shown this once.' })
+  createWebhook(@Arg('input', () => CreateWebhookInput, { description: 'The new webhook\'s URL, events and settings.' }) input: CreateWebhookInput, @Ctx() ctx: RequestContext): Promise<CreatedWebhook> {
     return this.manager.create(ctx, {
       url: input.url,
       events: input.events,
@@ -29,8 +29,8 @@ export class WebhookResolver {
     });
   }
 
-  @Mutation(() => WebhookType)
-  updateWebhook(@Arg('id', () => ID) id: string, @Arg('input', () => UpdateWebhookInput) input: UpdateWebhookInput, @Ctx() ctx: RequestContext): Promise<WebhookView> {
+  @Mutation(() => WebhookType, { description: 'Changes any subset of a webhook\'s settings (global admins).' })
+  updateWebhook(@Arg('id', () => ID, { description: 'The webhook id.' }) id: string, @Arg('input', () => UpdateWebhookInput, { description: 'The fields to change; absent fields stay as they are.' }) input: UpdateWebhookInput, @Ctx() ctx: RequestContext): Promise<WebhookView> {
     return this.manager.update(ctx, id, {
       url: given(input.url),
       events: given(input.events),
@@ -40,19 +40,19 @@ export class WebhookResolver {
     });
   }
 
-  @Mutation(() => Boolean)
-  async deleteWebhook(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext): Promise<boolean> {
+  @Mutation(() => Boolean, { description: 'Deletes a webhook and its delivery log (global admins).' })
+  async deleteWebhook(@Arg('id', () => ID, { description: 'The webhook id.' }) id: string, @Ctx() ctx: RequestContext): Promise<boolean> {
     await this.manager.remove(ctx, id);
     return true;
   }
 
   @Mutation(() => WebhookDeliveryType, { description: 'Sends a PING now; answers with its delivery (status, HTTP status).' })
-  testWebhook(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext): Promise<WebhookDeliveryView> {
+  testWebhook(@Arg('id', () => ID, { description: 'The webhook id.' }) id: string, @Ctx() ctx: RequestContext): Promise<WebhookDeliveryView> {
     return this.manager.test(ctx, id);
   }
 
   @FieldResolver(() => [WebhookDeliveryType], { description: 'The delivery log, newest first (default 20, at most 100).' })
-  deliveries(@Root() webhook: WebhookView, @Arg('first', () => Int, { nullable: true }) first: number | null, @Ctx() ctx: RequestContext): Promise<WebhookDeliveryView[]> {
+  deliveries(@Root() webhook: WebhookView, @Arg('first', () => Int, { description: 'How many, newest first: 1-100 (default 20).', nullable: true }) first: number | null, @Ctx() ctx: RequestContext): Promise<WebhookDeliveryView[]> {
     return this.manager.deliveries(ctx, webhook.id, given(first));
   }
 }

@@ -7,7 +7,7 @@ import type { RequestContext } from '../auth/principal.js';
 import { ValidationError } from '../errors.js';
 import { restTime } from './cluster.rest.js';
 import { send } from './envelope.js';
-import { NO_STORE } from './responses.js';
+import { NO_STORE, restTimeSchema } from './responses.js';
 import { BASE } from './router.js';
 
 export interface AccessTokenRouteDeps {
@@ -50,10 +50,10 @@ export const restAccessTokenSchema = z.object({
   id: z.string(),
   subject: z.string(),
   cluster_id: z.number().int(),
-  created_at: z.string().nullable(),
-  expires_at: z.string().nullable(),
-  revoked_at: z.string().nullable(),
-  last_used_at: z.string().nullable(),
+  created_at: restTimeSchema.nullable(),
+  expires_at: restTimeSchema.nullable(),
+  revoked_at: restTimeSchema.nullable(),
+  last_used_at: restTimeSchema.nullable(),
 });
 export const accessTokenListSchema = z.object({ items: z.array(restAccessTokenSchema) });
 

@@ -1,5 +1,6 @@
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
+import { restTimeSchema } from './responses.js';
 import type { AuditManager } from '../audit/audit.manager.js';
 import type { AuditEventView } from '../audit/audit-entry.js';
 import type { RequestContext } from '../auth/principal.js';
@@ -8,7 +9,7 @@ import { restTime } from './cluster.rest.js';
 import { send } from './envelope.js';
 import { BASE } from './router.js';
 
-const time = z.string().describe('RFC 3339 UTC');
+const time = restTimeSchema;
 
 /** One audit event in REST's snake_case (GET /api/v1/k8s/audit). */
 export const restAuditEventSchema = z.object({

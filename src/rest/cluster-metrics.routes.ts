@@ -6,10 +6,10 @@ import { METRICS_RANGES, SERIES, type SeriesName } from '../cluster-metrics/metr
 import { ValidationError } from '../errors.js';
 import { restTime } from './cluster.rest.js';
 import { send } from './envelope.js';
-import { NO_STORE } from './responses.js';
+import { NO_STORE, restTimeSchema } from './responses.js';
 import { BASE } from './router.js';
 
-const time = z.string().describe('RFC 3339 UTC');
+const time = restTimeSchema;
 const seriesSchema = z.object({
   name: z.string(),
   unit: z.enum(['percent', 'pods', 'bytes/s']),

@@ -3,6 +3,7 @@ import { isConnectionError } from '../db/errors.js';
 import { ReadOnlyError } from '../access/read-only.js';
 import { ClusterUnreachableError, DomainError, HTTP_STATUS_BY_CODE, PrometheusNotConfiguredError, PrometheusUnreachableError, ValidationError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { TooManyAuthFailuresError } from '../http/auth-failure-limiter.js';
 
 /** The contract's response envelope. */
 export interface Envelope<T> {
@@ -46,6 +47,7 @@ export function restErrorHandler(logger: Logger) {
       if (err instanceof PrometheusNotConfiguredError) return sendError(res, status, err.message, { discovery_state: err.discoveryState });
       return sendError(res, status, err.message);
     }
+    if (err instanceof TooManyAuthFailuresError) return sendError(res, 429, err.message);
     const httpError = err as { type?: string; status?: number; statusCode?: number };
     if (httpError.type === 'entity.parse.failed') return sendError(res, 400, 'request body is not valid JSON');
     if (httpError.type === 'entity.too.large') return sendError(res, 413, 'request body is too large');

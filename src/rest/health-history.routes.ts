@@ -1,5 +1,6 @@
 import { type NextFunction, type Request, type Response, Router } from 'express';
 import { z } from 'zod';
+import { restTimeSchema } from './responses.js';
 import type { RequestContext } from '../auth/principal.js';
 import { ValidationError } from '../errors.js';
 import { AVAILABILITY_WINDOWS, parseRestWindow } from '../fleet/availability.js';
@@ -8,7 +9,7 @@ import { restTime } from './cluster.rest.js';
 import { send } from './envelope.js';
 import { BASE, param } from './router.js';
 
-const time = z.string().describe('RFC 3339 UTC, e.g. 2025-10-17T10:30:00Z');
+const time = restTimeSchema;
 const healthStatus = z.enum(['unknown', 'healthy', 'warning', 'error', 'unavailable']);
 
 export const restHealthHistorySchema = z.object({

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_JSON_BODY_BYTES } from '../http/json-body.js';
 import { BASE } from './router.js';
 import {
   clusterListSchema,
@@ -39,17 +40,17 @@ const inputSchema = (s: z.ZodType): Json => {
 };
 
 const json = (s: Json, description: string) => ({ description, content: { 'application/json': { schema: s } } });
-// Every endpoint may answer 413 (bodies are parsed under the API path) and 429 (an address that collected too many
-// 401s is braked, AUTH_FAILURE_LIMIT).
+// Every endpoint may answer 413 (bodies are parsed under the API path, whatever the method), 429 (an address that
+// collected too many 401s is braked, AUTH_FAILURE_LIMIT) and 503 (the database cannot be reached).
 const errors = (...codes: number[]) =>
-  Object.fromEntries([...new Set([...codes, 413, 429])].sort().map((c) => [String(c), json({ $ref: '#/components/schemas/Error' }, ERROR_TEXT[c] ?? 'error')]));
+  Object.fromEntries([...new Set([...codes, 413, 429, 503])].sort().map((c) => [String(c), json({ $ref: '#/components/schemas/Error' }, ERROR_TEXT[c] ?? 'error')]));
 const ERROR_TEXT: Record<number, string> = {
   400: 'invalid input; the message names the field',
   401: 'no valid bearer token',
   403: 'the admin role (global, or on this cluster) is required, or the gateway is read-only (`reason: READ_ONLY`, message 只读模式已启用)',
   404: 'no such cluster (or none the caller holds a role on)',
   409: 'conflict (a discovery task is running, or the Prometheus URL was set by hand)',
-  413: 'request body too large',
+  413: `request body over ${MAX_JSON_BODY_BYTES} bytes (1 MiB)`,
   415: 'Content-Type must be application/json',
   429: 'too many failed authentication attempts from this address; see Retry-After',
   503: 'the cluster (or the database) cannot be reached; `reason` says why',
@@ -130,7 +131,7 @@ export function openApiDocument(): Json {
       [`${BASE}/clusters/{id}/health/history`]: {
         parameters: [
           idParam,
-          { name: 'since', in: 'query', required: false, description: 'only transitions at or after this RFC 3339 time', schema: { type: 'string' } },
+          { name: 'since', in: 'query', required: false, description: 'only transitions at or after this RFC 3339 time', schema: { type: 'string', format: 'date-time' } },
           { name: 'limit', in: 'query', required: false, description: 'page size, 1-500 (default 50)', schema: { type: 'integer', minimum: 1, maximum: 500 } },
           { name: 'cursor', in: 'query', required: false, description: 'next_cursor of the previous page', schema: { type: 'string' } },
         ],

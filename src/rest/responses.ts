@@ -11,7 +11,9 @@ import { CLUSTER_ROLES, SUBJECT_KINDS } from '../access/roles.js';
  */
 export const NO_STORE = 'no-store';
 
-const time = z.string().describe('RFC 3339 UTC, e.g. 2025-10-17T10:30:00Z');
+/** Every time in a REST answer: RFC 3339 in UTC (`format: date-time` in the OpenAPI document). */
+export const restTimeSchema = z.string().meta({ format: 'date-time', description: 'RFC 3339 UTC, e.g. 2025-10-17T10:30:00Z' });
+const time = restTimeSchema;
 const healthStatus = z.enum(['unknown', 'healthy', 'warning', 'error', 'unavailable']);
 
 export const restClusterSchema = z.object({

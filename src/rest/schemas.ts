@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CLUSTER_ROLES, SUBJECT_KINDS } from '../access/roles.js';
-import { clusterNameProblem } from '../clusters/cluster.validation.js';
+import { CLUSTER_NAME_MAX_LENGTH, clusterNameProblem } from '../clusters/cluster.validation.js';
 import { ValidationError } from '../errors.js';
 import { isBase64 } from '../util/base64.js';
 
@@ -13,10 +13,13 @@ const str = z.string({ error: 'must be a string' });
 /** Checked in the domain (fleet/labels.ts), which names the offending key; here only the JSON shape. */
 const labels = z.record(z.string(), z.string({ error: 'must be a string' }), { error: 'must be an object of label keys to string values' });
 /** The domain's name rule (clusters/cluster.validation.ts), so REST reports it with the body's other problems. */
-const clusterName = str.superRefine((v, ctx) => {
-  const problem = clusterNameProblem(v);
-  if (problem) ctx.addIssue({ code: 'custom', message: problem });
-});
+const clusterName = str
+  .superRefine((v, ctx) => {
+    const problem = clusterNameProblem(v);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  })
+  // The same limit in the OpenAPI document (characters after trimming; printable only).
+  .meta({ minLength: 1, maxLength: CLUSTER_NAME_MAX_LENGTH, description: `1-${CLUSTER_NAME_MAX_LENGTH} printable characters after trimming; unique among live clusters` });
 
 /** C3 request body. Unknown fields are refused so a typo (`isDefault`) is not silently ignored. */
 export const createClusterBody = z.strictObject({

@@ -1,5 +1,6 @@
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
+import { restTimeSchema } from './responses.js';
 import type { RequestContext } from '../auth/principal.js';
 import { WEBHOOK_DELIVERY_EVENTS, WEBHOOK_DELIVERY_STATUSES, WEBHOOK_EVENTS, WEBHOOK_FORMATS } from '../db/schema.js';
 import { ValidationError } from '../errors.js';
@@ -11,7 +12,7 @@ import { parseBody } from './schemas.js';
 
 export const WEBHOOKS_PATH = '/api/v1/k8s/webhooks';
 
-const time = z.string().describe('RFC 3339 UTC');
+const time = restTimeSchema;
 const str = z.string({ error: 'must be a string' });
 const bool = z.boolean({ error: 'must be true or false' });
 const events = z.array(str, { error: 'must be a list of event names' }).describe(`any of ${WEBHOOK_EVENTS.join(', ')}`);

@@ -11,30 +11,30 @@ export class IssuedKubeconfigType implements IssuedKubeconfig {
   @Field(() => ID, { description: 'The token\'s id, for accessTokens and revokeAccessToken.' })
   tokenId!: string;
 
-  @Field(() => DateTimeResolver)
+  @Field(() => DateTimeResolver, { description: 'When the token, and so the kubeconfig, stops working.' })
   expiresAt!: Date;
 }
 
 @ObjectType('AccessToken', { description: 'A token of an issued kubeconfig (never the token itself).' })
 export class AccessTokenType implements AccessTokenView {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'The token id (uuid), for revokeAccessToken.' })
   id!: string;
 
-  @Field(() => String)
+  @Field(() => String, { description: 'Whose token it is: the subject that issued the kubeconfig.' })
   subject!: string;
 
-  @Field(() => ID)
+  @Field(() => ID, { description: 'The one cluster the token is valid for.' })
   clusterId!: number;
 
-  @Field(() => DateTimeResolver)
+  @Field(() => DateTimeResolver, { description: 'When the kubeconfig was issued.' })
   createdAt!: Date;
 
-  @Field(() => DateTimeResolver)
+  @Field(() => DateTimeResolver, { description: 'When the token stops working.' })
   expiresAt!: Date;
 
-  @Field(() => DateTimeResolver, { nullable: true })
+  @Field(() => DateTimeResolver, { description: 'When it was revoked; null while not revoked.', nullable: true })
   revokedAt!: Date | null;
 
-  @Field(() => DateTimeResolver, { nullable: true })
+  @Field(() => DateTimeResolver, { description: 'The last time a request used it; null if never.', nullable: true })
   lastUsedAt!: Date | null;
 }

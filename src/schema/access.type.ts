@@ -6,22 +6,22 @@ import { ClusterRole, SubjectKind } from './enums.js';
 
 @ObjectType('ClusterGrant', { description: 'A role on one cluster given to a user or a group.' })
 export class ClusterGrantType implements ClusterGrantView {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'The grant id, for revokeClusterAccess.' })
   id!: number;
 
-  @Field(() => ID)
+  @Field(() => ID, { description: 'The cluster the role applies to.' })
   clusterId!: number;
 
   @Field(() => String, { description: 'The user (token subject) or the group name.' })
   subject!: string;
 
-  @Field(() => SubjectKind)
+  @Field(() => SubjectKind, { description: 'Whether subject names a user or a group.' })
   subjectKind!: SubjectKindValue;
 
-  @Field(() => ClusterRole)
+  @Field(() => ClusterRole, { description: 'The role held on the cluster.' })
   role!: ClusterRoleValue;
 
-  @Field(() => DateTimeResolver)
+  @Field(() => DateTimeResolver, { description: 'When the grant was given (or its role last changed).' })
   createdAt!: Date;
 
   @Field(() => String, { description: 'Subject of whoever granted it.' })
@@ -30,15 +30,15 @@ export class ClusterGrantType implements ClusterGrantView {
 
 @InputType('GrantClusterAccessInput', { description: 'Granting a subject that already holds a grant on the cluster changes its role.' })
 export class GrantClusterAccessInput {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'The cluster the role applies to.' })
   clusterId!: string;
 
-  @Field(() => String)
+  @Field(() => String, { description: 'The user (token subject) or the group name.' })
   subject!: string;
 
-  @Field(() => SubjectKind)
+  @Field(() => SubjectKind, { description: 'Whether subject names a user or a group.' })
   subjectKind!: SubjectKindValue;
 
-  @Field(() => ClusterRole)
+  @Field(() => ClusterRole, { description: 'The role to hold on the cluster.' })
   role!: ClusterRoleValue;
 }

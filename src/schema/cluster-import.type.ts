@@ -13,10 +13,10 @@ const upperEnum = <V extends string>(values: readonly V[]) => Object.freeze(Obje
 
 export const ImportAction = upperEnum(IMPORT_ACTIONS);
 export const ImportOutcome = upperEnum(IMPORT_OUTCOMES);
-registerEnumType(ImportAction, { name: 'ImportAction', description: 'What applying would do with one context.' });
-registerEnumType(ImportOutcome, { name: 'ImportOutcome', description: 'What applying did with one context.' });
+registerEnumType(ImportAction, { name: 'ImportAction', description: 'What applying would do with one context.', valuesConfig: { CREATE: { description: 'A new cluster would be registered.' }, UPDATE: { description: 'The existing cluster of the same name and server would get the new credentials (replaceExisting).' }, UNCHANGED: { description: 'The existing cluster already has these settings.' }, SKIP: { description: 'Nothing would be done; reason says why.' } } });
+registerEnumType(ImportOutcome, { name: 'ImportOutcome', description: 'What applying did with one context.', valuesConfig: { CREATED: { description: 'A new cluster was registered.' }, UPDATED: { description: 'The existing cluster got the new credentials.' }, UNCHANGED: { description: 'The existing cluster already had these settings.' }, SKIPPED: { description: 'Nothing was done; message says why.' }, FAILED: { description: 'This context could not be imported (message says why); the others still were.' } } });
 
-@InputType('ClusterImportInput')
+@InputType('ClusterImportInput', { description: 'A kubeconfig to import, and how.' })
 export class ClusterImportInput {
   @Field(() => String, { description: 'Kubeconfig YAML (or base64 of it) with any number of contexts; inline credentials only.' })
   kubeconfig!: string;
@@ -37,18 +37,18 @@ export class ClusterImportInput {
   setDefaultFromCurrentContext?: boolean | null;
 }
 
-@ObjectType('ClusterImportPlanItem')
+@ObjectType('ClusterImportPlanItem', { description: 'What applying would do with one context.' })
 export class ClusterImportPlanItemType implements Omit<ImportPlanItem, 'existingClusterId'> {
-  @Field(() => String)
+  @Field(() => String, { description: 'The context name in the kubeconfig.' })
   context!: string;
 
   @Field(() => String, { description: 'The cluster name: the context name with namePrefix.' })
   name!: string;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { description: 'The context\'s API server URL; null when the kubeconfig does not give one.', nullable: true })
   server!: string | null;
 
-  @Field(() => ImportAction)
+  @Field(() => ImportAction, { description: 'What applying would do.' })
   action!: ImportActionValue;
 
   @Field(() => String, { nullable: true, description: 'Why SKIP (or UPDATE), or why the server did not answer.' })
@@ -57,39 +57,39 @@ export class ClusterImportPlanItemType implements Omit<ImportPlanItem, 'existing
   @Field(() => Boolean, { nullable: true, description: 'Whether the server answered as Kubernetes; null when not probed.' })
   reachable!: boolean | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { description: 'The server\'s version when it answered; null otherwise.', nullable: true })
   kubernetesVersion!: string | null;
 
-  @Field(() => ID, { nullable: true })
+  @Field(() => ID, { description: 'The registered cluster of the same name, if any.', nullable: true })
   existingClusterId!: number | null;
 }
 
-@ObjectType('ClusterImportPlan')
+@ObjectType('ClusterImportPlan', { description: 'What applying the import would do, per context.' })
 export class ClusterImportPlanType {
-  @Field(() => [ClusterImportPlanItemType])
+  @Field(() => [ClusterImportPlanItemType], { description: 'One item per selected context of the kubeconfig.' })
   items!: ClusterImportPlanItemType[];
 }
 
-@ObjectType('ClusterImportResultItem')
+@ObjectType('ClusterImportResultItem', { description: 'What applying did with one context.' })
 export class ClusterImportResultItemType implements ImportResultItem {
-  @Field(() => String)
+  @Field(() => String, { description: 'The context name in the kubeconfig.' })
   context!: string;
 
-  @Field(() => String)
+  @Field(() => String, { description: 'The cluster name: the context name with namePrefix.' })
   name!: string;
 
-  @Field(() => ImportOutcome)
+  @Field(() => ImportOutcome, { description: 'What was done.' })
   outcome!: ImportOutcomeValue;
 
-  @Field(() => ID, { nullable: true })
+  @Field(() => ID, { description: 'The cluster created or updated; null when none was.', nullable: true })
   clusterId!: number | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { description: 'Why it was skipped or failed; null when it went through.', nullable: true })
   message!: string | null;
 }
 
-@ObjectType('ClusterImportResult')
+@ObjectType('ClusterImportResult', { description: 'What applying the import did, per context.' })
 export class ClusterImportResultType {
-  @Field(() => [ClusterImportResultItemType])
+  @Field(() => [ClusterImportResultItemType], { description: 'One item per selected context of the kubeconfig.' })
   items!: ClusterImportResultItemType[];
 }

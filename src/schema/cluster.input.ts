@@ -1,7 +1,7 @@
 import { Field, InputType } from 'type-graphql';
 import { ClusterLabelInput } from './fleet.type.js';
 
-@InputType('CreateClusterInput')
+@InputType('CreateClusterInput', { description: 'A cluster to register.' })
 export class CreateClusterInput {
   @Field(() => String, { description: '1-100 characters, unique among live clusters (case-insensitive).' })
   name!: string;
@@ -9,10 +9,10 @@ export class CreateClusterInput {
   @Field(() => String, { description: 'Kubeconfig YAML or base64 of it; inline credentials only.' })
   kubeconfig!: string;
 
-  @Field(() => Boolean, { nullable: true })
+  @Field(() => Boolean, { description: 'Make it the default cluster (the one used when a request names none). Default false.', nullable: true })
   isDefault?: boolean | null;
 
-  @Field(() => Boolean, { nullable: true })
+  @Field(() => Boolean, { description: 'Probe and serve it (default true); disabled clusters are kept but not probed.', nullable: true })
   enabled?: boolean | null;
 
   @Field(() => Boolean, { nullable: true, description: 'Save without first reaching the cluster.' })
@@ -24,24 +24,24 @@ export class CreateClusterInput {
   labels?: ClusterLabelInput[] | null;
 }
 
-@InputType('UpdateClusterInput')
+@InputType('UpdateClusterInput', { description: 'Fields of a cluster to change; absent (or null) fields stay as they are.' })
 export class UpdateClusterInput {
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { description: 'A new name: unique, 1-100 printable characters.', nullable: true })
   name?: string | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { description: 'New kubeconfig YAML (inline credentials only); reached before it is saved.', nullable: true })
   kubeconfig?: string | null;
 
-  @Field(() => Boolean, { nullable: true })
+  @Field(() => Boolean, { description: 'true makes it the default cluster; false leaves no default when it was one.', nullable: true })
   isDefault?: boolean | null;
 
-  @Field(() => Boolean, { nullable: true })
+  @Field(() => Boolean, { description: 'false keeps the cluster but stops probing it.', nullable: true })
   enabled?: boolean | null;
 
   @Field(() => String, { nullable: true, description: 'Set by hand (source MANUAL); an empty string returns to automatic discovery.' })
   prometheusUrl?: string | null;
 
-  @Field(() => Boolean, { nullable: true })
+  @Field(() => Boolean, { description: 'Whether proxied requests carry Impersonate-User and Impersonate-Group.', nullable: true })
   impersonate?: boolean | null;
   @Field(() => [ClusterLabelInput], { nullable: true, description: 'Replaces the whole label set (an empty list removes every label).' })
   labels?: ClusterLabelInput[] | null;

@@ -10,10 +10,10 @@ import { PageInfoType } from './page-info.type.js';
 // Every field names its type explicitly: esbuild (tests, tsx) emits no decorator metadata.
 @ObjectType('Cluster', { description: 'A registered Kubernetes cluster with its latest health and size figures.' })
 export class ClusterType implements ClusterView {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'The cluster id (a positive integer, never reused).' })
   id!: number;
 
-  @Field(() => String)
+  @Field(() => String, { description: 'Unique among live clusters; 1-100 printable characters.' })
   name!: string;
 
   @Field(() => Boolean, { description: 'The cluster used when a request names none.' })
@@ -22,31 +22,31 @@ export class ClusterType implements ClusterView {
   @Field(() => Boolean, { description: 'Disabled clusters are kept but not probed.' })
   enabled!: boolean;
 
-  @Field(() => HealthStatus)
+  @Field(() => HealthStatus, { description: 'The latest health as shown (changes after consecutive probes agree).' })
   healthStatus!: HealthStatusValue;
 
   @Field(() => String, { nullable: true, description: 'Human-readable reason for the health status.' })
   healthMessage!: string | null;
 
-  @Field(() => DateTimeResolver, { nullable: true })
+  @Field(() => DateTimeResolver, { description: 'When the API server last answered; null if it never did.', nullable: true })
   lastConnectedAt!: Date | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { description: 'The API server\'s version (gitVersion), from the latest successful probe.', nullable: true })
   kubernetesVersion!: string | null;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Nodes at the latest successful probe.' })
   nodeCount!: number;
 
-  @Field(() => Int, { nullable: true })
+  @Field(() => Int, { description: 'Nodes whose Ready condition was True at the latest successful probe; null before the first.', nullable: true })
   readyNodeCount!: number | null;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Pods at the latest successful probe.' })
   podCount!: number;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { description: 'The Prometheus the metrics come from: set by hand or discovered; null when there is none.', nullable: true })
   prometheusUrl!: string | null;
 
-  @Field(() => PrometheusSource)
+  @Field(() => PrometheusSource, { description: 'Whether prometheusUrl was discovered (AUTO), set by hand (MANUAL) or is absent (NONE).' })
   prometheusSource!: PrometheusSourceValue;
 
   @Field(() => Boolean, { description: 'Proxied requests carry Impersonate-User (the token subject) and Impersonate-Group (each group), so the cluster\'s own RBAC applies as well.' })
@@ -56,21 +56,21 @@ export class ClusterType implements ClusterView {
   @Extensions({ listSize: 8 })
   labels!: readonly ClusterLabel[];
 
-  @Field(() => DateTimeResolver)
+  @Field(() => DateTimeResolver, { description: 'When the cluster was registered.' })
   createdAt!: Date;
 
-  @Field(() => DateTimeResolver)
+  @Field(() => DateTimeResolver, { description: 'When the cluster\'s settings or figures last changed.' })
   updatedAt!: Date;
 }
 
-@ObjectType('ClusterList')
+@ObjectType('ClusterList', { description: 'One page of clusters, with the number of all matches.' })
 export class ClusterListType {
-  @Field(() => [ClusterType])
+  @Field(() => [ClusterType], { description: 'The clusters on this page, in the requested order.' })
   items!: ClusterType[];
 
   @Field(() => Int, { description: 'How many clusters match the filter (all pages).' })
   total!: number;
 
-  @Field(() => PageInfoType)
+  @Field(() => PageInfoType, { description: 'Whether more pages follow, and the cursor to ask for the next.' })
   pageInfo!: PageInfoType;
 }

@@ -8,14 +8,14 @@ import { HealthStatus, PrometheusSource } from './enums.js';
 
 @ObjectType('ClusterLabel', { description: 'A Kubernetes-style label: key `[prefix/]name`, value of at most 63 characters.' })
 export class ClusterLabelType implements ClusterLabel {
-  @Field(() => String)
+  @Field(() => String, { description: '`[prefix/]name`, as in Kubernetes.' })
   key!: string;
 
-  @Field(() => String)
+  @Field(() => String, { description: 'Empty, or at most 63 characters.' })
   value!: string;
 }
 
-@InputType('ClusterLabelInput')
+@InputType('ClusterLabelInput', { description: 'A label to set: key `[prefix/]name`, value of at most 63 characters.' })
 export class ClusterLabelInput implements ClusterLabel {
   @Field(() => String, { description: '`[prefix/]name`: prefix a DNS subdomain (≤ 253), name ≤ 63 characters.' })
   key!: string;
@@ -32,15 +32,15 @@ export const ClusterOrderField: Record<'NAME' | 'CREATED_AT' | 'UPDATED_AT' | 'H
   HEALTH_STATUS: 'healthStatus',
 };
 export const OrderDirection: Record<'ASC' | 'DESC', OrderDirectionValue> = { ASC: 'asc', DESC: 'desc' };
-registerEnumType(ClusterOrderField, { name: 'ClusterOrderField', description: 'HEALTH_STATUS sorts UNKNOWN, HEALTHY, WARNING, ERROR, UNAVAILABLE.' });
-registerEnumType(OrderDirection, { name: 'OrderDirection' });
+registerEnumType(ClusterOrderField, { name: 'ClusterOrderField', description: 'HEALTH_STATUS sorts UNKNOWN, HEALTHY, WARNING, ERROR, UNAVAILABLE.', valuesConfig: { NAME: { description: 'By name.' }, CREATED_AT: { description: 'By registration time.' }, UPDATED_AT: { description: 'By last change.' }, HEALTH_STATUS: { description: 'By health, UNKNOWN first, UNAVAILABLE last.' } } });
+registerEnumType(OrderDirection, { name: 'OrderDirection', description: 'Sort direction.', valuesConfig: { ASC: { description: 'Smallest (or earliest) first.' }, DESC: { description: 'Largest (or latest) first.' } } });
 
 @InputType('ClusterOrderBy', { description: 'Ties are broken by id in the same direction. Without orderBy: id ascending (oldest first).' })
 export class ClusterOrderByInput {
-  @Field(() => ClusterOrderField)
+  @Field(() => ClusterOrderField, { description: 'The key to sort by.' })
   field!: Exclude<ClusterOrderFieldValue, 'id'>;
 
-  @Field(() => OrderDirection)
+  @Field(() => OrderDirection, { description: 'Ascending or descending.' })
   direction!: OrderDirectionValue;
 }
 
@@ -49,15 +49,15 @@ export class ClusterFilterInput {
   @Field(() => String, { nullable: true, description: 'Case-insensitive substring of the name.' })
   search?: string | null;
 
-  @Field(() => [HealthStatus], { nullable: true })
+  @Field(() => [HealthStatus], { description: 'Only clusters in one of these states.', nullable: true })
   healthStatus?: HealthStatusValue[] | null;
 
   @Field(() => String, { nullable: true, description: 'Kubernetes label selector: `env=prod,tier in (web,api),!legacy`.' })
   labelSelector?: string | null;
 
-  @Field(() => Boolean, { nullable: true })
+  @Field(() => Boolean, { description: 'Only enabled (true) or only disabled (false) clusters.', nullable: true })
   enabled?: boolean | null;
 
-  @Field(() => [PrometheusSource], { nullable: true })
+  @Field(() => [PrometheusSource], { description: 'Only clusters whose Prometheus URL has one of these sources.', nullable: true })
   prometheusSource?: PrometheusSourceValue[] | null;
 }

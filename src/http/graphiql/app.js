@@ -78,7 +78,7 @@
     var message;
     if (err && typeof err.code === 'number') {
       message = 'WebSocket closed (' + err.code + ')' + (err.reason ? ': ' + err.reason : '');
-      if (err.code === 4401 || err.code === 4403) message += ' — check the Authorization header in the Headers tab';
+      if (err.code === 4401 || err.code === 4403 || err.code === 4440) message += ' — check the Authorization header in the Headers tab';
     } else {
       message = err instanceof Error ? err.message : String(err);
     }
