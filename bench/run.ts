@@ -3,10 +3,15 @@
  * other (never two at once), then writes bench/results.json and BENCHMARKS.md.
  *
  *   --quick               fewer and shorter rounds (a smoke run of every scenario)
- *   --only a,b            only these scenarios: throughput, scale, huge, sweep, fanout, startup, profile
+ *   --only a,b            only these scenarios: throughput, paths, scale, huge, sweep, fanout, startup, profile
  *   --no-profile          skip the CPU profiles (on by default in a full run)
  *   --no-write            print the results, do not touch BENCHMARKS.md / bench/results.json
  *   --render              only re-render BENCHMARKS.md from bench/results.json (after a change to bench/report.ts)
+ *
+ *   --fleet-scale         only the fleet scale mode (bench/fleet-scale.ts; --fleet-clusters, --fleet-replicas,
+ *                         --fleet-interval, --fleet-intervals); needs BENCH_DATABASE_URL
+ *   --soak                only the soak (bench/soak.ts; --soak-minutes N, default 30)
+ *   --memory              only the memory figures (bench/memory.ts; also part of a full run)
  *
  * Environment: BENCH_DATABASE_URL=postgres://… also runs the health sweep on PostgreSQL (full runs; a private database per run);
  * BENCH_NODE_ENV overrides the gateway's NODE_ENV (default production, as in the Dockerfile).
@@ -24,11 +29,14 @@ import { renderMarkdown } from './report.js';
 import { runScale, type ScaleResult } from './scale.js';
 import { runStartup, type StartupResult } from './startup.js';
 import { runThroughput, type ThroughputResult } from './throughput.js';
+import { runPaths, type PathSettings, type PathsResult } from './paths.js';
+import { runFleetScale, type FleetScaleResult } from './fleet-scale.js';
 
 export interface Settings {
   quick: boolean;
   connections: number;
   throughput: { clusters: number; rounds: number; durationSec: number; p99Rounds: number; p99DurationSec: number };
+  paths: PathSettings;
   scale: { sizes: number[]; rounds: number; durationSec: number; changes: number };
   huge: { pods: number; runs: number; fallback: boolean };
   sweep: { clusters: number; latencyMs: number; concurrencies: number[]; runs: number; postgres: boolean; defaultConcurrency?: number };
@@ -47,6 +55,8 @@ export interface Results {
   loadAverage: { before: number[]; after: number[] };
   settings: Settings;
   throughput?: ThroughputResult;
+  paths?: PathsResult;
+  fleetScale?: FleetScaleResult;
   scale?: ScaleResult;
   huge?: HugeClusterResult;
   sweep?: SweepResult;
@@ -65,14 +75,23 @@ if (args.has('render')) {
   process.exit(0);
 }
 const quick = args.has('quick');
-const only = args.get('only')?.split(',');
+// The long modes run alone: `--fleet-scale`, `--soak`, `--memory` are scenarios of their own.
+const modes = ['fleet-scale', 'soak', 'memory'].filter((m) => args.has(m));
+const only = modes.length ? modes : args.get('only')?.split(',');
 const want = (name: string) => !only || only.includes(name);
-const databaseUrl = process.env.BENCH_DATABASE_URL;
+const databaseUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL;
 
 const settings: Settings = {
   quick,
   connections: 10,
   throughput: quick ? { clusters: 100, rounds: 1, durationSec: 2, p99Rounds: 1, p99DurationSec: 2 } : { clusters: 100, rounds: 5, durationSec: 8, p99Rounds: 3, p99DurationSec: 8 },
+  // Uncached paths on both databases (PostgreSQL when BENCH_DATABASE_URL is set), wrk as the load generator.
+  paths: {
+    databases: ['pglite', 'postgres'],
+    clusters: 100,
+    connections: 10,
+    ...(quick ? { rounds: 1, durationSec: 1, halfRateSec: 1 } : { rounds: 3, durationSec: 5, halfRateSec: 5 }),
+  },
   // The quick run stops the scale curve at 1,000 clusters: seeding 10,000 alone would take a fifth of its budget.
   scale: quick ? { sizes: [10, 100, 1_000], rounds: 1, durationSec: 1, changes: 2 } : { sizes: [10, 100, 1_000, 10_000], rounds: 3, durationSec: 3, changes: 5 },
   huge: { pods: 100_000, runs: quick ? 1 : 3, fallback: !quick },
@@ -122,7 +141,7 @@ async function section<T>(name: string, fn: () => Promise<T>): Promise<T | undef
 const c = settings.connections;
 // The health sweep and the compiled start-up run the gateway as deployed: compiled, from dist/.
 let buildMs: number | undefined;
-if (want('sweep') || (want('startup') && settings.startup.compiled)) {
+if (want('sweep') || want('fleet-scale') || want('soak') || want('memory') || (want('startup') && settings.startup.compiled)) {
   buildMs = buildDist();
   log(`npm run build: ${round(buildMs / 1000, 1)} s`);
 }
@@ -130,6 +149,16 @@ const templateStarted = Date.now();
 await prepareTemplate();
 log(`template DATA_DIR ready in ${round((Date.now() - templateStarted) / 1000, 0)} s`);
 results.throughput = await section('throughput', () => runThroughput({ ...settings.throughput, connections: c }, log));
+results.paths = await section('paths', () => runPaths(settings.paths, databaseUrl, log));
+results.fleetScale = await section('fleet-scale', () => {
+  if (!databaseUrl) throw new Error('--fleet-scale needs BENCH_DATABASE_URL (PostgreSQL)');
+  const n = (name: string, d: number) => Number(args.get(name) ?? d);
+  return runFleetScale(
+    { clusters: n('fleet-clusters', 10_000), replicas: n('fleet-replicas', 3), intervalSec: n('fleet-interval', 60), intervals: n('fleet-intervals', 2), flapping: 20, subscribers: 60 },
+    databaseUrl,
+    log,
+  );
+});
 results.scale = await section('scale', () => runScale(settings.scale, log));
 results.huge = await section('huge', () =>
   runJson<HugeClusterResult>('bench/huge-cluster.ts', ['--pods', String(settings.huge.pods), '--runs', String(settings.huge.runs), ...(settings.huge.fallback ? [] : ['--no-fallback'])]),
