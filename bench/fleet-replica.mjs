@@ -16,7 +16,12 @@ const { startGateway } = await dist('gateway.js');
 const { KubeconfigCipher } = await dist('clusters/kubeconfig-cipher.js');
 const { clusters } = await dist('db/schema.js');
 
-const gw = await startGateway(loadConfig(process.env), { healthMonitor: process.env.BENCH_HEALTH_MONITOR !== 'false' });
+// A short soak shortens the webhook retry schedule (comma-separated ms); a full soak runs the shipped one.
+const retryDelaysMs = process.env.BENCH_WEBHOOK_RETRY_DELAYS_MS?.split(',').map(Number);
+const gw = await startGateway(loadConfig(process.env), {
+  healthMonitor: process.env.BENCH_HEALTH_MONITOR !== 'false',
+  ...(retryDelaysMs ? { webhooks: { retryDelaysMs } } : {}),
+});
 
 process.on('message', async (m) => {
   if (m?.type === 'seed') {

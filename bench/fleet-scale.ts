@@ -73,7 +73,7 @@ export async function runFleetScale(s: FleetScaleSettings, databaseUrl: string, 
     const delays: number[] = [];
     for (let i = 0; i < s.subscribers; i++) {
       const replica = replicas[i % replicas.length]!;
-      const client = createClient({ url: `${replica.url.replace(/^http/, 'ws')}/graphql`, webSocketImpl: WebSocket, connectionParams: { Authorization: `Bearer ${token}` }, lazy: false, retryAttempts: 0 });
+      const client = createClient({ url: `${replica.url.replace(/^http/, 'ws')}/graphql`, webSocketImpl: WebSocket, connectionParams: { Authorization: `Bearer ${token}` }, lazy: false, retryAttempts: 0, onNonLazyError: () => {} });
       clients.push(client);
       let first = true;
       client.subscribe<{ clusterHealth: { updatedAt: string } }>(
