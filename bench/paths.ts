@@ -118,7 +118,18 @@ interface GatewayInfo {
   firstId: number;
 }
 
-async function capture(url: string, req: HttpRequestSpec): Promise<{ status: number; contentType: string; body: Buffer }> {
+/** The gateway's answer to a path (retried twice: a freshly started simulator may reset the very first connection). */
+async function capture(url: string, req: HttpRequestSpec, attempt = 1): Promise<{ status: number; contentType: string; body: Buffer }> {
+  try {
+    return await captureOnce(url, req);
+  } catch (err) {
+    if (attempt >= 3) throw err;
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    return capture(url, req, attempt + 1);
+  }
+}
+
+async function captureOnce(url: string, req: HttpRequestSpec): Promise<{ status: number; contentType: string; body: Buffer }> {
   const res = await fetch(new URL(req.path, url), { method: req.method, headers: req.headers, body: req.body });
   const body = Buffer.from(await res.arrayBuffer());
   const text = body.toString('utf8');
@@ -228,13 +239,13 @@ async function oneDatabase(
         medianRatio: median(rounds.map((x) => x.ratio)),
         medianGatewayRps,
         medianBaselineRps: median(rounds.map((x) => x.baselineRps)),
-        medianLoadCpuPct: median(rounds.flatMap((x) => [x.loadCpuPctGateway, x.loadCpuPctBaseline])),
+        medianLoadCpuPct: round(median(rounds.flatMap((x) => [x.loadCpuPctGateway, x.loadCpuPctBaseline])), 1),
         gatewayP50Ms: median(rounds.map((x) => x.gatewayP50Ms)),
         halfRate: { rate, gatewayP50Ms: half.gateway.latencyMs.p50, gatewayP99Ms: half.gateway.latencyMs.p99, baselineP50Ms: half.baseline.latencyMs.p50, baselineP99Ms: half.baseline.latencyMs.p99 },
         errors,
       };
       results.push(row);
-      log(`  paths ${database} ${p.id}: gateway ${row.medianGatewayRps} req/s, baseline ${row.medianBaselineRps} req/s, ratio ${row.medianRatio} (wrk CPU ${row.medianLoadCpuPct}%), half-rate p99 ${row.halfRate.gatewayP99Ms} ms${errors ? `, ${errors} errors` : ''}`);
+      log(`  paths ${database} ${p.id}: gateway ${row.medianGatewayRps} req/s, baseline ${row.medianBaselineRps} req/s, ratio ${row.medianRatio} (wrk CPU ${round(row.medianLoadCpuPct, 0)} %), half-rate p99 ${row.halfRate.gatewayP99Ms} ms${errors ? `, ${errors} errors` : ''}`);
     }
     return results;
   } finally {
