@@ -4,6 +4,13 @@
  * (so `--cpu-prof` profiles are written).
  *
  *   node --import tsx bench/gateway-server.ts --clusters 100 [--kubeconfig-file F] [--count-queries] [--save-template DIR]
+ *     [--database-url postgres://…] [--first-kubeconfig-file F] [--fleet-labels] [--dump-data-dir FILE]
+ *
+ * `--database-url`: PostgreSQL instead of the embedded database, in a private database created here and dropped on
+ * exit. `--first-kubeconfig-file`: the first cluster's kubeconfig (a simulated cluster, for the proxy path).
+ * `--fleet-labels`: labels (env, tier, region) and a spread of health on every cluster, for filtered lists.
+ * `--dump-data-dir FILE`: embedded only, a tarball of the seeded data directory (PGlite `dumpDataDir`), so the raw
+ * baseline (bench/path-baseline.ts) reads the very same rows with the same driver.
  *
  * BENCH_TEMPLATE_DIR: start from a copy of this DATA_DIR (made once per run with `--save-template`).
  *
@@ -13,10 +20,12 @@
  * statement is counted apart (`background`). src/ is not touched for this.
  */
 import { randomBytes } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { sql } from 'drizzle-orm';
+import postgres from 'postgres';
 import { signToken } from '../src/auth/jwt.js';
 import { loadConfig } from '../src/config.js';
 import type { DatabaseTarget } from '../src/db/client.js';
@@ -97,8 +106,29 @@ function counting<T extends object>(target: T): T {
   });
 }
 
+/** A private PostgreSQL database for this process (`--database-url`), dropped when it exits. */
+async function privateDatabase(serverUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `kgw_bench_gw_${process.pid}`;
+  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin.unsafe(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const a = postgres(serverUrl, { max: 1, onnotice: () => {} });
+      await a.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {});
+      await a.end();
+    },
+  };
+}
+const pg = args.has('database-url') ? await privateDatabase(args.get('database-url')!) : undefined;
+
 const jwtSecret = randomBytes(32).toString('hex');
 const config = loadConfig({
+  ...(pg ? { DATABASE_URL: pg.url, ENCRYPTION_KEY: randomBytes(32).toString('base64') } : {}),
   PORT: '0',
   HOST: '127.0.0.1',
   DATA_DIR: dataDir,
@@ -125,7 +155,23 @@ if (args.has('save-template')) {
   process.stdout.write(`${JSON.stringify({ template: args.get('save-template') })}\n`);
   process.exit(0);
 }
-const seed = await seedClusters(gateway, count, () => kubeconfig, { viaService: Number(args.get('via-service') ?? '20') });
+const firstKubeconfig = args.has('first-kubeconfig-file') ? readFileSync(args.get('first-kubeconfig-file')!, 'utf8') : kubeconfig;
+const seed = await seedClusters(gateway, count, (i) => (i === 0 ? firstKubeconfig : kubeconfig), { viaService: Number(args.get('via-service') ?? '20') });
+if (args.has('fleet-labels')) {
+  // A fleet's spread: a third each of env, four tiers, eight regions; mostly healthy.
+  await gateway.database.db.execute(sql`UPDATE clusters SET
+    labels = jsonb_build_object('env', (ARRAY['prod','staging','dev'])[1 + id % 3], 'tier', (ARRAY['web','api','db','batch'])[1 + (id / 3) % 4], 'region', 'r' || (id % 8)),
+    health_status = (ARRAY['healthy','healthy','healthy','healthy','warning','unavailable']::health_status[])[1 + (id * 7) % 6],
+    node_count = 3 + id % 20, pod_count = 40 + id % 100`);
+  await gateway.database.db.execute(sql`ANALYZE clusters`);
+  gateway.clusters.invalidateList();
+}
+if (args.has('dump-data-dir')) {
+  const pglite = gateway.database.pglite;
+  if (!pglite) throw new Error('--dump-data-dir needs the embedded database');
+  await pglite.query('CHECKPOINT');
+  writeFileSync(args.get('dump-data-dir')!, Buffer.from(await (await pglite.dumpDataDir('none')).arrayBuffer()));
+}
 
 let seeded = count;
 process.on('message', (m: { type?: string; count?: number }) => {
@@ -158,6 +204,7 @@ const stop = () => {
   gateway
     .close()
     .catch(() => undefined)
+    .then(() => pg?.drop())
     .finally(() => {
       rmSync(dataDir, { recursive: true, force: true });
       process.exit(0);
@@ -168,4 +215,9 @@ process.on('SIGINT', stop);
 process.on('disconnect', stop);
 
 const adminToken = signToken(jwtSecret, { sub: 'bench-admin', role: 'admin' }, { expiresIn: '24h' });
-process.stdout.write(`${JSON.stringify({ url: gateway.url, adminToken, pid: process.pid, clusters: count, ...seed })}\n`);
+const userToken = signToken(jwtSecret, { sub: 'bench-user', role: 'user' }, { expiresIn: '24h' });
+// The bench's throwaway encryption key, for the raw baseline's decrypt of the same ciphertext (never a real key).
+const encryptionKey = gateway.secrets.encryptionKey.toString('base64');
+process.stdout.write(
+  `${JSON.stringify({ url: gateway.url, adminToken, userToken, encryptionKey, databaseUrl: pg?.url, pid: process.pid, clusters: count, ...seed })}\n`,
+);

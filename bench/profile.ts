@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SweepRun } from './health-sweep.js';
-import { GATEWAY_NODE_ENV, SERVER_CPU, round, runJson, sleep, spawnTs, stopChild } from './lib.js';
+import { GATEWAY_NODE_ENV, SERVER_CPU, firstJsonLine, round, runJson, sleep, spawnTs, stopChild } from './lib.js';
 import { type Kind, load, requestOf, startGatewayChild } from './targets.js';
 
 interface CpuProfile {
@@ -18,7 +18,7 @@ interface CpuProfile {
 }
 
 export interface ProfileSummary {
-  kind: Kind | 'start-up cold' | 'start-up warm' | 'health sweep';
+  kind: Kind | 'start-up cold' | 'start-up warm' | 'health sweep' | `${string} (${'pglite' | 'postgres'})`;
   /** Request kinds: req/s under the profiler. */
   rps?: number;
   /** Start-up: ms from spawn to the banner under the profiler; sweep: wall time of the sweep. */
@@ -147,4 +147,41 @@ export async function runSweepProfile(concurrency: number, clusters: number, lat
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Issue 18: one uncached path (bench/paths.ts) under `--cpu-prof`: the gateway child on the given database, wrk driving
+ * the path's request for `durationSec`; self time inside the load window.
+ */
+export async function runPathProfiles(
+  pathIds: string[],
+  s: { clusters: number; connections: number; durationSec: number; database: 'pglite' | 'postgres'; databaseUrl?: string },
+): Promise<ProfileSummary[]> {
+  const { PATHS } = await import('./paths.js');
+  const { runWrk } = await import('./wrk.js');
+  const out: ProfileSummary[] = [];
+  for (const id of pathIds) {
+    const path = PATHS.find((p) => p.id === id);
+    if (!path || path.baseline === 'simulator') continue;
+    const dir = mkdtempSync(join(tmpdir(), 'kgw-prof-'));
+    try {
+      const args = ['--clusters', String(s.clusters), '--fleet-labels', ...(s.database === 'postgres' ? ['--database-url', s.databaseUrl!] : [])];
+      const child = spawnTs('bench/gateway-server.ts', args, { cpu: SERVER_CPU, env: { NODE_ENV: GATEWAY_NODE_ENV }, nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
+      const info = await firstJsonLine<{ url: string; adminToken: string; userToken: string; firstId: number }>(child);
+      const base = path.request(info.firstId);
+      const req = { ...base, headers: { ...base.headers, authorization: `Bearer ${path.as === 'admin' ? info.adminToken : info.userToken}` } };
+      await runWrk(info.url, req, { connections: s.connections, durationSec: 1 });
+      const from = now();
+      const res = await runWrk(info.url, req, { connections: s.connections, durationSec: s.durationSec });
+      const to = now();
+      await stopChild(child);
+      const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+      if (!file) throw new Error('the gateway wrote no CPU profile');
+      const sum = summarise(JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile, from, to);
+      out.push({ kind: `${id} (${s.database})`, rps: round(res.rps, 0), ...sum });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  return out;
 }

@@ -1,4 +1,5 @@
 /** Renders bench/results.json as BENCHMARKS.md: machine, settings, command, medians, ratios, targets met or not. */
+import { fleetSection, memorySection, pathTargets, pathsSection, soakSection } from './report-paths.js';
 import type { Results } from './run.js';
 
 const fmt = (x: number | undefined, digits = 1) => (x === undefined || !Number.isFinite(x) ? 'n/a' : Number(x.toFixed(digits)).toLocaleString('en-US'));
@@ -37,6 +38,7 @@ function targets(r: Results): string {
     rows.push(['Fan-out memory per subscriber (no target)', `${kb(r.fanout.gateway.heapBytesPerSubscriber)} (V8 heap + external)`, '—']);
   }
   if (r.startup) rows.push(['Start-up (no target)', `cold ${fmt(r.startup.medianColdMs / 1000, 2)} s, warm ${fmt(r.startup.medianWarmMs / 1000, 2)} s, warm compiled ${fmt((r.startup.medianCompiledMs ?? NaN) / 1000, 2)} s (node+tsx floor ${fmt(r.startup.medianBaselineMs / 1000, 2)} s)`, '—']);
+  rows.push(...pathTargets(r));
   return table(['target', 'measured (median)', 'status'], rows);
 }
 
@@ -257,7 +259,9 @@ ${r.profile
         ? `REST C1 (${fmt(p.rps, 0)} req/s under the profiler`
         : p.kind === 'graphql'
           ? `GraphQL clusters (${fmt(p.rps, 0)} req/s under the profiler`
-          : p.kind === 'health sweep'
+          : p.rps !== undefined
+            ? `path ${p.kind} (${fmt(p.rps, 0)} req/s under the profiler, wrk`
+            : p.kind === 'health sweep'
             ? `Health sweep, concurrency ${p.concurrency} (${fmt((p.ms ?? NaN) / 1000, 2)} s under the profiler, the sweep only`
             : `${p.kind}: \`src/main.ts\` to its banner (${fmt((p.ms ?? NaN) / 1000, 2)} s under the profiler, whole profile`
     }, ${p.samples} samples)
@@ -312,11 +316,15 @@ ${table(['', ''], [
 ${targets(r)}
 
 ${throughput(r)}
+${pathsSection(r)}
 ${scale(r)}
 ${huge(r)}
 ${sweep(r)}
 ${fanout(r)}
 ${startup(r)}
 ${profile(r)}
+${fleetSection(r)}
+${memorySection(r)}
+${soakSection(r)}
 ${r.failures.length ? `## Failures\n\n\`\`\`\n${r.failures.join('\n')}\n\`\`\`\n` : ''}`;
 }

@@ -3,15 +3,20 @@
  * other (never two at once), then writes bench/results.json and BENCHMARKS.md.
  *
  *   --quick               fewer and shorter rounds (a smoke run of every scenario)
- *   --only a,b            only these scenarios: throughput, scale, huge, sweep, fanout, startup, profile
+ *   --only a,b            only these scenarios: throughput, paths, scale, huge, sweep, fanout, startup, profile
  *   --no-profile          skip the CPU profiles (on by default in a full run)
  *   --no-write            print the results, do not touch BENCHMARKS.md / bench/results.json
  *   --render              only re-render BENCHMARKS.md from bench/results.json (after a change to bench/report.ts)
  *
+ *   --fleet-scale         only the fleet scale mode (bench/fleet-scale.ts; --fleet-clusters, --fleet-replicas,
+ *                         --fleet-interval, --fleet-intervals); needs BENCH_DATABASE_URL
+ *   --soak                only the soak (bench/soak.ts; --soak-minutes N, default 30)
+ *   --memory              only the memory figures (bench/memory.ts; also part of a full run)
+ *
  * Environment: BENCH_DATABASE_URL=postgres://… also runs the health sweep on PostgreSQL (full runs; a private database per run);
  * BENCH_NODE_ENV overrides the gateway's NODE_ENV (default production, as in the Dockerfile).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config.js';
@@ -19,16 +24,21 @@ import { runFanout, type FanoutResult } from './fanout.js';
 import { runHealthSweep, type SweepResult } from './health-sweep.js';
 import type { HugeClusterResult } from './huge-cluster.js';
 import { GATEWAY_NODE_ENV, LOAD_CPU, ROOT, SERVER_CPU, buildDist, flags, hasTaskset, machineInfo, prepareTemplate, round, runJson, type MachineInfo } from './lib.js';
-import { runProfile, runStartupProfile, runSweepProfile, type ProfileSummary } from './profile.js';
+import { runPathProfiles, runProfile, runStartupProfile, runSweepProfile, type ProfileSummary } from './profile.js';
 import { renderMarkdown } from './report.js';
 import { runScale, type ScaleResult } from './scale.js';
 import { runStartup, type StartupResult } from './startup.js';
 import { runThroughput, type ThroughputResult } from './throughput.js';
+import { PATHS, runPaths, type PathSettings, type PathsResult } from './paths.js';
+import { runFleetScale, type FleetScaleResult } from './fleet-scale.js';
+import { runMemory, type MemoryResult } from './memory.js';
+import { runSoak, type SoakResult } from './soak.js';
 
 export interface Settings {
   quick: boolean;
   connections: number;
   throughput: { clusters: number; rounds: number; durationSec: number; p99Rounds: number; p99DurationSec: number };
+  paths: PathSettings;
   scale: { sizes: number[]; rounds: number; durationSec: number; changes: number };
   huge: { pods: number; runs: number; fallback: boolean };
   sweep: { clusters: number; latencyMs: number; concurrencies: number[]; runs: number; postgres: boolean; defaultConcurrency?: number };
@@ -47,6 +57,10 @@ export interface Results {
   loadAverage: { before: number[]; after: number[] };
   settings: Settings;
   throughput?: ThroughputResult;
+  paths?: PathsResult;
+  fleetScale?: FleetScaleResult;
+  memory?: MemoryResult;
+  soak?: SoakResult;
   scale?: ScaleResult;
   huge?: HugeClusterResult;
   sweep?: SweepResult;
@@ -65,14 +79,26 @@ if (args.has('render')) {
   process.exit(0);
 }
 const quick = args.has('quick');
-const only = args.get('only')?.split(',');
-const want = (name: string) => !only || only.includes(name);
-const databaseUrl = process.env.BENCH_DATABASE_URL;
+// The long modes run alone: `--fleet-scale`, `--soak`, `--memory` are scenarios of their own.
+const modes = ['fleet-scale', 'soak', 'memory'].filter((m) => args.has(m));
+const only = modes.length ? modes : args.get('only')?.split(',');
+/** The long modes run only when asked for by name (`--fleet-scale`, `--soak`, or `--only`). */
+const EXPLICIT_ONLY = new Set(['fleet-scale', 'soak']);
+const want = (name: string) => (EXPLICIT_ONLY.has(name) ? Boolean(only?.includes(name)) : !only || only.includes(name));
+const databaseUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL;
 
 const settings: Settings = {
   quick,
   connections: 10,
   throughput: quick ? { clusters: 100, rounds: 1, durationSec: 2, p99Rounds: 1, p99DurationSec: 2 } : { clusters: 100, rounds: 5, durationSec: 8, p99Rounds: 3, p99DurationSec: 8 },
+  // Uncached paths on both databases (PostgreSQL when BENCH_DATABASE_URL is set), wrk as the load generator.
+  paths: {
+    // The quick run measures one database (PostgreSQL when given) to stay within its two minutes.
+    databases: quick ? [process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ? 'postgres' : 'pglite'] : ['pglite', 'postgres'],
+    clusters: 100,
+    connections: 10,
+    ...(quick ? { rounds: 1, durationSec: 1, halfRateSec: 1 } : { rounds: 3, durationSec: 5, halfRateSec: 5 }),
+  },
   // The quick run stops the scale curve at 1,000 clusters: seeding 10,000 alone would take a fifth of its budget.
   scale: quick ? { sizes: [10, 100, 1_000], rounds: 1, durationSec: 1, changes: 2 } : { sizes: [10, 100, 1_000, 10_000], rounds: 3, durationSec: 3, changes: 5 },
   huge: { pods: 100_000, runs: quick ? 1 : 3, fallback: !quick },
@@ -122,7 +148,9 @@ async function section<T>(name: string, fn: () => Promise<T>): Promise<T | undef
 const c = settings.connections;
 // The health sweep and the compiled start-up run the gateway as deployed: compiled, from dist/.
 let buildMs: number | undefined;
-if (want('sweep') || (want('startup') && settings.startup.compiled)) {
+const distBuilt = existsSync(join(ROOT, 'dist/gateway.js'));
+if (quick && distBuilt) log('quick: using the dist/ already built (npm run build to refresh it)');
+else if (want('sweep') || want('fleet-scale') || want('soak') || want('memory') || (want('startup') && settings.startup.compiled)) {
   buildMs = buildDist();
   log(`npm run build: ${round(buildMs / 1000, 1)} s`);
 }
@@ -130,6 +158,21 @@ const templateStarted = Date.now();
 await prepareTemplate();
 log(`template DATA_DIR ready in ${round((Date.now() - templateStarted) / 1000, 0)} s`);
 results.throughput = await section('throughput', () => runThroughput({ ...settings.throughput, connections: c }, log));
+results.paths = await section('paths', () => runPaths(settings.paths, databaseUrl, log));
+results.fleetScale = await section('fleet-scale', () => {
+  if (!databaseUrl) throw new Error('--fleet-scale needs BENCH_DATABASE_URL (PostgreSQL)');
+  const n = (name: string, d: number) => Number(args.get(name) ?? d);
+  return runFleetScale(
+    { clusters: n('fleet-clusters', 10_000), replicas: n('fleet-replicas', 3), intervalSec: n('fleet-interval', 60), intervals: n('fleet-intervals', 2), flapping: 20, subscribers: 60 },
+    databaseUrl,
+    log,
+  );
+});
+results.memory = await section('memory', () => (quick ? Promise.resolve(undefined) : runMemory({ clusters: 1_000, databaseUrl }, log)));
+results.soak = await section('soak', () => {
+  if (!databaseUrl) throw new Error('--soak needs BENCH_DATABASE_URL (PostgreSQL): two replicas share it');
+  return runSoak({ minutes: Number(args.get('soak-minutes') ?? 30), clusters: 1_000, databaseUrl }, log);
+});
 results.scale = await section('scale', () => runScale(settings.scale, log));
 results.huge = await section('huge', () =>
   runJson<HugeClusterResult>('bench/huge-cluster.ts', ['--pods', String(settings.huge.pods), '--runs', String(settings.huge.runs), ...(settings.huge.fallback ? [] : ['--no-fallback'])]),
@@ -142,8 +185,10 @@ if (settings.profile.enabled) {
     ...(await runProfile(['graphql', 'rest'], { clusters: settings.throughput.clusters, connections: c, durationSec: settings.profile.durationSec })),
     ...(await runStartupProfile()),
     await runSweepProfile(results.sweep?.best.concurrency ?? 64, settings.sweep.clusters, settings.sweep.latencyMs),
+    ...(await runPathProfiles(PATHS.map((p) => p.id), { clusters: settings.paths.clusters, connections: c, durationSec: 4, database: databaseUrl ? 'postgres' : 'pglite', databaseUrl })),
   ]);
 }
+if (results.soak && !results.soak.passed) results.failures.push(`soak: ${Object.entries(results.soak.checks).filter(([, ok]) => !ok).map(([k]) => k).join('; ')}`);
 if (results.scale && !results.scale.assertion.passed) results.failures.push(`scale: round-trip assertion failed: ${results.scale.assertion.detail}`);
 
 results.elapsedSec = round((Date.now() - started) / 1000, 0);

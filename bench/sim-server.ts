@@ -24,8 +24,16 @@ for (let i = 0; i < count; i++) handles.push(sim.addCluster({ nodes, pods, laten
 const kubeconfigFile = join(tmpdir(), `kgw-bench-sim-${process.pid}.json`);
 writeFileSync(kubeconfigFile, JSON.stringify(handles.map((h) => h.kubeconfig())));
 
-process.on('message', (m: { type?: string; index?: number; knobs?: Partial<ClusterKnobs> }) => {
+process.on('message', (m: { type?: string; index?: number; indexes?: number[]; knobs?: Partial<ClusterKnobs>; since?: number }) => {
   switch (m?.type) {
+    // Fleet scale / soak: when each cluster was probed (its `/version` requests since `since`), by cluster index.
+    case 'probes':
+      process.send?.({ type: 'probes', at: handles.map((h) => h.requestLog.filter((e) => e.path === '/version' && e.at >= (m.since ?? 0)).map((e) => e.at)) });
+      break;
+    case 'setMany':
+      for (const i of m.indexes ?? []) handles[i]?.set(m.knobs ?? {});
+      process.send?.({ type: 'setMany' });
+      break;
     case 'conns':
       process.send?.({ type: 'conns', count: sim.openConnections() });
       break;

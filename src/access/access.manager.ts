@@ -60,6 +60,28 @@ export class AccessManager {
     return role;
   }
 
+  /**
+   * `requireRole` for callers that need the check, not the role: when the caller's floor (global admin, or
+   * DEFAULT_CLUSTER_ROLE) already reaches `min`, no grant is read, since grants only ever raise a role.
+   */
+  async requireAtLeast(caller: Caller, clusterId: number, min: ClusterRoleValue): Promise<void> {
+    requireUser(caller);
+    if (roleAtLeast(this.floorOf(caller), min)) return;
+    await this.requireRole(caller, clusterId, min);
+  }
+
+  /** Whether the cluster exists for the caller (any role); reads grants only when the caller's floor is no role. */
+  async sees(caller: Caller, clusterId: number): Promise<boolean> {
+    requireUser(caller);
+    return this.floorOf(caller) !== null || (await this.roleOn(caller, clusterId)) !== null;
+  }
+
+  /** The role a caller holds on every cluster whatever its grants: admin for global admins, else DEFAULT_CLUSTER_ROLE. */
+  private floorOf(caller: Caller): ClusterRoleValue | null {
+    if (isAdmin(caller)) return 'admin';
+    return this.defaultRole === 'none' ? null : this.defaultRole;
+  }
+
   /** Every cluster (`'all'`: global admins, or DEFAULT_CLUSTER_ROLE viewer), else the ids the caller holds a grant on. */
   async visibleClusters(caller: Caller): Promise<'all' | ReadonlySet<number>> {
     const principal = requireUser(caller);

@@ -25,6 +25,8 @@ export class ClusterListCache {
   private generation = 0;
   private versions = 0;
   private inflight?: { promise: Promise<ClusterListSnapshot>; generation: number };
+  private lastWarmAt = 0;
+  private readonly byId = new WeakMap<ClusterListSnapshot, ReadonlyMap<number, ClusterView>>();
   private readonly unsubscribe: () => void;
 
   constructor(
@@ -62,6 +64,36 @@ export class ClusterListCache {
     return promise;
   }
 
+  /**
+   * The current snapshot when it is fresh (within the TTL, not invalidated), without loading anything: single-cluster
+   * reads take it when it is there and read their one row otherwise, so they never wait for a whole list.
+   */
+  peek(): ClusterListSnapshot | undefined {
+    const cached = this.value;
+    return cached && Date.now() - cached.at < this.ttlMs ? cached.snapshot : undefined;
+  }
+
+  /** A live cluster of a fresh snapshot by id (an index built once per snapshot); undefined when not cached. */
+  peekById(id: number): ClusterView | undefined {
+    const snapshot = this.peek();
+    if (!snapshot) return undefined;
+    let index = this.byId.get(snapshot);
+    if (!index) this.byId.set(snapshot, (index = new Map(snapshot.items.map((c) => [c.id, c]))));
+    return index.get(id);
+  }
+
+  /**
+   * Starts a refill in the background after a single read missed, so a stream of single reads is soon served from
+   * memory too. Bounded: at most one load at a time, one start per `WARM_SPACING_MS`, and never for a large fleet, where
+   * a whole-list reload costs far more than the one-row reads it would save while health results keep invalidating it.
+   */
+  warm(): void {
+    const now = Date.now();
+    if (this.inflight || now - this.lastWarmAt < WARM_SPACING_MS || (this.last?.items.length ?? 0) > WARM_MAX_CLUSTERS) return;
+    this.lastWarmAt = now;
+    this.get().catch(() => {});
+  }
+
   invalidate(): void {
     this.generation++;
     this.value = undefined;
@@ -71,6 +103,9 @@ export class ClusterListCache {
     this.unsubscribe();
   }
 }
+
+const WARM_SPACING_MS = 1_000;
+const WARM_MAX_CLUSTERS = 2_000;
 
 function sameClusters(a: readonly ClusterView[], b: readonly ClusterView[]): boolean {
   if (a.length !== b.length) return false;

@@ -79,7 +79,7 @@ export class ClusterManager {
   async get(caller: Caller, rawId: string | number, field = 'id'): Promise<ClusterView> {
     requireUser(caller);
     const id = parseClusterId(rawId, field);
-    await this.access.requireRole(caller, id, 'viewer');
+    await this.access.requireAtLeast(caller, id, 'viewer');
     return this.registry.get(id);
   }
 
@@ -90,7 +90,7 @@ export class ClusterManager {
   async current(caller: Caller, selector?: { name?: string; id?: string }): Promise<ClusterView | null> {
     requireUser(caller);
     const cluster = await this.registry.current(selector);
-    if (!cluster || (await this.access.roleOn(caller, cluster.id)) !== null) return cluster;
+    if (!cluster || (await this.access.sees(caller, cluster.id))) return cluster;
     if (selector?.id !== undefined) throw new NotFoundError(`cluster ${cluster.id} not found`);
     if (selector?.name !== undefined) throw new NotFoundError(`cluster "${parseClusterSelectorName(selector.name)}" not found`);
     return null;

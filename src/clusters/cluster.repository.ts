@@ -104,12 +104,23 @@ const NAME_INDEX = 'clusters_live_name_uq';
  * the database's unique index, not a prior check, decides duplicate names.
  */
 export class ClusterRepository {
+  /**
+   * The single-row reads of every C2 / `cluster(id)` request that misses the cached list, built once: drizzle's query
+   * building was a fifth of such a request's CPU (bench/profile.ts), the statement text never changes.
+   */
+  private readonly byId;
+  private readonly ciphertextById;
+
   constructor(
     private readonly db: Db,
     private readonly events: EventBus,
     /** Webhook occurrences are recorded in each write's own transaction (see events/outbox.ts). */
     private readonly outbox?: TransactionalOutbox,
-  ) {}
+  ) {
+    const id = sql.placeholder('id');
+    this.byId = db.select(viewColumns).from(clusters).where(and(eq(clusters.id, id), liveCluster)).prepare('cluster_by_id');
+    this.ciphertextById = db.select({ ciphertext: clusters.kubeconfigCiphertext }).from(clusters).where(and(eq(clusters.id, id), liveCluster)).prepare('cluster_ciphertext_by_id');
+  }
 
   /** Live clusters, oldest first. */
   async list(): Promise<ClusterView[]> {
@@ -126,7 +137,7 @@ export class ClusterRepository {
   }
 
   async findById(id: number): Promise<ClusterView | undefined> {
-    const [row] = await this.db.select(viewColumns).from(clusters).where(and(eq(clusters.id, id), liveCluster));
+    const [row] = await this.byId.execute({ id });
     return row && toClusterView(row);
   }
 
@@ -152,7 +163,7 @@ export class ClusterRepository {
   }
 
   async ciphertextOf(id: number): Promise<string | undefined> {
-    const [row] = await this.db.select({ ciphertext: clusters.kubeconfigCiphertext }).from(clusters).where(and(eq(clusters.id, id), liveCluster));
+    const [row] = await this.ciphertextById.execute({ id });
     return row?.ciphertext;
   }
 

@@ -102,7 +102,15 @@ export class ClusterService {
     this.listCache.close();
   }
 
+  /**
+   * One live cluster. Served from the cached list while it is fresh (the list's consistency rules: local writes drop it
+   * at once, other replicas' through NOTIFY, a 5 s TTL bounds the rest); otherwise, and for any id the snapshot lacks
+   * (perhaps created a moment ago elsewhere), its one row is read.
+   */
   async get(id: number): Promise<ClusterView> {
+    const cached = this.listCache.peekById(id);
+    if (cached) return cached;
+    this.listCache.warm();
     const view = await this.repo.findById(id);
     if (!view) throw clusterNotFound(id);
     return view;
@@ -111,13 +119,16 @@ export class ClusterService {
   /** The cluster named by the request's selector (name or id), else the default one; null when there is none. */
   async current(selector?: { name?: string; id?: string }): Promise<ClusterView | null> {
     if (selector?.id !== undefined) return this.get(parseClusterId(selector.id, 'X-Cluster-ID'));
+    const snapshot = this.listCache.peek();
+    if (!snapshot) this.listCache.warm();
     if (selector?.name !== undefined) {
       const name = parseClusterSelectorName(selector.name);
-      const view = await this.repo.findByName(name);
+      const lower = name.toLowerCase();
+      const view = snapshot?.items.find((c) => c.name.toLowerCase() === lower) ?? (await this.repo.findByName(name));
       if (!view) throw new NotFoundError(`cluster "${name}" not found`);
       return view;
     }
-    return (await this.repo.findDefault()) ?? null;
+    return snapshot?.items.find((c) => c.isDefault) ?? (await this.repo.findDefault()) ?? null;
   }
 
   countByHealth(): Promise<Record<string, number>> {

@@ -1,0 +1,189 @@
+/**
+ * Issue 18, item 5 (`npm run bench -- --soak [--soak-minutes N]`, 30 by default): 1,000 simulated clusters of which
+ * 10 % flap (healthy ↔ 5xx every 20 s), two compiled replicas on one PostgreSQL of which the second is SIGKILLed and
+ * restarted every 5 minutes (every third of the run when shorter than 15 minutes), a webhook receiver that answers
+ * 503 a third of the time, 100 live `clusterHealth` subscribers over both replicas, and a C4 write every second.
+ * Afterwards (receiver up, writes stopped, retries drained): every health transition is in the history exactly once
+ * (no repeated from→to for a cluster in a row), every webhook delivery succeeded and reached the receiver at least
+ * once, one `cluster.update` audit entry per acknowledged C4, no discovery task pending or running, and the surviving
+ * replica's RSS and open sockets back near their baseline.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readlinkSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createClient, type Client } from 'graphql-ws';
+import postgres from 'postgres';
+import WebSocket from 'ws';
+import { signToken } from '../src/auth/jwt.js';
+import { LOAD_CPU, ask, firstJsonLine, mb, sleep, spawnTs, stopChild } from './lib.js';
+import { privatePostgres, type Replica, startReplica } from './replicas.js';
+
+export interface SoakResult {
+  minutes: number;
+  clusters: number;
+  restarts: number;
+  writes: { acknowledged: number; failed: number; audited: number };
+  transitions: { recorded: number; duplicates: number };
+  webhooks: { deliveries: number; succeeded: number; notSucceeded: number; receivedDistinct: number; missing: number; refusedWhileDown: number };
+  subscribers: { count: number; pushes: number };
+  discovery: { unfinished: number };
+  survivor: { rssBaselineMB: number; rssAfterMB: number; socketsBaseline: number; socketsAfter: number };
+  checks: Record<string, boolean>;
+  passed: boolean;
+}
+
+const sockets = (pid: number) => readdirSync(`/proc/${pid}/fd`).filter((fd) => {
+  try {
+    return readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('socket:');
+  } catch {
+    return false;
+  }
+}).length;
+
+export async function runSoak(s: { minutes: number; clusters: number; databaseUrl: string }, log: (m: string) => void): Promise<SoakResult> {
+  const db = await privatePostgres(s.databaseUrl, 'soak');
+  const sim = spawnTs('bench/sim-server.ts', ['--clusters', String(s.clusters), '--latency-ms', '0'], { cpu: LOAD_CPU, ipc: true });
+  const sql = postgres(db.url, { max: 2, onnotice: () => {} });
+  const dirs = [mkdtempSync(join(tmpdir(), 'kgw-soak-a-')), mkdtempSync(join(tmpdir(), 'kgw-soak-b-'))];
+  const received = new Set<string>();
+  let down = false;
+  let refusedWhileDown = 0;
+  const receiver = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      if (down) {
+        refusedWhileDown++;
+        return void res.writeHead(503).end();
+      }
+      received.add(String(req.headers['x-kube-gateway-delivery']));
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  const clients: Client[] = [];
+  let a: Replica | undefined;
+  let b: Replica | undefined;
+  try {
+    const simInfo = await firstJsonLine<{ kubeconfigFile: string }>(sim);
+    const kubeconfigs = JSON.parse(readFileSync(simInfo.kubeconfigFile, 'utf8')) as string[];
+    rmSync(simInfo.kubeconfigFile, { force: true });
+    const secret = randomBytes(32).toString('hex');
+    const encryptionKey = randomBytes(32).toString('base64');
+    const short = s.minutes < 15;
+    const env = (dir: string) => ({
+      DATABASE_URL: db.url, ENCRYPTION_KEY: encryptionKey, JWT_SECRET: secret, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dir,
+      LOG_LEVEL: 'error', HEALTH_CHECK_INTERVAL_SECONDS: '10', PROMETHEUS_AUTO_DISCOVERY: 'true', DISCOVERY_TIMEOUT_SECONDS: '5', AUTH_FAILURE_LIMIT: '0',
+      ...(short ? { BENCH_WEBHOOK_RETRY_DELAYS_MS: '3000,6000,12000,24000,48000,96000' } : {}),
+    });
+    a = await startReplica('replica-a', env(dirs[0]!));
+    b = await startReplica('replica-b', env(dirs[1]!));
+    await a.ask('seed', { kubeconfigs, prefix: 'soak', firstIsDefault: true });
+    const token = signToken(secret, { sub: 'soak-admin', role: 'admin' });
+    const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const hook = await fetch(`${a.url}/api/v1/k8s/webhooks`, { method: 'POST', headers: auth, body: JSON.stringify({ url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`, events: ['cluster_health_changed', 'cluster_updated'] }) });
+    if (hook.status !== 201) throw new Error(`webhook not created: ${hook.status} ${await hook.text()}`);
+    await sleep(15_000); // the first sweep
+    const rssBaseline = a.rssBytes();
+    const socketsBaseline = sockets(a.pid);
+    log(`  soak: ${s.clusters} clusters, baseline RSS ${mb(rssBaseline)} MB, ${socketsBaseline} sockets; running ${s.minutes} min`);
+
+    const flapping = Array.from({ length: Math.round(s.clusters / 10) }, (_, i) => i * 10);
+    let pushes = 0;
+    for (let i = 0; i < 100; i++) {
+      const target = i % 2 === 0 ? a : b;
+      const client = createClient({ url: `${target.url.replace(/^http/, 'ws')}/graphql`, webSocketImpl: WebSocket, connectionParams: { Authorization: `Bearer ${token}` }, lazy: false,
+        // A killed replica's subscribers reconnect (and resubscribe) once it is back, as a real client would.
+        retryAttempts: 1_000, retryWait: () => sleep(1_000), shouldRetry: () => true, onNonLazyError: () => {} });
+      clients.push(client);
+      client.subscribe({ query: 'subscription($id: ID) { clusterHealth(clusterId: $id) { id healthStatus } }', variables: { id: String(flapping[i % flapping.length]! + 1) } }, { next: () => void pushes++, error: () => {}, complete: () => {} });
+    }
+
+    const endAt = Date.now() + s.minutes * 60_000;
+    const killEveryMs = Math.min(5 * 60_000, (s.minutes * 60_000) / 3);
+    let nextKill = Date.now() + killEveryMs;
+    let restarts = 0;
+    let flips = 0;
+    let lastFlip = Date.now();
+    let acknowledged = 0;
+    let failed = 0;
+    const cycleStart = Date.now();
+    while (Date.now() < endAt) {
+      const t = Date.now();
+      down = ((t - cycleStart) / 1000) % 30 >= 20; // down 10 s of every 30 s: a third of the time
+      if (t - lastFlip >= 20_000) {
+        lastFlip = t;
+        await ask(sim, 'setMany', { indexes: flapping, knobs: { mode: flips++ % 2 === 0 ? 'error5xx' : 'normal' } });
+      }
+      if (t >= nextKill) {
+        nextKill += killEveryMs;
+        await b.kill();
+        restarts++;
+        log(`  soak: replica-b killed (${restarts}); restarting`);
+        await sleep(3_000);
+        b = await startReplica('replica-b', env(dirs[1]!));
+      }
+      const writer = restarts % 2 === 0 ? a : b;
+      const res = await fetch(`${writer.url}/api/v1/k8s/clusters/${(acknowledged % 50) + 2}`, { method: 'PUT', headers: auth, body: JSON.stringify({ labels: { soak: String(acknowledged % 7) } }) }).catch(() => undefined);
+      if (res?.status === 200) acknowledged++;
+      else failed++;
+      await res?.text();
+      await sleep(1_000);
+    }
+    await ask(sim, 'setMany', { indexes: flapping, knobs: { mode: 'normal' } });
+    down = false;
+    for (const c of clients) await c.dispose();
+    // Drain: retries of deliveries refused while the receiver was down.
+    const drainUntil = Date.now() + (short ? 150_000 : 1_000 * 1_920);
+    let pending = 1;
+    while (Date.now() < drainUntil) {
+      [{ pending }] = (await sql`SELECT count(*)::int AS pending FROM webhook_deliveries WHERE status IN ('pending', 'delivering')`) as unknown as [{ pending: number }];
+      if (pending === 0) break;
+      await sleep(2_000);
+    }
+    await sleep(35_000); // idle kube sockets close after 30 s
+    const [del] = (await sql`SELECT count(*)::int AS n, count(*) FILTER (WHERE status = 'succeeded')::int AS ok FROM webhook_deliveries`) as unknown as [{ n: number; ok: number }];
+    const ids = (await sql`SELECT id FROM webhook_deliveries`).map((r) => String(r.id));
+    const [hist] = (await sql`SELECT count(*)::int AS n FROM cluster_health_events`) as unknown as [{ n: number }];
+    const [dups] = (await sql`SELECT count(*)::int AS n FROM (SELECT to_status, lag(to_status) OVER (PARTITION BY cluster_id ORDER BY at, id) AS prev FROM cluster_health_events) x WHERE prev = to_status`) as unknown as [{ n: number }];
+    const [audited] = (await sql`SELECT count(*)::int AS n FROM audit_events WHERE action = 'cluster.update' AND outcome = 200`) as unknown as [{ n: number }];
+    const [disc] = (await sql`SELECT count(*)::int AS n FROM discovery_tasks WHERE state IN ('pending', 'running')`) as unknown as [{ n: number }];
+    const missing = ids.filter((id) => !received.has(id)).length;
+    const rssAfter = a.rssBytes();
+    const socketsAfter = sockets(a.pid);
+    const checks = {
+      'every health transition recorded exactly once': dups.n === 0 && hist.n > 0,
+      'every webhook delivery succeeded and was received at least once': del.n > 0 && del.ok === del.n && missing === 0,
+      'one audit entry per acknowledged write': audited.n === acknowledged,
+      'no discovery task stuck': disc.n === 0,
+      'RSS back to baseline (≤ +25 % + 20 MB)': rssAfter <= rssBaseline * 1.25 + 20 * 1024 * 1024,
+      'sockets back to baseline (≤ +10)': socketsAfter <= socketsBaseline + 10,
+    };
+    const result: SoakResult = {
+      minutes: s.minutes,
+      clusters: s.clusters,
+      restarts,
+      writes: { acknowledged, failed, audited: audited.n },
+      transitions: { recorded: hist.n, duplicates: dups.n },
+      webhooks: { deliveries: del.n, succeeded: del.ok, notSucceeded: del.n - del.ok, receivedDistinct: received.size, missing, refusedWhileDown },
+      subscribers: { count: clients.length, pushes },
+      discovery: { unfinished: disc.n },
+      survivor: { rssBaselineMB: mb(rssBaseline), rssAfterMB: mb(rssAfter), socketsBaseline, socketsAfter },
+      checks,
+      passed: Object.values(checks).every(Boolean),
+    };
+    log(`  soak: ${JSON.stringify(result)}`);
+    return result;
+  } finally {
+    for (const c of clients) await Promise.resolve(c.dispose()).catch(() => {});
+    await b?.close();
+    await a?.close();
+    await sql.end();
+    receiver.close();
+    await stopChild(sim);
+    await db.drop();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  }
+}
