@@ -1,6 +1,7 @@
 import { createPublicKey } from 'node:crypto';
 import { z } from 'zod';
 import { DEFAULT_ROLE_CHOICES, type DefaultClusterRole } from './access/roles.js';
+import { parseCidr, type TrustProxy } from './http/client-address.js';
 import { isBase64 } from './util/base64.js';
 
 /**
@@ -40,6 +41,24 @@ const pemPublicKey = z.string().transform((v, ctx) => {
   } catch {
     ctx.addIssue({ code: 'custom', message: 'is not a PEM public key' });
   }
+  return z.NEVER;
+});
+
+/** TRUST_PROXY: a number of proxy hops (1–32), or a comma list of addresses and CIDR ranges of the proxies. */
+const trustProxy = z.string().transform((v, ctx): TrustProxy => {
+  if (/^\d+$/.test(v)) {
+    const hops = Number(v);
+    if (hops >= 1 && hops <= 32) return { hops };
+  } else {
+    const cidrs = v.split(',').map((s) => s.trim()).filter(Boolean);
+    const bad = cidrs.find((c) => !parseCidr(c));
+    if (cidrs.length > 0 && !bad) return { cidrs };
+    if (bad) {
+      ctx.addIssue({ code: 'custom', message: `"${bad.slice(0, 60)}" is not an IP address or CIDR range (e.g. 10.0.0.0/8)` });
+      return z.NEVER;
+    }
+  }
+  ctx.addIssue({ code: 'custom', message: 'must be a number of proxy hops (1-32) or a comma list of proxy addresses/CIDR ranges' });
   return z.NEVER;
 });
 
@@ -85,6 +104,8 @@ const envSchema = z
     AUDIT_RETENTION_DAYS: intIn(1, 36_500).default(90),
     /** 401s per client address per minute before it gets 429s; 0 disables the brake. */
     AUTH_FAILURE_LIMIT: intIn(0, 1_000_000).default(30),
+    /** Proxies whose X-Forwarded-For names the client (brake, logs, audit); unset: the socket's peer is the client. */
+    TRUST_PROXY: trustProxy.optional(),
     /** The role every valid token holds on every cluster it has no grant on: `viewer` (everyone reads all) or `none`. */
     DEFAULT_CLUSTER_ROLE: z.enum(DEFAULT_ROLE_CHOICES).default('viewer'),
     /** Days of health history kept; at least the longest availability window (30 days). */
@@ -131,6 +152,8 @@ export interface Config {
   /** Path of the kubeconfig imported at start (IMPORT_KUBECONFIG). */
   importKubeconfig?: string;
   authFailureLimitPerMinute: number;
+  /** TRUST_PROXY (http/client-address.ts); undefined: X-Forwarded-For is ignored. */
+  trustProxy?: TrustProxy;
   /** DESIGN "Access": what a token holds on a cluster without a grant. */
   defaultClusterRole: DefaultClusterRole;
   readOnly: boolean;
@@ -179,6 +202,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     healthHistory: { retentionDays: e.HEALTH_HISTORY_RETENTION_DAYS },
     importKubeconfig: e.IMPORT_KUBECONFIG,
     authFailureLimitPerMinute: e.AUTH_FAILURE_LIMIT,
+    trustProxy: e.TRUST_PROXY,
     defaultClusterRole: e.DEFAULT_CLUSTER_ROLE,
     readOnly: e.READ_ONLY,
     audit: { retentionDays: e.AUDIT_RETENTION_DAYS },

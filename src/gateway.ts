@@ -268,7 +268,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   const graphqlResponses = new ListResponseCache(() => clusters.list(), stringifyResult, (caller) => access.seesEveryCluster(caller));
   const apollo = await startApollo(schema, logger, [graphqlResponses.plugin()]);
   // One brake for HTTP 401s and WebSocket authentication failures.
-  const authFailures = new AuthFailureLimiter(config.authFailureLimitPerMinute);
+  const authFailures = new AuthFailureLimiter(config.authFailureLimitPerMinute, undefined, config.trustProxy);
   const server = createServer();
   const httpsServer = tls ? createHttpsServer({ key: tls.keyPem, cert: tls.certPem }) : undefined;
   for (const s of [server, httpsServer]) {
@@ -309,7 +309,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     writes: writeGuard,
     audit: proxyAudit,
     limiter: authFailures,
-    recorder: new RequestRecorder(logger, metrics),
+    recorder: new RequestRecorder(logger, metrics, (req) => authFailures.clientOf(req)),
     logger,
     firstByteTimeoutMs: config.kube.connectTimeoutMs + config.kube.requestTimeoutMs,
   });

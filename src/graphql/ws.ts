@@ -54,6 +54,8 @@ export interface GraphQLWebSocket {
  */
 export function attachGraphQLWebSocket(schema: GraphQLSchema, opts: WebSocketOptions): GraphQLWebSocket {
   const limiter = opts.limiter;
+  /** The client address (TRUST_PROXY applies) the brake keys on and the audit log records. */
+  const clientOf = (req: IncomingMessage) => (limiter ? limiter.clientOf(req) : req.socket.remoteAddress);
   // noServer: the HTTP layer's upgrade dispatcher (http/upgrades.ts) hands over only /graphql upgrades, so the
   // Kubernetes proxy's upgrades (exec, port-forward) on the same server are not refused by ws.
   const wss = new WebSocketServer({
@@ -61,7 +63,7 @@ export function attachGraphQLWebSocket(schema: GraphQLSchema, opts: WebSocketOpt
     path: '/graphql',
     maxPayload: opts.maxPayloadBytes ?? 64 * 1024,
     verifyClient: (info, done) => {
-      const retryAfterMs = limiter?.retryAfterMs(info.req.socket.remoteAddress) ?? 0;
+      const retryAfterMs = limiter?.retryAfterMs(clientOf(info.req)) ?? 0;
       if (retryAfterMs <= 0) return done(true);
       done(false, 429, 'too many failed authentication attempts; retry later', { 'Retry-After': String(Math.ceil(retryAfterMs / 1000)) });
     },
@@ -89,7 +91,7 @@ export function attachGraphQLWebSocket(schema: GraphQLSchema, opts: WebSocketOpt
       schema,
       connectionInitWaitTimeout: 5_000,
       onConnect: (ctx) => {
-        const address = ctx.extra.request.socket.remoteAddress;
+        const address = clientOf(ctx.extra.request);
         if (limiter?.isBraked(address)) {
           ctx.extra.socket.close(CLOSE_TOO_MANY_AUTH_FAILURES, 'too many failed authentication attempts; retry later');
           return false;
@@ -134,7 +136,7 @@ export function attachGraphQLWebSocket(schema: GraphQLSchema, opts: WebSocketOpt
         }
         const errors = validate(schema, document, [...specifiedRules, ...(opts.validationRules ?? [])]);
         if (errors.length) return errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED', ...e.extensions } }));
-        const contextValue: LiveContext = { requestId: randomUUID(), principal: principals.get(ctx.extra.socket) ?? null, sourceIp: ctx.extra.request.socket.remoteAddress, live: opts.live };
+        const contextValue: LiveContext = { requestId: randomUUID(), principal: principals.get(ctx.extra.socket) ?? null, sourceIp: clientOf(ctx.extra.request), live: opts.live };
         return { schema, document, variableValues: payload.variables ?? undefined, operationName: payload.operationName ?? undefined, contextValue };
       },
       onNext: (_ctx, _id, _payload, args, result) => {

@@ -62,7 +62,7 @@ interface Shared {
 /** The gateway's HTTP handler: the cached-read lane for repeated list reads, Express for everything else. */
 export function createRequestListener(deps: AppDeps): RequestListener {
   const shared: Shared = {
-    recorder: new RequestRecorder(deps.logger, deps.metrics),
+    recorder: new RequestRecorder(deps.logger, deps.metrics, (req) => deps.authFailures.clientOf(req)),
     limiter: deps.authFailures,
     headers: securityHeaders(),
   };
@@ -107,7 +107,7 @@ function createApp(deps: AppDeps, shared: Shared): Express {
   app.use(shared.limiter.middleware());
 
   const context = (req: Request): RequestContext => ({
-    ...contextFromHeaders(req.headers, deps.verifier, String(req.res?.locals.requestId ?? requestIdFrom(req.headers)), req.socket.remoteAddress),
+    ...contextFromHeaders(req.headers, deps.verifier, String(req.res?.locals.requestId ?? requestIdFrom(req.headers)), shared.limiter.clientOf(req)),
     target: restTarget(req.method, req.originalUrl),
   });
 

@@ -59,8 +59,8 @@ export class KubeProxy {
     let admitted: Admitted | undefined;
     res.once('close', () => {
       const status = res.headersSent ? res.statusCode : 499;
-      this.deps.recorder.finish(requestId, req.method ?? 'GET', route, status, started);
-      if (status === 401) this.deps.limiter.recordFailureFrom(req.socket.remoteAddress);
+      this.deps.recorder.finish(req, requestId, route, status, started);
+      if (status === 401) this.deps.limiter.recordFailureFrom(this.deps.limiter.clientOf(req));
       if (admitted && !isReadRequest(admitted.info)) this.audit(admitted, status, requestId, req);
     });
     void (async () => {
@@ -81,8 +81,8 @@ export class KubeProxy {
     let route = 'proxy';
     socket.on('error', () => socket.destroy());
     const finish = (status: number, admitted?: Admitted) => {
-      this.deps.recorder.finish(requestId, req.method ?? 'GET', route, status, started);
-      if (status === 401) this.deps.limiter.recordFailureFrom(req.socket.remoteAddress);
+      this.deps.recorder.finish(req, requestId, route, status, started);
+      if (status === 401) this.deps.limiter.recordFailureFrom(this.deps.limiter.clientOf(req));
       if (admitted) this.audit(admitted, status, requestId, req);
     };
     void (async () => {
@@ -103,7 +103,7 @@ export class KubeProxy {
 
   /** Every gateway-side check, in order: brake, token, cluster, role, verb rule, read-only mode. */
   private async admit(req: IncomingMessage, path: ProxyPath, upgrade: boolean): Promise<Admitted> {
-    const retryAfterMs = this.deps.limiter.retryAfterMs(req.socket.remoteAddress);
+    const retryAfterMs = this.deps.limiter.retryAfterMs(this.deps.limiter.clientOf(req));
     if (retryAfterMs > 0) throw refuse(429, 'TooManyRequests', 'too many failed authentication attempts; retry later', { causes: [{ reason: 'RetryAfter', message: String(Math.ceil(retryAfterMs / 1000)) }] });
     const token = req.headers.authorization === undefined ? undefined : bearerToken(req.headers.authorization);
     if (!token) throw new UnauthenticatedError();
@@ -262,7 +262,7 @@ export class KubeProxy {
       path: info.path,
       status,
       requestId,
-      sourceIp: req.socket.remoteAddress ?? null,
+      sourceIp: this.deps.limiter.clientOf(req) ?? null,
     });
   }
 }
