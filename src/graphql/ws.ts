@@ -13,6 +13,7 @@ import type { AuthFailureLimiter } from '../http/auth-failure-limiter.js';
 import type { Logger } from '../logger.js';
 import type { LiveContext, LiveSources } from '../resolvers/subscription.resolver.js';
 import { formatGraphQLError, tagWithRequestId } from './errors.js';
+import { PARSE_OPTIONS } from './limits.js';
 
 export interface WebSocketOptions {
   verifier: TokenVerifier;
@@ -130,7 +131,7 @@ export function attachGraphQLWebSocket(schema: GraphQLSchema, opts: WebSocketOpt
         if (refusal) return refusal;
         let document;
         try {
-          document = parse(payload.query, { maxTokens: 10_000 });
+          document = parse(payload.query, PARSE_OPTIONS);
         } catch (err) {
           return [new GraphQLError(err instanceof GraphQLError ? err.message : 'invalid GraphQL document', { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
         }
