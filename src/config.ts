@@ -82,6 +82,11 @@ const envSchema = z
     DATA_DIR: z.string().min(1).default('./data'),
     JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     JWT_PUBLIC_KEY: pemPublicKey.optional(),
+    /** The identity provider's JWKS (OIDC `jwks_uri`): keys fetched, cached and rotated by `kid`. */
+    JWT_JWKS_URL: z.url({ protocol: /^https?$/, error: 'must be an https:// (or http://) URL of a JSON Web Key Set' }).optional(),
+    /** Claim naming the admin role (`admin`, or an array holding it); a dotted path reaches nested claims. */
+    JWT_ROLE_CLAIM: z.string().min(1).max(200).default('role'),
+    JWT_GROUPS_CLAIM: z.string().min(1).max(200).default('groups'),
     JWT_ISSUER: z.string().min(1).optional(),
     JWT_AUDIENCE: z.string().min(1).optional(),
     ENCRYPTION_KEY: base64Key32.optional(),
@@ -121,13 +126,16 @@ const envSchema = z
  */
 function crossFieldProblems(env: Record<string, string | undefined>): string[] {
   const problems: string[] = [];
-  if (env.JWT_SECRET && env.JWT_PUBLIC_KEY) problems.push('JWT_SECRET: set JWT_SECRET or JWT_PUBLIC_KEY, not both');
+  const keySources = ['JWT_SECRET', 'JWT_PUBLIC_KEY', 'JWT_JWKS_URL'].filter((k) => env[k]);
+  if (keySources.length > 1) {
+    problems.push(`${keySources[0]}: set one of JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL, ${keySources.length === 2 ? `not both ${keySources.join(' and ')}` : 'not all three'}`);
+  }
   if (Boolean(env.TLS_CERT_FILE) !== Boolean(env.TLS_KEY_FILE)) problems.push('TLS_CERT_FILE: set both TLS_CERT_FILE and TLS_KEY_FILE, or neither');
   if (env.DATABASE_URL && !env.ENCRYPTION_KEY) {
     problems.push('ENCRYPTION_KEY: is required with DATABASE_URL (32 bytes, base64); keys are generated only for the embedded database');
   }
-  if (env.DATABASE_URL && !env.JWT_SECRET && !env.JWT_PUBLIC_KEY) {
-    problems.push('JWT_SECRET: JWT_SECRET or JWT_PUBLIC_KEY is required with DATABASE_URL; a secret is generated only for the embedded database');
+  if (env.DATABASE_URL && keySources.length === 0) {
+    problems.push('JWT_SECRET: JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL is required with DATABASE_URL; a secret is generated only for the embedded database');
   }
   return problems;
 }
@@ -143,7 +151,15 @@ export interface Config {
   database: { kind: 'postgres'; url: string } | { kind: 'embedded'; dataDir: string };
   dataDir: string;
   /** Unset when the key must be generated into DATA_DIR (embedded mode); see `secrets.ts`. */
-  jwt: { secret?: string; publicKey?: { pem: string; algorithm: 'RS256' | 'ES256' }; issuer?: string; audience?: string };
+  jwt: {
+    secret?: string;
+    publicKey?: { pem: string; algorithm: 'RS256' | 'ES256' };
+    jwksUrl?: string;
+    issuer?: string;
+    audience?: string;
+  };
+  /** JWT_ROLE_CLAIM / JWT_GROUPS_CLAIM: the claims naming the admin role and the groups (dotted paths reach nested ones). */
+  jwtClaims: { role: string; groups: string };
   encryption: { key?: Buffer; previousKeys: Buffer[] };
   health: { intervalSeconds: number; flipThreshold: number; concurrency: number };
   kube: { connectTimeoutMs: number; requestTimeoutMs: number };
@@ -190,7 +206,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     database: e.DATABASE_URL ? { kind: 'postgres', url: e.DATABASE_URL } : { kind: 'embedded', dataDir: e.DATA_DIR },
     dataDir: e.DATA_DIR,
-    jwt: { secret: e.JWT_SECRET, publicKey: e.JWT_PUBLIC_KEY, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE },
+    jwt: {
+      secret: e.JWT_SECRET,
+      publicKey: e.JWT_PUBLIC_KEY,
+      jwksUrl: e.JWT_JWKS_URL,
+      issuer: e.JWT_ISSUER,
+      audience: e.JWT_AUDIENCE,
+    },
+    jwtClaims: { role: e.JWT_ROLE_CLAIM, groups: e.JWT_GROUPS_CLAIM },
     encryption: { key: e.ENCRYPTION_KEY, previousKeys: e.ENCRYPTION_PREVIOUS_KEYS },
     health: {
       intervalSeconds: e.HEALTH_CHECK_INTERVAL_SECONDS,

@@ -154,7 +154,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     throw err;
   }
   const events = await PgEventBus.start(database);
-  const verifier = new JwtVerifier({ keys: secrets.jwt, issuer: config.jwt.issuer, audience: config.jwt.audience });
+  const verifier = new JwtVerifier({ keys: secrets.jwt, issuer: config.jwt.issuer, audience: config.jwt.audience, claims: config.jwtClaims, onJwksError: (err) => logger.warn({ err: err.message }, 'JWT_JWKS_URL: fetching the signing keys failed') });
 
   let draining = false;
   const replicaId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;

@@ -7,7 +7,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Context } from 'graphql-ws';
 import { CLUSTER_BOUND_TOKEN_REFUSED, isClusterBoundToken } from '../access/issued-token.js';
-import { TokenError, type TokenVerifier } from '../auth/jwt.js';
+import { TokenError, TokenKeysUnavailableError, type TokenVerifier } from '../auth/jwt.js';
 import type { Principal } from '../auth/principal.js';
 import type { AuthFailureLimiter } from '../http/auth-failure-limiter.js';
 import type { Logger } from '../logger.js';
@@ -38,6 +38,11 @@ export const DEFAULT_MAX_SUBSCRIPTIONS_PER_USER = 500;
  * graphql-ws's Forbidden (its 4429 already means "too many connection_init messages").
  */
 export const CLOSE_TOO_MANY_AUTH_FAILURES = 4403;
+/**
+ * Close code when the token cannot be checked because the identity provider's keys are unreachable (JWT_JWKS_URL):
+ * WebSocket's "Try Again Later", which graphql-ws clients retry, and not an auth failure for the brake.
+ */
+export const CLOSE_AUTH_UNAVAILABLE = 1013;
 
 export interface GraphQLWebSocket {
   /** Takes over an upgrade request for `/graphql` (from any of the gateway's servers). */
@@ -91,7 +96,7 @@ export function attachGraphQLWebSocket(schema: GraphQLSchema, opts: WebSocketOpt
     {
       schema,
       connectionInitWaitTimeout: 5_000,
-      onConnect: (ctx) => {
+      onConnect: async (ctx) => {
         const address = clientOf(ctx.extra.request);
         if (limiter?.isBraked(address)) {
           ctx.extra.socket.close(CLOSE_TOO_MANY_AUTH_FAILURES, 'too many failed authentication attempts; retry later');
@@ -103,10 +108,15 @@ export function attachGraphQLWebSocket(schema: GraphQLSchema, opts: WebSocketOpt
         try {
           if (!token) throw new TokenError('connectionParams.Authorization must be "Bearer <token>"');
           if (isClusterBoundToken(token)) throw new TokenError(CLUSTER_BOUND_TOKEN_REFUSED);
+          await opts.verifier.prepare?.(token).catch(() => {});
           principal = opts.verifier.verify(token);
           // Never acknowledge a connection whose token is already past its expiry, not even for a moment.
           if (principal.expiresAt !== undefined && principal.expiresAt <= Date.now()) throw new TokenError('token has expired');
         } catch (err) {
+          if (err instanceof TokenKeysUnavailableError) {
+            ctx.extra.socket.close(CLOSE_AUTH_UNAVAILABLE, 'identity provider keys unavailable; try again shortly');
+            return false;
+          }
           limiter?.recordFailureFrom(address);
           ctx.extra.socket.close(4401, `Unauthorized: ${err instanceof TokenError ? err.message : 'invalid token'}`.slice(0, 120));
           return false;

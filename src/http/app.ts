@@ -27,7 +27,7 @@ import { graphiqlHandler } from './graphiql.js';
 import { preReadJsonBody } from './json-body.js';
 import type { GatewayMetrics } from './metrics.js';
 import { RequestRecorder } from './request-recorder.js';
-import { contextFromHeaders, requestIdFrom, restTarget } from './request-context.js';
+import { contextFromHeaders, prepareToken, requestIdFrom, restTarget } from './request-context.js';
 import { type HeaderList, securityHeaders, securityHeadersMiddleware } from './security-headers.js';
 
 export interface AppDeps {
@@ -105,6 +105,8 @@ function createApp(deps: AppDeps, shared: Shared): Express {
 
   // After the operational endpoints: probes and scrapes must never be braked by someone else's bad tokens.
   app.use(shared.limiter.middleware());
+  // Keys a token needs (JWKS, new kid) are fetched here, so every route below can verify synchronously.
+  app.use((req, _res, next) => void prepareToken(req.headers, deps.verifier).then(() => next()));
 
   const context = (req: Request): RequestContext => ({
     ...contextFromHeaders(req.headers, deps.verifier, String(req.res?.locals.requestId ?? requestIdFrom(req.headers)), shared.limiter.clientOf(req)),
@@ -136,6 +138,9 @@ function createApp(deps: AppDeps, shared: Shared): Express {
         const ctx = context(req);
         // A token that was presented but is bad fails the whole request with 401; no token at all is left to the
         // resolvers, so anonymous introspection (schema docs) still works.
+        if (ctx.authUnavailable) {
+          throw new GraphQLError(ctx.authError!, { extensions: { code: 'SERVICE_UNAVAILABLE', http: { status: 503 } } });
+        }
         if (ctx.authError) {
           throw new GraphQLError(ctx.authError, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
         }

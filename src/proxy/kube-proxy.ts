@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { bearerToken } from '../auth/bearer.js';
 import type { Principal } from '../auth/principal.js';
-import { DomainError, ForbiddenError, NotFoundError, UnauthenticatedError } from '../errors.js';
+import { AuthenticationUnavailableError, DomainError, ForbiddenError, NotFoundError, UnauthenticatedError } from '../errors.js';
 import type { AuthFailureLimiter } from '../http/auth-failure-limiter.js';
 import type { RequestRecorder } from '../http/request-recorder.js';
 import { requestIdFrom } from '../http/request-context.js';
@@ -242,6 +242,7 @@ export class KubeProxy {
   private statusOf(err: unknown, requestId: string): KubeStatus {
     if (err instanceof ProxyRefusal) return err.status;
     if (err instanceof UnauthenticatedError) return kubeStatus(401, 'Unauthorized', `Unauthorized: ${err.message}`);
+    if (err instanceof AuthenticationUnavailableError) return kubeStatus(503, 'ServiceUnavailable', err.message);
     if (err instanceof NotFoundError) return kubeStatus(404, 'NotFound', err.message);
     if (err instanceof ForbiddenError) return kubeStatus(403, 'Forbidden', err.message);
     if (err instanceof DomainError && err.code === 'BAD_USER_INPUT') return kubeStatus(400, 'BadRequest', err.message);
