@@ -26,6 +26,9 @@ COPY tsconfig.json tsconfig.build.json ./
 # scripts/: the build script's helpers (copy-assets.mjs); demo.ts comes along but never reaches the runtime stage.
 COPY scripts ./scripts
 COPY src ./src
+# The image's build context has no .git: `docker build --build-arg GIT_COMMIT=$(git rev-parse HEAD) .` names the commit
+# in kube_gateway_build_info (scripts/write-build-info.mjs); without it the metric says "unknown".
+ARG GIT_COMMIT=""
 # tsc emits only JavaScript. Files the compiled code reads beside itself must be next to it:
 #   dist/db/migrations  (src/db/client.ts: new URL('./migrations', import.meta.url)) — SQL and drizzle's meta/ journal
 #   dist/http/graphiql  (the GraphiQL page's HTML, JS and CSS)

@@ -1,6 +1,7 @@
 import { createPublicKey } from 'node:crypto';
 import { z } from 'zod';
 import { DEFAULT_ROLE_CHOICES, type DefaultClusterRole } from './access/roles.js';
+import { parseCidr, type TrustProxy } from './http/client-address.js';
 import { isBase64 } from './util/base64.js';
 
 /**
@@ -43,6 +44,24 @@ const pemPublicKey = z.string().transform((v, ctx) => {
   return z.NEVER;
 });
 
+/** TRUST_PROXY: a number of proxy hops (1–32), or a comma list of addresses and CIDR ranges of the proxies. */
+const trustProxy = z.string().transform((v, ctx): TrustProxy => {
+  if (/^\d+$/.test(v)) {
+    const hops = Number(v);
+    if (hops >= 1 && hops <= 32) return { hops };
+  } else {
+    const cidrs = v.split(',').map((s) => s.trim()).filter(Boolean);
+    const bad = cidrs.find((c) => !parseCidr(c));
+    if (cidrs.length > 0 && !bad) return { cidrs };
+    if (bad) {
+      ctx.addIssue({ code: 'custom', message: `"${bad.slice(0, 60)}" is not an IP address or CIDR range (e.g. 10.0.0.0/8)` });
+      return z.NEVER;
+    }
+  }
+  ctx.addIssue({ code: 'custom', message: 'must be a number of proxy hops (1-32) or a comma list of proxy addresses/CIDR ranges' });
+  return z.NEVER;
+});
+
 const envSchema = z
   .object({
     PORT: intIn(0, 65535).default(12306),
@@ -63,6 +82,11 @@ const envSchema = z
     DATA_DIR: z.string().min(1).default('./data'),
     JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     JWT_PUBLIC_KEY: pemPublicKey.optional(),
+    /** The identity provider's JWKS (OIDC `jwks_uri`): keys fetched, cached and rotated by `kid`. */
+    JWT_JWKS_URL: z.url({ protocol: /^https?$/, error: 'must be an https:// (or http://) URL of a JSON Web Key Set' }).optional(),
+    /** Claim naming the admin role (`admin`, or an array holding it); a dotted path reaches nested claims. */
+    JWT_ROLE_CLAIM: z.string().min(1).max(200).default('role'),
+    JWT_GROUPS_CLAIM: z.string().min(1).max(200).default('groups'),
     JWT_ISSUER: z.string().min(1).optional(),
     JWT_AUDIENCE: z.string().min(1).optional(),
     ENCRYPTION_KEY: base64Key32.optional(),
@@ -85,6 +109,8 @@ const envSchema = z
     AUDIT_RETENTION_DAYS: intIn(1, 36_500).default(90),
     /** 401s per client address per minute before it gets 429s; 0 disables the brake. */
     AUTH_FAILURE_LIMIT: intIn(0, 1_000_000).default(30),
+    /** Proxies whose X-Forwarded-For names the client (brake, logs, audit); unset: the socket's peer is the client. */
+    TRUST_PROXY: trustProxy.optional(),
     /** The role every valid token holds on every cluster it has no grant on: `viewer` (everyone reads all) or `none`. */
     DEFAULT_CLUSTER_ROLE: z.enum(DEFAULT_ROLE_CHOICES).default('viewer'),
     /** Days of health history kept; at least the longest availability window (30 days). */
@@ -100,13 +126,16 @@ const envSchema = z
  */
 function crossFieldProblems(env: Record<string, string | undefined>): string[] {
   const problems: string[] = [];
-  if (env.JWT_SECRET && env.JWT_PUBLIC_KEY) problems.push('JWT_SECRET: set JWT_SECRET or JWT_PUBLIC_KEY, not both');
+  const keySources = ['JWT_SECRET', 'JWT_PUBLIC_KEY', 'JWT_JWKS_URL'].filter((k) => env[k]);
+  if (keySources.length > 1) {
+    problems.push(`${keySources[0]}: set one of JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL, ${keySources.length === 2 ? `not both ${keySources.join(' and ')}` : 'not all three'}`);
+  }
   if (Boolean(env.TLS_CERT_FILE) !== Boolean(env.TLS_KEY_FILE)) problems.push('TLS_CERT_FILE: set both TLS_CERT_FILE and TLS_KEY_FILE, or neither');
   if (env.DATABASE_URL && !env.ENCRYPTION_KEY) {
     problems.push('ENCRYPTION_KEY: is required with DATABASE_URL (32 bytes, base64); keys are generated only for the embedded database');
   }
-  if (env.DATABASE_URL && !env.JWT_SECRET && !env.JWT_PUBLIC_KEY) {
-    problems.push('JWT_SECRET: JWT_SECRET or JWT_PUBLIC_KEY is required with DATABASE_URL; a secret is generated only for the embedded database');
+  if (env.DATABASE_URL && keySources.length === 0) {
+    problems.push('JWT_SECRET: JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL is required with DATABASE_URL; a secret is generated only for the embedded database');
   }
   return problems;
 }
@@ -122,7 +151,15 @@ export interface Config {
   database: { kind: 'postgres'; url: string } | { kind: 'embedded'; dataDir: string };
   dataDir: string;
   /** Unset when the key must be generated into DATA_DIR (embedded mode); see `secrets.ts`. */
-  jwt: { secret?: string; publicKey?: { pem: string; algorithm: 'RS256' | 'ES256' }; issuer?: string; audience?: string };
+  jwt: {
+    secret?: string;
+    publicKey?: { pem: string; algorithm: 'RS256' | 'ES256' };
+    jwksUrl?: string;
+    issuer?: string;
+    audience?: string;
+  };
+  /** JWT_ROLE_CLAIM / JWT_GROUPS_CLAIM: the claims naming the admin role and the groups (dotted paths reach nested ones). */
+  jwtClaims: { role: string; groups: string };
   encryption: { key?: Buffer; previousKeys: Buffer[] };
   health: { intervalSeconds: number; flipThreshold: number; concurrency: number };
   kube: { connectTimeoutMs: number; requestTimeoutMs: number };
@@ -131,6 +168,8 @@ export interface Config {
   /** Path of the kubeconfig imported at start (IMPORT_KUBECONFIG). */
   importKubeconfig?: string;
   authFailureLimitPerMinute: number;
+  /** TRUST_PROXY (http/client-address.ts); undefined: X-Forwarded-For is ignored. */
+  trustProxy?: TrustProxy;
   /** DESIGN "Access": what a token holds on a cluster without a grant. */
   defaultClusterRole: DefaultClusterRole;
   readOnly: boolean;
@@ -167,7 +206,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     database: e.DATABASE_URL ? { kind: 'postgres', url: e.DATABASE_URL } : { kind: 'embedded', dataDir: e.DATA_DIR },
     dataDir: e.DATA_DIR,
-    jwt: { secret: e.JWT_SECRET, publicKey: e.JWT_PUBLIC_KEY, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE },
+    jwt: {
+      secret: e.JWT_SECRET,
+      publicKey: e.JWT_PUBLIC_KEY,
+      jwksUrl: e.JWT_JWKS_URL,
+      issuer: e.JWT_ISSUER,
+      audience: e.JWT_AUDIENCE,
+    },
+    jwtClaims: { role: e.JWT_ROLE_CLAIM, groups: e.JWT_GROUPS_CLAIM },
     encryption: { key: e.ENCRYPTION_KEY, previousKeys: e.ENCRYPTION_PREVIOUS_KEYS },
     health: {
       intervalSeconds: e.HEALTH_CHECK_INTERVAL_SECONDS,
@@ -179,6 +225,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     healthHistory: { retentionDays: e.HEALTH_HISTORY_RETENTION_DAYS },
     importKubeconfig: e.IMPORT_KUBECONFIG,
     authFailureLimitPerMinute: e.AUTH_FAILURE_LIMIT,
+    trustProxy: e.TRUST_PROXY,
     defaultClusterRole: e.DEFAULT_CLUSTER_ROLE,
     readOnly: e.READ_ONLY,
     audit: { retentionDays: e.AUDIT_RETENTION_DAYS },

@@ -12,7 +12,8 @@ export abstract class DomainError extends Error {
     | 'CONFLICT'
     | 'CLUSTER_UNREACHABLE'
     | 'PROMETHEUS_NOT_CONFIGURED'
-    | 'PROMETHEUS_UNREACHABLE';
+    | 'PROMETHEUS_UNREACHABLE'
+    | 'SERVICE_UNAVAILABLE';
   constructor(message: string) {
     super(message);
     this.name = new.target.name;
@@ -34,6 +35,7 @@ export const HTTP_STATUS_BY_CODE: Record<DomainError['code'], number> = {
   // which would read as "no such cluster".
   PROMETHEUS_NOT_CONFIGURED: 409,
   PROMETHEUS_UNREACHABLE: 503,
+  SERVICE_UNAVAILABLE: 503,
 };
 
 export class UnauthenticatedError extends DomainError {
@@ -41,6 +43,14 @@ export class UnauthenticatedError extends DomainError {
   constructor(message = 'a valid bearer token is required') {
     super(message);
   }
+}
+
+/**
+ * A presented token could not be checked because the identity provider's keys cannot be fetched (JWT_JWKS_URL down):
+ * 503, never "accepted", and not a 401 either, which would feed the auth brake for every user of that provider.
+ */
+export class AuthenticationUnavailableError extends DomainError {
+  readonly code = 'SERVICE_UNAVAILABLE';
 }
 
 export class ForbiddenError extends DomainError {

@@ -8,7 +8,9 @@ import { ensurePrivateDir, makeFilePrivate } from './startup-checks.js';
 export interface ResolvedSecrets {
   jwt:
     | { algorithm: 'HS256'; secret: string; generatedFile?: string }
-    | { algorithm: 'RS256' | 'ES256'; publicKeyPem: string };
+    | { algorithm: 'RS256' | 'ES256'; publicKeyPem: string }
+    /** The identity provider's published keys; each key's type pins its algorithm (RS256 or ES256). */
+    | { algorithm: 'JWKS'; jwksUrl: string };
   encryptionKey: Buffer;
   previousEncryptionKeys: Buffer[];
 }
@@ -24,7 +26,9 @@ export function resolveSecrets(config: Config): ResolvedSecrets {
   if (encryptionKey.length !== 32) throw new Error(`${join(config.dataDir, 'encryption.key')} does not hold a 32-byte base64 key`);
 
   let jwt: ResolvedSecrets['jwt'];
-  if (config.jwt.publicKey) {
+  if (config.jwt.jwksUrl) {
+    jwt = { algorithm: 'JWKS', jwksUrl: config.jwt.jwksUrl };
+  } else if (config.jwt.publicKey) {
     jwt = { algorithm: config.jwt.publicKey.algorithm, publicKeyPem: config.jwt.publicKey.pem };
   } else if (config.jwt.secret) {
     jwt = { algorithm: 'HS256', secret: config.jwt.secret };

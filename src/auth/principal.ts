@@ -1,4 +1,4 @@
-import { ForbiddenError, UnauthenticatedError } from '../errors.js';
+import { AuthenticationUnavailableError, ForbiddenError, UnauthenticatedError } from '../errors.js';
 
 export type Role = 'admin' | 'user';
 
@@ -21,6 +21,8 @@ export interface RequestContext {
   principal: Principal | null;
   /** Why a presented token was rejected, so the error names the real cause instead of "missing token". */
   authError?: string;
+  /** The token could not be checked at all (JWKS unreachable): requests needing a principal get 503, not 401. */
+  authUnavailable?: boolean;
   /** Cluster selected by the `X-Cluster-Name` / `X-Cluster-ID` headers, for `currentCluster`. */
   clusterSelector?: { name?: string; id?: string };
   /** The peer address of the connection (the audit log's source address; X-Forwarded-For is not trusted here). */
@@ -33,10 +35,12 @@ export interface RequestContext {
  * Who a manager acts for: what every transport (GraphQL, REST, WebSocket) builds per request. Managers take it first
  * and authorize with the helpers below.
  */
-export type Caller = Pick<RequestContext, 'principal' | 'authError'>;
+export type Caller = Pick<RequestContext, 'principal' | 'authError' | 'authUnavailable'>;
 
 export function requireUser(ctx: Caller): Principal {
-  if (!ctx.principal) throw new UnauthenticatedError(ctx.authError ?? undefined);
+  if (!ctx.principal) {
+    throw ctx.authUnavailable ? new AuthenticationUnavailableError(ctx.authError ?? 'authentication is unavailable') : new UnauthenticatedError(ctx.authError ?? undefined);
+  }
   return ctx.principal;
 }
 

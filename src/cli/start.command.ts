@@ -15,7 +15,9 @@ function banner(gateway: Awaited<ReturnType<typeof startGateway>>, config: Retur
   const auth =
     gateway.secrets.jwt.algorithm === 'HS256'
       ? `HS256 ${gateway.secrets.jwt.generatedFile ? `(secret generated in ${gateway.secrets.jwt.generatedFile})` : '(JWT_SECRET)'}`
-      : `${gateway.secrets.jwt.algorithm} (JWT_PUBLIC_KEY)`;
+      : gateway.secrets.jwt.algorithm === 'JWKS'
+        ? `RS256/ES256 from ${new URL(gateway.secrets.jwt.jwksUrl).host} (JWT_JWKS_URL)`
+        : `${gateway.secrets.jwt.algorithm} (JWT_PUBLIC_KEY)`;
   return [
     '',
     `  kube-gateway listening on ${gateway.url}`,

@@ -57,7 +57,13 @@ export async function openFoundation(config: Config, logger: Logger, databaseTar
     throw err;
   }
   const events = await PgEventBus.start(database);
-  const verifier = new JwtVerifier({ keys: secrets.jwt, issuer: config.jwt.issuer, audience: config.jwt.audience });
+  const verifier = new JwtVerifier({
+    keys: secrets.jwt,
+    issuer: config.jwt.issuer,
+    audience: config.jwt.audience,
+    claims: config.jwtClaims,
+    onJwksError: (err) => logger.warn({ err: err.message }, 'JWT_JWKS_URL: fetching the signing keys failed'),
+  });
   const replicaId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   return { logger, importFile, secrets, database, cipher, tls, events, verifier, replicaId };
 }

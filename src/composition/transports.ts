@@ -69,7 +69,7 @@ export async function startTransports(config: Config, f: Foundation, d: Domains,
   const graphqlResponses = new ListResponseCache(() => d.registry.list(), stringifyResult, (caller) => m.access.seesEveryCluster(caller));
   const apollo = await startApollo(schema, logger, [graphqlResponses.plugin()]);
   // One brake for HTTP 401s and WebSocket authentication failures.
-  const authFailures = new AuthFailureLimiter(config.authFailureLimitPerMinute);
+  const authFailures = new AuthFailureLimiter(config.authFailureLimitPerMinute, undefined, config.trustProxy);
   const server = createServer();
   const httpsServer = tls ? createHttpsServer({ key: tls.keyPem, cert: tls.certPem }) : undefined;
   for (const s of [server, httpsServer]) {
@@ -110,7 +110,7 @@ export async function startTransports(config: Config, f: Foundation, d: Domains,
     writes: d.readOnly,
     audit,
     limiter: authFailures,
-    recorder: new RequestRecorder(logger, metrics),
+    recorder: new RequestRecorder(logger, metrics, (req) => authFailures.clientOf(req)),
     logger,
     firstByteTimeoutMs: config.kube.connectTimeoutMs + config.kube.requestTimeoutMs,
   });

@@ -5,7 +5,7 @@ import type { RequestContext } from '../auth/principal.js';
 import type { Logger } from '../logger.js';
 import { NO_STORE } from '../rest/responses.js';
 import { formatGraphQLError, tagWithRequestId } from './errors.js';
-import { queryLimitsRule } from './limits.js';
+import { PARSE_OPTIONS, queryLimitsRule } from './limits.js';
 
 /**
  * Compact JSON: Apollo pretty-prints by default, which costs time and a third more bytes on every response. Shared with
@@ -22,6 +22,7 @@ export async function startApollo(schema: GraphQLSchema, logger: Logger, plugins
     formatError: formatGraphQLError(logger),
     stringifyResult,
     validationRules: [queryLimitsRule()],
+    parseOptions: PARSE_OPTIONS,
     // Automatic persisted queries are not offered: nothing here needs them, and they add a cache to attack.
     persistedQueries: false,
     // CSRF rides on credentials a browser adds by itself (cookies); this gateway has none, every caller sends

@@ -7,12 +7,13 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Context } from 'graphql-ws';
 import { CLUSTER_BOUND_TOKEN_REFUSED, isClusterBoundToken } from '../access/issued-token.js';
-import { TokenError, type TokenVerifier } from '../auth/jwt.js';
+import { TokenError, TokenKeysUnavailableError, type TokenVerifier } from '../auth/jwt.js';
 import type { Principal } from '../auth/principal.js';
 import type { AuthFailureLimiter } from '../http/auth-failure-limiter.js';
 import type { Logger } from '../logger.js';
 import type { LiveContext, LiveSources } from '../resolvers/subscription.resolver.js';
 import { formatGraphQLError, tagWithRequestId } from './errors.js';
+import { PARSE_OPTIONS } from './limits.js';
 
 export interface WebSocketOptions {
   verifier: TokenVerifier;
@@ -45,6 +46,11 @@ export const CLOSE_TOO_MANY_AUTH_FAILURES = 4403;
  * retrying it cannot succeed.
  */
 export const CLOSE_TOKEN_EXPIRED = 4440;
+/**
+ * Close code when the token cannot be checked because the identity provider's keys are unreachable (JWT_JWKS_URL):
+ * WebSocket's "Try Again Later", which graphql-ws clients retry, and not an auth failure for the brake.
+ */
+export const CLOSE_AUTH_UNAVAILABLE = 1013;
 
 export interface GraphQLWebSocket {
   /** Takes over an upgrade request for `/graphql` (from any of the gateway's servers). */
@@ -63,6 +69,8 @@ export interface GraphQLWebSocket {
  */
 export function attachGraphQLWebSocket(schema: GraphQLSchema, opts: WebSocketOptions): GraphQLWebSocket {
   const limiter = opts.limiter;
+  /** The client address (TRUST_PROXY applies) the brake keys on and the audit log records. */
+  const clientOf = (req: IncomingMessage) => (limiter ? limiter.clientOf(req) : req.socket.remoteAddress);
   // noServer: the HTTP layer's upgrade dispatcher (http/upgrades.ts) hands over only /graphql upgrades, so the
   // Kubernetes proxy's upgrades (exec, port-forward) on the same server are not refused by ws.
   const wss = new WebSocketServer({
@@ -70,7 +78,7 @@ export function attachGraphQLWebSocket(schema: GraphQLSchema, opts: WebSocketOpt
     path: '/graphql',
     maxPayload: opts.maxPayloadBytes ?? 64 * 1024,
     verifyClient: (info, done) => {
-      const retryAfterMs = limiter?.retryAfterMs(info.req.socket.remoteAddress) ?? 0;
+      const retryAfterMs = limiter?.retryAfterMs(clientOf(info.req)) ?? 0;
       if (retryAfterMs <= 0) return done(true);
       done(false, 429, 'too many failed authentication attempts; retry later', { 'Retry-After': String(Math.ceil(retryAfterMs / 1000)) });
     },
@@ -97,8 +105,8 @@ export function attachGraphQLWebSocket(schema: GraphQLSchema, opts: WebSocketOpt
     {
       schema,
       connectionInitWaitTimeout: 5_000,
-      onConnect: (ctx) => {
-        const address = ctx.extra.request.socket.remoteAddress;
+      onConnect: async (ctx) => {
+        const address = clientOf(ctx.extra.request);
         if (limiter?.isBraked(address)) {
           ctx.extra.socket.close(CLOSE_TOO_MANY_AUTH_FAILURES, 'too many failed authentication attempts; retry later');
           return false;
@@ -109,10 +117,15 @@ export function attachGraphQLWebSocket(schema: GraphQLSchema, opts: WebSocketOpt
         try {
           if (!token) throw new TokenError('connectionParams.Authorization must be "Bearer <token>"');
           if (isClusterBoundToken(token)) throw new TokenError(CLUSTER_BOUND_TOKEN_REFUSED);
+          await opts.verifier.prepare?.(token).catch(() => {});
           principal = opts.verifier.verify(token);
           // Never acknowledge a connection whose token is already past its expiry, not even for a moment.
           if (principal.expiresAt !== undefined && principal.expiresAt <= Date.now()) throw new TokenError('token has expired');
         } catch (err) {
+          if (err instanceof TokenKeysUnavailableError) {
+            ctx.extra.socket.close(CLOSE_AUTH_UNAVAILABLE, 'identity provider keys unavailable; try again shortly');
+            return false;
+          }
           limiter?.recordFailureFrom(address);
           ctx.extra.socket.close(4401, `Unauthorized: ${err instanceof TokenError ? err.message : 'invalid token'}`.slice(0, 120));
           return false;
@@ -137,13 +150,13 @@ export function attachGraphQLWebSocket(schema: GraphQLSchema, opts: WebSocketOpt
         if (refusal) return refusal;
         let document;
         try {
-          document = parse(payload.query, { maxTokens: 10_000 });
+          document = parse(payload.query, PARSE_OPTIONS);
         } catch (err) {
           return [new GraphQLError(err instanceof GraphQLError ? err.message : 'invalid GraphQL document', { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
         }
         const errors = validate(schema, document, [...specifiedRules, ...(opts.validationRules ?? [])]);
         if (errors.length) return errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED', ...e.extensions } }));
-        const contextValue: LiveContext = { requestId: randomUUID(), principal: principals.get(ctx.extra.socket) ?? null, sourceIp: ctx.extra.request.socket.remoteAddress, live: opts.live };
+        const contextValue: LiveContext = { requestId: randomUUID(), principal: principals.get(ctx.extra.socket) ?? null, sourceIp: clientOf(ctx.extra.request), live: opts.live };
         return { schema, document, variableValues: payload.variables ?? undefined, operationName: payload.operationName ?? undefined, contextValue };
       },
       onNext: (_ctx, _id, _payload, args, result) => {

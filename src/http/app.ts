@@ -30,7 +30,7 @@ import { graphiqlHandler } from './graphiql.js';
 import { MAX_JSON_BODY_BYTES, preReadJsonBody } from './json-body.js';
 import type { GatewayMetrics } from './metrics.js';
 import { RequestRecorder } from './request-recorder.js';
-import { contextFromHeaders, requestIdFrom, restTarget } from './request-context.js';
+import { contextFromHeaders, prepareToken, requestIdFrom, restTarget } from './request-context.js';
 import { type HeaderList, securityHeaders, securityHeadersMiddleware } from './security-headers.js';
 
 export interface AppDeps {
@@ -64,7 +64,7 @@ interface Shared {
 /** The gateway's HTTP handler: the cached-read lane for repeated list reads, Express for everything else. */
 export function createRequestListener(deps: AppDeps): RequestListener {
   const shared: Shared = {
-    recorder: new RequestRecorder(deps.logger, deps.metrics),
+    recorder: new RequestRecorder(deps.logger, deps.metrics, (req) => deps.authFailures.clientOf(req)),
     limiter: deps.authFailures,
     headers: securityHeaders(),
   };
@@ -107,9 +107,11 @@ function createApp(deps: AppDeps, shared: Shared): Express {
 
   // After the operational endpoints: probes and scrapes must never be braked by someone else's bad tokens.
   app.use(shared.limiter.middleware());
+  // Keys a token needs (JWKS, new kid) are fetched here, so every route below can verify synchronously.
+  app.use((req, _res, next) => void prepareToken(req.headers, deps.verifier).then(() => next()));
 
   const context = (req: Request): RequestContext => ({
-    ...contextFromHeaders(req.headers, deps.verifier, String(req.res?.locals.requestId ?? requestIdFrom(req.headers)), req.socket.remoteAddress),
+    ...contextFromHeaders(req.headers, deps.verifier, String(req.res?.locals.requestId ?? requestIdFrom(req.headers)), shared.limiter.clientOf(req)),
     target: restTarget(req.method, req.originalUrl),
   });
 
@@ -141,6 +143,9 @@ function createApp(deps: AppDeps, shared: Shared): Express {
         const ctx = context(req);
         // A token that was presented but is bad fails the whole request with 401; no token at all is left to the
         // resolvers, so anonymous introspection (schema docs) still works.
+        if (ctx.authUnavailable) {
+          throw new GraphQLError(ctx.authError!, { extensions: { code: 'SERVICE_UNAVAILABLE', http: { status: 503 } } });
+        }
         if (ctx.authError) {
           throw new GraphQLError(ctx.authError, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
         }

@@ -1,4 +1,6 @@
+import type { IncomingMessage } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
+import { ClientAddresses, type TrustProxy } from './client-address.js';
 
 /**
  * A braked address's request; each path renders it in its own shape (REST envelope, GraphQL `errors`), as 429.
@@ -17,20 +19,30 @@ export class TooManyAuthFailuresError extends Error {
  * Slows down token guessing: a client address that collects `maxFailures` 401s within a window gets 429 for the rest
  * of that window. WebSocket authentication failures count too, and a braked address cannot open a WebSocket
  * (graphql/ws.ts). In memory per replica on purpose: it is a brake, not an audit log, and must cost nothing on the
- * happy path.
+ * happy path. It keys on the client address (`clientOf`: the socket's peer, or X-Forwarded-For through TRUST_PROXY's
+ * hops), which every transport also uses for its logs and audit entries.
  */
 export class AuthFailureLimiter {
   private readonly failures = new Map<string, { count: number; resetAt: number }>();
+  private readonly clients: ClientAddresses;
 
   constructor(
     private readonly maxFailures: number,
     private readonly windowMs = 60_000,
-  ) {}
+    trustProxy?: TrustProxy,
+  ) {
+    this.clients = new ClientAddresses(trustProxy);
+  }
+
+  /** The address this request is braked, logged and audited under. */
+  clientOf(req: IncomingMessage): string | undefined {
+    return this.clients.of(req);
+  }
 
   middleware() {
     return (req: Request, res: Response, next: NextFunction): void => {
       if (this.maxFailures <= 0) return next();
-      const key = keyOf(req.socket.remoteAddress);
+      const key = keyOf(this.clientOf(req));
       const retryAfterMs = this.brakedFor(key);
       if (retryAfterMs > 0) {
         res.setHeader('Retry-After', String(Math.ceil(retryAfterMs / 1000)));

@@ -44,14 +44,14 @@ export function cachedReads(deps: CachedReadsDeps, next: RequestListener): Reque
 
   /** The caller's context if this request may be answered here at all. */
   const authenticated = (req: IncomingMessage): RequestContext | undefined => {
-    if (req.headers.authorization === undefined || deps.limiter.isBraked(req.socket.remoteAddress)) return undefined;
+    if (req.headers.authorization === undefined || deps.limiter.isBraked(deps.limiter.clientOf(req))) return undefined;
     const ctx = contextFromHeaders(req.headers, deps.verifier, requestIdFrom(req.headers));
     return ctx.principal ? ctx : undefined;
   };
 
   const send = (req: IncomingMessage, res: ServerResponse, ctx: RequestContext, route: string, answer: Answer, started: number) => {
     res.writeHead(200, [...staticHeaders, 'X-Request-Id', ctx.requestId, 'Content-Type', answer.contentType, 'Content-Length', String(answer.body.length)]);
-    res.end(answer.body, () => deps.recorder.finish(ctx.requestId, req.method!, route, 200, started, true));
+    res.end(answer.body, () => deps.recorder.finish(req, ctx.requestId, route, 200, started, true));
   };
 
   const restList = async (req: IncomingMessage, res: ServerResponse, ctx: RequestContext, started: number) => {

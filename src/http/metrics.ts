@@ -2,6 +2,7 @@ import type { RequestHandler } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { HEALTH_STATUSES } from '../db/schema.js';
 import type { DomainEventSource } from '../events/domain-events.js';
+import { type BuildInfo, readBuildInfo } from './build-info.js';
 
 /** Read-only views the metrics pull from on each scrape, so nothing is counted twice or kept in sync by hand. */
 export interface MetricsSources {
@@ -12,8 +13,17 @@ export interface MetricsSources {
 }
 
 /**
+ * prom-client's default gauges that end in `_total`, which Prometheus reserves for counters (`promtool check metrics`
+ * flags them). Each is the sum of the per-type gauge of the same name without the suffix, which stays:
+ * `sum(nodejs_active_handles)` is the dropped `nodejs_active_handles_total`.
+ */
+const MISNAMED_DEFAULT_GAUGES = ['nodejs_active_resources_total', 'nodejs_active_handles_total', 'nodejs_active_requests_total'];
+
+/**
  * Prometheus metrics of the gateway itself: HTTP latency by route, cluster counts by health, probe latency,
- * discovery outcomes, live subscribers. One registry per gateway (tests run several gateways in one process).
+ * discovery outcomes, live subscribers, the build. One registry per gateway (tests run several gateways in one
+ * process). The gateway's own names start with `kube_gateway_`; the standard `process_*` and `nodejs_*` metrics keep
+ * their usual names, so stock Node.js dashboards and alerts find them. Every name passes `promtool check metrics`.
  */
 export class GatewayMetrics {
   readonly registry = new Registry();
@@ -44,8 +54,15 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
-  constructor(sources: MetricsSources) {
-    collectDefaultMetrics({ register: this.registry, prefix: 'kube_gateway_' });
+  constructor(sources: MetricsSources, build: BuildInfo = readBuildInfo()) {
+    collectDefaultMetrics({ register: this.registry });
+    for (const name of MISNAMED_DEFAULT_GAUGES) this.registry.removeSingleMetric(name);
+    new Gauge({
+      name: 'kube_gateway_build_info',
+      help: 'Always 1; the labels say which version and commit run on which Node.js',
+      labelNames: ['version', 'commit', 'node'] as const,
+      registers: [this.registry],
+    }).set({ version: build.version, commit: build.commit, node: build.node }, 1);
     new Gauge({
       name: 'kube_gateway_clusters',
       help: 'Live clusters by health status',

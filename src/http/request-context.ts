@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { CLUSTER_BOUND_TOKEN_REFUSED, isClusterBoundToken } from '../access/issued-token.js';
 import { bearerToken } from '../auth/bearer.js';
-import { TokenError, type TokenVerifier } from '../auth/jwt.js';
+import { TokenError, TokenKeysUnavailableError, type TokenVerifier } from '../auth/jwt.js';
 import type { RequestContext } from '../auth/principal.js';
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -11,6 +11,15 @@ const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 export function requestIdFrom(headers: IncomingHttpHeaders): string {
   const given = headers['x-request-id'];
   return typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+/**
+ * Lets the verifier fetch what this request's token needs (JWKS keys for a new `kid`) before `contextFromHeaders`
+ * verifies it synchronously. Never throws: a failed fetch shows up in the verification.
+ */
+export async function prepareToken(headers: IncomingHttpHeaders, verifier: TokenVerifier): Promise<void> {
+  const token = headers.authorization === undefined || !verifier.prepare ? undefined : bearerToken(headers.authorization);
+  if (token && !isClusterBoundToken(token)) await verifier.prepare!(token).catch(() => {});
 }
 
 /**
@@ -31,7 +40,8 @@ export function contextFromHeaders(headers: IncomingHttpHeaders, verifier: Token
       try {
         ctx.principal = verifier.verify(token);
       } catch (err) {
-        ctx.authError = err instanceof TokenError ? err.message : 'token is invalid';
+        ctx.authError = err instanceof TokenError || err instanceof TokenKeysUnavailableError ? err.message : 'token is invalid';
+        if (err instanceof TokenKeysUnavailableError) ctx.authUnavailable = true;
       }
     }
   }

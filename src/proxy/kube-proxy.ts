@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { bearerToken } from '../auth/bearer.js';
 import type { Principal } from '../auth/principal.js';
-import { DomainError, ForbiddenError, NotFoundError, UnauthenticatedError } from '../errors.js';
+import { AuthenticationUnavailableError, DomainError, ForbiddenError, NotFoundError, UnauthenticatedError } from '../errors.js';
 import type { AuthFailureLimiter } from '../http/auth-failure-limiter.js';
 import type { RequestRecorder } from '../http/request-recorder.js';
 import { requestIdFrom } from '../http/request-context.js';
@@ -64,8 +64,8 @@ export class KubeProxy {
     let attempt: Attempt | undefined;
     res.once('close', () => {
       const status = res.headersSent ? res.statusCode : 499;
-      this.deps.recorder.finish(requestId, req.method ?? 'GET', route, status, started);
-      if (status === 401) this.deps.limiter.recordFailureFrom(req.socket.remoteAddress);
+      this.deps.recorder.finish(req, requestId, route, status, started);
+      if (status === 401) this.deps.limiter.recordFailureFrom(this.deps.limiter.clientOf(req));
       if (attempt && !isReadRequest(attempt.info)) this.audit(attempt, status, requestId, req);
     });
     void (async () => {
@@ -87,8 +87,8 @@ export class KubeProxy {
     socket.on('error', () => socket.destroy());
     // Every upgrade (exec, attach, port-forward) is an EDITOR action: audited once the caller is known, refused or not.
     const finish = (status: number, attempt?: Attempt) => {
-      this.deps.recorder.finish(requestId, req.method ?? 'GET', route, status, started);
-      if (status === 401) this.deps.limiter.recordFailureFrom(req.socket.remoteAddress);
+      this.deps.recorder.finish(req, requestId, route, status, started);
+      if (status === 401) this.deps.limiter.recordFailureFrom(this.deps.limiter.clientOf(req));
       if (attempt) this.audit(attempt, status, requestId, req);
     };
     void (async () => {
@@ -112,7 +112,7 @@ export class KubeProxy {
    * attempt as soon as the caller and the cluster are, so a refusal after that point is still audited.
    */
   private async admit(req: IncomingMessage, path: ProxyPath, upgrade: boolean, known: (a: Attempt) => void): Promise<Admitted> {
-    const retryAfterMs = this.deps.limiter.retryAfterMs(req.socket.remoteAddress);
+    const retryAfterMs = this.deps.limiter.retryAfterMs(this.deps.limiter.clientOf(req));
     if (retryAfterMs > 0) throw refuse(429, 'TooManyRequests', 'too many failed authentication attempts; retry later', { causes: [{ reason: 'RetryAfter', message: String(Math.ceil(retryAfterMs / 1000)) }] });
     const token = req.headers.authorization === undefined ? undefined : bearerToken(req.headers.authorization);
     if (!token) throw new UnauthenticatedError();
@@ -251,6 +251,7 @@ export class KubeProxy {
   private statusOf(err: unknown, requestId: string): KubeStatus {
     if (err instanceof ProxyRefusal) return err.status;
     if (err instanceof UnauthenticatedError) return kubeStatus(401, 'Unauthorized', `Unauthorized: ${err.message}`);
+    if (err instanceof AuthenticationUnavailableError) return kubeStatus(503, 'ServiceUnavailable', err.message);
     if (err instanceof NotFoundError) return kubeStatus(404, 'NotFound', err.message);
     // Read-only mode keeps the contract's words and says why in English for kubectl users (`causes` is printed by -v).
     if (err instanceof ForbiddenError && 'reason' in err && err.reason === 'READ_ONLY') {
@@ -275,7 +276,7 @@ export class KubeProxy {
       path: info.path,
       status,
       requestId,
-      sourceIp: req.socket.remoteAddress ?? null,
+      sourceIp: this.deps.limiter.clientOf(req) ?? null,
     });
   }
 }

@@ -1,7 +1,7 @@
-import type { TokenVerifier } from '../auth/jwt.js';
+import { TokenKeysUnavailableError, type TokenVerifier } from '../auth/jwt.js';
 import type { Principal } from '../auth/principal.js';
 import { isClusterBoundToken } from '../access/issued-token.js';
-import { UnauthenticatedError } from '../errors.js';
+import { AuthenticationUnavailableError, UnauthenticatedError } from '../errors.js';
 import type { ProxyAuthenticator } from './ports.js';
 
 /**
@@ -17,9 +17,11 @@ export class ProxyTokenAuthenticator implements ProxyAuthenticator {
   async authenticate(token: string, clusterId: number): Promise<Principal> {
     if (isClusterBoundToken(token)) return this.issued.authenticate(token, clusterId);
     let principal: Principal;
+    await this.users.prepare?.(token).catch(() => {});
     try {
       principal = this.users.verify(token);
     } catch (err) {
+      if (err instanceof TokenKeysUnavailableError) throw new AuthenticationUnavailableError(err.message);
       throw new UnauthenticatedError((err as Error).message || 'token is invalid');
     }
     if (principal.expiresAt !== undefined && principal.expiresAt <= Date.now()) throw new UnauthenticatedError('token has expired');
