@@ -31,12 +31,13 @@ COPY src ./src
 ARG GIT_COMMIT=""
 # tsc emits only JavaScript. Files the compiled code reads beside itself must be next to it:
 #   dist/db/migrations  (src/db/client.ts: new URL('./migrations', import.meta.url)) — SQL and drizzle's meta/ journal
-#   dist/http/graphiql  (the GraphiQL page's HTML, JS and CSS)
+#   dist/http/graphiql  (the GraphiQL page's HTML and CSS, and bundle/: React 19 + GraphiQL 5 built by esbuild)
 # `npm run build` copies them (scripts/copy-assets.mjs); the find below copies every non-TypeScript file of src/ to
 # the same place under dist/ whatever the build script does, and the test -f lines fail the build if one is missing.
 RUN npm run build \
  && (cd src && find . -type f ! -name '*.ts' -exec cp --parents {} ../dist/ \;) \
  && test -f dist/db/migrations/meta/_journal.json \
+ && test -f dist/http/graphiql/bundle/app.js \
  && test -f dist/main.js
 
 # ---------------------------------------------------------------------------------------------------------------------

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
@@ -9,24 +8,25 @@ import type { Request, RequestHandler, Response } from 'express';
 import { sameHostWebSockets } from './security-headers.js';
 
 const gzip = promisify(gzipCb);
-const require = createRequire(import.meta.url);
 
-/** A package's own directory; resolved through its package.json because their `exports` hide the UMD files. */
-const pkgDir = (name: string) => dirname(require.resolve(`${name}/package.json`));
-
-/** The page's own files (HTML, JS, CSS); `npm run build` copies them beside the compiled module (scripts/copy-assets.mjs). */
+/**
+ * The page's own files (HTML, CSS) and, under bundle/, what scripts/build-graphiql.mjs makes of app.js with React 19,
+ * GraphiQL 5 and graphql-ws (neither ships UMD files any more); `npm run build` copies both beside the compiled
+ * module (scripts/copy-assets.mjs), and `npm start` / `npm test` build the bundle when it is missing.
+ */
 const OWN_DIR = fileURLToPath(new URL('./graphiql/', import.meta.url));
+const BUNDLE_DIR = join(OWN_DIR, 'bundle');
 
 /** Every file the page may load, by its `?asset=` name: a fixed list, so no request can reach any other file. */
 function assetFiles(): Record<string, { path: string; type: string }> {
   const js = 'text/javascript; charset=utf-8';
   return {
-    'react.js': { path: join(pkgDir('react'), 'umd/react.production.min.js'), type: js },
-    'react-dom.js': { path: join(pkgDir('react-dom'), 'umd/react-dom.production.min.js'), type: js },
-    'graphiql.js': { path: join(pkgDir('graphiql'), 'graphiql.min.js'), type: js },
-    'graphiql.css': { path: join(pkgDir('graphiql'), 'graphiql.min.css'), type: 'text/css; charset=utf-8' },
-    'graphql-ws.js': { path: join(pkgDir('graphql-ws'), 'umd/graphql-ws.min.js'), type: js },
-    'app.js': { path: join(OWN_DIR, 'app.js'), type: js },
+    'app.js': { path: join(BUNDLE_DIR, 'app.js'), type: js },
+    'app.css': { path: join(BUNDLE_DIR, 'app.css'), type: 'text/css; charset=utf-8' },
+    // Monaco's language services (GraphQL, JSON for variables and headers, the editor's own) run in workers.
+    'editor.worker.js': { path: join(BUNDLE_DIR, 'editor.worker.js'), type: js },
+    'json.worker.js': { path: join(BUNDLE_DIR, 'json.worker.js'), type: js },
+    'graphql.worker.js': { path: join(BUNDLE_DIR, 'graphql.worker.js'), type: js },
     'page.css': { path: join(OWN_DIR, 'page.css'), type: 'text/css; charset=utf-8' },
     'index.html': { path: join(OWN_DIR, 'index.html'), type: 'text/html; charset=utf-8' },
   };
@@ -42,7 +42,7 @@ interface Bundle {
   assets: Map<string, Asset>;
 }
 
-/** Reads and compresses everything once, on first use (about 1.5 MB, 400 kB gzipped), so startup pays nothing. */
+/** Reads and compresses everything once, on first use (about 7 MB, 1.6 MB gzipped), so startup pays nothing. */
 async function loadBundle(): Promise<Bundle> {
   const files = Object.entries(assetFiles());
   const bodies = await Promise.all(files.map(([, f]) => readFile(f.path)));
@@ -60,13 +60,11 @@ async function loadBundle(): Promise<Bundle> {
   return { version, assets };
 }
 
-/** The two style attributes GraphiQL writes as HTML (CodeMirror's jump-to-line dialog); every other is set via CSSOM. */
-const STYLE_ATTRS = ['width: 10em', 'color: #888'].map((s) => `'sha256-${createHash('sha256').update(s).digest('base64')}'`).join(' ');
-
 /**
- * Nothing but the gateway's own origin: scripts and styles from its files; fonts and icons are data: URIs inside
- * GraphiQL's CSS. Style elements need 'unsafe-inline' because GraphiQL's dialogs inject ones whose content depends on
- * the scrollbar width (no fixed hash); style attributes are limited to the hashes above.
+ * Nothing but the gateway's own origin: scripts, styles and workers from its files; fonts and icons are data: URIs
+ * inside the bundled CSS. Styles need 'unsafe-inline': GraphiQL's dialogs inject <style> elements whose content
+ * depends on the scrollbar width, and its Monaco editor renders every line as HTML with style attributes (positions),
+ * so neither hashes nor nonces can list them. Scripts stay 'self' only: no inline script, no eval.
  * CSP 'self' does not match ws: in every browser, so the WebSocket origin is named.
  */
 function contentSecurityPolicy(req: Request): string {
@@ -74,8 +72,9 @@ function contentSecurityPolicy(req: Request): string {
   return [
     "default-src 'none'",
     "script-src 'self'",
+    // Monaco's workers, from the gateway's own files (?asset=*.worker.js).
+    "worker-src 'self'",
     "style-src 'self' 'unsafe-inline'",
-    `style-src-attr 'unsafe-hashes' ${STYLE_ATTRS}`,
     "font-src 'self' data:",
     "img-src 'self' data:",
     `connect-src 'self' ${ws}`,

@@ -1,12 +1,29 @@
-/* GraphiQL for kube-gateway. Loaded after React, ReactDOM, GraphiQL and graphql-ws (UMD globals); no build step.
+/* GraphiQL for kube-gateway: the entry point scripts/build-graphiql.mjs bundles with React, GraphiQL and graphql-ws
+ * (served as ?asset=app.js; GraphiQL's Monaco editor runs its language services in workers, ?asset=*.worker.js).
  * Queries and mutations go over HTTP POST, subscriptions over graphql-ws on the same path; both carry the headers
  * from GraphiQL's headers editor (for graphql-ws as connectionParams, which the gateway reads Authorization from).
  * Initial editor contents can be given in the URL fragment, never sent to the server:
  *   /graphql#query=…&variables=…&headers=…&operationName=…
  * `headers` is removed from the address bar once read, so a token does not stay in the history. */
-/* global React, ReactDOM, GraphiQL, graphqlWs */
+import { GraphiQL } from 'graphiql';
+import 'graphiql/style.css';
+import { createClient } from 'graphql-ws';
+import { createElement } from 'react';
+import { createRoot } from 'react-dom/client';
+
 (function () {
   'use strict';
+
+  // The workers are this bundle's siblings, under the same version (document.currentScript: this classic script).
+  var version = new URL(document.currentScript.src).searchParams.get('v') || '';
+  var workerUrl = function (name) {
+    return location.pathname + '?asset=' + name + '.worker.js&v=' + encodeURIComponent(version);
+  };
+  globalThis.MonacoEnvironment = {
+    getWorker: function (_id, label) {
+      return new Worker(workerUrl(label === 'json' || label === 'graphql' ? label : 'editor'));
+    },
+  };
 
   var path = location.pathname.replace(/\/+$/, '') || '/graphql';
   var httpUrl = location.origin + path;
@@ -68,7 +85,7 @@
     var key = JSON.stringify(headers || {});
     if (ws && ws.key === key) return ws.client;
     if (ws) ws.client.dispose();
-    var client = graphqlWs.createClient({ url: wsUrl, connectionParams: headers || {}, lazy: true, retryAttempts: 0 });
+    var client = createClient({ url: wsUrl, connectionParams: headers || {}, lazy: true, retryAttempts: 0 });
     ws = { key: key, client: client };
     return client;
   }
@@ -110,14 +127,13 @@
     return isSubscription(params, opts) ? subscribe(params, headers) : httpFetch(params, headers);
   }
 
-  ReactDOM.createRoot(document.getElementById('graphiql')).render(
-    React.createElement(GraphiQL, {
+  createRoot(document.getElementById('graphiql')).render(
+    createElement(GraphiQL, {
       fetcher: fetcher,
       defaultQuery: DEFAULT_QUERY,
-      query: initial.query,
-      variables: initial.variables,
-      headers: initial.headers,
-      operationName: initial.operationName,
+      initialQuery: initial.query,
+      initialVariables: initial.variables,
+      initialHeaders: initial.headers,
       isHeadersEditorEnabled: true,
       defaultEditorToolsVisibility: 'headers',
       shouldPersistHeaders: false,
