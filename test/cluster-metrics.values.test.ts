@@ -9,8 +9,11 @@ const hasPrometheus = prometheusAvailable();
 
 // The exporter's default profile: 2 of 8 cores busy, 8 of 32 GiB working set, 7 pods running, 1024 B/s in, 512 B/s out.
 const EXPECTED = { cpu_usage_percent: 25, memory_usage_percent: 25, pods_running: 7, network_receive_bytes_per_second: 1024, network_transmit_bytes_per_second: 512 };
-/** Scrape timing moves a rate by well under 1 %; 2 % leaves room on a loaded machine and still fails on a wrong query. */
-const close = (actual: number, expected: number) => expect(Math.abs(actual - expected)).toBeLessThanOrEqual(expected * 0.02);
+/**
+ * Scrape timing moves a rate by about 1 % on a quiet machine and up to ~4 % on a loaded one (late scrapes); 6 % leaves
+ * that room and still fails on a wrong query (a missing `* 100`, the wrong metric or resource is off by far more).
+ */
+const close = (actual: number, expected: number) => expect(Math.abs(actual - expected)).toBeLessThanOrEqual(expected * 0.06);
 
 let seeded: SeededPrometheus;
 beforeAll(async () => {

@@ -68,7 +68,8 @@ describeHostileInput('http', {}, ({ t, tally, seedIds }) => {
       ['PUT', `${REST_BASE}/clusters/${seedIds[0]}/test-connection`],
       ['GET', `${REST_BASE}/clusters/${seedIds[0]}/prometheus/rediscover`],
       ['DELETE', `${REST_BASE}/clusters/${seedIds[0]}/prometheus/rediscover`],
-      ['GET', `${REST_BASE}/clusters/${seedIds[0]}/kubeconfig`],
+      // Issue 13 made GET …/kubeconfig a real route (an issued kubeconfig); POST on it is the method that is not allowed.
+      ['POST', `${REST_BASE}/clusters/${seedIds[0]}/kubeconfig`],
       ['GET', `${REST_BASE}/clusters/${seedIds[0]}/../../../../etc/passwd`.replace(/\.\.\//g, '%2E%2E%2F')],
       ['GET', `${REST_BASE}/nodes`],
       ['GET', '/api/v1/k8s'],

@@ -1,6 +1,6 @@
 import type { Request, RequestHandler } from 'express';
 import { sendError } from './envelope.js';
-import { issuedKubeconfigPaths, openApiDocument } from './openapi.js';
+import { openApiDocument } from './openapi.js';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
 
@@ -11,12 +11,11 @@ interface KnownPath {
 }
 
 /**
- * The REST paths with the methods each one serves, from the OpenAPI document (plus the issued-kubeconfig routes it does
- * not list yet), so the 405 answers and the published document cannot disagree. The Kubernetes proxy's paths are left
+ * The REST paths with the methods each one serves, from the OpenAPI document, so the 405 answers and the published document cannot disagree. The Kubernetes proxy's paths are left
  * out: they never reach Express and accept any method.
  */
 function knownPaths(): KnownPath[] {
-  const paths = { ...(openApiDocument().paths as Record<string, Record<string, unknown>>), ...(issuedKubeconfigPaths() as Record<string, Record<string, unknown>>) };
+  const paths = openApiDocument().paths as Record<string, Record<string, unknown>>;
   return Object.entries(paths)
     .filter(([template]) => !template.includes('/proxy/'))
     .map(([template, item]) => ({
