@@ -28,24 +28,46 @@ async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'kgw-bench-metrics-'));
   const secret = randomBytes(24).toString('hex');
   const gw = await startGateway(
-    loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, JWT_SECRET: secret, ENCRYPTION_KEY: randomBytes(32).toString('base64'), LOG_LEVEL: 'silent', PROMETHEUS_AUTO_DISCOVERY: 'false', HEALTH_CHECK_INTERVAL_SECONDS: '3600' }),
+    loadConfig({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      JWT_SECRET: secret,
+      ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      LOG_LEVEL: 'silent',
+      PROMETHEUS_AUTO_DISCOVERY: 'false',
+      HEALTH_CHECK_INTERVAL_SECONDS: '3600',
+    }),
     { healthMonitor: false },
   );
   const token = signToken(secret, { sub: 'bench', role: 'admin' });
   const gql = async (query: string, variables?: Record<string, unknown>) => {
-    const res = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
+    const res = await fetch(`${gw.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query, variables }),
+    });
     const text = await res.text();
     return { bytes: text.length, json: JSON.parse(text) as { data?: any; errors?: { message: string }[] } };
   };
   try {
     for (let i = 0; i < count; i++) {
       const inCluster = i % 2 === 0;
-      const handle = sim.addCluster({ nodes: 1, pods: 1, services: inCluster ? [{ name: 'prometheus-k8s', namespace: 'monitoring', ports: [{ name: 'web', port: 9090, upstream: seeded.prom.url }] }] : [] });
+      const handle = sim.addCluster({
+        nodes: 1,
+        pods: 1,
+        services: inCluster
+          ? [{ name: 'prometheus-k8s', namespace: 'monitoring', ports: [{ name: 'web', port: 9090, upstream: seeded.prom.url }] }]
+          : [],
+      });
       const input = { name: `bench-metrics-${i}`, kubeconfig: handle.kubeconfig({ auth: 'token' }), skipConnectionTest: true };
       const created = await gql('mutation($input: CreateClusterInput!) { createCluster(input: $input) { id } }', { input });
       const id = created.json.data.createCluster.id;
       const prometheusUrl = inCluster ? 'http://prometheus-k8s.monitoring.svc:9090' : seeded.prom.url;
-      const updated = await gql('mutation($id: ID!, $input: UpdateClusterInput!) { updateCluster(id: $id, input: $input) { id } }', { id, input: { prometheusUrl } });
+      const updated = await gql('mutation($id: ID!, $input: UpdateClusterInput!) { updateCluster(id: $id, input: $input) { id } }', {
+        id,
+        input: { prometheusUrl },
+      });
       if (updated.json.errors) throw new Error(updated.json.errors[0]!.message);
     }
     const run = async () => {
@@ -68,7 +90,16 @@ async function main(): Promise<void> {
     };
     const cold = await run();
     const cached = await run();
-    console.log(JSON.stringify({ bench: 'cluster-metrics', clusters: count, inClusterViaServiceProxy: Math.ceil(count / 2), direct: Math.floor(count / 2), cold, cached }));
+    console.log(
+      JSON.stringify({
+        bench: 'cluster-metrics',
+        clusters: count,
+        inClusterViaServiceProxy: Math.ceil(count / 2),
+        direct: Math.floor(count / 2),
+        cold,
+        cached,
+      }),
+    );
   } finally {
     await gw.close();
     await sim.close();

@@ -52,7 +52,9 @@ export interface FanoutResult {
 }
 
 export function runFanout(s: FanoutSettings): Promise<FanoutResult> {
-  return runJson<FanoutResult>('bench/fanout.ts', ['--child', '--subscribers', String(s.subscribers), '--rounds', String(s.rounds)], { cpu: LOAD_CPU });
+  return runJson<FanoutResult>('bench/fanout.ts', ['--child', '--subscribers', String(s.subscribers), '--rounds', String(s.rounds)], {
+    cpu: LOAD_CPU,
+  });
 }
 
 /** Times of messages received per client; `waitAll` resolves when every client has one after `since`. */
@@ -65,7 +67,8 @@ class Arrivals {
     const deadline = performance.now() + timeoutMs;
     for (;;) {
       const got = idx.map((i) => this.times[i]!.find((t) => t >= since));
-      if (got.every((t) => t !== undefined) || performance.now() > deadline) return got.filter((t): t is number => t !== undefined).map((t) => t - since);
+      if (got.every((t) => t !== undefined) || performance.now() > deadline)
+        return got.filter((t): t is number => t !== undefined).map((t) => t - since);
       await sleep(5);
     }
   }
@@ -140,7 +143,11 @@ async function child(): Promise<void> {
           complete: () => undefined,
         },
       );
-      if (i % 50 === 49) await into.waitAll(Array.from({ length: 50 }, (_, k) => i - k), 0);
+      if (i % 50 === 49)
+        await into.waitAll(
+          Array.from({ length: 50 }, (_, k) => i - k),
+          0,
+        );
     }
   };
   try {
@@ -157,7 +164,10 @@ async function child(): Promise<void> {
 
     const t0 = performance.now();
     await subscribeAll(n, arrivals);
-    const initial = await arrivals.waitAll(Array.from({ length: n }, (_, i) => i), 0);
+    const initial = await arrivals.waitAll(
+      Array.from({ length: n }, (_, i) => i),
+      0,
+    );
     if (initial.length !== n) throw new Error(`only ${initial.length} of ${n} subscribers got their initial state`);
     const connectMs = performance.now() - t0;
     const after = await gatewayMemory(gw.child, gw.info.pid);
@@ -186,7 +196,8 @@ async function child(): Promise<void> {
       const ws = new WebSocket(base.info.url.replace(/^http/, 'ws') + '/ws');
       ws.on('message', () => raw.times[i]!.push(performance.now()));
       sockets.push(ws);
-      if (i % 50 === 49) await Promise.all(sockets.slice(-50).map((w) => (w.readyState === WebSocket.OPEN ? undefined : new Promise((ok) => w.once('open', ok)))));
+      if (i % 50 === 49)
+        await Promise.all(sockets.slice(-50).map((w) => (w.readyState === WebSocket.OPEN ? undefined : new Promise((ok) => w.once('open', ok)))));
     }
     await Promise.all(sockets.map((w) => (w.readyState === WebSocket.OPEN ? undefined : new Promise((ok) => w.once('open', ok)))));
     const rawRssAfter = await stableRss(base.info.pid);
@@ -195,7 +206,15 @@ async function child(): Promise<void> {
       const since = performance.now();
       const res = await fetch(`${base.info.url}/__broadcast`, { method: 'POST', body: sample });
       await res.arrayBuffer();
-      broadcast.push(summarise(await raw.waitAll(Array.from({ length: n }, (_, i) => i), since), performance.now() - since));
+      broadcast.push(
+        summarise(
+          await raw.waitAll(
+            Array.from({ length: n }, (_, i) => i),
+            since,
+          ),
+          performance.now() - since,
+        ),
+      );
       await sleep(200);
     }
     for (const w of sockets) w.terminate();
@@ -211,7 +230,13 @@ async function child(): Promise<void> {
         health,
         discovery,
       },
-      raw: { rssBeforeMB: mb(rawRssBefore), rssAfterMB: mb(rawRssAfter), bytesPerConnection: round((rawRssAfter - rawRssBefore) / n, 0), broadcast, messageBytes: Buffer.byteLength(sample) },
+      raw: {
+        rssBeforeMB: mb(rawRssBefore),
+        rssAfterMB: mb(rawRssAfter),
+        bytesPerConnection: round((rawRssAfter - rawRssBefore) / n, 0),
+        broadcast,
+        messageBytes: Buffer.byteLength(sample),
+      },
       medianHealthP99Ms: median(health.map((d) => d.p99)),
       medianDiscoveryP99Ms: median(discovery.map((d) => d.p99)),
       medianRawP99Ms: median(broadcast.map((d) => d.p99)),

@@ -17,7 +17,7 @@ import postgres from 'postgres';
 import { signToken } from '../src/auth/jwt.js';
 import { KubeconfigCipher } from '../src/clusters/kubeconfig-cipher.js';
 import { loadConfig } from '../src/config.js';
-import { clusters, HEALTH_STATUSES } from '../src/db/schema.js';
+import { clusters, type HEALTH_STATUSES } from '../src/db/schema.js';
 import { startGateway } from '../src/gateway.js';
 import { flags, percentile, round } from './lib.js';
 
@@ -35,7 +35,19 @@ const UNFILTERED = '{ clusters { total items { id name healthStatus nodeCount } 
 
 const pick = <T>(xs: readonly T[], i: number): T => xs[i % xs.length]!;
 // Health spread like a real fleet: mostly healthy.
-const HEALTH_SPREAD = ['healthy', 'healthy', 'healthy', 'healthy', 'healthy', 'healthy', 'healthy', 'warning', 'unavailable', 'error', 'unknown'] as const;
+const HEALTH_SPREAD = [
+  'healthy',
+  'healthy',
+  'healthy',
+  'healthy',
+  'healthy',
+  'healthy',
+  'healthy',
+  'warning',
+  'unavailable',
+  'error',
+  'unknown',
+] as const;
 
 async function main() {
   const dbName = `kgw_fleet_bench_${process.pid}`;
@@ -48,8 +60,15 @@ async function main() {
   const secret = randomBytes(24).toString('hex');
   const gw = await startGateway(
     loadConfig({
-      PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, DATABASE_URL: url.toString(), JWT_SECRET: secret,
-      ENCRYPTION_KEY: randomBytes(32).toString('base64'), LOG_LEVEL: 'silent', PROMETHEUS_AUTO_DISCOVERY: 'false', AUTH_FAILURE_LIMIT: '0',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      DATABASE_URL: url.toString(),
+      JWT_SECRET: secret,
+      ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      LOG_LEVEL: 'silent',
+      PROMETHEUS_AUTO_DISCOVERY: 'false',
+      AUTH_FAILURE_LIMIT: '0',
     }),
     { healthMonitor: false },
   );
@@ -68,7 +87,12 @@ async function main() {
           healthStatus: pick(HEALTH_SPREAD, i * 7) as (typeof HEALTH_STATUSES)[number],
           healthMessage: 'seeded',
           nodeCount: 3 + (i % 20),
-          labels: { env: pick(['prod', 'staging', 'dev'], i), tier: pick(['web', 'api', 'db', 'batch'], i >> 1), region: `r${i % 8}`, team: `t${i % 50}` },
+          labels: {
+            env: pick(['prod', 'staging', 'dev'], i),
+            tier: pick(['web', 'api', 'db', 'batch'], i >> 1),
+            region: `r${i % 8}`,
+            team: `t${i % 50}`,
+          },
         });
       }
       await gw.database.db.insert(clusters).values(rows);

@@ -31,8 +31,17 @@ process.on('message', async (m) => {
       const rows = list.slice(start, start + 500).map((kubeconfig, i) => {
         const { ciphertext, keyId } = cipher.encrypt(kubeconfig);
         const n = start + i;
-        const labels = m.labels ? { env: ['prod', 'staging', 'dev'][n % 3], tier: ['web', 'api', 'db', 'batch'][(n >> 1) % 4], region: `r${n % 8}` } : {};
-        return { name: `${m.prefix ?? 'fleet'}-${String(n).padStart(5, '0')}`, kubeconfigCiphertext: ciphertext, kubeconfigKeyId: keyId, healthMessage: 'not checked yet', labels, isDefault: n === 0 && m.firstIsDefault === true };
+        const labels = m.labels
+          ? { env: ['prod', 'staging', 'dev'][n % 3], tier: ['web', 'api', 'db', 'batch'][(n >> 1) % 4], region: `r${n % 8}` }
+          : {};
+        return {
+          name: `${m.prefix ?? 'fleet'}-${String(n).padStart(5, '0')}`,
+          kubeconfigCiphertext: ciphertext,
+          kubeconfigKeyId: keyId,
+          healthMessage: 'not checked yet',
+          labels,
+          isDefault: n === 0 && m.firstIsDefault === true,
+        };
       });
       await gw.database.db.insert(clusters).values(rows);
     }

@@ -32,14 +32,27 @@ export interface FleetScaleSettings {
 export interface FleetScaleResult {
   settings: FleetScaleSettings;
   windowSec: number;
-  probes: { total: number; perIntervalExpected: number; clustersChecked: number; onSchedule: number; late: number; early: number; missed: number; doubleProbes: number; gapP50Sec: number; gapMinSec: number; gapMaxSec: number };
+  probes: {
+    total: number;
+    perIntervalExpected: number;
+    clustersChecked: number;
+    onSchedule: number;
+    late: number;
+    early: number;
+    missed: number;
+    doubleProbes: number;
+    gapP50Sec: number;
+    gapMinSec: number;
+    gapMaxSec: number;
+  };
   replicas: { name: string; cpuPct: number; peakRssMB: number; meanRssMB: number }[];
   filteredList: { requests: number; p50Ms: number; p99Ms: number; errors: number };
   fanout: { subscribers: number; deliveries: number; p50Ms: number; p99Ms: number; maxMs: number };
   passed: boolean;
 }
 
-const FILTERED = '{ clusters(filter: { labelSelector: "env=prod", healthStatus: [HEALTHY, WARNING] }, first: 50) { total items { id name healthStatus } } }';
+const FILTERED =
+  '{ clusters(filter: { labelSelector: "env=prod", healthStatus: [HEALTHY, WARNING] }, first: 50) { total items { id name healthStatus } } }';
 
 export async function runFleetScale(s: FleetScaleSettings, databaseUrl: string, log: (m: string) => void): Promise<FleetScaleResult> {
   const db = await privatePostgres(databaseUrl, 'fleet');
@@ -53,8 +66,15 @@ export async function runFleetScale(s: FleetScaleSettings, databaseUrl: string, 
     rmSync(simInfo.kubeconfigFile, { force: true });
     const secret = randomBytes(32).toString('hex');
     const shared = {
-      DATABASE_URL: db.url, ENCRYPTION_KEY: randomBytes(32).toString('base64'), JWT_SECRET: secret, PORT: '0', HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn', HEALTH_CHECK_INTERVAL_SECONDS: String(s.intervalSec), PROMETHEUS_AUTO_DISCOVERY: 'false', AUTH_FAILURE_LIMIT: '0',
+      DATABASE_URL: db.url,
+      ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      JWT_SECRET: secret,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      HEALTH_CHECK_INTERVAL_SECONDS: String(s.intervalSec),
+      PROMETHEUS_AUTO_DISCOVERY: 'false',
+      AUTH_FAILURE_LIMIT: '0',
     };
     for (let r = 0; r < s.replicas; r++) {
       const dir = mkdtempSync(join(tmpdir(), 'kgw-fleet-'));
@@ -73,11 +93,21 @@ export async function runFleetScale(s: FleetScaleSettings, databaseUrl: string, 
     const delays: number[] = [];
     for (let i = 0; i < s.subscribers; i++) {
       const replica = replicas[i % replicas.length]!;
-      const client = createClient({ url: `${replica.url.replace(/^http/, 'ws')}/graphql`, webSocketImpl: WebSocket, connectionParams: { Authorization: `Bearer ${token}` }, lazy: false, retryAttempts: 0, onNonLazyError: () => {} });
+      const client = createClient({
+        url: `${replica.url.replace(/^http/, 'ws')}/graphql`,
+        webSocketImpl: WebSocket,
+        connectionParams: { Authorization: `Bearer ${token}` },
+        lazy: false,
+        retryAttempts: 0,
+        onNonLazyError: () => {},
+      });
       clients.push(client);
       let first = true;
       client.subscribe<{ clusterHealth: { updatedAt: string } }>(
-        { query: 'subscription($id: ID) { clusterHealth(clusterId: $id) { id healthStatus updatedAt } }', variables: { id: String(flapping[i % flapping.length]! + 1) } },
+        {
+          query: 'subscription($id: ID) { clusterHealth(clusterId: $id) { id healthStatus updatedAt } }',
+          variables: { id: String(flapping[i % flapping.length]! + 1) },
+        },
         {
           next: (m) => {
             if (first) return void (first = false); // the current state on subscribing
@@ -103,12 +133,19 @@ export async function runFleetScale(s: FleetScaleSettings, databaseUrl: string, 
     })();
     // Flapping: every 20 s a flapping cluster switches between healthy and 5xx (noticed at its next probe).
     let flips = 0;
-    const flipper = setInterval(() => void ask(sim, 'setMany', { indexes: flapping, knobs: { mode: flips++ % 2 === 0 ? 'error5xx' : 'normal' } }), 20_000);
+    const flipper = setInterval(
+      () => void ask(sim, 'setMany', { indexes: flapping, knobs: { mode: flips++ % 2 === 0 ? 'error5xx' : 'normal' } }),
+      20_000,
+    );
     const listTimes: number[] = [];
     let listErrors = 0;
     for (let i = 0; Date.now() - windowStart < windowMs; i++) {
       const started = performance.now();
-      const res = await fetch(`${replicas[i % replicas.length]!.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query: FILTERED }) }).catch(() => undefined);
+      const res = await fetch(`${replicas[i % replicas.length]!.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query: FILTERED }),
+      }).catch(() => undefined);
       const body = await res?.text();
       if (res?.status === 200 && !body?.includes('"errors"')) listTimes.push(performance.now() - started);
       else listErrors++;
@@ -123,7 +160,12 @@ export async function runFleetScale(s: FleetScaleSettings, databaseUrl: string, 
     // Probe accounting from the simulator's log: probes a little before the window give each cluster its first gap.
     const { at } = await ask<{ at: number[][] }>(sim, 'probes', { since: windowStart - intervalMs * 1.2 });
     const gaps: number[] = [];
-    let onSchedule = 0, late = 0, early = 0, missed = 0, doubleProbes = 0, total = 0;
+    let onSchedule = 0,
+      late = 0,
+      early = 0,
+      missed = 0,
+      doubleProbes = 0,
+      total = 0;
     for (const times of at) {
       const inWindow = times.filter((t) => t >= windowStart && t < windowEnd);
       total += inWindow.length;
@@ -154,9 +196,25 @@ export async function runFleetScale(s: FleetScaleSettings, databaseUrl: string, 
         gapMinSec: round(Math.min(...gaps), 1),
         gapMaxSec: round(Math.max(...gaps), 1),
       },
-      replicas: replicas.map((r, i) => ({ name: r.name, cpuPct: cpuPct[i]!, peakRssMB: mb(Math.max(...samples[i]!.rss)), meanRssMB: mb(samples[i]!.rss.reduce((a, b) => a + b, 0) / samples[i]!.rss.length) })),
-      filteredList: { requests: listTimes.length, p50Ms: round(percentile(listTimes, 50)), p99Ms: round(percentile(listTimes, 99)), errors: listErrors },
-      fanout: { subscribers: s.subscribers, deliveries: delays.length, p50Ms: round(percentile(delays, 50)), p99Ms: round(percentile(delays, 99)), maxMs: round(Math.max(0, ...delays)) },
+      replicas: replicas.map((r, i) => ({
+        name: r.name,
+        cpuPct: cpuPct[i]!,
+        peakRssMB: mb(Math.max(...samples[i]!.rss)),
+        meanRssMB: mb(samples[i]!.rss.reduce((a, b) => a + b, 0) / samples[i]!.rss.length),
+      })),
+      filteredList: {
+        requests: listTimes.length,
+        p50Ms: round(percentile(listTimes, 50)),
+        p99Ms: round(percentile(listTimes, 99)),
+        errors: listErrors,
+      },
+      fanout: {
+        subscribers: s.subscribers,
+        deliveries: delays.length,
+        p50Ms: round(percentile(delays, 50)),
+        p99Ms: round(percentile(delays, 99)),
+        maxMs: round(Math.max(0, ...delays)),
+      },
       passed: false,
     };
     result.passed = doubleProbes === 0 && missed === 0 && late + early === 0;

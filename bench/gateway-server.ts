@@ -72,7 +72,9 @@ const BACKGROUND = /^UPDATE discovery_tasks SET state = 'failed'.*lease expired/
 /** The most recent request-driven statements (first 120 characters), to show what a round-trip was. */
 const recent: string[] = [];
 const note = (a: unknown[]) => {
-  const text = String(typeof a[0] === 'string' ? a[0] : '(non-text)').replace(/\s+/g, ' ').trim();
+  const text = String(typeof a[0] === 'string' ? a[0] : '(non-text)')
+    .replace(/\s+/g, ' ')
+    .trim();
   if (BACKGROUND.test(text)) {
     background++;
     return;
@@ -156,7 +158,9 @@ if (args.has('save-template')) {
   process.exit(0);
 }
 const firstKubeconfig = args.has('first-kubeconfig-file') ? readFileSync(args.get('first-kubeconfig-file')!, 'utf8') : kubeconfig;
-const seed = await seedClusters(gateway, count, (i) => (i === 0 ? firstKubeconfig : kubeconfig), { viaService: Number(args.get('via-service') ?? '20') });
+const seed = await seedClusters(gateway, count, (i) => (i === 0 ? firstKubeconfig : kubeconfig), {
+  viaService: Number(args.get('via-service') ?? '20'),
+});
 if (args.has('fleet-labels')) {
   // A fleet's spread: a third each of env, four tiers, eight regions; mostly healthy.
   await gateway.database.db.execute(sql`UPDATE clusters SET

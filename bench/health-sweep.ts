@@ -21,7 +21,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseKubeconfig } from '../src/kube/kubeconfig.js';
-import { GATEWAY_NODE_ENV, LOAD_CPU, ROOT, SERVER_CPU, ask, cpuMsOf, firstJsonLine, flags, mb, median, round, runJson, spawnTs, stopChild } from './lib.js';
+import {
+  GATEWAY_NODE_ENV,
+  LOAD_CPU,
+  ROOT,
+  SERVER_CPU,
+  ask,
+  cpuMsOf,
+  firstJsonLine,
+  flags,
+  mb,
+  median,
+  round,
+  runJson,
+  spawnTs,
+  stopChild,
+} from './lib.js';
 
 export interface SweepRun {
   mode: 'gateway' | 'raw';
@@ -56,8 +71,27 @@ export interface SweepSettings {
 export interface SweepResult {
   settings: SweepSettings;
   runs: SweepRun[];
-  byConcurrency: { concurrency: number; gatewayWallMs: number; rawWallMs: number; ratio: number; peakRssMB: number; rssBeforeMB?: number; peakSimConnections: number; gatewayCpuMs: number; rawCpuMs: number; simCpuMs: number }[];
-  best: { concurrency: number; gatewayWallMs: number; rawWallMs: number; ratio: number; peakRssMB: number; peakSimConnections: number; peakGatewaySockets: number };
+  byConcurrency: {
+    concurrency: number;
+    gatewayWallMs: number;
+    rawWallMs: number;
+    ratio: number;
+    peakRssMB: number;
+    rssBeforeMB?: number;
+    peakSimConnections: number;
+    gatewayCpuMs: number;
+    rawCpuMs: number;
+    simCpuMs: number;
+  }[];
+  best: {
+    concurrency: number;
+    gatewayWallMs: number;
+    rawWallMs: number;
+    ratio: number;
+    peakRssMB: number;
+    peakSimConnections: number;
+    peakGatewaySockets: number;
+  };
   postgres?: { concurrency: number; gatewayWallMs: number; peakRssMB: number; rssBeforeMB: number };
   /** Raw-mode RSS: node, the modules and 1,000 bare agents, no gateway. */
   rawPeakRssMB: number;
@@ -71,7 +105,9 @@ export async function runHealthSweep(s: SweepSettings, log: (m: string) => void)
         const args = ['--child', '--mode', mode, '--concurrency', String(c), '--clusters', String(s.clusters), '--latency-ms', String(s.latencyMs)];
         const run = await runJson<SweepRun>('bench/health-sweep.ts', args, { cpu: SERVER_CPU, env: { NODE_ENV: GATEWAY_NODE_ENV } });
         runs.push(run);
-        log(`  sweep ${mode} concurrency ${c}: ${round(run.wallMs, 0)} ms (CPU ${run.cpuMs} ms, simulator CPU ${run.simCpuMs} ms), ${run.probed} probed, peak RSS ${run.peakRssMB} MB, peak sim connections ${run.peakSimConnections}`);
+        log(
+          `  sweep ${mode} concurrency ${c}: ${round(run.wallMs, 0)} ms (CPU ${run.cpuMs} ms, simulator CPU ${run.simCpuMs} ms), ${run.probed} probed, peak RSS ${run.peakRssMB} MB, peak sim connections ${run.peakSimConnections}`,
+        );
       }
     }
   }
@@ -99,11 +135,25 @@ export async function runHealthSweep(s: SweepSettings, log: (m: string) => void)
   if (s.databaseUrl) {
     const pg: SweepRun[] = [];
     for (let r = 0; r < s.runs; r++) {
-      const args = ['--child', '--mode', 'gateway', '--concurrency', String(best.concurrency), '--clusters', String(s.clusters), '--latency-ms', String(s.latencyMs), '--database-url', s.databaseUrl];
+      const args = [
+        '--child',
+        '--mode',
+        'gateway',
+        '--concurrency',
+        String(best.concurrency),
+        '--clusters',
+        String(s.clusters),
+        '--latency-ms',
+        String(s.latencyMs),
+        '--database-url',
+        s.databaseUrl,
+      ];
       const run = await runJson<SweepRun>('bench/health-sweep.ts', args, { cpu: SERVER_CPU, env: { NODE_ENV: GATEWAY_NODE_ENV } });
       pg.push(run);
       runs.push(run);
-      log(`  sweep gateway on PostgreSQL, concurrency ${best.concurrency}: ${round(run.wallMs, 0)} ms, peak RSS ${run.peakRssMB} MB (before ${run.rssBeforeMB} MB)`);
+      log(
+        `  sweep gateway on PostgreSQL, concurrency ${best.concurrency}: ${round(run.wallMs, 0)} ms, peak RSS ${run.peakRssMB} MB (before ${run.rssBeforeMB} MB)`,
+      );
     }
     postgres = {
       concurrency: best.concurrency,
@@ -124,12 +174,16 @@ function rawProbe(kubeconfig: string): () => Promise<void> {
   const agent = new https.Agent({ keepAlive: true, maxFreeSockets: 4, timeout: 30_000, secureContext });
   const get = (path: string) =>
     new Promise<unknown>((resolve, reject) => {
-      const req = https.request(new URL(path, spec.server), { agent, headers: { authorization: `Bearer ${spec.token}`, accept: 'application/json' } }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString('utf8'))));
-        res.on('error', reject);
-      });
+      const req = https.request(
+        new URL(path, spec.server),
+        { agent, headers: { authorization: `Bearer ${spec.token}`, accept: 'application/json' } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString('utf8'))));
+          res.on('error', reject);
+        },
+      );
       req.on('error', reject);
       req.end();
     });
@@ -163,14 +217,19 @@ const rssOf = (pid: number): number => Number(/VmRSS:\s+(\d+) kB/.exec(readFileS
  * CPU (taskset is inherited). `--cpu-prof` flags given to this process go to the gateway's instead, named gateway.cpuprofile.
  */
 async function compiledGateway(dataDir: string, kubeconfigFile: string, concurrency: number, env: Record<string, string>): Promise<SweepTarget> {
-  if (!existsSync(new URL('../dist/gateway.js', import.meta.url))) throw new Error('the sweep measures the compiled gateway: run `npm run build` first');
+  if (!existsSync(new URL('../dist/gateway.js', import.meta.url)))
+    throw new Error('the sweep measures the compiled gateway: run `npm run build` first');
   const prof = process.execArgv.filter((a) => a.startsWith('--cpu-prof'));
   const nodeArgs = prof.length ? [...prof, '--cpu-prof-name=gateway.cpuprofile'] : [];
-  const gw = spawn(process.execPath, [...nodeArgs, 'bench/sweep-gateway.mjs', '--data-dir', dataDir, '--kubeconfigs', kubeconfigFile, '--concurrency', String(concurrency)], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  const gw = spawn(
+    process.execPath,
+    [...nodeArgs, 'bench/sweep-gateway.mjs', '--data-dir', dataDir, '--kubeconfigs', kubeconfigFile, '--concurrency', String(concurrency)],
+    {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
+  );
   const next = <T>(type: string) =>
     new Promise<T>((resolve, reject) => {
       const onExit = (code: number | null) => reject(new Error(`the sweep gateway exited (${code}) before '${type}'`));
@@ -214,7 +273,13 @@ function rawAgents(kubeconfigs: string[], concurrency: number): SweepTarget {
       await Promise.all(Array.from({ length: concurrency }, worker));
       const wallMs = performance.now() - t;
       const cpu = process.cpuUsage(cpu0);
-      return { wallMs, cpuMs: Math.round((cpu.user + cpu.system) / 1000), probed: probes.length, windowUs: [fromUs, Number(process.hrtime.bigint() / 1000n)], peakSockets: 0 };
+      return {
+        wallMs,
+        cpuMs: Math.round((cpu.user + cpu.system) / 1000),
+        probed: probes.length,
+        windowUs: [fromUs, Number(process.hrtime.bigint() / 1000n)],
+        peakSockets: 0,
+      };
     },
     close: async () => {},
   };
@@ -225,7 +290,10 @@ async function child(): Promise<void> {
   const mode = args.get('mode') === 'raw' ? 'raw' : 'gateway';
   const concurrency = Number(args.get('concurrency') ?? '32');
   const clusters = Number(args.get('clusters') ?? '1000');
-  const sim = spawnTs('bench/sim-server.ts', ['--clusters', String(clusters), '--latency-ms', args.get('latency-ms') ?? '50'], { cpu: LOAD_CPU, ipc: true });
+  const sim = spawnTs('bench/sim-server.ts', ['--clusters', String(clusters), '--latency-ms', args.get('latency-ms') ?? '50'], {
+    cpu: LOAD_CPU,
+    ipc: true,
+  });
   const dataDir = mkdtempSync(join(tmpdir(), 'kgw-sweep-'));
   let dropDatabase = async () => {};
   let extraEnv: Record<string, string> = {};

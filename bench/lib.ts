@@ -98,7 +98,11 @@ export async function runJson<T>(script: string, args: string[], opts: SpawnOpti
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString('utf8')));
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  const line = out.trim().split('\n').reverse().find((l) => l.startsWith('{'));
+  const line = out
+    .trim()
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith('{'));
   if (code !== 0 || !line) throw new Error(`${script} ${args.join(' ')} exited with ${code}; stdout tail:\n${out.slice(-2000)}`);
   return JSON.parse(line) as T;
 }
@@ -219,7 +223,20 @@ export function machineInfo(): MachineInfo {
   } catch {
     // keep the default
   }
-  const packages = ['autocannon', 'express', '@apollo/server', 'graphql', 'type-graphql', 'graphql-ws', 'ws', '@electric-sql/pglite', 'drizzle-orm', '@kubernetes/client-node', 'tsx', 'typescript'];
+  const packages = [
+    'autocannon',
+    'express',
+    '@apollo/server',
+    'graphql',
+    'type-graphql',
+    'graphql-ws',
+    'ws',
+    '@electric-sql/pglite',
+    'drizzle-orm',
+    '@kubernetes/client-node',
+    'tsx',
+    'typescript',
+  ];
   return {
     nproc: cpus().length,
     cpuModel: /model name\s*:\s*(.+)/.exec(cpuinfo)?.[1]?.trim() ?? cpus()[0]?.model ?? 'unknown',

@@ -47,7 +47,8 @@ function floorRss(script: string): number {
 
 export async function runMemory(s: { clusters: number; databaseUrl?: string }, log: (m: string) => void): Promise<MemoryResult> {
   const template = process.env.BENCH_TEMPLATE_DIR;
-  if (!template || !existsSync(join(template, 'pgdata'))) throw new Error('memory needs the migrated template DATA_DIR (bench/lib.ts prepareTemplate)');
+  if (!template || !existsSync(join(template, 'pgdata')))
+    throw new Error('memory needs the migrated template DATA_DIR (bench/lib.ts prepareTemplate)');
   const sim = spawnTs('bench/sim-server.ts', ['--clusters', String(s.clusters), '--latency-ms', '0'], { cpu: LOAD_CPU, ipc: true });
   const rows: MemoryRow[] = [];
   try {
@@ -61,7 +62,12 @@ export async function runMemory(s: { clusters: number; databaseUrl?: string }, l
       if (!pg) cpSync(template, dir, { recursive: true });
       const secret = randomBytes(32).toString('hex');
       const env = {
-        DATA_DIR: dir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', JWT_SECRET: secret, PROMETHEUS_AUTO_DISCOVERY: 'false',
+        DATA_DIR: dir,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'warn',
+        JWT_SECRET: secret,
+        PROMETHEUS_AUTO_DISCOVERY: 'false',
         ...(pg ? { DATABASE_URL: pg.url, ENCRYPTION_KEY: randomBytes(32).toString('base64') } : {}),
       };
       const replica = await startReplica(`memory-${database}`, env, { cpu: SERVER_CPU, nodeArgs: ['--expose-gc'] });
@@ -70,7 +76,15 @@ export async function runMemory(s: { clusters: number; databaseUrl?: string }, l
           await sleep(2_000);
           const m = await replica.ask<{ rss: number; heapUsed: number; external: number; arrayBuffers: number }>('memory');
           await sleep(500);
-          const row: MemoryRow = { database, state, clusters, rssMB: mb(replica.rssBytes()), heapUsedMB: mb(m.heapUsed), externalMB: mb(m.external), arrayBuffersMB: mb(m.arrayBuffers) };
+          const row: MemoryRow = {
+            database,
+            state,
+            clusters,
+            rssMB: mb(replica.rssBytes()),
+            heapUsedMB: mb(m.heapUsed),
+            externalMB: mb(m.external),
+            arrayBuffersMB: mb(m.arrayBuffers),
+          };
           rows.push(row);
           log(`  memory ${database} ${state}: RSS ${row.rssMB} MB (heap ${row.heapUsedMB}, external ${row.externalMB})`);
         };

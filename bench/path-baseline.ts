@@ -60,7 +60,10 @@ async function driver(args: Map<string, string>): Promise<{ query: Query; close:
   const dir = mkdtempSync(join(tmpdir(), 'kgw-path-baseline-'));
   const dump = readFileSync(args.get('data-dir-dump')!);
   // The gateway's own PGlite settings (src/db/client.ts), on a file-backed copy of its seeded data directory.
-  const db = await PGlite.create(join(dir, 'pgdata'), { loadDataDir: new Blob([dump]), startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=8MB'] });
+  const db = await PGlite.create(join(dir, 'pgdata'), {
+    loadDataDir: new Blob([dump]),
+    startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=8MB'],
+  });
   return {
     query: async (text, params) => (await db.query<Record<string, unknown>>(text, params)).rows,
     close: async () => {

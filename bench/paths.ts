@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseKubeconfig } from '../src/kube/kubeconfig.js';
 import type { BaselineOp, BaselineRoute } from './path-baseline.js';
-import { LOAD_CPU, SERVER_CPU, cpuMsOf, firstJsonLine, median, round, runJson, spawnTs, stopChild } from './lib.js';
+import { SERVER_CPU, cpuMsOf, firstJsonLine, median, round, runJson, spawnTs, stopChild } from './lib.js';
 import type { LoadResult, LoadSpec } from './load.js';
 import { type HttpRequestSpec, runWrk, type WrkResult } from './wrk.js';
 
@@ -49,26 +49,102 @@ const CLUSTER_LABELS_1 = { env: 'staging', tier: 'web', region: 'r1' };
 
 /** The paths of the issue; cluster 1 (the default, the simulated one) is the one read and written. */
 export const PATHS: PathDef[] = [
-  { id: 'gql-cluster-small', label: 'GraphQL `cluster(id) { id name healthStatus nodeCount podCount }`', kind: 'read', as: 'admin', baseline: 'byId',
-    request: (id) => gql(`{ cluster(id: "${id}") { id name healthStatus nodeCount podCount } }`) },
-  { id: 'gql-cluster-full', label: 'GraphQL `cluster(id)`, every stored field and labels', kind: 'read', as: 'admin', baseline: 'byId',
-    request: (id) => gql(`{ cluster(id: "${id}") { id name isDefault enabled healthStatus healthMessage lastConnectedAt kubernetesVersion nodeCount readyNodeCount podCount prometheusUrl prometheusSource impersonate labels { key value } createdAt updatedAt } }`) },
-  { id: 'gql-cluster-user', label: 'GraphQL `cluster(id) { id name healthStatus myRole }` as a user', kind: 'read', as: 'user', baseline: 'byId',
-    request: (id) => gql(`{ cluster(id: "${id}") { id name healthStatus myRole } }`) },
-  { id: 'gql-current', label: 'GraphQL `currentCluster { id name healthStatus nodeCount }`', kind: 'read', as: 'admin', baseline: 'default',
-    request: () => gql('{ currentCluster { id name healthStatus nodeCount } }') },
-  { id: 'gql-filtered', label: 'GraphQL `clusters(filter: {labelSelector: "env=prod", healthStatus: [HEALTHY, WARNING]}, first: 50)`', kind: 'read', as: 'admin', baseline: 'filtered',
-    request: () => gql('{ clusters(filter: { labelSelector: "env=prod", healthStatus: [HEALTHY, WARNING] }, first: 50) { total items { id name healthStatus nodeCount labels { key value } } } }') },
-  { id: 'rest-c2-user', label: 'REST C2 `GET /api/v1/k8s/clusters/:id` as a user', kind: 'read', as: 'user', baseline: 'byId',
-    request: (id) => ({ method: 'GET', path: `/api/v1/k8s/clusters/${id}`, headers: {} }) },
-  { id: 'rest-c2-admin', label: 'REST C2 as an admin (kubeconfig decrypted)', kind: 'read', as: 'admin', baseline: 'byIdWithKubeconfig',
-    request: (id) => ({ method: 'GET', path: `/api/v1/k8s/clusters/${id}`, headers: {} }) },
-  { id: 'proxy-pods', label: 'proxy `GET …/proxy/api/v1/pods` (42 pods)', kind: 'read', as: 'admin', baseline: 'simulator',
-    request: (id) => ({ method: 'GET', path: `/api/v1/k8s/clusters/${id}/proxy/api/v1/pods`, headers: { accept: 'application/json' } }) },
-  { id: 'rest-c4', label: 'REST C4 `PUT /api/v1/k8s/clusters/:id` (labels)', kind: 'write', as: 'admin', baseline: 'update',
-    request: (id) => ({ method: 'PUT', path: `/api/v1/k8s/clusters/${id}`, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ labels: CLUSTER_LABELS_1 }) }) },
-  { id: 'gql-update', label: 'GraphQL `updateCluster(id, input: {labels})`', kind: 'write', as: 'admin', baseline: 'update',
-    request: (id) => gql(`mutation { updateCluster(id: "${id}", input: { labels: [${Object.entries(CLUSTER_LABELS_1).map(([k, v]) => `{ key: "${k}", value: "${v}" }`).join(', ')}] }) { id name updatedAt } }`) },
+  {
+    id: 'gql-cluster-small',
+    label: 'GraphQL `cluster(id) { id name healthStatus nodeCount podCount }`',
+    kind: 'read',
+    as: 'admin',
+    baseline: 'byId',
+    request: (id) => gql(`{ cluster(id: "${id}") { id name healthStatus nodeCount podCount } }`),
+  },
+  {
+    id: 'gql-cluster-full',
+    label: 'GraphQL `cluster(id)`, every stored field and labels',
+    kind: 'read',
+    as: 'admin',
+    baseline: 'byId',
+    request: (id) =>
+      gql(
+        `{ cluster(id: "${id}") { id name isDefault enabled healthStatus healthMessage lastConnectedAt kubernetesVersion nodeCount readyNodeCount podCount prometheusUrl prometheusSource impersonate labels { key value } createdAt updatedAt } }`,
+      ),
+  },
+  {
+    id: 'gql-cluster-user',
+    label: 'GraphQL `cluster(id) { id name healthStatus myRole }` as a user',
+    kind: 'read',
+    as: 'user',
+    baseline: 'byId',
+    request: (id) => gql(`{ cluster(id: "${id}") { id name healthStatus myRole } }`),
+  },
+  {
+    id: 'gql-current',
+    label: 'GraphQL `currentCluster { id name healthStatus nodeCount }`',
+    kind: 'read',
+    as: 'admin',
+    baseline: 'default',
+    request: () => gql('{ currentCluster { id name healthStatus nodeCount } }'),
+  },
+  {
+    id: 'gql-filtered',
+    label: 'GraphQL `clusters(filter: {labelSelector: "env=prod", healthStatus: [HEALTHY, WARNING]}, first: 50)`',
+    kind: 'read',
+    as: 'admin',
+    baseline: 'filtered',
+    request: () =>
+      gql(
+        '{ clusters(filter: { labelSelector: "env=prod", healthStatus: [HEALTHY, WARNING] }, first: 50) { total items { id name healthStatus nodeCount labels { key value } } } }',
+      ),
+  },
+  {
+    id: 'rest-c2-user',
+    label: 'REST C2 `GET /api/v1/k8s/clusters/:id` as a user',
+    kind: 'read',
+    as: 'user',
+    baseline: 'byId',
+    request: (id) => ({ method: 'GET', path: `/api/v1/k8s/clusters/${id}`, headers: {} }),
+  },
+  {
+    id: 'rest-c2-admin',
+    label: 'REST C2 as an admin (kubeconfig decrypted)',
+    kind: 'read',
+    as: 'admin',
+    baseline: 'byIdWithKubeconfig',
+    request: (id) => ({ method: 'GET', path: `/api/v1/k8s/clusters/${id}`, headers: {} }),
+  },
+  {
+    id: 'proxy-pods',
+    label: 'proxy `GET …/proxy/api/v1/pods` (42 pods)',
+    kind: 'read',
+    as: 'admin',
+    baseline: 'simulator',
+    request: (id) => ({ method: 'GET', path: `/api/v1/k8s/clusters/${id}/proxy/api/v1/pods`, headers: { accept: 'application/json' } }),
+  },
+  {
+    id: 'rest-c4',
+    label: 'REST C4 `PUT /api/v1/k8s/clusters/:id` (labels)',
+    kind: 'write',
+    as: 'admin',
+    baseline: 'update',
+    request: (id) => ({
+      method: 'PUT',
+      path: `/api/v1/k8s/clusters/${id}`,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ labels: CLUSTER_LABELS_1 }),
+    }),
+  },
+  {
+    id: 'gql-update',
+    label: 'GraphQL `updateCluster(id, input: {labels})`',
+    kind: 'write',
+    as: 'admin',
+    baseline: 'update',
+    request: (id) =>
+      gql(
+        `mutation { updateCluster(id: "${id}", input: { labels: [${Object.entries(CLUSTER_LABELS_1)
+          .map(([k, v]) => `{ key: "${k}", value: "${v}" }`)
+          .join(', ')}] }) { id name updatedAt } }`,
+      ),
+  },
 ];
 
 export interface PathRound {
@@ -133,17 +209,35 @@ async function captureOnce(url: string, req: HttpRequestSpec): Promise<{ status:
   const res = await fetch(new URL(req.path, url), { method: req.method, headers: req.headers, body: req.body });
   const body = Buffer.from(await res.arrayBuffer());
   const text = body.toString('utf8');
-  if (res.status !== 200 || text.startsWith('{"errors"') || text.includes('"errors":[')) throw new Error(`${req.method} ${req.path} answered ${res.status}: ${text.slice(0, 300)}`);
+  if (res.status !== 200 || text.startsWith('{"errors"') || text.includes('"errors":['))
+    throw new Error(`${req.method} ${req.path} answered ${res.status}: ${text.slice(0, 300)}`);
   return { status: res.status, contentType: res.headers.get('content-type') ?? 'application/json', body };
 }
 
-const withAuth = (req: HttpRequestSpec, token: string): HttpRequestSpec => ({ ...req, headers: { ...req.headers, authorization: `Bearer ${token}` } });
+const withAuth = (req: HttpRequestSpec, token: string): HttpRequestSpec => ({
+  ...req,
+  headers: { ...req.headers, authorization: `Bearer ${token}` },
+});
 
 /** A fixed-rate run with autocannon on the load CPU (wrk has no rate limit). */
 const fixedRate = (url: string, req: HttpRequestSpec, connections: number, duration: number, rate: number) =>
-  runJson<LoadResult>('bench/load.ts', [JSON.stringify({ url: new URL(req.path, url).toString(), method: req.method, headers: req.headers, body: req.body, connections, duration, overallRate: rate } satisfies LoadSpec)], {
-    cpu: 1,
-  });
+  runJson<LoadResult>(
+    'bench/load.ts',
+    [
+      JSON.stringify({
+        url: new URL(req.path, url).toString(),
+        method: req.method,
+        headers: req.headers,
+        body: req.body,
+        connections,
+        duration,
+        overallRate: rate,
+      } satisfies LoadSpec),
+    ],
+    {
+      cpu: 1,
+    },
+  );
 
 export async function runPaths(s: PathSettings, databaseUrl: string | undefined, log: (m: string) => void): Promise<PathsResult> {
   // The simulated cluster behind the proxy path, on the server CPU: a proxied request costs the gateway and the
@@ -177,7 +271,14 @@ async function oneDatabase(
   log: (m: string) => void,
 ): Promise<PathResult[]> {
   const dump = join(tmpdir(), `kgw-paths-dump-${process.pid}.tar`);
-  const gwArgs = ['--clusters', String(s.clusters), '--first-kubeconfig-file', kubeconfigFile, '--fleet-labels', ...(database === 'postgres' ? ['--database-url', databaseUrl!] : ['--dump-data-dir', dump])];
+  const gwArgs = [
+    '--clusters',
+    String(s.clusters),
+    '--first-kubeconfig-file',
+    kubeconfigFile,
+    '--fleet-labels',
+    ...(database === 'postgres' ? ['--database-url', databaseUrl!] : ['--dump-data-dir', dump]),
+  ];
   const gwChild = spawnTs('bench/gateway-server.ts', gwArgs, { cpu: SERVER_CPU, env: { NODE_ENV: process.env.BENCH_NODE_ENV ?? 'production' } });
   let baseChild: ReturnType<typeof spawnTs> | undefined;
   const routesFile = join(tmpdir(), `kgw-paths-routes-${process.pid}.json`);
@@ -186,7 +287,20 @@ async function oneDatabase(
     const reqs = PATHS.map((p) => withAuth(p.request(gw.firstId), p.as === 'admin' ? gw.adminToken : gw.userToken));
     const captured = await Promise.all(reqs.map((r) => capture(gw.url, r)));
     const routes: BaselineRoute[] = PATHS.flatMap((p, i) =>
-      p.baseline === 'simulator' ? [] : [{ method: reqs[i]!.method, path: reqs[i]!.path, body: reqs[i]!.body, status: captured[i]!.status, contentType: captured[i]!.contentType, bodyBase64: captured[i]!.body.toString('base64'), op: p.baseline, id: gw.firstId }],
+      p.baseline === 'simulator'
+        ? []
+        : [
+            {
+              method: reqs[i]!.method,
+              path: reqs[i]!.path,
+              body: reqs[i]!.body,
+              status: captured[i]!.status,
+              contentType: captured[i]!.contentType,
+              bodyBase64: captured[i]!.body.toString('base64'),
+              op: p.baseline,
+              id: gw.firstId,
+            },
+          ],
     );
     writeFileSync(routesFile, JSON.stringify({ routes }));
     const source = database === 'postgres' ? ['--database-url', gw.databaseUrl!] : ['--data-dir-dump', dump];
@@ -195,7 +309,10 @@ async function oneDatabase(
     const results: PathResult[] = [];
     for (const [i, p] of PATHS.entries()) {
       const gatewayReq = reqs[i]!;
-      const baselineReq: HttpRequestSpec = p.baseline === 'simulator' ? { method: 'GET', path: '/api/v1/pods', headers: { accept: 'application/json', authorization: `Bearer ${simulated.token}` } } : gatewayReq;
+      const baselineReq: HttpRequestSpec =
+        p.baseline === 'simulator'
+          ? { method: 'GET', path: '/api/v1/pods', headers: { accept: 'application/json', authorization: `Bearer ${simulated.token}` } }
+          : gatewayReq;
       const baselineUrl = p.baseline === 'simulator' ? simulated.server : base.url;
       const urls = { gateway: gw.url, baseline: baselineUrl };
       const req = { gateway: gatewayReq, baseline: baselineReq };
@@ -227,7 +344,10 @@ async function oneDatabase(
       }
       const medianGatewayRps = median(rounds.map((x) => x.gatewayRps));
       const rate = Math.max(1, Math.round(medianGatewayRps / 2));
-      const half = { gateway: await fixedRate(urls.gateway, req.gateway, s.connections, s.halfRateSec, rate), baseline: await fixedRate(urls.baseline, req.baseline, s.connections, s.halfRateSec, rate) };
+      const half = {
+        gateway: await fixedRate(urls.gateway, req.gateway, s.connections, s.halfRateSec, rate),
+        baseline: await fixedRate(urls.baseline, req.baseline, s.connections, s.halfRateSec, rate),
+      };
       errors += half.gateway.non2xx + half.gateway.errors;
       const row: PathResult = {
         id: p.id,
@@ -241,11 +361,19 @@ async function oneDatabase(
         medianBaselineRps: median(rounds.map((x) => x.baselineRps)),
         medianLoadCpuPct: round(median(rounds.flatMap((x) => [x.loadCpuPctGateway, x.loadCpuPctBaseline])), 1),
         gatewayP50Ms: median(rounds.map((x) => x.gatewayP50Ms)),
-        halfRate: { rate, gatewayP50Ms: half.gateway.latencyMs.p50, gatewayP99Ms: half.gateway.latencyMs.p99, baselineP50Ms: half.baseline.latencyMs.p50, baselineP99Ms: half.baseline.latencyMs.p99 },
+        halfRate: {
+          rate,
+          gatewayP50Ms: half.gateway.latencyMs.p50,
+          gatewayP99Ms: half.gateway.latencyMs.p99,
+          baselineP50Ms: half.baseline.latencyMs.p50,
+          baselineP99Ms: half.baseline.latencyMs.p99,
+        },
         errors,
       };
       results.push(row);
-      log(`  paths ${database} ${p.id}: gateway ${row.medianGatewayRps} req/s, baseline ${row.medianBaselineRps} req/s, ratio ${row.medianRatio} (wrk CPU ${round(row.medianLoadCpuPct, 0)} %), half-rate p99 ${row.halfRate.gatewayP99Ms} ms${errors ? `, ${errors} errors` : ''}`);
+      log(
+        `  paths ${database} ${p.id}: gateway ${row.medianGatewayRps} req/s, baseline ${row.medianBaselineRps} req/s, ratio ${row.medianRatio} (wrk CPU ${round(row.medianLoadCpuPct, 0)} %), half-rate p99 ${row.halfRate.gatewayP99Ms} ms${errors ? `, ${errors} errors` : ''}`,
+      );
     }
     return results;
   } finally {

@@ -44,9 +44,17 @@ function areaOf(url: string, fn: string): string {
   return url.replace(/^file:\/\/.*\/(bench|test)\//, '$1/');
 }
 
-const shortUrl = (url: string) => url.replace(/^file:\/\//, '').replace(/^.*node_modules\//, '').replace(/^.*\/(src|bench|test)\//, '$1/');
+const shortUrl = (url: string) =>
+  url
+    .replace(/^file:\/\//, '')
+    .replace(/^.*node_modules\//, '')
+    .replace(/^.*\/(src|bench|test)\//, '$1/');
 
-export function summarise(profile: CpuProfile, from: number, to: number): { samples: number; topFunctions: ProfileSummary['topFunctions']; areas: ProfileSummary['areas'] } {
+export function summarise(
+  profile: CpuProfile,
+  from: number,
+  to: number,
+): { samples: number; topFunctions: ProfileSummary['topFunctions']; areas: ProfileSummary['areas'] } {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const fnHits = new Map<string, number>();
   const areaHits = new Map<string, number>();
@@ -70,7 +78,10 @@ export function summarise(profile: CpuProfile, from: number, to: number): { samp
   return {
     samples: counted,
     topFunctions: top.map(([k, n]) => ({ fn: k.split('\t')[0]!, where: k.split('\t')[1]!, selfPct: pct(n) })),
-    areas: [...areaHits].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([area, n]) => ({ area, selfPct: pct(n) })),
+    areas: [...areaHits]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 12)
+      .map(([area, n]) => ({ area, selfPct: pct(n) })),
   };
 }
 
@@ -108,7 +119,18 @@ export async function runStartupProfile(): Promise<ProfileSummary[]> {
     for (const kind of ['start-up cold', 'start-up warm'] as const) {
       const dir = mkdtempSync(join(tmpdir(), 'kgw-prof-'));
       try {
-        const env = { PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn', NODE_ENV: GATEWAY_NODE_ENV, HEALTH_CHECK_INTERVAL_SECONDS: '86400', PROMETHEUS_AUTO_DISCOVERY: 'false', DATABASE_URL: undefined, JWT_SECRET: undefined, ENCRYPTION_KEY: undefined };
+        const env = {
+          PORT: '0',
+          HOST: '127.0.0.1',
+          DATA_DIR: dataDir,
+          LOG_LEVEL: 'warn',
+          NODE_ENV: GATEWAY_NODE_ENV,
+          HEALTH_CHECK_INTERVAL_SECONDS: '86400',
+          PROMETHEUS_AUTO_DISCOVERY: 'false',
+          DATABASE_URL: undefined,
+          JWT_SECRET: undefined,
+          ENCRYPTION_KEY: undefined,
+        };
         const child = spawnTs('src/main.ts', [], { cpu: SERVER_CPU, env, nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
         let text = '';
         child.stdout!.on('data', (d: Buffer) => (text += d.toString('utf8')));
@@ -137,8 +159,22 @@ export async function runStartupProfile(): Promise<ProfileSummary[]> {
 export async function runSweepProfile(concurrency: number, clusters: number, latencyMs: number): Promise<ProfileSummary> {
   const dir = mkdtempSync(join(tmpdir(), 'kgw-prof-'));
   try {
-    const args = ['--child', '--mode', 'gateway', '--concurrency', String(concurrency), '--clusters', String(clusters), '--latency-ms', String(latencyMs)];
-    const run = await runJson<SweepRun>('bench/health-sweep.ts', args, { cpu: SERVER_CPU, env: { NODE_ENV: GATEWAY_NODE_ENV }, nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
+    const args = [
+      '--child',
+      '--mode',
+      'gateway',
+      '--concurrency',
+      String(concurrency),
+      '--clusters',
+      String(clusters),
+      '--latency-ms',
+      String(latencyMs),
+    ];
+    const run = await runJson<SweepRun>('bench/health-sweep.ts', args, {
+      cpu: SERVER_CPU,
+      env: { NODE_ENV: GATEWAY_NODE_ENV },
+      nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`],
+    });
     // The harness passes the flags on to the gateway's own process, whose profile is named gateway.cpuprofile.
     const file = readdirSync(dir).find((f) => f === 'gateway.cpuprofile');
     if (!file) throw new Error('the sweep wrote no CPU profile');
@@ -166,7 +202,11 @@ export async function runPathProfiles(
     const dir = mkdtempSync(join(tmpdir(), 'kgw-prof-'));
     try {
       const args = ['--clusters', String(s.clusters), '--fleet-labels', ...(s.database === 'postgres' ? ['--database-url', s.databaseUrl!] : [])];
-      const child = spawnTs('bench/gateway-server.ts', args, { cpu: SERVER_CPU, env: { NODE_ENV: GATEWAY_NODE_ENV }, nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
+      const child = spawnTs('bench/gateway-server.ts', args, {
+        cpu: SERVER_CPU,
+        env: { NODE_ENV: GATEWAY_NODE_ENV },
+        nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`],
+      });
       const info = await firstJsonLine<{ url: string; adminToken: string; userToken: string; firstId: number }>(child);
       const base = path.request(info.firstId);
       const req = { ...base, headers: { ...base.headers, authorization: `Bearer ${path.as === 'admin' ? info.adminToken : info.userToken}` } };

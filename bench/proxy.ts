@@ -44,11 +44,25 @@ async function gatewayRole(): Promise<void> {
   const { signToken } = await import('../src/auth/jwt.js');
   const dataDir = mkdtempSync(join(tmpdir(), 'kgw-bench-proxy-'));
   const secret = randomBytes(32).toString('hex');
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, JWT_SECRET: secret, LOG_LEVEL: 'silent', PROMETHEUS_AUTO_DISCOVERY: 'false', AUTH_FAILURE_LIMIT: '0' });
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATA_DIR: dataDir,
+    JWT_SECRET: secret,
+    LOG_LEVEL: 'silent',
+    PROMETHEUS_AUTO_DISCOVERY: 'false',
+    AUTH_FAILURE_LIMIT: '0',
+  });
   const gw = await startGateway(config, { healthMonitor: false });
-  const cluster = await gw.clusters.create({ name: 'bench', kubeconfig: readFileSync(args.get('kubeconfig-file')!, 'utf8'), skipConnectionTest: true });
+  const cluster = await gw.clusters.create({
+    name: 'bench',
+    kubeconfig: readFileSync(args.get('kubeconfig-file')!, 'utf8'),
+    skipConnectionTest: true,
+  });
   process.once('SIGTERM', () => void gw.close().finally(() => (rmSync(dataDir, { recursive: true, force: true }), process.exit(0))));
-  process.stdout.write(`${JSON.stringify({ url: gw.url, httpsUrl: gw.httpsUrl, caPem: gw.tls!.caPem, clusterId: cluster.id, adminToken: signToken(secret, { sub: 'bench', role: 'admin' }), pid: process.pid })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ url: gw.url, httpsUrl: gw.httpsUrl, caPem: gw.tls!.caPem, clusterId: cluster.id, adminToken: signToken(secret, { sub: 'bench', role: 'admin' }), pid: process.pid })}\n`,
+  );
 }
 
 interface Target {
@@ -62,10 +76,21 @@ interface Target {
 
 function get(t: Target, agent: Agent, path: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: t.host, port: t.port, servername: t.servername, path: t.prefix + path, agent, ca: t.ca, headers: { authorization: `Bearer ${t.token}`, accept: 'application/json' } }, (res) => {
-      res.on('data', () => undefined);
-      res.on('end', () => resolve(res.statusCode!));
-    });
+    const req = request(
+      {
+        host: t.host,
+        port: t.port,
+        servername: t.servername,
+        path: t.prefix + path,
+        agent,
+        ca: t.ca,
+        headers: { authorization: `Bearer ${t.token}`, accept: 'application/json' },
+      },
+      (res) => {
+        res.on('data', () => undefined);
+        res.on('end', () => resolve(res.statusCode!));
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -96,20 +121,31 @@ async function openWatches(t: Target, count: number, ready: () => Promise<number
   const agent = new Agent({ keepAlive: false, maxSockets: Infinity });
   const delays: number[] = [];
   const reqs = Array.from({ length: count }, () => {
-    const req = request({ host: t.host, port: t.port, servername: t.servername, path: `${t.prefix}/api/v1/namespaces/default/pods?watch=true`, agent, ca: t.ca, headers: { authorization: `Bearer ${t.token}` } }, (res) => {
-      let buf = '';
-      res.on('data', (d: Buffer) => {
-        const at = now();
-        buf += d.toString();
-        let nl: number;
-        while ((nl = buf.indexOf('\n')) >= 0) {
-          const line = buf.slice(0, nl);
-          buf = buf.slice(nl + 1);
-          const m = /"name":"ev-\d+-(\d+)"/.exec(line);
-          if (m) delays.push(at - Number(m[1]) / 1000);
-        }
-      });
-    });
+    const req = request(
+      {
+        host: t.host,
+        port: t.port,
+        servername: t.servername,
+        path: `${t.prefix}/api/v1/namespaces/default/pods?watch=true`,
+        agent,
+        ca: t.ca,
+        headers: { authorization: `Bearer ${t.token}` },
+      },
+      (res) => {
+        let buf = '';
+        res.on('data', (d: Buffer) => {
+          const at = now();
+          buf += d.toString();
+          let nl: number;
+          while ((nl = buf.indexOf('\n')) >= 0) {
+            const line = buf.slice(0, nl);
+            buf = buf.slice(nl + 1);
+            const m = /"name":"ev-\d+-(\d+)"/.exec(line);
+            if (m) delays.push(at - Number(m[1]) / 1000);
+          }
+        });
+      },
+    );
     req.on('error', () => undefined);
     req.end();
     return req;
@@ -120,7 +156,9 @@ async function openWatches(t: Target, count: number, ready: () => Promise<number
 }
 
 function rssMiB(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'))!;
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmRSS:'))!;
   return Number(/\d+/.exec(line)![0]) / 1024;
 }
 
@@ -137,33 +175,70 @@ async function main(): Promise<void> {
   const kubeconfigFile = join(mkdtempSync(join(tmpdir(), 'kgw-bench-kc-')), 'sim.yaml');
   (await import('node:fs')).writeFileSync(kubeconfigFile, sim.kubeconfig);
   const gwChild = spawnTs(new URL(import.meta.url).pathname, ['--role', 'gateway', '--kubeconfig-file', kubeconfigFile], { cpu: SERVER_CPU });
-  const gw = JSON.parse(await firstLine(gwChild)) as { url: string; httpsUrl: string; caPem: string; clusterId: number; adminToken: string; pid: number };
-  const ask = <T>(type: string) => new Promise<T>((resolve) => {
-    const on = (m: { type: string } & T) => {
-      if (m.type === type || (type === 'create' && m.type === 'created')) {
-        simChild.off('message', on);
-        resolve(m);
-      }
-    };
-    simChild.on('message', on);
-    simChild.send({ type });
-  });
+  const gw = JSON.parse(await firstLine(gwChild)) as {
+    url: string;
+    httpsUrl: string;
+    caPem: string;
+    clusterId: number;
+    adminToken: string;
+    pid: number;
+  };
+  const ask = <T>(type: string) =>
+    new Promise<T>((resolve) => {
+      const on = (m: { type: string } & T) => {
+        if (m.type === type || (type === 'create' && m.type === 'created')) {
+          simChild.off('message', on);
+          resolve(m);
+        }
+      };
+      simChild.on('message', on);
+      simChild.send({ type });
+    });
 
   // kubectl-style credentials: an issued kubeconfig's token and CA.
-  const issued = parse(await (await fetch(`${gw.url}/api/v1/k8s/clusters/${gw.clusterId}/kubeconfig?ttl=2h`, { headers: { authorization: `Bearer ${gw.adminToken}` } })).text());
+  const issued = parse(
+    await (
+      await fetch(`${gw.url}/api/v1/k8s/clusters/${gw.clusterId}/kubeconfig?ttl=2h`, { headers: { authorization: `Bearer ${gw.adminToken}` } })
+    ).text(),
+  );
   const simUrl = new URL(sim.url);
   const gwUrl = new URL(gw.httpsUrl);
   const direct: Target = { host: '127.0.0.1', port: Number(simUrl.port), prefix: '', token: sim.token, ca: sim.caPem, servername: 'localhost' };
-  const proxied: Target = { host: '127.0.0.1', port: Number(gwUrl.port), prefix: `/api/v1/k8s/clusters/${gw.clusterId}/proxy`, token: issued.users[0].user.token, ca: gw.caPem, servername: 'localhost' };
+  const proxied: Target = {
+    host: '127.0.0.1',
+    port: Number(gwUrl.port),
+    prefix: `/api/v1/k8s/clusters/${gw.clusterId}/proxy`,
+    token: issued.users[0].user.token,
+    ca: gw.caPem,
+    servername: 'localhost',
+  };
 
   log(`list of 100 pods: ${rounds} rounds × ${seconds}s per mode, concurrency ${concurrency}`);
   await listLoad(direct, concurrency, 1);
   await listLoad(proxied, concurrency, 1);
-  const listRounds: { directRps: number; gatewayRps: number; ratio: number; directP50: number; gatewayP50: number; directP99: number; gatewayP99: number; errors: number }[] = [];
+  const listRounds: {
+    directRps: number;
+    gatewayRps: number;
+    ratio: number;
+    directP50: number;
+    gatewayP50: number;
+    directP99: number;
+    gatewayP99: number;
+    errors: number;
+  }[] = [];
   for (let r = 0; r < rounds; r++) {
     const d = await listLoad(direct, concurrency, seconds);
     const g = await listLoad(proxied, concurrency, seconds);
-    listRounds.push({ directRps: round(d.rps), gatewayRps: round(g.rps), ratio: round(g.rps / d.rps, 3), directP50: round(percentile(d.latencies, 50), 3), gatewayP50: round(percentile(g.latencies, 50), 3), directP99: round(percentile(d.latencies, 99), 3), gatewayP99: round(percentile(g.latencies, 99), 3), errors: d.errors + g.errors });
+    listRounds.push({
+      directRps: round(d.rps),
+      gatewayRps: round(g.rps),
+      ratio: round(g.rps / d.rps, 3),
+      directP50: round(percentile(d.latencies, 50), 3),
+      gatewayP50: round(percentile(g.latencies, 50), 3),
+      directP99: round(percentile(d.latencies, 99), 3),
+      gatewayP99: round(percentile(g.latencies, 99), 3),
+      errors: d.errors + g.errors,
+    });
     log(`round ${r + 1}: ${JSON.stringify(listRounds[r])}`);
   }
   // Latency at a light load too (one request at a time): what a person running kubectl feels.
@@ -182,7 +257,12 @@ async function main(): Promise<void> {
     }
     w.close();
     await sleep(1_000);
-    return { rssAddedMiB: round(rssHeld - rssBefore, 1), delivered: w.delays.length, p50: round(percentile(w.delays, 50), 2), p99: round(percentile(w.delays, 99), 2) };
+    return {
+      rssAddedMiB: round(rssHeld - rssBefore, 1),
+      delivered: w.delays.length,
+      p50: round(percentile(w.delays, 50), 2),
+      p99: round(percentile(w.delays, 99), 2),
+    };
   };
   log(`${watchCount} watches direct, then through the gateway; ${events} events each`);
   const watchDirect = await deliver(direct);
@@ -194,9 +274,20 @@ async function main(): Promise<void> {
       medianRatio: median(listRounds.map((r) => r.ratio)),
       addedP50Ms: round(median(listRounds.map((r) => r.gatewayP50 - r.directP50)), 3),
       addedP99Ms: round(median(listRounds.map((r) => r.gatewayP99 - r.directP99)), 3),
-      oneAtATime: { directP50Ms: round(percentile(single.direct.latencies, 50), 3), gatewayP50Ms: round(percentile(single.gateway.latencies, 50), 3), directP99Ms: round(percentile(single.direct.latencies, 99), 3), gatewayP99Ms: round(percentile(single.gateway.latencies, 99), 3) },
+      oneAtATime: {
+        directP50Ms: round(percentile(single.direct.latencies, 50), 3),
+        gatewayP50Ms: round(percentile(single.gateway.latencies, 50), 3),
+        directP99Ms: round(percentile(single.direct.latencies, 99), 3),
+        gatewayP99Ms: round(percentile(single.gateway.latencies, 99), 3),
+      },
     },
-    watches: { count: watchCount, events, direct: watchDirect, gateway: watchGateway, addedDeliveryP99Ms: round(watchGateway.p99 - watchDirect.p99, 2) },
+    watches: {
+      count: watchCount,
+      events,
+      direct: watchDirect,
+      gateway: watchGateway,
+      addedDeliveryP99Ms: round(watchGateway.p99 - watchDirect.p99, 2),
+    },
   };
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   gwChild.kill('SIGTERM');

@@ -25,7 +25,11 @@ export async function startReplica(name: string, env: Record<string, string>, op
   if (!existsSync(new URL('../dist/gateway.js', import.meta.url))) throw new Error('replicas run the compiled gateway: run `npm run build` first');
   const nodeCmd = [process.execPath, ...(opts.nodeArgs ?? []), 'bench/fleet-replica.mjs'];
   const [cmd, ...args] = opts.cpu !== undefined && hasTaskset() ? ['taskset', '-c', String(opts.cpu), ...nodeCmd] : nodeCmd;
-  const child = spawn(cmd!, args, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = spawn(cmd!, args, {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', ...env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const next = <T>(type: string) =>
     new Promise<T>((resolve, reject) => {
       const onExit = (code: number | null) => reject(new Error(`replica ${name} exited (${code}) before '${type}'`));

@@ -1,7 +1,8 @@
 /** BENCHMARKS.md sections of issue 18: uncached paths, fleet scale, memory, soak (rendered from bench/results.json). */
 import type { Results } from './run.js';
 
-const fmt = (x: number | undefined, digits = 1) => (x === undefined || !Number.isFinite(x) ? 'n/a' : Number(x.toFixed(digits)).toLocaleString('en-US'));
+const fmt = (x: number | undefined, digits = 1) =>
+  x === undefined || !Number.isFinite(x) ? 'n/a' : Number(x.toFixed(digits)).toLocaleString('en-US');
 const mark = (ok: boolean | undefined) => (ok === undefined ? '—' : ok ? '**met**' : '**not met**');
 const table = (head: string[], rows: (string | number)[][]) =>
   [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
@@ -11,19 +12,50 @@ export function pathTargets(r: Results): string[][] {
   const rows: string[][] = [];
   for (const p of r.paths?.paths ?? []) {
     const min = p.kind === 'read' ? 0.5 : 0.35;
-    rows.push([`${p.id} (${p.database}) req/s ≥ ${min} × baseline`, `${fmt(p.medianRatio, 3)} (${fmt(p.medianGatewayRps, 0)} vs ${fmt(p.medianBaselineRps, 0)} req/s; wrk CPU ${fmt(p.medianLoadCpuPct, 0)} %)`, mark(p.medianRatio >= min)]);
-    if (p.kind === 'read' && p.database === 'postgres') rows.push([`${p.id} (postgres) p50 ≤ 1 ms at 10 connections, half rate`, `${fmt(p.halfRate.gatewayP50Ms, 2)} ms at ${p.halfRate.rate} req/s (at max rate ${fmt(p.gatewayP50Ms, 2)} ms)`, mark(p.halfRate.gatewayP50Ms <= 1)]);
-    rows.push([`${p.id} (${p.database}) p99 ≤ 10 ms at half max rate`, `${fmt(p.halfRate.gatewayP99Ms, 1)} ms (baseline ${fmt(p.halfRate.baselineP99Ms, 1)} ms)`, mark(p.halfRate.gatewayP99Ms <= 10)]);
+    rows.push([
+      `${p.id} (${p.database}) req/s ≥ ${min} × baseline`,
+      `${fmt(p.medianRatio, 3)} (${fmt(p.medianGatewayRps, 0)} vs ${fmt(p.medianBaselineRps, 0)} req/s; wrk CPU ${fmt(p.medianLoadCpuPct, 0)} %)`,
+      mark(p.medianRatio >= min),
+    ]);
+    if (p.kind === 'read' && p.database === 'postgres')
+      rows.push([
+        `${p.id} (postgres) p50 ≤ 1 ms at 10 connections, half rate`,
+        `${fmt(p.halfRate.gatewayP50Ms, 2)} ms at ${p.halfRate.rate} req/s (at max rate ${fmt(p.gatewayP50Ms, 2)} ms)`,
+        mark(p.halfRate.gatewayP50Ms <= 1),
+      ]);
+    rows.push([
+      `${p.id} (${p.database}) p99 ≤ 10 ms at half max rate`,
+      `${fmt(p.halfRate.gatewayP99Ms, 1)} ms (baseline ${fmt(p.halfRate.baselineP99Ms, 1)} ms)`,
+      mark(p.halfRate.gatewayP99Ms <= 10),
+    ]);
   }
   const m = r.memory;
   if (m) {
     const pgIdle = m.rows.find((x) => x.database === 'postgres' && x.state === 'idle');
     const emb = m.rows.find((x) => x.database === 'pglite' && x.state === 'clusters');
     if (pgIdle) rows.push(['Compiled gateway RSS idle on PostgreSQL ≤ 200 MB', `${fmt(pgIdle.rssMB)} MB`, mark(pgIdle.rssMB <= 200)]);
-    if (emb) rows.push([`Compiled gateway RSS with ${emb.clusters} clusters, embedded ≤ 300 MB`, `${fmt(emb.rssMB)} MB (PGlite floor ${fmt(m.pgliteFloorMB)} MB)`, mark(emb.rssMB <= 300)]);
+    if (emb)
+      rows.push([
+        `Compiled gateway RSS with ${emb.clusters} clusters, embedded ≤ 300 MB`,
+        `${fmt(emb.rssMB)} MB (PGlite floor ${fmt(m.pgliteFloorMB)} MB)`,
+        mark(emb.rssMB <= 300),
+      ]);
   }
-  if (r.fleetScale) rows.push([`Fleet scale: every cluster probed once per interval ±10 %, no double probes`, `${r.fleetScale.probes.onSchedule} on schedule, ${r.fleetScale.probes.late} late, ${r.fleetScale.probes.early} early, ${r.fleetScale.probes.missed} missed, ${r.fleetScale.probes.doubleProbes} double`, mark(r.fleetScale.passed)]);
-  if (r.soak) rows.push([`Soak (${r.soak.minutes} min) assertions`, Object.entries(r.soak.checks).filter(([, ok]) => !ok).map(([k]) => k).join('; ') || 'all passed', mark(r.soak.passed)]);
+  if (r.fleetScale)
+    rows.push([
+      `Fleet scale: every cluster probed once per interval ±10 %, no double probes`,
+      `${r.fleetScale.probes.onSchedule} on schedule, ${r.fleetScale.probes.late} late, ${r.fleetScale.probes.early} early, ${r.fleetScale.probes.missed} missed, ${r.fleetScale.probes.doubleProbes} double`,
+      mark(r.fleetScale.passed),
+    ]);
+  if (r.soak)
+    rows.push([
+      `Soak (${r.soak.minutes} min) assertions`,
+      Object.entries(r.soak.checks)
+        .filter(([, ok]) => !ok)
+        .map(([k]) => k)
+        .join('; ') || 'all passed',
+      mark(r.soak.passed),
+    ]);
   return rows;
 }
 
@@ -77,7 +109,10 @@ ${s.flapping} clusters flap every 20 s; ${s.subscribers} \`clusterHealth\` subsc
 
 ${table(['probes in the window', 'gaps on schedule (±10 %)', 'late', 'early', 'double (< ½ interval)', 'clusters never probed', 'gap p50 / min / max (s)'], [[f.probes.total, f.probes.onSchedule, f.probes.late, f.probes.early, f.probes.doubleProbes, f.probes.missed, `${f.probes.gapP50Sec} / ${f.probes.gapMinSec} / ${f.probes.gapMaxSec}`]])}
 
-${table(['replica', 'CPU % of one core', 'RSS mean / peak (MB)'], f.replicas.map((x) => [x.name, fmt(x.cpuPct), `${fmt(x.meanRssMB)} / ${fmt(x.peakRssMB)}`]))}
+${table(
+  ['replica', 'CPU % of one core', 'RSS mean / peak (MB)'],
+  f.replicas.map((x) => [x.name, fmt(x.cpuPct), `${fmt(x.meanRssMB)} / ${fmt(x.peakRssMB)}`]),
+)}
 
 During the sweeps: filtered list (\`clusters(filter: {labelSelector: "env=prod", healthStatus: [HEALTHY, WARNING]}, first: 50)\`, one at a
 time, replicas in turn) p50 **${fmt(f.filteredList.p50Ms, 1)} ms**, p99 ${fmt(f.filteredList.p99Ms, 1)} ms (${f.filteredList.requests} requests, ${f.filteredList.errors} errors);
@@ -95,7 +130,18 @@ cached). Floors: a bare \`node\` process ${fmt(m.nodeFloorMB)} MB; a bare node p
 (its WebAssembly memory and the module) ${fmt(m.pgliteFloorMB)} MB. The rest is the gateway: V8 heap (code, schema, caches) and external
 buffers, shown beside RSS.
 
-${table(['database', 'state', 'RSS (MB)', 'V8 heap used (MB)', 'external (MB)', 'array buffers (MB)', 'RSS above the floor (MB)'], m.rows.map((x) => [x.database, x.state === 'idle' ? 'idle' : `${x.clusters} clusters`, fmt(x.rssMB), fmt(x.heapUsedMB), fmt(x.externalMB), fmt(x.arrayBuffersMB), fmt(x.rssMB - (x.database === 'pglite' ? m.pgliteFloorMB : m.nodeFloorMB))]))}
+${table(
+  ['database', 'state', 'RSS (MB)', 'V8 heap used (MB)', 'external (MB)', 'array buffers (MB)', 'RSS above the floor (MB)'],
+  m.rows.map((x) => [
+    x.database,
+    x.state === 'idle' ? 'idle' : `${x.clusters} clusters`,
+    fmt(x.rssMB),
+    fmt(x.heapUsedMB),
+    fmt(x.externalMB),
+    fmt(x.arrayBuffersMB),
+    fmt(x.rssMB - (x.database === 'pglite' ? m.pgliteFloorMB : m.nodeFloorMB)),
+  ]),
+)}
 `;
 }
 
@@ -108,13 +154,36 @@ export function soakSection(r: Results): string {
 PostgreSQL (the second SIGKILLed and restarted ${s.restarts} time(s)), a webhook receiver answering 503 a third of the time
 (${s.webhooks.refusedWhileDown} refusals), ${s.subscribers.count} \`clusterHealth\` subscribers (${s.subscribers.pushes} pushes), a C4 write every second.
 
-${table(['check', 'figures', 'status'], [
-  ['every health transition recorded exactly once', `${s.transitions.recorded} transitions, ${s.transitions.duplicates} repeated`, mark(s.checks['every health transition recorded exactly once'])],
-  ['every webhook delivery delivered at least once', `${s.webhooks.succeeded} / ${s.webhooks.deliveries} succeeded, ${s.webhooks.missing} never received (${s.webhooks.receivedDistinct} distinct received)`, mark(s.checks['every webhook delivery succeeded and was received at least once'])],
-  ['audit log complete', `${s.writes.audited} audit entries for ${s.writes.acknowledged} acknowledged writes (${s.writes.failed} refused/failed)`, mark(s.checks['one audit entry per acknowledged write'])],
-  ['no discovery task stuck', `${s.discovery.unfinished} pending or running`, mark(s.checks['no discovery task stuck'])],
-  ['RSS back to baseline', `${fmt(s.survivor.rssBaselineMB)} → ${fmt(s.survivor.rssAfterMB)} MB`, mark(s.checks['RSS back to baseline (≤ +25 % + 20 MB)'])],
-  ['open sockets back to baseline', `${s.survivor.socketsBaseline} → ${s.survivor.socketsAfter}`, mark(s.checks['sockets back to baseline (≤ +10)'])],
-])}
+${table(
+  ['check', 'figures', 'status'],
+  [
+    [
+      'every health transition recorded exactly once',
+      `${s.transitions.recorded} transitions, ${s.transitions.duplicates} repeated`,
+      mark(s.checks['every health transition recorded exactly once']),
+    ],
+    [
+      'every webhook delivery delivered at least once',
+      `${s.webhooks.succeeded} / ${s.webhooks.deliveries} succeeded, ${s.webhooks.missing} never received (${s.webhooks.receivedDistinct} distinct received)`,
+      mark(s.checks['every webhook delivery succeeded and was received at least once']),
+    ],
+    [
+      'audit log complete',
+      `${s.writes.audited} audit entries for ${s.writes.acknowledged} acknowledged writes (${s.writes.failed} refused/failed)`,
+      mark(s.checks['one audit entry per acknowledged write']),
+    ],
+    ['no discovery task stuck', `${s.discovery.unfinished} pending or running`, mark(s.checks['no discovery task stuck'])],
+    [
+      'RSS back to baseline',
+      `${fmt(s.survivor.rssBaselineMB)} → ${fmt(s.survivor.rssAfterMB)} MB`,
+      mark(s.checks['RSS back to baseline (≤ +25 % + 20 MB)']),
+    ],
+    [
+      'open sockets back to baseline',
+      `${s.survivor.socketsBaseline} → ${s.survivor.socketsAfter}`,
+      mark(s.checks['sockets back to baseline (≤ +10)']),
+    ],
+  ],
+)}
 `;
 }

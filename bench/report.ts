@@ -2,7 +2,8 @@
 import { fleetSection, memorySection, pathTargets, pathsSection, soakSection } from './report-paths.js';
 import type { Results } from './run.js';
 
-const fmt = (x: number | undefined, digits = 1) => (x === undefined || !Number.isFinite(x) ? 'n/a' : Number(x.toFixed(digits)).toLocaleString('en-US'));
+const fmt = (x: number | undefined, digits = 1) =>
+  x === undefined || !Number.isFinite(x) ? 'n/a' : Number(x.toFixed(digits)).toLocaleString('en-US');
 const kb = (bytes: number) => `${fmt(bytes / 1024, 1)} KiB`;
 const mark = (ok: boolean | undefined) => (ok === undefined ? '—' : ok ? '**met**' : '**not met**');
 const table = (head: string[], rows: (string | number)[][]) =>
@@ -12,15 +13,32 @@ function targets(r: Results): string {
   const rows: string[][] = [];
   const t = r.throughput;
   if (t) {
-    rows.push(['REST C1 req/s ≥ 0.50 × baseline', `${fmt(t.rest.medianRatio, 3)} (${fmt(t.rest.medianGatewayRps, 0)} vs ${fmt(t.rest.medianBaselineRps, 0)} req/s)`, mark(t.rest.medianRatio >= 0.5)]);
-    rows.push(['GraphQL `clusters` req/s ≥ 0.35 × baseline', `${fmt(t.graphql.medianRatio, 3)} (${fmt(t.graphql.medianGatewayRps, 0)} vs ${fmt(t.graphql.medianBaselineRps, 0)} req/s)`, mark(t.graphql.medianRatio >= 0.35)]);
+    rows.push([
+      'REST C1 req/s ≥ 0.50 × baseline',
+      `${fmt(t.rest.medianRatio, 3)} (${fmt(t.rest.medianGatewayRps, 0)} vs ${fmt(t.rest.medianBaselineRps, 0)} req/s)`,
+      mark(t.rest.medianRatio >= 0.5),
+    ]);
+    rows.push([
+      'GraphQL `clusters` req/s ≥ 0.35 × baseline',
+      `${fmt(t.graphql.medianRatio, 3)} (${fmt(t.graphql.medianGatewayRps, 0)} vs ${fmt(t.graphql.medianBaselineRps, 0)} req/s)`,
+      mark(t.graphql.medianRatio >= 0.35),
+    ]);
     for (const kind of ['rest', 'graphql'] as const) {
       const h = t[kind].halfRate;
-      rows.push([`${kind === 'rest' ? 'REST' : 'GraphQL'} p99 ≤ 10 ms at half the gateway's max rate`, `${fmt(h.medianGatewayP99Ms)} ms at ${h.rate} req/s (baseline at the same rate: ${fmt(h.medianBaselineP99Ms)} ms)`, mark(h.medianGatewayP99Ms <= 10)]);
+      rows.push([
+        `${kind === 'rest' ? 'REST' : 'GraphQL'} p99 ≤ 10 ms at half the gateway's max rate`,
+        `${fmt(h.medianGatewayP99Ms)} ms at ${h.rate} req/s (baseline at the same rate: ${fmt(h.medianBaselineP99Ms)} ms)`,
+        mark(h.medianGatewayP99Ms <= 10),
+      ]);
     }
   }
   if (r.scale) rows.push(['DB round-trips per list request constant (asserted)', r.scale.assertion.detail, mark(r.scale.assertion.passed)]);
-  if (r.huge) rows.push(['Pod count bytes ≤ 0.001 × full list', `${r.huge.bytesRatio.toExponential(2)} (${r.huge.count.bytes} B vs ${fmt(r.huge.fullList.bytes / 1e6)} MB)`, mark(r.huge.bytesRatio <= 0.001)]);
+  if (r.huge)
+    rows.push([
+      'Pod count bytes ≤ 0.001 × full list',
+      `${r.huge.bytesRatio.toExponential(2)} (${r.huge.count.bytes} B vs ${fmt(r.huge.fullList.bytes / 1e6)} MB)`,
+      mark(r.huge.bytesRatio <= 0.001),
+    ]);
   if (r.sweep) {
     // Judged at the shipped default HEALTH_CHECK_CONCURRENCY (the fastest setting is shown beside it).
     const best = r.sweep.best;
@@ -28,16 +46,42 @@ function targets(r: Results): string {
       r.sweep.byConcurrency.find((c) => c.concurrency === r.settings.sweep.defaultConcurrency) ?? best;
     const at = `at the default concurrency ${d.concurrency}`;
     const fastest = d.concurrency === best.concurrency ? '' : `; fastest: ${fmt(best.gatewayWallMs / 1000, 2)} s at ${best.concurrency}`;
-    rows.push([`Health sweep of ${r.sweep.settings.clusters} clusters ≤ 5 s`, `${fmt(d.gatewayWallMs / 1000, 2)} s ${at} (bare-agent baseline ${fmt(d.rawWallMs / 1000, 2)} s${fastest})`, mark(d.gatewayWallMs <= 5000)]);
-    rows.push(['Sweep RSS ≤ 300 MB (embedded PGlite)', `${fmt(d.peakRssMB)} MB peak ${at} (${fmt(d.rssBeforeMB)} MB before the sweep)`, mark(d.peakRssMB <= 300)]);
-    if (r.sweep.postgres) rows.push(['Sweep RSS ≤ 300 MB (PostgreSQL)', `${fmt(r.sweep.postgres.peakRssMB)} MB peak at concurrency ${r.sweep.postgres.concurrency} (${fmt(r.sweep.postgres.gatewayWallMs / 1000, 2)} s)`, mark(r.sweep.postgres.peakRssMB <= 300)]);
+    rows.push([
+      `Health sweep of ${r.sweep.settings.clusters} clusters ≤ 5 s`,
+      `${fmt(d.gatewayWallMs / 1000, 2)} s ${at} (bare-agent baseline ${fmt(d.rawWallMs / 1000, 2)} s${fastest})`,
+      mark(d.gatewayWallMs <= 5000),
+    ]);
+    rows.push([
+      'Sweep RSS ≤ 300 MB (embedded PGlite)',
+      `${fmt(d.peakRssMB)} MB peak ${at} (${fmt(d.rssBeforeMB)} MB before the sweep)`,
+      mark(d.peakRssMB <= 300),
+    ]);
+    if (r.sweep.postgres)
+      rows.push([
+        'Sweep RSS ≤ 300 MB (PostgreSQL)',
+        `${fmt(r.sweep.postgres.peakRssMB)} MB peak at concurrency ${r.sweep.postgres.concurrency} (${fmt(r.sweep.postgres.gatewayWallMs / 1000, 2)} s)`,
+        mark(r.sweep.postgres.peakRssMB <= 300),
+      ]);
   }
   if (r.fanout) {
-    rows.push(['Fan-out p99 ≤ 200 ms (clusterHealth, C6 trigger)', `${fmt(r.fanout.medianHealthP99Ms)} ms (raw ws baseline ${fmt(r.fanout.medianRawP99Ms)} ms)`, mark(r.fanout.medianHealthP99Ms <= 200)]);
-    rows.push(['Fan-out p99 ≤ 200 ms (discoveryStatus, C7 trigger)', `${fmt(r.fanout.medianDiscoveryP99Ms)} ms`, mark(r.fanout.medianDiscoveryP99Ms <= 200)]);
+    rows.push([
+      'Fan-out p99 ≤ 200 ms (clusterHealth, C6 trigger)',
+      `${fmt(r.fanout.medianHealthP99Ms)} ms (raw ws baseline ${fmt(r.fanout.medianRawP99Ms)} ms)`,
+      mark(r.fanout.medianHealthP99Ms <= 200),
+    ]);
+    rows.push([
+      'Fan-out p99 ≤ 200 ms (discoveryStatus, C7 trigger)',
+      `${fmt(r.fanout.medianDiscoveryP99Ms)} ms`,
+      mark(r.fanout.medianDiscoveryP99Ms <= 200),
+    ]);
     rows.push(['Fan-out memory per subscriber (no target)', `${kb(r.fanout.gateway.heapBytesPerSubscriber)} (V8 heap + external)`, '—']);
   }
-  if (r.startup) rows.push(['Start-up (no target)', `cold ${fmt(r.startup.medianColdMs / 1000, 2)} s, warm ${fmt(r.startup.medianWarmMs / 1000, 2)} s, warm compiled ${fmt((r.startup.medianCompiledMs ?? NaN) / 1000, 2)} s (node+tsx floor ${fmt(r.startup.medianBaselineMs / 1000, 2)} s)`, '—']);
+  if (r.startup)
+    rows.push([
+      'Start-up (no target)',
+      `cold ${fmt(r.startup.medianColdMs / 1000, 2)} s, warm ${fmt(r.startup.medianWarmMs / 1000, 2)} s, warm compiled ${fmt((r.startup.medianCompiledMs ?? NaN) / 1000, 2)} s (node+tsx floor ${fmt(r.startup.medianBaselineMs / 1000, 2)} s)`,
+      '—',
+    ]);
   rows.push(...pathTargets(r));
   return table(['target', 'measured (median)', 'status'], rows);
 }
@@ -88,7 +132,9 @@ function servedShare(t: NonNullable<Results['throughput']>): string {
   return (['rest', 'graphql'] as const)
     .map((k) => {
       const s = t[k].served;
-      return s ? `${k === 'rest' ? 'REST' : 'GraphQL'} ${fmt((100 * s.fromCache) / Math.max(1, s.requests), 2)}% of ${s.requests.toLocaleString('en-US')}` : `${k}: n/a`;
+      return s
+        ? `${k === 'rest' ? 'REST' : 'GraphQL'} ${fmt((100 * s.fromCache) / Math.max(1, s.requests), 2)}% of ${s.requests.toLocaleString('en-US')}`
+        : `${k}: n/a`;
     })
     .join(', ');
 }
@@ -122,7 +168,9 @@ function scale(r: Results): string {
       ];
     }),
   );
-  const stmts = Object.entries(sc.statementsFirstAfterChange).map(([k, v]) => `- ${k}: \`${(v ?? []).join('` ; `')}…\``).join('\n');
+  const stmts = Object.entries(sc.statementsFirstAfterChange)
+    .map(([k, v]) => `- ${k}: \`${(v ?? []).join('` ; `')}…\``)
+    .join('\n');
   return `## 2. Scale curve
 
 One gateway process grows from size to size (seeding: the first 20 clusters through \`ClusterService.create\`, the rest by
@@ -148,7 +196,13 @@ function huge(r: Results): string {
     ['`countPods` (limit=1 + remainingItemCount)', h.count.requests, h.count.bytes.toLocaleString('en-US'), fmt(h.count.ms)],
     ['full list `GET /api/v1/pods`', h.fullList.requests, h.fullList.bytes.toLocaleString('en-US'), fmt(h.fullList.ms, 0)],
   ];
-  if (h.fallback) rows.push(['`countPods` fallback (server omits remainingItemCount: pages of 500)', h.fallback.requests, h.fallback.bytes.toLocaleString('en-US'), fmt(h.fallback.ms, 0)]);
+  if (h.fallback)
+    rows.push([
+      '`countPods` fallback (server omits remainingItemCount: pages of 500)',
+      h.fallback.requests,
+      h.fallback.bytes.toLocaleString('en-US'),
+      fmt(h.fallback.ms, 0),
+    ]);
   return `## 3. Huge cluster (${h.pods.toLocaleString('en-US')} pods)
 
 The gateway's own \`countPods\` over its kube client against one simulated cluster; bytes are response bodies as logged by the
@@ -187,7 +241,7 @@ Best setting: **${s.best.concurrency}** (${fmt(s.best.gatewayWallMs / 1000, 2)} 
 Baseline process peak RSS: ${fmt(s.rawPeakRssMB)} MB.${
     s.postgres
       ? ` On PostgreSQL (same concurrency): ${fmt(s.postgres.gatewayWallMs / 1000, 2)} s, RSS ${fmt(s.postgres.rssBeforeMB)} MB before and ${fmt(s.postgres.peakRssMB)} MB peak.`
-      : ' Set BENCH_DATABASE_URL to also measure the gateway on PostgreSQL, which separates the embedded database\'s memory from the gateway\'s.'
+      : " Set BENCH_DATABASE_URL to also measure the gateway on PostgreSQL, which separates the embedded database's memory from the gateway's."
   }
 `;
 }
@@ -198,7 +252,14 @@ function fanout(r: Results): string {
   const rows = f.gateway.health.map((h, i) => {
     const d = f.gateway.discovery[i]!;
     const b = f.raw.broadcast[i];
-    return [i + 1, `${fmt(h.p50)} / ${fmt(h.p99)} / ${fmt(h.max)} (${h.delivered})`, fmt(h.triggerMs), `${fmt(d.p50)} / ${fmt(d.p99)} / ${fmt(d.max)} (${d.delivered})`, fmt(d.triggerMs), b ? `${fmt(b.p50)} / ${fmt(b.p99)} / ${fmt(b.max)} (${b.delivered})` : 'n/a'];
+    return [
+      i + 1,
+      `${fmt(h.p50)} / ${fmt(h.p99)} / ${fmt(h.max)} (${h.delivered})`,
+      fmt(h.triggerMs),
+      `${fmt(d.p50)} / ${fmt(d.p99)} / ${fmt(d.max)} (${d.delivered})`,
+      fmt(d.triggerMs),
+      b ? `${fmt(b.p50)} / ${fmt(b.p99)} / ${fmt(b.max)} (${b.delivered})` : 'n/a',
+    ];
   });
   return `## 5. Fan-out (${f.settings.subscribers} graphql-ws subscribers, one WebSocket each)
 
@@ -262,13 +323,18 @@ ${r.profile
           : p.rps !== undefined
             ? `path ${p.kind} (${fmt(p.rps, 0)} req/s under the profiler, wrk`
             : p.kind === 'health sweep'
-            ? `Health sweep, concurrency ${p.concurrency} (${fmt((p.ms ?? NaN) / 1000, 2)} s under the profiler, the sweep only`
-            : `${p.kind}: \`src/main.ts\` to its banner (${fmt((p.ms ?? NaN) / 1000, 2)} s under the profiler, whole profile`
+              ? `Health sweep, concurrency ${p.concurrency} (${fmt((p.ms ?? NaN) / 1000, 2)} s under the profiler, the sweep only`
+              : `${p.kind}: \`src/main.ts\` to its banner (${fmt((p.ms ?? NaN) / 1000, 2)} s under the profiler, whole profile`
     }, ${p.samples} samples)
 
-By area: ${mergeAreas(p.areas).map((a) => `${a.area} ${fmt(a.selfPct)}%`).join(', ')}.
+By area: ${mergeAreas(p.areas)
+      .map((a) => `${a.area} ${fmt(a.selfPct)}%`)
+      .join(', ')}.
 
-${table(['function', 'where', 'self %'], p.topFunctions.map((f) => [`\`${f.fn}\``, f.where.startsWith('wasm://') ? 'PGlite (WebAssembly)' : f.where, fmt(f.selfPct)]))}
+${table(
+  ['function', 'where', 'self %'],
+  p.topFunctions.map((f) => [`\`${f.fn}\``, f.where.startsWith('wasm://') ? 'PGlite (WebAssembly)' : f.where, fmt(f.selfPct)]),
+)}
 `,
   )
   .join('\n')}`;
@@ -288,16 +354,24 @@ some scenarios). \`BENCH_DATABASE_URL=postgres://…\` adds the health sweep on 
 
 ## Machine
 
-${table(['', ''], [
-  ['CPUs (nproc)', m.nproc],
-  ['CPU model', m.cpuModel],
-  ['memory', `${m.memoryGiB} GiB`],
-  ['OS', m.os],
-  ['Node.js', m.node],
-  ['load average before / after (1, 5, 15 min)', `${r.loadAverage.before.join(', ')} / ${r.loadAverage.after.join(', ')}`],
-  ['commit', `${m.gitCommit}${m.gitDirty ? ' (src/ had uncommitted changes)' : ''}`],
-  ['packages', Object.entries(m.packages).map(([k, v]) => `${k} ${v}`).join(', ')],
-])}
+${table(
+  ['', ''],
+  [
+    ['CPUs (nproc)', m.nproc],
+    ['CPU model', m.cpuModel],
+    ['memory', `${m.memoryGiB} GiB`],
+    ['OS', m.os],
+    ['Node.js', m.node],
+    ['load average before / after (1, 5, 15 min)', `${r.loadAverage.before.join(', ')} / ${r.loadAverage.after.join(', ')}`],
+    ['commit', `${m.gitCommit}${m.gitDirty ? ' (src/ had uncommitted changes)' : ''}`],
+    [
+      'packages',
+      Object.entries(m.packages)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', '),
+    ],
+  ],
+)}
 
 ## Settings
 

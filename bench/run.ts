@@ -23,7 +23,20 @@ import { loadConfig } from '../src/config.js';
 import { runFanout, type FanoutResult } from './fanout.js';
 import { runHealthSweep, type SweepResult } from './health-sweep.js';
 import type { HugeClusterResult } from './huge-cluster.js';
-import { GATEWAY_NODE_ENV, LOAD_CPU, ROOT, SERVER_CPU, buildDist, flags, hasTaskset, machineInfo, prepareTemplate, round, runJson, type MachineInfo } from './lib.js';
+import {
+  GATEWAY_NODE_ENV,
+  LOAD_CPU,
+  ROOT,
+  SERVER_CPU,
+  buildDist,
+  flags,
+  hasTaskset,
+  machineInfo,
+  prepareTemplate,
+  round,
+  runJson,
+  type MachineInfo,
+} from './lib.js';
 import { runPathProfiles, runProfile, runStartupProfile, runSweepProfile, type ProfileSummary } from './profile.js';
 import { renderMarkdown } from './report.js';
 import { runScale, type ScaleResult } from './scale.js';
@@ -90,17 +103,21 @@ const databaseUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_
 const settings: Settings = {
   quick,
   connections: 10,
-  throughput: quick ? { clusters: 100, rounds: 1, durationSec: 2, p99Rounds: 1, p99DurationSec: 2 } : { clusters: 100, rounds: 5, durationSec: 8, p99Rounds: 3, p99DurationSec: 8 },
+  throughput: quick
+    ? { clusters: 100, rounds: 1, durationSec: 2, p99Rounds: 1, p99DurationSec: 2 }
+    : { clusters: 100, rounds: 5, durationSec: 8, p99Rounds: 3, p99DurationSec: 8 },
   // Uncached paths on both databases (PostgreSQL when BENCH_DATABASE_URL is set), wrk as the load generator.
   paths: {
     // The quick run measures one database (PostgreSQL when given) to stay within its two minutes.
-    databases: quick ? [process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ? 'postgres' : 'pglite'] : ['pglite', 'postgres'],
+    databases: quick ? [(process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL) ? 'postgres' : 'pglite'] : ['pglite', 'postgres'],
     clusters: 100,
     connections: 10,
     ...(quick ? { rounds: 1, durationSec: 1, halfRateSec: 1 } : { rounds: 3, durationSec: 5, halfRateSec: 5 }),
   },
   // The quick run stops the scale curve at 1,000 clusters: seeding 10,000 alone would take a fifth of its budget.
-  scale: quick ? { sizes: [10, 100, 1_000], rounds: 1, durationSec: 1, changes: 2 } : { sizes: [10, 100, 1_000, 10_000], rounds: 3, durationSec: 3, changes: 5 },
+  scale: quick
+    ? { sizes: [10, 100, 1_000], rounds: 1, durationSec: 1, changes: 2 }
+    : { sizes: [10, 100, 1_000, 10_000], rounds: 3, durationSec: 3, changes: 5 },
   huge: { pods: 100_000, runs: quick ? 1 : 3, fallback: !quick },
   sweep: {
     clusters: 1_000,
@@ -114,7 +131,9 @@ const settings: Settings = {
   startup: { rounds: quick ? 1 : 3, compiled: !quick },
   profile: { enabled: !quick && !args.has('no-profile'), durationSec: 8 },
   gatewayNodeEnv: GATEWAY_NODE_ENV,
-  pinning: hasTaskset() ? `taskset: servers under test on CPU ${SERVER_CPU}, load generators / clients / simulator on CPU ${LOAD_CPU}` : 'none (taskset not found)',
+  pinning: hasTaskset()
+    ? `taskset: servers under test on CPU ${SERVER_CPU}, load generators / clients / simulator on CPU ${LOAD_CPU}`
+    : 'none (taskset not found)',
 };
 
 const started = Date.now();
@@ -163,7 +182,14 @@ results.fleetScale = await section('fleet-scale', () => {
   if (!databaseUrl) throw new Error('--fleet-scale needs BENCH_DATABASE_URL (PostgreSQL)');
   const n = (name: string, d: number) => Number(args.get(name) ?? d);
   return runFleetScale(
-    { clusters: n('fleet-clusters', 10_000), replicas: n('fleet-replicas', 3), intervalSec: n('fleet-interval', 60), intervals: n('fleet-intervals', 2), flapping: 20, subscribers: 60 },
+    {
+      clusters: n('fleet-clusters', 10_000),
+      replicas: n('fleet-replicas', 3),
+      intervalSec: n('fleet-interval', 60),
+      intervals: n('fleet-intervals', 2),
+      flapping: 20,
+      subscribers: 60,
+    },
     databaseUrl,
     log,
   );
@@ -175,20 +201,39 @@ results.soak = await section('soak', () => {
 });
 results.scale = await section('scale', () => runScale(settings.scale, log));
 results.huge = await section('huge', () =>
-  runJson<HugeClusterResult>('bench/huge-cluster.ts', ['--pods', String(settings.huge.pods), '--runs', String(settings.huge.runs), ...(settings.huge.fallback ? [] : ['--no-fallback'])]),
+  runJson<HugeClusterResult>('bench/huge-cluster.ts', [
+    '--pods',
+    String(settings.huge.pods),
+    '--runs',
+    String(settings.huge.runs),
+    ...(settings.huge.fallback ? [] : ['--no-fallback']),
+  ]),
 );
-results.sweep = await section('sweep', () => runHealthSweep({ ...settings.sweep, databaseUrl: settings.sweep.postgres ? databaseUrl : undefined }, log));
+results.sweep = await section('sweep', () =>
+  runHealthSweep({ ...settings.sweep, databaseUrl: settings.sweep.postgres ? databaseUrl : undefined }, log),
+);
 results.fanout = await section('fanout', () => runFanout(settings.fanout));
-results.startup = await section('startup', () => runStartup({ rounds: settings.startup.rounds, compiledBuildMs: settings.startup.compiled ? buildMs : undefined }, log));
+results.startup = await section('startup', () =>
+  runStartup({ rounds: settings.startup.rounds, compiledBuildMs: settings.startup.compiled ? buildMs : undefined }, log),
+);
 if (settings.profile.enabled) {
   results.profile = await section('profile', async () => [
     ...(await runProfile(['graphql', 'rest'], { clusters: settings.throughput.clusters, connections: c, durationSec: settings.profile.durationSec })),
     ...(await runStartupProfile()),
     await runSweepProfile(results.sweep?.best.concurrency ?? 64, settings.sweep.clusters, settings.sweep.latencyMs),
-    ...(await runPathProfiles(PATHS.map((p) => p.id), { clusters: settings.paths.clusters, connections: c, durationSec: 4, database: databaseUrl ? 'postgres' : 'pglite', databaseUrl })),
+    ...(await runPathProfiles(
+      PATHS.map((p) => p.id),
+      { clusters: settings.paths.clusters, connections: c, durationSec: 4, database: databaseUrl ? 'postgres' : 'pglite', databaseUrl },
+    )),
   ]);
 }
-if (results.soak && !results.soak.passed) results.failures.push(`soak: ${Object.entries(results.soak.checks).filter(([, ok]) => !ok).map(([k]) => k).join('; ')}`);
+if (results.soak && !results.soak.passed)
+  results.failures.push(
+    `soak: ${Object.entries(results.soak.checks)
+      .filter(([, ok]) => !ok)
+      .map(([k]) => k)
+      .join('; ')}`,
+  );
 if (results.scale && !results.scale.assertion.passed) results.failures.push(`scale: round-trip assertion failed: ${results.scale.assertion.detail}`);
 
 results.elapsedSec = round((Date.now() - started) / 1000, 0);

@@ -38,7 +38,13 @@ export interface ScalePoint {
       baselineRps: number;
       rpsRatio: number;
       afterChangeMs: number;
-      roundTrips: { cachedPerRequest: number; cachedWindowMs: number; sustainedPerRequest: number; firstAfterChange: number[]; secondAfterChange: number[] };
+      roundTrips: {
+        cachedPerRequest: number;
+        cachedWindowMs: number;
+        sustainedPerRequest: number;
+        firstAfterChange: number[];
+        secondAfterChange: number[];
+      };
     }
   >;
 }
@@ -111,7 +117,10 @@ export async function runScale(s: ScaleSettings, log: (m: string) => void): Prom
         for (let r = 0; r < s.rounds; r++) {
           for (const who of r % 2 === 0 ? (['baseline', 'gateway'] as const) : (['gateway', 'baseline'] as const)) {
             const before = who === 'gateway' ? await queries() : 0;
-            const res = await load(who === 'gateway' ? gw.info.url : base.info.url, req, { connections: 1, duration: s.durationSec * durationFor(n) });
+            const res = await load(who === 'gateway' ? gw.info.url : base.info.url, req, {
+              connections: 1,
+              duration: s.durationSec * durationFor(n),
+            });
             // A request still in flight when the load stopped must not land in the next counting window.
             await timed(gw.info.url, req);
             await sleep(100);
@@ -133,7 +142,13 @@ export async function runScale(s: ScaleSettings, log: (m: string) => void): Prom
           baselineRps: round(median(b.map((x) => x.rps)), 0),
           rpsRatio: round(median(g.map((x) => x.rps)) / median(b.map((x) => x.rps)), 3),
           afterChangeMs: round(median(afterMs), 1),
-          roundTrips: { cachedPerRequest, cachedWindowMs: round(cachedWindowMs, 0), sustainedPerRequest: round(sustainedQueries / Math.max(1, sustainedRequests), 5), firstAfterChange: first, secondAfterChange: second },
+          roundTrips: {
+            cachedPerRequest,
+            cachedWindowMs: round(cachedWindowMs, 0),
+            sustainedPerRequest: round(sustainedQueries / Math.max(1, sustainedRequests), 5),
+            firstAfterChange: first,
+            secondAfterChange: second,
+          },
         };
         point.kinds[kind] = k;
         log(
@@ -163,12 +178,17 @@ function assertConstant(points: ScalePoint[]): { passed: boolean; detail: string
       // A window of W ms may see floor(W / TTL) + 1 expiries (the cache may be just short of its TTL at the start).
       const allowed = (Math.floor(rt.cachedWindowMs / CACHE_TTL_MS) + 1) * Math.max(...rt.firstAfterChange);
       if (rt.cachedPerRequest * CACHED_WINDOW > allowed) {
-        problems.push(`${kind} at ${p.clusters}: ${CACHED_WINDOW} cached lists took ${rt.cachedPerRequest * CACHED_WINDOW} round-trips in ${rt.cachedWindowMs} ms (TTL refills explain ${allowed})`);
+        problems.push(
+          `${kind} at ${p.clusters}: ${CACHED_WINDOW} cached lists took ${rt.cachedPerRequest * CACHED_WINDOW} round-trips in ${rt.cachedWindowMs} ms (TTL refills explain ${allowed})`,
+        );
       }
     }
   }
   const first = points[0]?.kinds.rest.roundTrips.firstAfterChange[0];
   return problems.length
     ? { passed: false, detail: problems.join('; ') }
-    : { passed: true, detail: `constant: ${first} round-trip(s) for the first list after a change and none per cached list (beyond ${CACHE_TTL_MS / 1000} s TTL refills), at every size` };
+    : {
+        passed: true,
+        detail: `constant: ${first} round-trip(s) for the first list after a change and none per cached list (beyond ${CACHE_TTL_MS / 1000} s TTL refills), at every size`,
+      };
 }

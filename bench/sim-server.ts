@@ -28,7 +28,10 @@ process.on('message', (m: { type?: string; index?: number; indexes?: number[]; k
   switch (m?.type) {
     // Fleet scale / soak: when each cluster was probed (its `/version` requests since `since`), by cluster index.
     case 'probes':
-      process.send?.({ type: 'probes', at: handles.map((h) => h.requestLog.filter((e) => e.path === '/version' && e.at >= (m.since ?? 0)).map((e) => e.at)) });
+      process.send?.({
+        type: 'probes',
+        at: handles.map((h) => h.requestLog.filter((e) => e.path === '/version' && e.at >= (m.since ?? 0)).map((e) => e.at)),
+      });
       break;
     case 'setMany':
       for (const i of m.indexes ?? []) handles[i]?.set(m.knobs ?? {});

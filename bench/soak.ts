@@ -35,13 +35,14 @@ export interface SoakResult {
   passed: boolean;
 }
 
-const sockets = (pid: number) => readdirSync(`/proc/${pid}/fd`).filter((fd) => {
-  try {
-    return readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('socket:');
-  } catch {
-    return false;
-  }
-}).length;
+const sockets = (pid: number) =>
+  readdirSync(`/proc/${pid}/fd`).filter((fd) => {
+    try {
+      return readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('socket:');
+    } catch {
+      return false;
+    }
+  }).length;
 
 export async function runSoak(s: { minutes: number; clusters: number; databaseUrl: string }, log: (m: string) => void): Promise<SoakResult> {
   const db = await privatePostgres(s.databaseUrl, 'soak');
@@ -74,8 +75,17 @@ export async function runSoak(s: { minutes: number; clusters: number; databaseUr
     const encryptionKey = randomBytes(32).toString('base64');
     const short = s.minutes < 15;
     const env = (dir: string) => ({
-      DATABASE_URL: db.url, ENCRYPTION_KEY: encryptionKey, JWT_SECRET: secret, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dir,
-      LOG_LEVEL: 'error', HEALTH_CHECK_INTERVAL_SECONDS: '10', PROMETHEUS_AUTO_DISCOVERY: 'true', DISCOVERY_TIMEOUT_SECONDS: '5', AUTH_FAILURE_LIMIT: '0',
+      DATABASE_URL: db.url,
+      ENCRYPTION_KEY: encryptionKey,
+      JWT_SECRET: secret,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATA_DIR: dir,
+      LOG_LEVEL: 'error',
+      HEALTH_CHECK_INTERVAL_SECONDS: '10',
+      PROMETHEUS_AUTO_DISCOVERY: 'true',
+      DISCOVERY_TIMEOUT_SECONDS: '5',
+      AUTH_FAILURE_LIMIT: '0',
       ...(short ? { BENCH_WEBHOOK_RETRY_DELAYS_MS: '3000,6000,12000,24000,48000,96000' } : {}),
     });
     a = await startReplica('replica-a', env(dirs[0]!));
@@ -83,7 +93,14 @@ export async function runSoak(s: { minutes: number; clusters: number; databaseUr
     await a.ask('seed', { kubeconfigs, prefix: 'soak', firstIsDefault: true });
     const token = signToken(secret, { sub: 'soak-admin', role: 'admin' });
     const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-    const hook = await fetch(`${a.url}/api/v1/k8s/webhooks`, { method: 'POST', headers: auth, body: JSON.stringify({ url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`, events: ['cluster_health_changed', 'cluster_updated'] }) });
+    const hook = await fetch(`${a.url}/api/v1/k8s/webhooks`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({
+        url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`,
+        events: ['cluster_health_changed', 'cluster_updated'],
+      }),
+    });
     if (hook.status !== 201) throw new Error(`webhook not created: ${hook.status} ${await hook.text()}`);
     await sleep(15_000); // the first sweep
     const rssBaseline = a.rssBytes();
@@ -94,11 +111,25 @@ export async function runSoak(s: { minutes: number; clusters: number; databaseUr
     let pushes = 0;
     for (let i = 0; i < 100; i++) {
       const target = i % 2 === 0 ? a : b;
-      const client = createClient({ url: `${target.url.replace(/^http/, 'ws')}/graphql`, webSocketImpl: WebSocket, connectionParams: { Authorization: `Bearer ${token}` }, lazy: false,
+      const client = createClient({
+        url: `${target.url.replace(/^http/, 'ws')}/graphql`,
+        webSocketImpl: WebSocket,
+        connectionParams: { Authorization: `Bearer ${token}` },
+        lazy: false,
         // A killed replica's subscribers reconnect (and resubscribe) once it is back, as a real client would.
-        retryAttempts: 1_000, retryWait: () => sleep(1_000), shouldRetry: () => true, onNonLazyError: () => {} });
+        retryAttempts: 1_000,
+        retryWait: () => sleep(1_000),
+        shouldRetry: () => true,
+        onNonLazyError: () => {},
+      });
       clients.push(client);
-      client.subscribe({ query: 'subscription($id: ID) { clusterHealth(clusterId: $id) { id healthStatus } }', variables: { id: String(flapping[i % flapping.length]! + 1) } }, { next: () => void pushes++, error: () => {}, complete: () => {} });
+      client.subscribe(
+        {
+          query: 'subscription($id: ID) { clusterHealth(clusterId: $id) { id healthStatus } }',
+          variables: { id: String(flapping[i % flapping.length]! + 1) },
+        },
+        { next: () => void pushes++, error: () => {}, complete: () => {} },
+      );
     }
 
     const endAt = Date.now() + s.minutes * 60_000;
@@ -126,7 +157,11 @@ export async function runSoak(s: { minutes: number; clusters: number; databaseUr
         b = await startReplica('replica-b', env(dirs[1]!));
       }
       const writer = restarts % 2 === 0 ? a : b;
-      const res = await fetch(`${writer.url}/api/v1/k8s/clusters/${(acknowledged % 50) + 2}`, { method: 'PUT', headers: auth, body: JSON.stringify({ labels: { soak: String(acknowledged % 7) } }) }).catch(() => undefined);
+      const res = await fetch(`${writer.url}/api/v1/k8s/clusters/${(acknowledged % 50) + 2}`, {
+        method: 'PUT',
+        headers: auth,
+        body: JSON.stringify({ labels: { soak: String(acknowledged % 7) } }),
+      }).catch(() => undefined);
       if (res?.status === 200) acknowledged++;
       else failed++;
       await res?.text();
@@ -139,16 +174,26 @@ export async function runSoak(s: { minutes: number; clusters: number; databaseUr
     const drainUntil = Date.now() + (short ? 150_000 : 1_000 * 1_920);
     let pending = 1;
     while (Date.now() < drainUntil) {
-      [{ pending }] = (await sql`SELECT count(*)::int AS pending FROM webhook_deliveries WHERE status IN ('pending', 'delivering')`) as unknown as [{ pending: number }];
+      [{ pending }] = (await sql`SELECT count(*)::int AS pending FROM webhook_deliveries WHERE status IN ('pending', 'delivering')`) as unknown as [
+        { pending: number },
+      ];
       if (pending === 0) break;
       await sleep(2_000);
     }
     await sleep(35_000); // idle kube sockets close after 30 s
-    const [del] = (await sql`SELECT count(*)::int AS n, count(*) FILTER (WHERE status = 'succeeded')::int AS ok FROM webhook_deliveries`) as unknown as [{ n: number; ok: number }];
+    const [del] =
+      (await sql`SELECT count(*)::int AS n, count(*) FILTER (WHERE status = 'succeeded')::int AS ok FROM webhook_deliveries`) as unknown as [
+        { n: number; ok: number },
+      ];
     const ids = (await sql`SELECT id FROM webhook_deliveries`).map((r) => String(r.id));
     const [hist] = (await sql`SELECT count(*)::int AS n FROM cluster_health_events`) as unknown as [{ n: number }];
-    const [dups] = (await sql`SELECT count(*)::int AS n FROM (SELECT to_status, lag(to_status) OVER (PARTITION BY cluster_id ORDER BY at, id) AS prev FROM cluster_health_events) x WHERE prev = to_status`) as unknown as [{ n: number }];
-    const [audited] = (await sql`SELECT count(*)::int AS n FROM audit_events WHERE action = 'cluster.update' AND outcome = 200`) as unknown as [{ n: number }];
+    const [dups] =
+      (await sql`SELECT count(*)::int AS n FROM (SELECT to_status, lag(to_status) OVER (PARTITION BY cluster_id ORDER BY at, id) AS prev FROM cluster_health_events) x WHERE prev = to_status`) as unknown as [
+        { n: number },
+      ];
+    const [audited] = (await sql`SELECT count(*)::int AS n FROM audit_events WHERE action = 'cluster.update' AND outcome = 200`) as unknown as [
+      { n: number },
+    ];
     const [disc] = (await sql`SELECT count(*)::int AS n FROM discovery_tasks WHERE state IN ('pending', 'running')`) as unknown as [{ n: number }];
     const missing = ids.filter((id) => !received.has(id)).length;
     const rssAfter = a.rssBytes();

@@ -27,11 +27,31 @@ export interface StartupResult {
   buildMs: number;
 }
 
-const GATEWAY_VARIABLES = ['PORT', 'HOST', 'DATABASE_URL', 'DATA_DIR', 'JWT_SECRET', 'JWT_PUBLIC_KEY', 'JWT_ISSUER', 'JWT_AUDIENCE', 'ENCRYPTION_KEY', 'ENCRYPTION_PREVIOUS_KEYS', 'NODE_OPTIONS'];
+const GATEWAY_VARIABLES = [
+  'PORT',
+  'HOST',
+  'DATABASE_URL',
+  'DATA_DIR',
+  'JWT_SECRET',
+  'JWT_PUBLIC_KEY',
+  'JWT_ISSUER',
+  'JWT_AUDIENCE',
+  'ENCRYPTION_KEY',
+  'ENCRYPTION_PREVIOUS_KEYS',
+  'NODE_OPTIONS',
+];
 
 async function startOnce(kind: StartupRun['kind'], dataDir: string, routesFile: string): Promise<StartupRun> {
   const env: Record<string, string | undefined> = Object.fromEntries(GATEWAY_VARIABLES.map((k) => [k, undefined]));
-  Object.assign(env, { NODE_ENV: GATEWAY_NODE_ENV, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn', HEALTH_CHECK_INTERVAL_SECONDS: '86400', PROMETHEUS_AUTO_DISCOVERY: 'false' });
+  Object.assign(env, {
+    NODE_ENV: GATEWAY_NODE_ENV,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'warn',
+    HEALTH_CHECK_INTERVAL_SECONDS: '86400',
+    PROMETHEUS_AUTO_DISCOVERY: 'false',
+  });
   const t0 = performance.now();
   const child =
     kind === 'baseline'
@@ -67,11 +87,19 @@ async function startOnce(kind: StartupRun['kind'], dataDir: string, routesFile: 
 }
 
 /** `compiledBuildMs`: dist/ was built (in that many ms) and is measured too; undefined leaves it out. */
-export async function runStartup({ rounds, compiledBuildMs }: { rounds: number; compiledBuildMs?: number }, log: (m: string) => void): Promise<StartupResult> {
+export async function runStartup(
+  { rounds, compiledBuildMs }: { rounds: number; compiledBuildMs?: number },
+  log: (m: string) => void,
+): Promise<StartupResult> {
   const compiled = compiledBuildMs !== undefined;
   const routesFile = join(tmpdir(), `kgw-bench-startup-${process.pid}.json`);
   const body = Buffer.from(JSON.stringify({ status: 'ready' }));
-  writeFileSync(routesFile, JSON.stringify({ routes: [{ method: 'GET', path: '/readyz', status: 200, contentType: 'application/json; charset=utf-8', bodyBase64: body.toString('base64') }] }));
+  writeFileSync(
+    routesFile,
+    JSON.stringify({
+      routes: [{ method: 'GET', path: '/readyz', status: 200, contentType: 'application/json; charset=utf-8', bodyBase64: body.toString('base64') }],
+    }),
+  );
   const runs: StartupRun[] = [];
   const buildMs = compiledBuildMs ?? NaN;
   try {
@@ -94,5 +122,13 @@ export async function runStartup({ rounds, compiledBuildMs }: { rounds: number; 
     rmSync(routesFile, { force: true });
   }
   const med = (k: StartupRun['kind']) => median(runs.filter((x) => x.kind === k).map((x) => x.readyMs));
-  return { rounds, runs, medianColdMs: med('cold'), medianWarmMs: med('warm'), medianCompiledMs: med('compiled'), medianBaselineMs: med('baseline'), buildMs };
+  return {
+    rounds,
+    runs,
+    medianColdMs: med('cold'),
+    medianWarmMs: med('warm'),
+    medianCompiledMs: med('compiled'),
+    medianBaselineMs: med('baseline'),
+    buildMs,
+  };
 }

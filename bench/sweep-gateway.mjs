@@ -41,7 +41,12 @@ const cipher = new KubeconfigCipher(gw.secrets.encryptionKey, gw.secrets.previou
 for (let start = 0; start < kubeconfigs.length; start += 500) {
   const rows = kubeconfigs.slice(start, start + 500).map((kubeconfig, i) => {
     const { ciphertext, keyId } = cipher.encrypt(kubeconfig);
-    return { name: `bench-${String(start + i).padStart(5, '0')}`, kubeconfigCiphertext: ciphertext, kubeconfigKeyId: keyId, healthMessage: 'not checked yet' };
+    return {
+      name: `bench-${String(start + i).padStart(5, '0')}`,
+      kubeconfigCiphertext: ciphertext,
+      kubeconfigKeyId: keyId,
+      healthMessage: 'not checked yet',
+    };
   });
   await gw.database.db.insert(clusters).values(rows);
 }
@@ -60,7 +65,15 @@ process.on('message', async (m) => {
     const toUs = Number(process.hrtime.bigint() / 1000n);
     const cpu = process.cpuUsage(cpu0);
     clearInterval(sampler);
-    process.send({ type: 'swept', wallMs, cpuMs: Math.round((cpu.user + cpu.system) / 1000), probed, windowUs: [fromUs, toUs], peakSockets, health: await gw.clusters.countByHealth() });
+    process.send({
+      type: 'swept',
+      wallMs,
+      cpuMs: Math.round((cpu.user + cpu.system) / 1000),
+      probed,
+      windowUs: [fromUs, toUs],
+      peakSockets,
+      health: await gw.clusters.countByHealth(),
+    });
   }
   if (m?.type === 'close') {
     await gw.close();

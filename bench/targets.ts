@@ -54,12 +54,20 @@ export async function startGatewayChild(
   const args = ['--clusters', String(clusters), '--via-service', String(opts.viaService ?? 20)];
   if (opts.countQueries) args.push('--count-queries');
   if (opts.kubeconfigFile) args.push('--kubeconfig-file', opts.kubeconfigFile);
-  const child = spawnTs('bench/gateway-server.ts', args, { cpu: SERVER_CPU, ipc: true, nodeArgs: opts.nodeArgs, env: { NODE_ENV: GATEWAY_NODE_ENV } });
+  const child = spawnTs('bench/gateway-server.ts', args, {
+    cpu: SERVER_CPU,
+    ipc: true,
+    nodeArgs: opts.nodeArgs,
+    env: { NODE_ENV: GATEWAY_NODE_ENV },
+  });
   const info = await firstJsonLine<GatewayInfo>(child);
   return { child, info, stop: () => stopChild(child) };
 }
 
-export async function startBaselineChild(routes: CapturedRoute[], opts: { ws?: boolean } = {}): Promise<ServerChild<{ url: string; pid: number }> & { setRoutes(r: CapturedRoute[]): Promise<void> }> {
+export async function startBaselineChild(
+  routes: CapturedRoute[],
+  opts: { ws?: boolean } = {},
+): Promise<ServerChild<{ url: string; pid: number }> & { setRoutes(r: CapturedRoute[]): Promise<void> }> {
   const file = writeRoutes(routes);
   const child = spawnTs('bench/baseline-server.ts', ['--responses', file, ...(opts.ws ? ['--ws'] : [])], { cpu: SERVER_CPU, ipc: true });
   const info = await firstJsonLine<{ url: string; pid: number }>(child);
@@ -91,16 +99,28 @@ export async function capture(baseUrl: string, req: RequestDef): Promise<Capture
   const body = Buffer.from(await res.arrayBuffer());
   const ms = performance.now() - t;
   if (res.status !== 200) throw new Error(`${req.method} ${req.path} answered ${res.status}: ${body.toString('utf8').slice(0, 300)}`);
-  return { method: req.method, path: req.path, status: res.status, contentType: res.headers.get('content-type') ?? 'application/octet-stream', bodyBase64: body.toString('base64'), ms };
+  return {
+    method: req.method,
+    path: req.path,
+    status: res.status,
+    contentType: res.headers.get('content-type') ?? 'application/octet-stream',
+    bodyBase64: body.toString('base64'),
+    ms,
+  };
 }
 
 export const bodyBytes = (r: CapturedRoute) => Buffer.from(r.bodyBase64, 'base64').length;
 
 /** One autocannon run in its own process on the load CPU. */
-export async function load(baseUrl: string, req: RequestDef, opts: { connections: number; duration: number; overallRate?: number }): Promise<LoadResult> {
+export async function load(
+  baseUrl: string,
+  req: RequestDef,
+  opts: { connections: number; duration: number; overallRate?: number },
+): Promise<LoadResult> {
   const spec: LoadSpec = { url: baseUrl + req.path, method: req.method, headers: req.headers, body: req.body, ...opts };
   const r = await runJson<LoadResult>('bench/load.ts', [JSON.stringify(spec)], { cpu: LOAD_CPU });
-  if (r.non2xx > 0 || r.errors > 0) process.stderr.write(`  warning: ${baseUrl}${req.path}: ${r.non2xx} non-2xx, ${r.errors} errors of ${r.requests}\n`);
+  if (r.non2xx > 0 || r.errors > 0)
+    process.stderr.write(`  warning: ${baseUrl}${req.path}: ${r.non2xx} non-2xx, ${r.errors} errors of ${r.requests}\n`);
   return r;
 }
 

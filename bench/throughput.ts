@@ -24,7 +24,14 @@ export interface KindResult {
   medianGatewayRps: number;
   medianRatio: number;
   saturatedGatewayP99Ms: number;
-  halfRate: { rate: number; gatewayP99Ms: number[]; baselineP99Ms: number[]; medianGatewayP99Ms: number; medianBaselineP99Ms: number; gatewayP50Ms: number };
+  halfRate: {
+    rate: number;
+    gatewayP99Ms: number[];
+    baselineP99Ms: number[];
+    medianGatewayP99Ms: number;
+    medianBaselineP99Ms: number;
+    gatewayP50Ms: number;
+  };
   errors: number;
   /** From the gateway's /metrics after all rounds: requests of this kind, and how many the cached-read lane answered. */
   served?: { requests: number; fromCache: number };
@@ -46,7 +53,8 @@ export async function runThroughput(s: ThroughputSettings, log: (m: string) => v
     const urls = { gateway: gw.info.url, baseline: base.info.url };
     const opts = { connections: s.connections, duration: s.durationSec };
     // Warm-up (JIT, caches, connection setup), not recorded.
-    for (const kind of KINDS) for (const url of [urls.baseline, urls.gateway]) await load(url, reqs[kind], { connections: s.connections, duration: 1 });
+    for (const kind of KINDS)
+      for (const url of [urls.baseline, urls.gateway]) await load(url, reqs[kind], { connections: s.connections, duration: 1 });
 
     const out = {} as Record<Kind, KindResult>;
     for (const kind of KINDS) out[kind] = { bodyBytes: bodyBytes(captured[kind]), rounds: [], errors: 0 } as unknown as KindResult;
@@ -88,9 +96,18 @@ export async function runThroughput(s: ThroughputSettings, log: (m: string) => v
             k.errors += res.non2xx + res.errors;
           }
         }
-        log(`  ${kind} at ${rate} req/s (half the gateway max), round ${r + 1}/${s.p99Rounds}: gateway p99 ${g.at(-1)} ms, baseline p99 ${b.at(-1)} ms`);
+        log(
+          `  ${kind} at ${rate} req/s (half the gateway max), round ${r + 1}/${s.p99Rounds}: gateway p99 ${g.at(-1)} ms, baseline p99 ${b.at(-1)} ms`,
+        );
       }
-      k.halfRate = { rate, gatewayP99Ms: g, baselineP99Ms: b, medianGatewayP99Ms: median(g), medianBaselineP99Ms: median(b), gatewayP50Ms: median(p50) };
+      k.halfRate = {
+        rate,
+        gatewayP99Ms: g,
+        baselineP99Ms: b,
+        medianGatewayP99Ms: median(g),
+        medianBaselineP99Ms: median(b),
+        gatewayP50Ms: median(p50),
+      };
     }
     const metrics = await (await fetch(`${gw.info.url}/metrics`)).text();
     out.rest.served = servedBy(metrics, 'GET', REST_PATH);

@@ -88,7 +88,18 @@ export async function runWrk(baseUrl: string, req: HttpRequestSpec, opts: { conn
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     const line = /WRKJSON (\{.*\})/.exec(out)?.[1];
     if (code !== 0 || !line) throw new Error(`wrk exited with ${code}: ${out.slice(-1500)}`);
-    const r = JSON.parse(line) as { requests: number; durationUs: number; socketErrors: number; status: number; p50: number; p90: number; p99: number; mean: number; max: number; cpuTicks: number };
+    const r = JSON.parse(line) as {
+      requests: number;
+      durationUs: number;
+      socketErrors: number;
+      status: number;
+      p50: number;
+      p90: number;
+      p99: number;
+      mean: number;
+      max: number;
+      cpuTicks: number;
+    };
     const durationSec = r.durationUs / 1e6;
     const ms = (us: number) => Math.round(us / 10) / 100;
     return {

@@ -21,7 +21,11 @@ import { startPrometheus } from '../test/support/prometheus.js';
 type Closer = () => Promise<unknown> | unknown;
 const closers: Closer[] = []; // run in reverse order on shutdown
 
-interface DemoPrometheus { url: string; kind: string; stop(): Promise<void> }
+interface DemoPrometheus {
+  url: string;
+  kind: string;
+  stop(): Promise<void>;
+}
 
 /** A real Prometheus when Debian's binary is installed, else a stand-in that answers what discovery verifies. */
 async function startDemoPrometheus(): Promise<DemoPrometheus> {
@@ -31,7 +35,10 @@ async function startDemoPrometheus(): Promise<DemoPrometheus> {
   }
   const answers: Record<string, unknown> = {
     '/api/v1/status/buildinfo': { status: 'success', data: { version: '2.53.0-demo', revision: 'demo', branch: 'HEAD', goVersion: 'go1.22.5' } },
-    '/api/v1/query': { status: 'success', data: { resultType: 'vector', result: [{ metric: { __name__: 'up', job: 'demo' }, value: [Date.now() / 1000, '1'] }] } },
+    '/api/v1/query': {
+      status: 'success',
+      data: { resultType: 'vector', result: [{ metric: { __name__: 'up', job: 'demo' }, value: [Date.now() / 1000, '1'] }] },
+    },
   };
   const server = createServer((req, res) => {
     const body = answers[(req.url ?? '/').split('?')[0]!];
@@ -74,7 +81,8 @@ async function registerCluster(gw: Gateway, token: string, name: string, handle:
 
 /** GraphQL list, polled until no discovery task is still pending or running (bounded). */
 async function clusterSummary(gw: Gateway, token: string, timeoutMs = 20_000): Promise<any[]> {
-  const query = '{ clusters { items { id name isDefault healthStatus healthMessage nodeCount readyNodeCount podCount prometheusUrl discovery { state } } } }';
+  const query =
+    '{ clusters { items { id name isDefault healthStatus healthMessage nodeCount readyNodeCount podCount prometheusUrl discovery { state } } } }';
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const res = await fetch(`${gw.url}/graphql`, {
@@ -91,9 +99,10 @@ async function clusterSummary(gw: Gateway, token: string, timeoutMs = 20_000): P
 }
 
 function banner(gw: Gateway, promKind: string, dataDir: string, items: any[], admin: string, user: string): string {
-  const rows = items.map((c) =>
-    `    ${c.isDefault ? '*' : ' '} ${c.name.padEnd(11)} ${c.healthStatus.padEnd(8)} nodes ${c.readyNodeCount ?? '?'}/${c.nodeCount}  pods ${String(c.podCount).padEnd(4)} ` +
-    `prometheus ${c.prometheusUrl ?? `- (${c.discovery?.state ?? 'n/a'})`}\n${' '.repeat(16)}${c.healthMessage ?? ''}`,
+  const rows = items.map(
+    (c) =>
+      `    ${c.isDefault ? '*' : ' '} ${c.name.padEnd(11)} ${c.healthStatus.padEnd(8)} nodes ${c.readyNodeCount ?? '?'}/${c.nodeCount}  pods ${String(c.podCount).padEnd(4)} ` +
+      `prometheus ${c.prometheusUrl ?? `- (${c.discovery?.state ?? 'n/a'})`}\n${' '.repeat(16)}${c.healthMessage ?? ''}`,
   );
   const gql = JSON.stringify({ query: '{ clusters { total items { id name healthStatus healthMessage nodeCount podCount prometheusUrl } } }' });
   return [
@@ -106,7 +115,7 @@ function banner(gw: Gateway, promKind: string, dataDir: string, items: any[], ad
     '  Clusters (* = default), after a connection test of each:',
     ...rows,
     '',
-    '  Tokens (12 h, signed with this gateway\'s secret):',
+    "  Tokens (12 h, signed with this gateway's secret):",
     `    export ADMIN_TOKEN=${admin}`,
     `    export USER_TOKEN=${user}`,
     '',
@@ -132,7 +141,9 @@ function stopAll(exitCode: number): Promise<void> {
     setTimeout(() => process.exit(1), 20_000).unref();
     let failed = false;
     for (const close of closers.reverse()) {
-      await Promise.resolve().then(close).catch((err: Error) => (failed = true, process.stderr.write(`  shutdown: ${err.message}\n`)));
+      await Promise.resolve()
+        .then(close)
+        .catch((err: Error) => ((failed = true), process.stderr.write(`  shutdown: ${err.message}\n`)));
     }
     process.exit(failed ? 1 : exitCode);
   })());
@@ -180,8 +191,15 @@ async function main(): Promise<void> {
   const dataDir = process.env.DATA_DIR || mkdtempSync(join(tmpdir(), `kube-gateway-demo-${process.pid}-`));
   if (!process.env.DATA_DIR) closers.push(() => rmSync(dataDir, { recursive: true, force: true }));
   const { PORT, HOST, LOG_LEVEL } = process.env; // empty means unset, as in src/config.ts
-  const config = loadConfig({ ...process.env, DATABASE_URL: undefined, JWT_PUBLIC_KEY: undefined, DATA_DIR: dataDir,
-    PORT: PORT || '12306', HOST: HOST || '127.0.0.1', LOG_LEVEL: LOG_LEVEL || 'warn' });
+  const config = loadConfig({
+    ...process.env,
+    DATABASE_URL: undefined,
+    JWT_PUBLIC_KEY: undefined,
+    DATA_DIR: dataDir,
+    PORT: PORT || '12306',
+    HOST: HOST || '127.0.0.1',
+    LOG_LEVEL: LOG_LEVEL || 'warn',
+  });
 
   // Each closer is registered before its start completes, so Ctrl+C during start-up waits for it, then stops it.
   // The gateway goes first: opening the embedded database blocks the event loop for seconds, the window in which tsx
@@ -192,19 +210,30 @@ async function main(): Promise<void> {
     closers.push(() => started.then(stop, () => {}));
     return started;
   };
-  const gw = await starting(() => startGateway(config), (g) => g.close());
+  const gw = await starting(
+    () => startGateway(config),
+    (g) => g.close(),
+  );
   const prom = await starting(startDemoPrometheus, (p) => p.stop());
-  const sim = await starting(() => KubeSimulator.start({ id: 'production', nodes: 5, pods: 150, services: [prometheusService(prom.url)] }), (k) => k.close());
+  const sim = await starting(
+    () => KubeSimulator.start({ id: 'production', nodes: 5, pods: 150, services: [prometheusService(prom.url)] }),
+    (k) => k.close(),
+  );
   const staging = sim.addCluster({ id: 'staging', nodes: 3, notReadyNodes: 1, pods: 40 });
   const legacy = sim.addCluster({ id: 'legacy', nodes: 2, pods: 12, gitVersion: 'v1.24.17' });
 
   if (gw.secrets.jwt.algorithm !== 'HS256') throw new Error('the demo signs HS256 tokens; unset JWT_PUBLIC_KEY');
-  const sign = (sub: string, role: string) => signToken((gw.secrets.jwt as { secret: string }).secret, { sub, role }, { issuer: config.jwt.issuer, audience: config.jwt.audience });
+  const sign = (sub: string, role: string) =>
+    signToken((gw.secrets.jwt as { secret: string }).secret, { sub, role }, { issuer: config.jwt.issuer, audience: config.jwt.audience });
   const admin = sign('demo-admin', 'admin');
   const user = sign('demo-user', 'user');
 
   const ids: number[] = [];
-  for (const [name, handle] of [['production', sim.cluster], ['staging', staging], ['legacy', legacy]] as const) {
+  for (const [name, handle] of [
+    ['production', sim.cluster],
+    ['staging', staging],
+    ['legacy', legacy],
+  ] as const) {
     ids.push(await registerCluster(gw, admin, name, handle, name === 'production'));
   }
   // C3 reaches a cluster before saving it, so legacy is registered while healthy; its credentials "expire" after.

@@ -7,7 +7,9 @@ import { writeFileSync } from 'node:fs';
 function commit() {
   if (process.env.GIT_COMMIT) return process.env.GIT_COMMIT.trim();
   try {
-    return execFileSync('git', ['rev-parse', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    return execFileSync('git', ['rev-parse', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
   } catch {
     return 'unknown';
   }

@@ -22,7 +22,11 @@ export interface ResolvedSecrets {
  */
 export function resolveSecrets(config: Config): ResolvedSecrets {
   const encryptionKey =
-    config.encryption.key ?? Buffer.from(readOrCreate(config.dataDir, 'encryption.key', () => randomBytes(32).toString('base64')), 'base64');
+    config.encryption.key ??
+    Buffer.from(
+      readOrCreate(config.dataDir, 'encryption.key', () => randomBytes(32).toString('base64')),
+      'base64',
+    );
   if (encryptionKey.length !== 32) throw new Error(`${join(config.dataDir, 'encryption.key')} does not hold a 32-byte base64 key`);
 
   let jwt: ResolvedSecrets['jwt'];
@@ -34,7 +38,11 @@ export function resolveSecrets(config: Config): ResolvedSecrets {
     jwt = { algorithm: 'HS256', secret: config.jwt.secret };
   } else {
     const file = join(config.dataDir, 'jwt.secret');
-    jwt = { algorithm: 'HS256', secret: readOrCreate(config.dataDir, 'jwt.secret', () => randomBytes(48).toString('base64url')), generatedFile: file };
+    jwt = {
+      algorithm: 'HS256',
+      secret: readOrCreate(config.dataDir, 'jwt.secret', () => randomBytes(48).toString('base64url')),
+      generatedFile: file,
+    };
   }
   return { jwt, encryptionKey, previousEncryptionKeys: config.encryption.previousKeys };
 }

@@ -22,13 +22,17 @@ export function ensurePrivateDir(dir: string): void {
   const st = statSync(dir);
   if (!st.isDirectory()) throw new StartupError(`DATA_DIR ${dir} is not a directory`);
   if (st.mode & 0o1000) {
-    throw new StartupError(`DATA_DIR ${dir} is a shared directory (sticky bit, like /tmp); point DATA_DIR at a directory of its own, e.g. ${join(dir, 'kube-gateway')}`);
+    throw new StartupError(
+      `DATA_DIR ${dir} is a shared directory (sticky bit, like /tmp); point DATA_DIR at a directory of its own, e.g. ${join(dir, 'kube-gateway')}`,
+    );
   }
   if ((st.mode & 0o777) === 0o700) return;
   try {
     chmodSync(dir, 0o700);
   } catch (err) {
-    throw new StartupError(`DATA_DIR ${dir} cannot be made private (0700): ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; point DATA_DIR at a directory this user owns`);
+    throw new StartupError(
+      `DATA_DIR ${dir} cannot be made private (0700): ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; point DATA_DIR at a directory this user owns`,
+    );
   }
 }
 

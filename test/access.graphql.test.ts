@@ -71,10 +71,16 @@ describe.each(testDrivers())('per-cluster access over GraphQL on %s', { concurre
       const owner = uniqueSubject('o');
       await grant(t, Number(id), owner, 'admin', 'user');
       expect(await role(tokenFor(owner))).toBe('ADMIN');
-      const grantsOf = async (token: string) => (await t.gql('query($id: ID!) { cluster(id: $id) { grants { subject subjectKind role createdBy } } }', { id }, { token })).data.cluster.grants;
+      const grantsOf = async (token: string) =>
+        (await t.gql('query($id: ID!) { cluster(id: $id) { grants { subject subjectKind role createdBy } } }', { id }, { token })).data.cluster
+          .grants;
       expect(await grantsOf(tokenFor(editor, [group]))).toEqual([]);
       expect((await grantsOf(tokenFor(owner))).map((g: { subject: string }) => g.subject).sort()).toEqual([viewer, editor, group, owner].sort());
-      expect((await grantsOf(tokenFor(owner))).find((g: { subject: string }) => g.subject === group)).toMatchObject({ subjectKind: 'GROUP', role: 'EDITOR', createdBy: 'admin-alice' });
+      expect((await grantsOf(tokenFor(owner))).find((g: { subject: string }) => g.subject === group)).toMatchObject({
+        subjectKind: 'GROUP',
+        role: 'EDITOR',
+        createdBy: 'admin-alice',
+      });
       // In a list, each item carries the caller's role on it.
       const items = (await t.gql('{ clusters { items { id myRole } } }', undefined, { token: tokenFor(viewer) })).data.clusters.items;
       expect(items).toEqual([{ id, myRole: 'VIEWER' }]);
@@ -109,10 +115,18 @@ describe.each(testDrivers())('per-cluster access over GraphQL on %s', { concurre
       const owner = uniqueSubject('owner');
       await grant(t, Number(id), owner, 'admin');
       const token = tokenFor(owner);
-      const updated = await t.gql('mutation($id: ID!) { updateCluster(id: $id, input: { impersonate: true }) { impersonate myRole kubeconfig } }', { id }, { token });
+      const updated = await t.gql(
+        'mutation($id: ID!) { updateCluster(id: $id, input: { impersonate: true }) { impersonate myRole kubeconfig } }',
+        { id },
+        { token },
+      );
       expect(updated.errors).toBeUndefined();
       expect(updated.data.updateCluster).toEqual({ impersonate: true, myRole: 'ADMIN', kubeconfig: null });
-      const created = await t.gql('mutation($k: String!) { createCluster(input: { name: "nope", kubeconfig: $k, skipConnectionTest: true }) { id } }', { k: sim.kubeconfigYaml }, { token });
+      const created = await t.gql(
+        'mutation($k: String!) { createCluster(input: { name: "nope", kubeconfig: $k, skipConnectionTest: true }) { id } }',
+        { k: sim.kubeconfigYaml },
+        { token },
+      );
       expect(created.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
       expect((await t.gql('mutation($id: ID!) { deleteCluster(id: $id) }', { id }, { token })).data.deleteCluster).toBe(true);
     });

@@ -39,15 +39,43 @@ interface Surface {
 
 /** The declaration. A cluster without a role does not exist for the caller (404 / NOT_FOUND), never FORBIDDEN. */
 const SURFACES: Surface[] = [
-  { label: 'REST read `GET …/clusters/:id` (C2)', transport: 'rest', expected: { none: [N, N], viewer: [A, A], editor: [A, A], admin: [A, A], 'global admin': [A, A] } },
+  {
+    label: 'REST read `GET …/clusters/:id` (C2)',
+    transport: 'rest',
+    expected: { none: [N, N], viewer: [A, A], editor: [A, A], admin: [A, A], 'global admin': [A, A] },
+  },
   // Read-only mode is checked before the role: every write gets the same answer, which reveals nothing about the cluster.
-  { label: 'REST write `PUT …/clusters/:id` (C4)', transport: 'rest', expected: { none: [N, RO], viewer: [F, RO], editor: [F, RO], admin: [A, RO], 'global admin': [A, RO] } },
-  { label: 'GraphQL query `cluster(id)`', transport: 'graphql', expected: { none: [N, N], viewer: [A, A], editor: [A, A], admin: [A, A], 'global admin': [A, A] } },
-  { label: 'GraphQL mutation `updateCluster`', transport: 'graphql', expected: { none: [N, RO], viewer: [F, RO], editor: [F, RO], admin: [A, RO], 'global admin': [A, RO] } },
-  { label: 'GraphQL subscription `clusterHealth(clusterId)`', transport: 'graphql', expected: { none: [N, N], viewer: [A, A], editor: [A, A], admin: [A, A], 'global admin': [A, A] } },
-  { label: 'proxy read `GET …/pods`', transport: 'proxy', expected: { none: [N, N], viewer: [A, A], editor: [A, A], admin: [A, A], 'global admin': [A, A] } },
+  {
+    label: 'REST write `PUT …/clusters/:id` (C4)',
+    transport: 'rest',
+    expected: { none: [N, RO], viewer: [F, RO], editor: [F, RO], admin: [A, RO], 'global admin': [A, RO] },
+  },
+  {
+    label: 'GraphQL query `cluster(id)`',
+    transport: 'graphql',
+    expected: { none: [N, N], viewer: [A, A], editor: [A, A], admin: [A, A], 'global admin': [A, A] },
+  },
+  {
+    label: 'GraphQL mutation `updateCluster`',
+    transport: 'graphql',
+    expected: { none: [N, RO], viewer: [F, RO], editor: [F, RO], admin: [A, RO], 'global admin': [A, RO] },
+  },
+  {
+    label: 'GraphQL subscription `clusterHealth(clusterId)`',
+    transport: 'graphql',
+    expected: { none: [N, N], viewer: [A, A], editor: [A, A], admin: [A, A], 'global admin': [A, A] },
+  },
+  {
+    label: 'proxy read `GET …/pods`',
+    transport: 'proxy',
+    expected: { none: [N, N], viewer: [A, A], editor: [A, A], admin: [A, A], 'global admin': [A, A] },
+  },
   // The proxy checks the role and the verb rule first: a viewer is told what it may not do whatever the mode.
-  { label: 'proxy write `DELETE …/pods/:name`', transport: 'proxy', expected: { none: [N, N], viewer: [F, F], editor: [A, RO], admin: [A, RO], 'global admin': [A, RO] } },
+  {
+    label: 'proxy write `DELETE …/pods/:name`',
+    transport: 'proxy',
+    expected: { none: [N, N], viewer: [F, F], editor: [A, RO], admin: [A, RO], 'global admin': [A, RO] },
+  },
 ];
 
 /** How each transport spells each answer (what the table shows and what is asserted). */
@@ -60,7 +88,9 @@ const SPELLING: Record<Transport, Record<Answer, string>> = {
 export function matrixTable(): string {
   const head = `| surface | ${ROLES.map((r) => `${r} (off / on)`).join(' | ')} |`;
   const rule = `|---|${ROLES.map(() => '---').join('|')}|`;
-  const rows = SURFACES.map((s) => `| ${s.label} | ${ROLES.map((r) => s.expected[r].map((a) => SPELLING[s.transport][a]).join(' / ')).join(' | ')} |`);
+  const rows = SURFACES.map(
+    (s) => `| ${s.label} | ${ROLES.map((r) => s.expected[r].map((a) => SPELLING[s.transport][a]).join(' / ')).join(' | ')} |`,
+  );
   return [head, rule, ...rows].join('\n');
 }
 
@@ -97,20 +127,38 @@ describe.each(testDrivers())('authorization matrix on %s', (driver) => {
     const start = async (readOnly: boolean) => {
       const dir = mkdtempSync(join(tmpdir(), 'kgw-matrix-'));
       dirs.push(dir);
-      const env = { PORT: '0', HOST: '127.0.0.1', DATA_DIR: dir, JWT_SECRET: TEST_JWT_SECRET, ENCRYPTION_KEY: encryptionKey, LOG_LEVEL: 'silent', PROMETHEUS_AUTO_DISCOVERY: 'false', AUTH_FAILURE_LIMIT: '0', DEFAULT_CLUSTER_ROLE: 'none', READ_ONLY: String(readOnly) };
+      const env = {
+        PORT: '0',
+        HOST: '127.0.0.1',
+        DATA_DIR: dir,
+        JWT_SECRET: TEST_JWT_SECRET,
+        ENCRYPTION_KEY: encryptionKey,
+        LOG_LEVEL: 'silent',
+        PROMETHEUS_AUTO_DISCOVERY: 'false',
+        AUTH_FAILURE_LIMIT: '0',
+        DEFAULT_CLUSTER_ROLE: 'none',
+        READ_ONLY: String(readOnly),
+      };
       return startGateway(loadConfig(env), { database: database.target, healthMonitor: false, auditPruning: false });
     };
     // The operator's order: clusters and grants are set up, then READ_ONLY is switched on (a second replica here).
     gateways.off = await start(false);
     tokens['global admin'] = signToken(TEST_JWT_SECRET, { sub: uniqueSubject('global'), role: 'admin' });
-    const created = await call(gateways.off, 'POST', '/api/v1/k8s/clusters', tokens['global admin'], { name: uniqueName('matrix'), kubeconfig: sim.kubeconfigBase64 });
+    const created = await call(gateways.off, 'POST', '/api/v1/k8s/clusters', tokens['global admin'], {
+      name: uniqueName('matrix'),
+      kubeconfig: sim.kubeconfigBase64,
+    });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     clusterId = created.body.data.id;
     tokens.none = tokenFor(uniqueSubject('none'));
     for (const role of ['viewer', 'editor', 'admin'] as const) {
       const subject = uniqueSubject(role);
       tokens[role] = tokenFor(subject);
-      const g = await call(gateways.off, 'POST', `/api/v1/k8s/clusters/${clusterId}/grants`, tokens['global admin'], { subject, subject_kind: 'user', role });
+      const g = await call(gateways.off, 'POST', `/api/v1/k8s/clusters/${clusterId}/grants`, tokens['global admin'], {
+        subject,
+        subject_kind: 'user',
+        role,
+      });
       expect(g.status, JSON.stringify(g.body)).toBe(200);
     }
     gateways.on = await start(true);
@@ -172,11 +220,16 @@ describe.each(testDrivers())('authorization matrix on %s', (driver) => {
       case SURFACES[2]!.label:
         return graphqlAnswer((await gql(gw, token, 'query($id: ID!) { cluster(id: $id) { id } }')).body, 'cluster');
       case SURFACES[3]!.label:
-        return graphqlAnswer((await gql(gw, token, 'mutation($id: ID!) { updateCluster(id: $id, input: { enabled: true }) { id } }')).body, 'updateCluster');
+        return graphqlAnswer(
+          (await gql(gw, token, 'mutation($id: ID!) { updateCluster(id: $id, input: { enabled: true }) { id } }')).body,
+          'updateCluster',
+        );
       case SURFACES[4]!.label: {
         const client = liveClient(gw.url, { token });
         clients.push(client);
-        const first = await client.subscribe('subscription($id: ID) { clusterHealth(clusterId: $id) { id } }', { id: String(clusterId) }).nextResult(15_000);
+        const first = await client
+          .subscribe('subscription($id: ID) { clusterHealth(clusterId: $id) { id } }', { id: String(clusterId) })
+          .nextResult(15_000);
         await client.dispose();
         return graphqlAnswer(first as never, 'clusterHealth');
       }
@@ -188,23 +241,29 @@ describe.each(testDrivers())('authorization matrix on %s', (driver) => {
         const before = sim.handle.requestLog.filter((e) => e.method === 'DELETE').length;
         const answer = proxyAnswer(await call(gw, 'DELETE', `${base}/proxy/api/v1/namespaces/default/pods/${pod}`, token), 'Pod');
         // Only an allowed delete reaches the cluster.
-        expect(sim.handle.requestLog.filter((e) => e.method === 'DELETE').length - before, `${role}: DELETE reached the cluster`).toBe(answer === 'allowed' ? 1 : 0);
+        expect(sim.handle.requestLog.filter((e) => e.method === 'DELETE').length - before, `${role}: DELETE reached the cluster`).toBe(
+          answer === 'allowed' ? 1 : 0,
+        );
         return answer;
       }
     }
     throw new Error(`no request for ${surface.label}`);
   }
 
-  it.each(SURFACES.map((s) => [s.label, s] as const))('%s: every role in both modes', async (_label, surface) => {
-    const observed: string[] = [];
-    const expected: string[] = [];
-    for (const role of ROLES) {
-      for (const [i, mode] of (['off', 'on'] as const).entries()) {
-        const cell = `${role}, READ_ONLY ${mode}`;
-        expected.push(`${cell}: ${surface.expected[role][i]}`);
-        observed.push(`${cell}: ${await observe(surface, role, gateways[mode]).catch((err: Error) => `error: ${err.message}`)}`);
+  it.each(SURFACES.map((s) => [s.label, s] as const))(
+    '%s: every role in both modes',
+    async (_label, surface) => {
+      const observed: string[] = [];
+      const expected: string[] = [];
+      for (const role of ROLES) {
+        for (const [i, mode] of (['off', 'on'] as const).entries()) {
+          const cell = `${role}, READ_ONLY ${mode}`;
+          expected.push(`${cell}: ${surface.expected[role][i]}`);
+          observed.push(`${cell}: ${await observe(surface, role, gateways[mode]).catch((err: Error) => `error: ${err.message}`)}`);
+        }
       }
-    }
-    expect(observed).toEqual(expected);
-  }, 120_000);
+      expect(observed).toEqual(expected);
+    },
+    120_000,
+  );
 });

@@ -105,7 +105,9 @@ describe.each(testDrivers())('per-cluster access over REST on %s', { concurrent:
       expect((await t.rest('PUT', `${B}/${id}`, { token: tokenFor(member, [group]), body: { enabled: true } })).status).toBe(200);
       // The same user without the group claim is a viewer only; another member of the group is an admin.
       expect((await t.rest('PUT', `${B}/${id}`, { token: tokenFor(member), body: { enabled: true } })).status).toBe(403);
-      expect((await t.rest('PUT', `${B}/${id}`, { token: tokenFor(uniqueSubject('other'), ['unrelated', group]), body: { enabled: true } })).status).toBe(200);
+      expect(
+        (await t.rest('PUT', `${B}/${id}`, { token: tokenFor(uniqueSubject('other'), ['unrelated', group]), body: { enabled: true } })).status,
+      ).toBe(200);
       // A group claim that is not an array of strings is no group at all.
       for (const groups of [group, [group, 5], { 0: group }]) {
         const odd = signToken(TEST_JWT_SECRET, { sub: uniqueSubject('odd'), groups } as unknown as Parameters<typeof signToken>[1]);
@@ -201,7 +203,9 @@ describe.each(testDrivers())('per-cluster access over REST on %s', { concurrent:
       // Reads of a missing id are 404; admin operations stop at the role check (403), which a live admin grant
       // would have passed (and then met the 404).
       for (const [label, method, path, body] of perCluster(id)) {
-        expect.soft((await t.rest(method, path, { token: tokenFor(owner), body })).status, label).toBe(['C2', 'C6', 'C7'].includes(label) ? 404 : 403);
+        expect
+          .soft((await t.rest(method, path, { token: tokenFor(owner), body })).status, label)
+          .toBe(['C2', 'C6', 'C7'].includes(label) ? 404 : 403);
       }
       expect((await t.rest('DELETE', `${B}/${id}/grants/${g.id}`)).status).toBe(404);
     });

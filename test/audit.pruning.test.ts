@@ -16,8 +16,11 @@ import { queryRows, TEST_JWT_SECRET, uniqueName, useTestGateway } from './suppor
 const countOf = async (gw: Gateway, actor: string) =>
   Number((await queryRows<{ n: number }>(gw, sql`SELECT count(*)::int AS n FROM audit_events WHERE actor = ${actor}`))[0]!.n);
 const insertAged = (gw: Gateway, actor: string, ageHours: number, n: number) =>
-  queryRows(gw, sql`INSERT INTO audit_events (at, actor, action, outcome)
-    SELECT now() - make_interval(hours => ${ageHours}), ${actor}, 'cluster.update', 200 FROM generate_series(1, ${n})`);
+  queryRows(
+    gw,
+    sql`INSERT INTO audit_events (at, actor, action, outcome)
+    SELECT now() - make_interval(hours => ${ageHours}), ${actor}, 'cluster.update', 200 FROM generate_series(1, ${n})`,
+  );
 /** Lets the interval's claim lapse, as if an interval had passed. */
 const expireClaim = (gw: Gateway) => queryRows(gw, sql`UPDATE periodic_job_claims SET claimed_until = now() - interval '1 second'`);
 
@@ -55,7 +58,17 @@ describe.skipIf(!hasPostgres)('two gateways on one PostgreSQL prune once per int
     for (let i = 0; i < 2; i++) {
       const dataDir = mkdtempSync(join(tmpdir(), 'kgw-prune-'));
       dirs.push(dataDir);
-      const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, DATABASE_URL: database.url!, JWT_SECRET: TEST_JWT_SECRET, ENCRYPTION_KEY: encryptionKey, LOG_LEVEL: 'silent', AUDIT_RETENTION_DAYS: '1', PROMETHEUS_AUTO_DISCOVERY: 'false' });
+      const config = loadConfig({
+        PORT: '0',
+        HOST: '127.0.0.1',
+        DATA_DIR: dataDir,
+        DATABASE_URL: database.url!,
+        JWT_SECRET: TEST_JWT_SECRET,
+        ENCRYPTION_KEY: encryptionKey,
+        LOG_LEVEL: 'silent',
+        AUDIT_RETENTION_DAYS: '1',
+        PROMETHEUS_AUTO_DISCOVERY: 'false',
+      });
       gateways.push(await startGateway(config, { database: { kind: 'postgres', url: database.url! }, healthMonitor: false, auditPruning: false }));
     }
   }, 60_000);

@@ -15,20 +15,33 @@ describe.each(testDrivers())('reading the audit log on %s', (driver) => {
   const seed = async (n: number, extra: { action?: (i: number) => string; clusterId?: (i: number) => number | null } = {}) => {
     const actor = uniqueName('actor');
     for (let i = 0; i < n; i++) {
-      await t.gw.audit.record({ actor, action: extra.action?.(i) ?? 'cluster.update', clusterId: extra.clusterId?.(i) ?? null, clusterName: null, target: `test ${i}`, outcome: 200 });
+      await t.gw.audit.record({
+        actor,
+        action: extra.action?.(i) ?? 'cluster.update',
+        clusterId: extra.clusterId?.(i) ?? null,
+        clusterName: null,
+        target: `test ${i}`,
+        outcome: 200,
+      });
     }
     return actor;
   };
   const restPage = async (query: string, token?: string) => {
     const res = await t.rest('GET', `/api/v1/k8s/audit?${query}`, { token });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
-    return res.body.data as { events: { id: number; actor: string; action: string; cluster_id: number | null; target: string }[]; next_cursor: string | null };
+    return res.body.data as {
+      events: { id: number; actor: string; action: string; cluster_id: number | null; target: string }[];
+      next_cursor: string | null;
+    };
   };
-  const AUDIT_QUERY = 'query($f: AuditFilter, $first: Int, $after: String) { auditEvents(filter: $f, first: $first, after: $after) { items { id actor action clusterId target outcome at } pageInfo { hasNextPage endCursor } } }';
+  const AUDIT_QUERY =
+    'query($f: AuditFilter, $first: Int, $after: String) { auditEvents(filter: $f, first: $first, after: $after) { items { id actor action clusterId target outcome at } pageInfo { hasNextPage endCursor } } }';
 
   it('pages newest first with opaque cursors on REST and GraphQL: no duplicate and no gap while events are appended', async () => {
     const actor = await seed(23);
-    const expected = (await queryRows<{ id: string | number }>(t.gw, sql`SELECT id FROM audit_events WHERE actor = ${actor} ORDER BY id DESC`)).map((r) => Number(r.id));
+    const expected = (await queryRows<{ id: string | number }>(t.gw, sql`SELECT id FROM audit_events WHERE actor = ${actor} ORDER BY id DESC`)).map(
+      (r) => Number(r.id),
+    );
     expect(expected).toHaveLength(23);
 
     const restIds: number[] = [];
@@ -63,7 +76,10 @@ describe.each(testDrivers())('reading the audit log on %s', (driver) => {
 
   it('filters by cluster, actor, action and time window, on both transports', async () => {
     const clusterA = 900_000 + Math.floor(Math.random() * 90_000);
-    const actor = await seed(9, { action: (i) => (i % 3 === 0 ? 'cluster.delete' : 'cluster.update'), clusterId: (i) => (i % 2 === 0 ? clusterA : clusterA + 1) });
+    const actor = await seed(9, {
+      action: (i) => (i % 3 === 0 ? 'cluster.delete' : 'cluster.update'),
+      clusterId: (i) => (i % 2 === 0 ? clusterA : clusterA + 1),
+    });
     const byCluster = await restPage(`cluster_id=${clusterA}&actor=${encodeURIComponent(actor)}`);
     expect(byCluster.events).toHaveLength(5);
     expect(byCluster.events.every((e) => e.cluster_id === clusterA)).toBe(true);
@@ -72,12 +88,17 @@ describe.each(testDrivers())('reading the audit log on %s', (driver) => {
 
     // A window in the past holds events written there, and none of today's.
     const old = uniqueName('old');
-    await queryRows(t.gw, sql`INSERT INTO audit_events (at, actor, action, outcome) VALUES
+    await queryRows(
+      t.gw,
+      sql`INSERT INTO audit_events (at, actor, action, outcome) VALUES
       ('2024-03-01T10:00:00Z', ${old}, 'cluster.create', 201), ('2024-03-02T10:00:00Z', ${old}, 'cluster.update', 200),
-      ('2024-03-05T10:00:00Z', ${old}, 'cluster.delete', 200)`);
+      ('2024-03-05T10:00:00Z', ${old}, 'cluster.delete', 200)`,
+    );
     const window = await restPage(`actor=${encodeURIComponent(old)}&since=2024-03-01T12:00:00Z&until=2024-03-04T00:00:00%2B00:00`);
     expect(window.events.map((e) => e.action)).toEqual(['cluster.update']);
-    const gqlWindow = await t.gql(AUDIT_QUERY, { f: { actor: old, since: '2024-03-01T00:00:00Z', until: '2024-03-02T23:00:00Z', action: 'cluster.create' } });
+    const gqlWindow = await t.gql(AUDIT_QUERY, {
+      f: { actor: old, since: '2024-03-01T00:00:00Z', until: '2024-03-02T23:00:00Z', action: 'cluster.create' },
+    });
     expect(gqlWindow.errors).toBeUndefined();
     expect(gqlWindow.data.auditEvents.items.map((e: { action: string }) => e.action)).toEqual(['cluster.create']);
     const gqlCluster = await t.gql(AUDIT_QUERY, { f: { clusterId: String(clusterA + 1), actor } });

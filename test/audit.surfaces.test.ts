@@ -29,7 +29,11 @@ describe.each(testDrivers())('every write surface is audited once per attempt on
     const requestId = freshRequestId();
     const res = await fetch(`${gw.url}${path}`, {
       method,
-      headers: { authorization: `Bearer ${opts.token ?? gw.adminToken}`, 'x-request-id': requestId, ...(opts.body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `Bearer ${opts.token ?? gw.adminToken}`,
+        'x-request-id': requestId,
+        ...(opts.body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
     });
     const text = await res.text();
@@ -61,26 +65,52 @@ describe.each(testDrivers())('every write surface is audited once per attempt on
     expect(granted.status).toBe(200);
     const grantId = granted.json.data.id;
     expect(await oneEvent(t, granted.requestId)).toMatchObject({
-      actor: 'admin-alice', action: 'access.grant', cluster_id: id, cluster_name: name, outcome: 200,
+      actor: 'admin-alice',
+      action: 'access.grant',
+      cluster_id: id,
+      cluster_name: name,
+      outcome: 200,
       target: `POST ${B}/clusters/${id}/grants → grant ${grantId} user:${subject}=editor`,
     });
     // A plain user is VIEWER (DEFAULT_CLUSTER_ROLE viewer): refused, and the refusal is the event.
-    const refused = await call(t, 'POST', `${B}/clusters/${id}/grants`, { token: t.userToken, body: { subject: 'user-bob', subject_kind: 'user', role: 'admin' } });
+    const refused = await call(t, 'POST', `${B}/clusters/${id}/grants`, {
+      token: t.userToken,
+      body: { subject: 'user-bob', subject_kind: 'user', role: 'admin' },
+    });
     expect(refused.status).toBe(403);
-    expect(await oneEvent(t, refused.requestId)).toMatchObject({ actor: 'user-bob', action: 'access.grant', cluster_id: id, outcome: 403, target: `POST ${B}/clusters/${id}/grants` });
+    expect(await oneEvent(t, refused.requestId)).toMatchObject({
+      actor: 'user-bob',
+      action: 'access.grant',
+      cluster_id: id,
+      outcome: 403,
+      target: `POST ${B}/clusters/${id}/grants`,
+    });
 
     const revoked = await call(t, 'DELETE', `${B}/clusters/${id}/grants/${grantId}`);
     expect(revoked.status).toBe(200);
     expect(await oneEvent(t, revoked.requestId)).toMatchObject({ action: 'access.revoke', cluster_id: id, cluster_name: name, outcome: 200 });
 
-    const g = await gql(t, 'mutation($i: GrantClusterAccessInput!) { grantClusterAccess(input: $i) { id } }', { i: { clusterId: String(id), subject: `team-${subject}`, subjectKind: 'GROUP', role: 'VIEWER' } });
+    const g = await gql(t, 'mutation($i: GrantClusterAccessInput!) { grantClusterAccess(input: $i) { id } }', {
+      i: { clusterId: String(id), subject: `team-${subject}`, subjectKind: 'GROUP', role: 'VIEWER' },
+    });
     expect(g.errors).toBeUndefined();
     const gqlGrantId = g.data.grantClusterAccess.id;
-    expect(await oneEvent(t, g.requestId)).toMatchObject({ action: 'access.grant', cluster_id: id, target: `mutation grantClusterAccess → grant ${gqlGrantId} group:team-${subject}=viewer`, outcome: 200 });
+    expect(await oneEvent(t, g.requestId)).toMatchObject({
+      action: 'access.grant',
+      cluster_id: id,
+      target: `mutation grantClusterAccess → grant ${gqlGrantId} group:team-${subject}=viewer`,
+      outcome: 200,
+    });
     // revokeClusterAccess names only the grant: the event still names the cluster it was on.
     const r = await gql(t, 'mutation($id: ID!) { revokeClusterAccess(id: $id) }', { id: gqlGrantId });
     expect(r.errors).toBeUndefined();
-    expect(await oneEvent(t, r.requestId)).toMatchObject({ action: 'access.revoke', cluster_id: id, cluster_name: name, target: `mutation revokeClusterAccess → grant ${gqlGrantId} group:team-${subject}`, outcome: 200 });
+    expect(await oneEvent(t, r.requestId)).toMatchObject({
+      action: 'access.revoke',
+      cluster_id: id,
+      cluster_name: name,
+      target: `mutation revokeClusterAccess → grant ${gqlGrantId} group:team-${subject}`,
+      outcome: 200,
+    });
   });
 
   it('issued kubeconfigs: issuing and revoking append one event each (the token never); an unknown token is a 404 event', async () => {
@@ -89,12 +119,25 @@ describe.each(testDrivers())('every write surface is audited once per attempt on
     expect(issued.status).toBe(200);
     const tokenId = issued.headers.get('x-token-id')!;
     secrets.push(/token: (\S+)/.exec(issued.text)![1]!);
-    expect(await oneEvent(t, issued.requestId)).toMatchObject({ actor: 'user-bob', action: 'token.issue', cluster_id: id, cluster_name: name, outcome: 200 });
+    expect(await oneEvent(t, issued.requestId)).toMatchObject({
+      actor: 'user-bob',
+      action: 'token.issue',
+      cluster_id: id,
+      cluster_name: name,
+      outcome: 200,
+    });
     expect((await oneEvent(t, issued.requestId)).target).toMatch(new RegExp(`^GET ${B}/clusters/${id}/kubeconfig → token ${tokenId} until \\d{4}-`));
 
     const revoked = await call(t, 'DELETE', `${B}/tokens/${tokenId}`, { token: t.userToken });
     expect(revoked.status).toBe(200);
-    expect(await oneEvent(t, revoked.requestId)).toMatchObject({ actor: 'user-bob', action: 'token.revoke', cluster_id: id, cluster_name: name, outcome: 200, target: `DELETE ${B}/tokens/${tokenId} → token ${tokenId} of user-bob` });
+    expect(await oneEvent(t, revoked.requestId)).toMatchObject({
+      actor: 'user-bob',
+      action: 'token.revoke',
+      cluster_id: id,
+      cluster_name: name,
+      outcome: 200,
+      target: `DELETE ${B}/tokens/${tokenId} → token ${tokenId} of user-bob`,
+    });
     const unknown = await call(t, 'DELETE', `${B}/tokens/00000000-0000-4000-8000-000000000000`, { token: t.userToken });
     expect(unknown.status).toBe(404);
     expect(await oneEvent(t, unknown.requestId)).toMatchObject({ action: 'token.revoke', cluster_id: null, outcome: 404 });
@@ -107,7 +150,13 @@ describe.each(testDrivers())('every write surface is audited once per attempt on
     const created = await call(t, 'POST', `${B}/webhooks`, { body: { url: `${receiver.url}/audit`, events: ['cluster_created'], secret } });
     expect(created.status).toBe(201);
     const hookId = created.json.data.webhook.id;
-    expect(await oneEvent(t, created.requestId)).toMatchObject({ actor: 'admin-alice', action: 'webhook.create', cluster_id: null, outcome: 201, target: `POST ${B}/webhooks → webhook ${hookId}` });
+    expect(await oneEvent(t, created.requestId)).toMatchObject({
+      actor: 'admin-alice',
+      action: 'webhook.create',
+      cluster_id: null,
+      outcome: 201,
+      target: `POST ${B}/webhooks → webhook ${hookId}`,
+    });
     const generated = await call(t, 'POST', `${B}/webhooks`, { body: { url: `${receiver.url}/audit2`, events: ['cluster_deleted'] } });
     secrets.push(generated.json.data.secret);
     await oneEvent(t, generated.requestId);
@@ -124,17 +173,33 @@ describe.each(testDrivers())('every write surface is audited once per attempt on
       expect(ev, action).toMatchObject({ actor: 'admin-alice', action, outcome: status });
       expect(ev.target, action).toContain(`${method} ${path} → ${detail}`);
     }
-    const refused = await call(t, 'POST', `${B}/webhooks`, { token: t.userToken, body: { url: `${receiver.url}/x`, events: ['cluster_created'], secret: `${secret}-2` } });
+    const refused = await call(t, 'POST', `${B}/webhooks`, {
+      token: t.userToken,
+      body: { url: `${receiver.url}/x`, events: ['cluster_created'], secret: `${secret}-2` },
+    });
     expect(refused.status).toBe(403);
-    expect(await oneEvent(t, refused.requestId)).toMatchObject({ actor: 'user-bob', action: 'webhook.create', outcome: 403, target: `POST ${B}/webhooks` });
+    expect(await oneEvent(t, refused.requestId)).toMatchObject({
+      actor: 'user-bob',
+      action: 'webhook.create',
+      outcome: 403,
+      target: `POST ${B}/webhooks`,
+    });
   });
 
   it('kubeconfig import: one event with the counts, never a context, server or credential', async () => {
     secrets.push(sim.secretMarker);
-    const res = await call(t, 'POST', `${B}/clusters/import`, { body: { kubeconfig: b64(sim.kubeconfigYaml), name_prefix: `${uniqueName('imp')}-` } });
+    const res = await call(t, 'POST', `${B}/clusters/import`, {
+      body: { kubeconfig: b64(sim.kubeconfigYaml), name_prefix: `${uniqueName('imp')}-` },
+    });
     expect(res.status).toBe(200);
     expect(res.json.data.summary.created).toBe(1);
-    expect(await oneEvent(t, res.requestId)).toMatchObject({ actor: 'admin-alice', action: 'cluster.import', cluster_id: null, outcome: 200, target: `POST ${B}/clusters/import → created=1 updated=0 unchanged=0 skipped=0 failed=0` });
+    expect(await oneEvent(t, res.requestId)).toMatchObject({
+      actor: 'admin-alice',
+      action: 'cluster.import',
+      cluster_id: null,
+      outcome: 200,
+      target: `POST ${B}/clusters/import → created=1 updated=0 unchanged=0 skipped=0 failed=0`,
+    });
     const dryRun = await call(t, 'POST', `${B}/clusters/import`, { body: { kubeconfig: b64(sim.kubeconfigYaml), dry_run: true } });
     expect(dryRun.status).toBe(200);
     expect(await auditRowsOf(t.gw, dryRun.requestId)).toEqual([]); // a plan reads
@@ -145,12 +210,25 @@ describe.each(testDrivers())('every write surface is audited once per attempt on
     const path = `${B}/clusters/${id}/proxy/api/v1/namespaces/default/pods/pod-000002`;
     const refused = await call(t, 'DELETE', path, { token: t.userToken });
     expect(refused.status).toBe(403);
-    expect(await oneEvent(t, refused.requestId)).toMatchObject({ actor: 'user-bob', action: 'proxy.delete', cluster_id: id, cluster_name: name, outcome: 403, target: 'delete /api/v1/namespaces/default/pods/pod-000002' });
+    expect(await oneEvent(t, refused.requestId)).toMatchObject({
+      actor: 'user-bob',
+      action: 'proxy.delete',
+      cluster_id: id,
+      cluster_name: name,
+      outcome: 403,
+      target: 'delete /api/v1/namespaces/default/pods/pod-000002',
+    });
     const editor = uniqueName('editor');
     await grant(t, id, editor, 'editor');
     const done = await call(t, 'DELETE', path, { token: tokenFor(editor) });
     expect(done.status).toBe(200);
-    expect(await oneEvent(t, done.requestId)).toMatchObject({ actor: editor, action: 'proxy.delete', cluster_id: id, cluster_name: name, outcome: 200 });
+    expect(await oneEvent(t, done.requestId)).toMatchObject({
+      actor: editor,
+      action: 'proxy.delete',
+      cluster_id: id,
+      cluster_name: name,
+      outcome: 200,
+    });
   });
 
   it('read-only mode refuses grants, webhooks, imports and proxied writes (403, audited) and lets kubeconfigs be issued and revoked (audited)', async () => {
@@ -158,7 +236,12 @@ describe.each(testDrivers())('every write surface is audited once per attempt on
     const receiver = await receiverP;
     const refusals: [string, string, unknown, string][] = [
       ['POST', `${B}/clusters/${id}/grants`, { subject: 'someone', subject_kind: 'user', role: 'viewer' }, 'access.grant'],
-      ['POST', `${B}/webhooks`, { url: `${receiver.url}/ro`, events: ['cluster_created'], secret: 'whsec_read_only_attempt_0123456789' }, 'webhook.create'],
+      [
+        'POST',
+        `${B}/webhooks`,
+        { url: `${receiver.url}/ro`, events: ['cluster_created'], secret: 'whsec_read_only_attempt_0123456789' },
+        'webhook.create',
+      ],
       ['POST', `${B}/clusters/import`, { kubeconfig: b64(sim.kubeconfigYaml) }, 'cluster.import'],
     ];
     secrets.push('whsec_read_only_attempt_0123456789');
@@ -192,6 +275,7 @@ describe.each(testDrivers())('every write surface is audited once per attempt on
     expect(secrets.length).toBeGreaterThanOrEqual(6);
     const stored = JSON.stringify(rows);
     for (const secret of secrets) expect(stored).not.toContain(secret);
-    for (const fragment of ['whsec_', 'eyJ', 'apiVersion', 'client-key-data', 'certificate-authority-data', 'Bearer', 'kubeconfig:', 'someone']) expect(stored).not.toContain(fragment);
+    for (const fragment of ['whsec_', 'eyJ', 'apiVersion', 'client-key-data', 'certificate-authority-data', 'Bearer', 'kubeconfig:', 'someone'])
+      expect(stored).not.toContain(fragment);
   });
 });

@@ -44,37 +44,79 @@ describe.each(testDrivers())('audit of every write on %s', (driver) => {
     expect(created.res.status).toBe(201);
     const id = created.res.body.data.id as number;
     const ev = await oneEvent(created.requestId);
-    expect(ev).toMatchObject({ actor: 'admin-alice', action: 'cluster.create', cluster_id: id, cluster_name: name, target: 'POST /api/v1/k8s/clusters', outcome: 201 });
+    expect(ev).toMatchObject({
+      actor: 'admin-alice',
+      action: 'cluster.create',
+      cluster_id: id,
+      cluster_name: name,
+      target: 'POST /api/v1/k8s/clusters',
+      outcome: 201,
+    });
     expect(ev.source_ip).toMatch(LOOPBACK);
     expect(new Date(ev.at).getTime()).toBeGreaterThan(Date.now() - 120_000);
 
     const renamed = `${name}-r`;
     const updated = await rest('PUT', `/api/v1/k8s/clusters/${id}`, { body: { name: renamed, kubeconfig: c.kubeconfigBase64 } });
     expect(updated.res.status).toBe(200);
-    expect(await oneEvent(updated.requestId)).toMatchObject({ actor: 'admin-alice', action: 'cluster.update', cluster_id: id, cluster_name: renamed, target: `PUT /api/v1/k8s/clusters/${id}`, outcome: 200 });
+    expect(await oneEvent(updated.requestId)).toMatchObject({
+      actor: 'admin-alice',
+      action: 'cluster.update',
+      cluster_id: id,
+      cluster_name: renamed,
+      target: `PUT /api/v1/k8s/clusters/${id}`,
+      outcome: 200,
+    });
 
     // C6 and C7 are open to every signed-in user: the actor is the user.
     const tested = await rest('POST', `/api/v1/k8s/clusters/${id}/test-connection`, { token: t.userToken });
     expect(tested.res.status).toBe(200);
-    expect(await oneEvent(tested.requestId)).toMatchObject({ actor: 'user-bob', action: 'cluster.testConnection', cluster_id: id, cluster_name: renamed, target: `POST /api/v1/k8s/clusters/${id}/test-connection`, outcome: 200 });
+    expect(await oneEvent(tested.requestId)).toMatchObject({
+      actor: 'user-bob',
+      action: 'cluster.testConnection',
+      cluster_id: id,
+      cluster_name: renamed,
+      target: `POST /api/v1/k8s/clusters/${id}/test-connection`,
+      outcome: 200,
+    });
 
     const rediscovered = await rest('POST', `/api/v1/k8s/clusters/${id}/prometheus/rediscover`, { token: t.userToken });
     expect(rediscovered.res.status).toBe(202);
-    expect(await oneEvent(rediscovered.requestId)).toMatchObject({ actor: 'user-bob', action: 'prometheus.rediscover', cluster_id: id, cluster_name: renamed, outcome: 202 });
+    expect(await oneEvent(rediscovered.requestId)).toMatchObject({
+      actor: 'user-bob',
+      action: 'prometheus.rediscover',
+      cluster_id: id,
+      cluster_name: renamed,
+      outcome: 202,
+    });
 
     const deleted = await rest('DELETE', `/api/v1/k8s/clusters/${id}`);
     expect(deleted.res.status).toBe(200);
     // The name is recorded although the cluster's row is gone from every list.
-    expect(await oneEvent(deleted.requestId)).toMatchObject({ action: 'cluster.delete', cluster_id: id, cluster_name: renamed, target: `DELETE /api/v1/k8s/clusters/${id}`, outcome: 200 });
+    expect(await oneEvent(deleted.requestId)).toMatchObject({
+      action: 'cluster.delete',
+      cluster_id: id,
+      cluster_name: renamed,
+      target: `DELETE /api/v1/k8s/clusters/${id}`,
+      outcome: 200,
+    });
   });
 
   it('GraphQL createCluster, updateCluster, testClusterConnection, rediscoverPrometheus and deleteCluster each append one event naming the mutation', async () => {
     const c = await cluster();
     const name = uniqueName('audq');
-    const created = await gql('mutation($input: CreateClusterInput!) { createCluster(input: $input) { id name } }', { input: { name, kubeconfig: c.kubeconfigYaml } });
+    const created = await gql('mutation($input: CreateClusterInput!) { createCluster(input: $input) { id name } }', {
+      input: { name, kubeconfig: c.kubeconfigYaml },
+    });
     expect(created.res.errors).toBeUndefined();
     const id = Number(created.res.data.createCluster.id);
-    expect(await oneEvent(created.requestId)).toMatchObject({ actor: 'admin-alice', action: 'cluster.create', cluster_id: id, cluster_name: name, target: 'mutation createCluster', outcome: 201 });
+    expect(await oneEvent(created.requestId)).toMatchObject({
+      actor: 'admin-alice',
+      action: 'cluster.create',
+      cluster_id: id,
+      cluster_name: name,
+      target: 'mutation createCluster',
+      outcome: 201,
+    });
 
     const calls: [string, string, number][] = [
       ['mutation($id: ID!) { updateCluster(id: $id, input: { enabled: true }) { id } }', 'updateCluster', 200],
@@ -82,12 +124,24 @@ describe.each(testDrivers())('audit of every write on %s', (driver) => {
       ['mutation($id: ID!) { rediscoverPrometheus(id: $id) { state } }', 'rediscoverPrometheus', 202],
       ['mutation($id: ID!) { deleteCluster(id: $id) }', 'deleteCluster', 200],
     ];
-    const actions: Record<string, string> = { updateCluster: 'cluster.update', testClusterConnection: 'cluster.testConnection', rediscoverPrometheus: 'prometheus.rediscover', deleteCluster: 'cluster.delete' };
+    const actions: Record<string, string> = {
+      updateCluster: 'cluster.update',
+      testClusterConnection: 'cluster.testConnection',
+      rediscoverPrometheus: 'prometheus.rediscover',
+      deleteCluster: 'cluster.delete',
+    };
     for (const [query, field, outcome] of calls) {
       const call = await gql(query, { id: String(id) });
       expect(call.res.errors, field).toBeUndefined();
       const ev = await oneEvent(call.requestId);
-      expect(ev, field).toMatchObject({ actor: 'admin-alice', action: actions[field], cluster_id: id, cluster_name: name, target: `mutation ${field}`, outcome });
+      expect(ev, field).toMatchObject({
+        actor: 'admin-alice',
+        action: actions[field],
+        cluster_id: id,
+        cluster_name: name,
+        target: `mutation ${field}`,
+        outcome,
+      });
       expect(ev.source_ip).toMatch(LOOPBACK);
     }
   });
@@ -95,7 +149,9 @@ describe.each(testDrivers())('audit of every write on %s', (driver) => {
   it('two mutations in one GraphQL document are two events, each naming its own field', async () => {
     const c = await cluster();
     const { id } = await registerCluster(t, { kubeconfig: c.kubeconfigYaml, skipConnectionTest: true });
-    const call = await gql('mutation($id: ID!) { a: updateCluster(id: $id, input: { enabled: true }) { id } b: deleteCluster(id: $id) }', { id: String(id) });
+    const call = await gql('mutation($id: ID!) { a: updateCluster(id: $id, input: { enabled: true }) { id } b: deleteCluster(id: $id) }', {
+      id: String(id),
+    });
     expect(call.res.errors).toBeUndefined();
     const rows = await auditRowsOf(t.gw, call.requestId);
     expect(rows.map((r) => [r.action, r.target, r.outcome])).toEqual([
@@ -110,7 +166,13 @@ describe.each(testDrivers())('audit of every write on %s', (driver) => {
 
     const forbidden = await rest('PUT', `/api/v1/k8s/clusters/${id}`, { body: { enabled: false }, token: t.userToken });
     expect(forbidden.res.status).toBe(403);
-    expect(await oneEvent(forbidden.requestId)).toMatchObject({ actor: 'user-bob', action: 'cluster.update', cluster_id: id, cluster_name: name, outcome: 403 });
+    expect(await oneEvent(forbidden.requestId)).toMatchObject({
+      actor: 'user-bob',
+      action: 'cluster.update',
+      cluster_id: id,
+      cluster_name: name,
+      outcome: 403,
+    });
 
     const missing = await rest('DELETE', '/api/v1/k8s/clusters/999999');
     expect(missing.res.status).toBe(404);
@@ -122,7 +184,13 @@ describe.each(testDrivers())('audit of every write on %s', (driver) => {
 
     const badName = await gql('mutation($id: ID!) { updateCluster(id: $id, input: { name: "" }) { id } }', { id: String(id) });
     expect(badName.res.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
-    expect(await oneEvent(badName.requestId)).toMatchObject({ action: 'cluster.update', cluster_id: id, cluster_name: name, target: 'mutation updateCluster', outcome: 400 });
+    expect(await oneEvent(badName.requestId)).toMatchObject({
+      action: 'cluster.update',
+      cluster_id: id,
+      cluster_name: name,
+      target: 'mutation updateCluster',
+      outcome: 400,
+    });
 
     // The contract answers a taken name with 400; the event names the cluster asked for.
     const duplicate = await rest('POST', '/api/v1/k8s/clusters', { body: { name, kubeconfig: c.kubeconfigBase64 } });
@@ -164,6 +232,7 @@ describe.each(testDrivers())('audit of every write on %s', (driver) => {
     const stored = JSON.stringify(rows);
     expect(markers.length).toBeGreaterThan(3);
     for (const marker of markers) expect(stored).not.toContain(marker);
-    for (const fragment of ['apiVersion', 'client-key-data', 'certificate-authority-data', 'Bearer', 'kubeconfig']) expect(stored).not.toContain(fragment);
+    for (const fragment of ['apiVersion', 'client-key-data', 'certificate-authority-data', 'Bearer', 'kubeconfig'])
+      expect(stored).not.toContain(fragment);
   });
 });

@@ -30,12 +30,15 @@ describe.each(testDrivers())('authentication and authorization attacks on %s', {
         'admin: true': { admin: true },
         'scope admin': { scope: 'admin' },
         'groups [admin]': { groups: ['admin'] },
-        'is_admin': { is_admin: true },
+        is_admin: { is_admin: true },
       };
       const before = await snapshotTables(t.gw);
       for (const [label, claims] of Object.entries(lookalikes)) {
         const token = hs({ sub: `lookalike-${label}`, ...claims }, { expiresIn: '1h' });
-        const res = await call(t.url, 'POST', `${REST_BASE}/clusters`, { headers: { ...JSON_CT, ...bearer(token) }, body: JSON.stringify({ name: uniqueName('escalate'), kubeconfig: sim.kubeconfigBase64 }) });
+        const res = await call(t.url, 'POST', `${REST_BASE}/clusters`, {
+          headers: { ...JSON_CT, ...bearer(token) },
+          body: JSON.stringify({ name: uniqueName('escalate'), kubeconfig: sim.kubeconfigBase64 }),
+        });
         expect.soft(res.status, label).toBe(403);
         const c2 = await call(t.url, 'GET', `${REST_BASE}/clusters/${victim.id}`, { headers: bearer(token) });
         expect.soft(c2.json?.data && 'kubeconfig' in c2.json.data, `${label}: C2 kubeconfig`).toBe(false);
@@ -49,7 +52,12 @@ describe.each(testDrivers())('authentication and authorization attacks on %s', {
       const restCalls: [string, string, string, unknown][] = [
         ['C3 create', 'POST', `${REST_BASE}/clusters`, { name: uniqueName('by-user'), kubeconfig: sim.kubeconfigBase64, is_default: true }],
         ['C4 rename', 'PUT', `${REST_BASE}/clusters/${victim.id}`, { name: uniqueName('hijacked') }],
-        ['C4 replace kubeconfig', 'PUT', `${REST_BASE}/clusters/${victim.id}`, { kubeconfig: b64(kubeconfigYaml({ server: 'https://attacker.example:6443' })) }],
+        [
+          'C4 replace kubeconfig',
+          'PUT',
+          `${REST_BASE}/clusters/${victim.id}`,
+          { kubeconfig: b64(kubeconfigYaml({ server: 'https://attacker.example:6443' })) },
+        ],
         ['C4 make default', 'PUT', `${REST_BASE}/clusters/${victim.id}`, { is_default: true }],
         ['C4 enable', 'PUT', `${REST_BASE}/clusters/${victim.id}`, { enabled: true }],
         ['C4 point Prometheus at the attacker', 'PUT', `${REST_BASE}/clusters/${victim.id}`, { prometheus_url: 'http://attacker.example:9090' }],
@@ -64,18 +72,39 @@ describe.each(testDrivers())('authentication and authorization attacks on %s', {
         expect.soft(res.json?.message, label).toMatch(/admin/);
       }
       const gqlCalls: [string, string, Record<string, unknown>][] = [
-        ['createCluster', 'mutation($i: CreateClusterInput!) { createCluster(input: $i) { id } }', { i: { name: uniqueName('by-user'), kubeconfig: sim.kubeconfigYaml, skipConnectionTest: true, isDefault: true } }],
-        ['updateCluster', 'mutation($id: ID!) { updateCluster(id: $id, input: { name: "hijacked", prometheusUrl: "http://attacker.example" }) { id } }', { id: String(victim.id) }],
-        ['updateCluster kubeconfig', 'mutation($id: ID!, $k: String!) { updateCluster(id: $id, input: { kubeconfig: $k }) { id } }', { id: String(victim.id), k: kubeconfigYaml({ server: 'https://attacker.example:6443' }) }],
+        [
+          'createCluster',
+          'mutation($i: CreateClusterInput!) { createCluster(input: $i) { id } }',
+          { i: { name: uniqueName('by-user'), kubeconfig: sim.kubeconfigYaml, skipConnectionTest: true, isDefault: true } },
+        ],
+        [
+          'updateCluster',
+          'mutation($id: ID!) { updateCluster(id: $id, input: { name: "hijacked", prometheusUrl: "http://attacker.example" }) { id } }',
+          { id: String(victim.id) },
+        ],
+        [
+          'updateCluster kubeconfig',
+          'mutation($id: ID!, $k: String!) { updateCluster(id: $id, input: { kubeconfig: $k }) { id } }',
+          { id: String(victim.id), k: kubeconfigYaml({ server: 'https://attacker.example:6443' }) },
+        ],
         ['deleteCluster', 'mutation($id: ID!) { deleteCluster(id: $id) }', { id: String(victim.id) }],
-        ['aliased batch of deletes', 'mutation($id: ID!) { a: deleteCluster(id: $id) b: deleteCluster(id: $id) c: updateCluster(id: $id, input: { enabled: true }) { id } }', { id: String(victim.id) }],
+        [
+          'aliased batch of deletes',
+          'mutation($id: ID!) { a: deleteCluster(id: $id) b: deleteCluster(id: $id) c: updateCluster(id: $id, input: { enabled: true }) { id } }',
+          { id: String(victim.id) },
+        ],
       ];
       for (const [label, query, variables] of gqlCalls) {
         const res = await call(t.url, 'POST', '/graphql', { headers: user, body: gqlBody(query, variables) });
         expect.soft(res.json?.errors?.length, label).toBeGreaterThan(0);
         for (const e of res.json?.errors ?? []) expect.soft(e.extensions?.code, label).toBe('FORBIDDEN');
         const data = res.json?.data ?? {};
-        expect.soft(Object.values(data ?? {}).every((v) => v === null), `${label}: no field succeeded`).toBe(true);
+        expect
+          .soft(
+            Object.values(data ?? {}).every((v) => v === null),
+            `${label}: no field succeeded`,
+          )
+          .toBe(true);
       }
       expect(await snapshotTables(t.gw)).toEqual(before);
     });
@@ -106,19 +135,37 @@ describe.each(testDrivers())('authentication and authorization attacks on %s', {
         expect.soft(leaks(res.text), q).toEqual([]);
       }
 
-      const sub = await wsAttempt(t.url, { Authorization: `Bearer ${t.userToken}` }, { subscribe: { query: 'subscription($id: ID) { clusterHealth(clusterId: $id) { id name kubeconfig } }', variables: { id: String(victim.id) } } });
+      const sub = await wsAttempt(
+        t.url,
+        { Authorization: `Bearer ${t.userToken}` },
+        {
+          subscribe: {
+            query: 'subscription($id: ID) { clusterHealth(clusterId: $id) { id name kubeconfig } }',
+            variables: { id: String(victim.id) },
+          },
+        },
+      );
       expect(sub.nexts.length).toBeGreaterThanOrEqual(1);
       expect(sub.nexts[0].data.clusterHealth).toMatchObject({ id: String(victim.id), kubeconfig: null });
-      const subAll = await wsAttempt(t.url, { Authorization: `Bearer ${t.userToken}` }, { subscribe: { query: 'subscription { clusterHealth { id kubeconfig } }' } });
+      const subAll = await wsAttempt(
+        t.url,
+        { Authorization: `Bearer ${t.userToken}` },
+        { subscribe: { query: 'subscription { clusterHealth { id kubeconfig } }' } },
+      );
       expect(subAll.nexts.length).toBeGreaterThanOrEqual(1);
       expect(subAll.nexts.every((n) => n.data.clusterHealth.kubeconfig === null)).toBe(true);
       expect(leaks(JSON.stringify([...sub.messages, ...subAll.messages]))).toEqual([]);
     });
 
-    it('positive control: an admin reads the kubeconfig of one cluster (C2 and cluster(id)), so the checks above can see a leak', async ({ expect }) => {
+    it('positive control: an admin reads the kubeconfig of one cluster (C2 and cluster(id)), so the checks above can see a leak', async ({
+      expect,
+    }) => {
       const c2 = await call(t.url, 'GET', `${REST_BASE}/clusters/${victim.id}`, { headers: bearer(t.adminToken) });
       expect(Buffer.from(c2.json.data.kubeconfig, 'base64').toString()).toContain(sim.secretMarker);
-      const one = await call(t.url, 'POST', '/graphql', { headers: { ...JSON_CT, ...bearer(t.adminToken) }, body: gqlBody(`{ cluster(id: "${victim.id}") { kubeconfig } }`) });
+      const one = await call(t.url, 'POST', '/graphql', {
+        headers: { ...JSON_CT, ...bearer(t.adminToken) },
+        body: gqlBody(`{ cluster(id: "${victim.id}") { kubeconfig } }`),
+      });
       expect(one.json.data.cluster.kubeconfig).toContain(sim.secretMarker);
     });
 
@@ -129,11 +176,18 @@ describe.each(testDrivers())('authentication and authorization attacks on %s', {
       for (const s of [sim.secretMarker, sim.kubeconfigBase64, sim.kubeconfigYaml.slice(0, 60)]) expect(c1.text).not.toContain(s);
     });
 
-    it('list responses never carry kubeconfigs, even for an admin (DESIGN: "never in list responses"; clusters is documented "Never includes kubeconfigs")', async ({ expect }) => {
-      const list = await call(t.url, 'POST', '/graphql', { headers: { ...JSON_CT, ...bearer(t.adminToken) }, body: gqlBody('{ clusters { items { id kubeconfig } } }') });
+    it('list responses never carry kubeconfigs, even for an admin (DESIGN: "never in list responses"; clusters is documented "Never includes kubeconfigs")', async ({
+      expect,
+    }) => {
+      const list = await call(t.url, 'POST', '/graphql', {
+        headers: { ...JSON_CT, ...bearer(t.adminToken) },
+        body: gqlBody('{ clusters { items { id kubeconfig } } }'),
+      });
       expect(list.json.errors).toBeUndefined();
       expect(list.text).not.toContain(sim.secretMarker);
-      expect(list.json.data.clusters.items.map((c: { kubeconfig: string | null }) => c.kubeconfig)).toEqual(list.json.data.clusters.items.map(() => null));
+      expect(list.json.data.clusters.items.map((c: { kubeconfig: string | null }) => c.kubeconfig)).toEqual(
+        list.json.data.clusters.items.map(() => null),
+      );
     });
   });
 });

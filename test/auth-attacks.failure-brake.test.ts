@@ -14,7 +14,12 @@ import { AUTH_ATTACK_ENV, LIST } from './support/victim-gateway.js';
  */
 
 /** A plain HTTP request from a chosen local address (127.0.0.2 …), to show the 401 brake is per address. */
-function fromAddress(base: string, localAddress: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+function fromAddress(
+  base: string,
+  localAddress: string,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string }> {
   const url = new URL(path, base);
   return new Promise((resolve, reject) => {
     const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: 'GET', headers, localAddress }, (res) => {
@@ -31,12 +36,15 @@ describe.each(testDrivers())('authentication and authorization attacks on %s', {
   describe('401 brake (AUTH_FAILURE_LIMIT=5)', { concurrent: false }, () => {
     const t = useTestGateway(driver, { ...AUTH_ATTACK_ENV, AUTH_FAILURE_LIMIT: '5' });
 
-    it('successes, 403s, 404s and anonymous introspection do not count; the 6th bad token from one address gets 429 with Retry-After, while another address is unaffected', async ({ expect }) => {
+    it('successes, 403s, 404s and anonymous introspection do not count; the 6th bad token from one address gets 429 with Retry-After, while another address is unaffected', async ({
+      expect,
+    }) => {
       // Not failures: successful reads, a forbidden write, a not-found, anonymous schema reads.
       for (let i = 0; i < 10; i++) expect((await call(t.url, 'GET', `${REST_BASE}/clusters`, { headers: bearer(t.userToken) })).status).toBe(200);
       expect((await call(t.url, 'DELETE', `${REST_BASE}/clusters/1`, { headers: bearer(t.userToken) })).status).toBe(403);
       expect((await call(t.url, 'GET', `${REST_BASE}/clusters/999999`, { headers: bearer(t.userToken) })).status).toBe(404);
-      for (let i = 0; i < 3; i++) expect((await call(t.url, 'POST', '/graphql', { headers: JSON_CT, body: gqlBody('{ __schema { queryType { name } } }') })).status).toBe(200);
+      for (let i = 0; i < 3; i++)
+        expect((await call(t.url, 'POST', '/graphql', { headers: JSON_CT, body: gqlBody('{ __schema { queryType { name } } }') })).status).toBe(200);
 
       // Five failures (REST and GraphQL, with X-Forwarded-For that must not split the count): each a 401.
       const bad = bearer(hmacToken({ alg: 'HS256' }, adminClaims(), 'guess'));

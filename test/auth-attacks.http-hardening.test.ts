@@ -15,10 +15,22 @@ describe.each(testDrivers())('authentication and authorization attacks on %s', {
       const responses: [string, Raw][] = [
         ['C1 200', await call(t.url, 'GET', `${REST_BASE}/clusters`, { headers: bearer(t.userToken) })],
         ['C1 401', await call(t.url, 'GET', `${REST_BASE}/clusters`)],
-        ['C3 403', await call(t.url, 'POST', `${REST_BASE}/clusters`, { headers: { ...JSON_CT, ...bearer(t.userToken) }, body: JSON.stringify({ name: 'x', kubeconfig: sim.kubeconfigBase64 }) })],
+        [
+          'C3 403',
+          await call(t.url, 'POST', `${REST_BASE}/clusters`, {
+            headers: { ...JSON_CT, ...bearer(t.userToken) },
+            body: JSON.stringify({ name: 'x', kubeconfig: sim.kubeconfigBase64 }),
+          }),
+        ],
         ['C2 404', await call(t.url, 'GET', `${REST_BASE}/clusters/999999`, { headers: bearer(t.userToken) })],
         ['unknown API path 404', await call(t.url, 'GET', '/api/v1/nothing', { headers: bearer(t.userToken) })],
-        ['C3 413', await call(t.url, 'POST', `${REST_BASE}/clusters`, { headers: { ...JSON_CT, ...bearer(t.adminToken) }, body: JSON.stringify({ name: 'x', kubeconfig: 'A'.repeat(1_100_000) }) })],
+        [
+          'C3 413',
+          await call(t.url, 'POST', `${REST_BASE}/clusters`, {
+            headers: { ...JSON_CT, ...bearer(t.adminToken) },
+            body: JSON.stringify({ name: 'x', kubeconfig: 'A'.repeat(1_100_000) }),
+          }),
+        ],
         ['GraphQL 200', await call(t.url, 'POST', '/graphql', { headers: { ...JSON_CT, ...bearer(t.userToken) }, body: gqlBody(LIST) })],
         ['GraphQL 401', await call(t.url, 'POST', '/graphql', { headers: { ...JSON_CT, ...bearer('bad') }, body: gqlBody(LIST) })],
         ['GraphiQL page', await call(t.url, 'GET', '/graphql', { headers: { accept: 'text/html' } })],
@@ -36,7 +48,13 @@ describe.each(testDrivers())('authentication and authorization attacks on %s', {
       const cors = await call(t.url, 'GET', `${REST_BASE}/clusters`, { headers: { ...bearer(t.userToken), origin: 'https://evil.example' } });
       expect(cors.headers.get('access-control-allow-origin')).toBeNull();
       expect(cors.headers.get('access-control-allow-credentials')).toBeNull();
-      const preflight = await call(t.url, 'OPTIONS', `${REST_BASE}/clusters`, { headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' } });
+      const preflight = await call(t.url, 'OPTIONS', `${REST_BASE}/clusters`, {
+        headers: {
+          origin: 'https://evil.example',
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'authorization,content-type',
+        },
+      });
       expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
     });
 
@@ -48,13 +66,22 @@ describe.each(testDrivers())('authentication and authorization attacks on %s', {
       expect(c3.json).toMatchObject({ code: 413, data: null });
       const c4 = await call(t.url, 'PUT', `${REST_BASE}/clusters/${victim.id}`, { headers: { ...JSON_CT, ...bearer(t.adminToken) }, body: big });
       expect(c4.status).toBe(413);
-      const gql = await call(t.url, 'POST', '/graphql', { headers: { ...JSON_CT, ...bearer(t.adminToken) }, body: JSON.stringify({ query: 'mutation($i: CreateClusterInput!) { createCluster(input: $i) { id } }', variables: { i: { name: 'big', kubeconfig: 'x'.repeat(1_100_000), skipConnectionTest: true } } }) });
+      const gql = await call(t.url, 'POST', '/graphql', {
+        headers: { ...JSON_CT, ...bearer(t.adminToken) },
+        body: JSON.stringify({
+          query: 'mutation($i: CreateClusterInput!) { createCluster(input: $i) { id } }',
+          variables: { i: { name: 'big', kubeconfig: 'x'.repeat(1_100_000), skipConnectionTest: true } },
+        }),
+      });
       expect(gql.status).toBe(413);
       // Anonymous: refused either for size or for the missing token, never processed.
       const anon = await call(t.url, 'POST', `${REST_BASE}/clusters`, { headers: JSON_CT, body: big });
       expect([401, 413]).toContain(anon.status);
       // Just under the limit is parsed (and then refused for its content, not its size).
-      const under = await call(t.url, 'POST', `${REST_BASE}/clusters`, { headers: { ...JSON_CT, ...bearer(t.adminToken) }, body: JSON.stringify({ name: uniqueName('under'), kubeconfig: 'A'.repeat(1_000_000) }) });
+      const under = await call(t.url, 'POST', `${REST_BASE}/clusters`, {
+        headers: { ...JSON_CT, ...bearer(t.adminToken) },
+        body: JSON.stringify({ name: uniqueName('under'), kubeconfig: 'A'.repeat(1_000_000) }),
+      });
       expect(under.status).toBe(400);
       expect(await snapshotTables(t.gw)).toEqual(before);
     });

@@ -73,9 +73,12 @@ describe.each(testDrivers())('authentication and authorization attacks on %s', {
         'numeric sub': hmacToken({ alg: 'HS256', typ: 'JWT' }, { sub: 42, role: 'admin', exp: now() + 3600 }, TEST_JWT_SECRET),
         'payload is a string': jwt.sign('admin', TEST_JWT_SECRET, { algorithm: 'HS256' }),
         'kid path traversal signed with an empty key': hmacToken({ alg: 'HS256', kid: '../../../../../dev/null' }, adminClaims(), ''),
-        'jku pointing at an attacker': jwt.sign(adminClaims(), attackerRsa.privateKey, { algorithm: 'RS256', header: { alg: 'RS256', jku: 'https://attacker.example/jwks.json' } }),
+        'jku pointing at an attacker': jwt.sign(adminClaims(), attackerRsa.privateKey, {
+          algorithm: 'RS256',
+          header: { alg: 'RS256', jku: 'https://attacker.example/jwks.json' },
+        }),
         'two segments': `${vh}.${vp}`,
-        'garbage': 'not-a-jwt',
+        garbage: 'not-a-jwt',
         'header only': `${vh}..`,
         'base64 padding in segments': `${vh}=.${vp}=.${valid.split('.')[2]}=`,
       };
@@ -123,7 +126,10 @@ describe.each(testDrivers())('authentication and authorization attacks on %s', {
         expect.soft(gql.json?.data ?? null, `GraphQL ${label} data`).toBeNull();
       }
       // A token inside the GraphQL body is not a credential either.
-      const inBody = await call(t.url, 'POST', '/graphql', { headers: JSON_CT, body: JSON.stringify({ query: LIST, token: admin, extensions: { authorization: `Bearer ${admin}` } }) });
+      const inBody = await call(t.url, 'POST', '/graphql', {
+        headers: JSON_CT,
+        body: JSON.stringify({ query: LIST, token: admin, extensions: { authorization: `Bearer ${admin}` } }),
+      });
       expect(inBody.json.errors[0].extensions.code).toBe('UNAUTHENTICATED');
     });
 
@@ -145,7 +151,11 @@ describe.each(testDrivers())('authentication and authorization attacks on %s', {
         expect.soft(out.nexts, label).toEqual([]);
       }
       // Positive control: the same subscription with a valid token is served.
-      const ok = await wsAttempt(t.url, { Authorization: `Bearer ${t.adminToken}` }, { subscribe: { query: 'subscription { clusterHealth { id } }' } });
+      const ok = await wsAttempt(
+        t.url,
+        { Authorization: `Bearer ${t.adminToken}` },
+        { subscribe: { query: 'subscription { clusterHealth { id } }' } },
+      );
       expect(ok.nexts.length).toBeGreaterThanOrEqual(1);
     });
 
@@ -153,7 +163,11 @@ describe.each(testDrivers())('authentication and authorization attacks on %s', {
     it('a subscription is closed with 4440 (reconnect with a fresh token) when its token expires', async ({ expect }) => {
       const shortLived = hs({ sub: 'user-bob', role: 'user', exp: now() + 2 });
       const started = Date.now();
-      const out = await wsAttempt(t.url, { Authorization: `Bearer ${shortLived}` }, { subscribe: { query: 'subscription { clusterHealth { id } }' }, untilNexts: 1_000, waitMs: 8_000 });
+      const out = await wsAttempt(
+        t.url,
+        { Authorization: `Bearer ${shortLived}` },
+        { subscribe: { query: 'subscription { clusterHealth { id } }' }, untilNexts: 1_000, waitMs: 8_000 },
+      );
       expect(out.nexts.length).toBeGreaterThanOrEqual(1); // it was accepted first
       expect(out.closed?.code).toBe(4440);
       expect(Date.now() - started).toBeLessThan(7_000);
@@ -162,9 +176,16 @@ describe.each(testDrivers())('authentication and authorization attacks on %s', {
 
   describe('RS256 gateway with JWT_ISSUER and JWT_AUDIENCE', { concurrent: false }, () => {
     // An empty JWT_SECRET means "unset" to the config model, so only the public key is configured.
-    const t = useTestGateway(driver, { ...AUTH_ATTACK_ENV, JWT_SECRET: '', JWT_PUBLIC_KEY: rsa.publicKey, JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE });
+    const t = useTestGateway(driver, {
+      ...AUTH_ATTACK_ENV,
+      JWT_SECRET: '',
+      JWT_PUBLIC_KEY: rsa.publicKey,
+      JWT_ISSUER: ISSUER,
+      JWT_AUDIENCE: AUDIENCE,
+    });
 
-    const rs = (claims: object, opts: jwt.SignOptions = {}, key = rsa.privateKey) => jwt.sign(claims, key, { algorithm: 'RS256', expiresIn: '1h', ...opts });
+    const rs = (claims: object, opts: jwt.SignOptions = {}, key = rsa.privateKey) =>
+      jwt.sign(claims, key, { algorithm: 'RS256', expiresIn: '1h', ...opts });
     const statusWith = async (token: string) => {
       const rest = await call(t.url, 'GET', `${REST_BASE}/clusters`, { headers: bearer(token) });
       const gql = await call(t.url, 'POST', '/graphql', { headers: { ...JSON_CT, ...bearer(token) }, body: gqlBody(LIST) });
@@ -181,7 +202,9 @@ describe.each(testDrivers())('authentication and authorization attacks on %s', {
       const exported = rsa.publicKey; // what the gateway was given
       const variants = [exported, exported.trim(), exported.replace(/\n/g, '\r\n'), Buffer.from(exported), exported.replace(/\n/g, '\\n')];
       for (const [i, key] of variants.entries()) {
-        expect.soft(await statusWith(hmacToken({ alg: 'HS256', typ: 'JWT' }, claims, key)), `variant ${i}`).toEqual({ rest: 401, gql: 'UNAUTHENTICATED' });
+        expect
+          .soft(await statusWith(hmacToken({ alg: 'HS256', typ: 'JWT' }, claims, key)), `variant ${i}`)
+          .toEqual({ rest: 401, gql: 'UNAUTHENTICATED' });
       }
       // The same with the library, which must not be coaxed into HMAC with a PEM either.
       expect(await statusWith(hmacToken({ alg: 'HS512' }, claims, exported, 'sha512'))).toEqual({ rest: 401, gql: 'UNAUTHENTICATED' });
@@ -201,14 +224,18 @@ describe.each(testDrivers())('authentication and authorization attacks on %s', {
         'wrong audience': rs({ sub: 'a', role: 'admin' }, { issuer: ISSUER, audience: 'someone-else' }),
         'no audience': rs({ sub: 'a', role: 'admin' }, { issuer: ISSUER }),
         'audience in the wrong case': rs({ sub: 'a', role: 'admin' }, { issuer: ISSUER, audience: AUDIENCE.toUpperCase() }),
-        'expired': jwt.sign({ sub: 'a', role: 'admin', exp: now() - 120 }, rsa.privateKey, { algorithm: 'RS256', ...ok }),
+        expired: jwt.sign({ sub: 'a', role: 'admin', exp: now() - 120 }, rsa.privateKey, { algorithm: 'RS256', ...ok }),
         'not yet valid': jwt.sign({ sub: 'a', role: 'admin', nbf: now() + 600 }, rsa.privateKey, { algorithm: 'RS256', expiresIn: '2h', ...ok }),
         'no sub': jwt.sign({ role: 'admin' }, rsa.privateKey, { algorithm: 'RS256', expiresIn: '1h', ...ok }),
       };
       for (const [label, token] of Object.entries(cases)) {
         expect.soft(await statusWith(token), label).toEqual({ rest: 401, gql: 'UNAUTHENTICATED' });
       }
-      const ws = await wsAttempt(t.url, { Authorization: `Bearer ${cases['wrong audience']}` }, { subscribe: { query: 'subscription { clusterHealth { id } }' } });
+      const ws = await wsAttempt(
+        t.url,
+        { Authorization: `Bearer ${cases['wrong audience']}` },
+        { subscribe: { query: 'subscription { clusterHealth { id } }' } },
+      );
       expect(ws.closed?.code).toBe(4401);
     });
   });

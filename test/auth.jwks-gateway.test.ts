@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { testDrivers } from './support/databases.js';
 import { startTestGateway } from './support/gateway.js';
-import { type JwksServer, providerKey, providerToken, startJwksServer } from './support/jwks-server.js';
+import { providerKey, providerToken, startJwksServer } from './support/jwks-server.js';
 import { bearer, call, gqlBody, JSON_CT, REST_BASE, wsAttempt } from './support/raw-requests.js';
 import { perSuite } from './support/suite-fixtures.js';
 
@@ -18,8 +18,21 @@ const keycloakUser = () => providerToken(key, { sub: 'kc|bob', realm_access: { r
 
 describe.each(testDrivers())('JWT_JWKS_URL on %s', { concurrent: true }, (driver) => {
   describe('provider up', () => {
-    const idp = perSuite('the JWKS server', () => startJwksServer([key]), (s) => s.close());
-    const t = perSuite('the JWKS gateway', () => startTestGateway(driver, { JWT_SECRET: '', JWT_JWKS_URL: idp.url, JWT_ROLE_CLAIM: 'realm_access.roles', JWT_GROUPS_CLAIM: 'grp' }, { healthMonitor: false }), (g) => g.close());
+    const idp = perSuite(
+      'the JWKS server',
+      () => startJwksServer([key]),
+      (s) => s.close(),
+    );
+    const t = perSuite(
+      'the JWKS gateway',
+      () =>
+        startTestGateway(
+          driver,
+          { JWT_SECRET: '', JWT_JWKS_URL: idp.url, JWT_ROLE_CLAIM: 'realm_access.roles', JWT_GROUPS_CLAIM: 'grp' },
+          { healthMonitor: false },
+        ),
+      (g) => g.close(),
+    );
 
     it("the provider's tokens work on REST, GraphQL and WebSocket; the role claim decides who is admin", async ({ expect }) => {
       expect((await call(t.url, 'GET', `${REST_BASE}/clusters`, { headers: bearer(keycloakUser()) })).status).toBe(200);
@@ -28,16 +41,30 @@ describe.each(testDrivers())('JWT_JWKS_URL on %s', { concurrent: true }, (driver
       // Only admins may read the whole audit log: the mapped role is what counts.
       expect((await call(t.url, 'GET', `${REST_BASE}/audit`, { headers: bearer(keycloakAdmin()) })).status).toBe(200);
       expect((await call(t.url, 'GET', `${REST_BASE}/audit`, { headers: bearer(keycloakUser()) })).status).toBe(403);
-      const ws = await wsAttempt(t.url, { Authorization: `Bearer ${keycloakUser()}` }, { subscribe: { query: 'subscription { clusterHealth { id } }' }, waitMs: 1_000 });
+      const ws = await wsAttempt(
+        t.url,
+        { Authorization: `Bearer ${keycloakUser()}` },
+        { subscribe: { query: 'subscription { clusterHealth { id } }' }, waitMs: 1_000 },
+      );
       expect(ws.messages.some((m) => (m as { type?: string }).type === 'connection_ack')).toBe(true);
       // A token of another signer (the gateway's old HS256 world) is a plain 401.
-      expect((await call(t.url, 'GET', `${REST_BASE}/clusters`, { headers: bearer(providerToken(providerKey('other'), { sub: 'x' })) })).status).toBe(401);
+      expect((await call(t.url, 'GET', `${REST_BASE}/clusters`, { headers: bearer(providerToken(providerKey('other'), { sub: 'x' })) })).status).toBe(
+        401,
+      );
     });
   });
 
   describe('provider unreachable (AUTH_FAILURE_LIMIT=3)', () => {
-    const idp = perSuite('the failing JWKS server', async () => Object.assign(await startJwksServer([key]), { failing: true }), (s) => s.close());
-    const t = perSuite('the JWKS gateway', () => startTestGateway(driver, { JWT_SECRET: '', JWT_JWKS_URL: idp.url, AUTH_FAILURE_LIMIT: '3' }, { healthMonitor: false }), (g) => g.close());
+    const idp = perSuite(
+      'the failing JWKS server',
+      async () => Object.assign(await startJwksServer([key]), { failing: true }),
+      (s) => s.close(),
+    );
+    const t = perSuite(
+      'the JWKS gateway',
+      () => startTestGateway(driver, { JWT_SECRET: '', JWT_JWKS_URL: idp.url, AUTH_FAILURE_LIMIT: '3' }, { healthMonitor: false }),
+      (g) => g.close(),
+    );
 
     it('503 on REST and GraphQL, 1013 (try again later) on WebSocket, and no brake however many requests', async ({ expect }) => {
       for (let i = 0; i < 5; i++) {
@@ -57,4 +84,3 @@ describe.each(testDrivers())('JWT_JWKS_URL on %s', { concurrent: true }, (driver
     });
   });
 });
-

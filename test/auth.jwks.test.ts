@@ -22,7 +22,11 @@ const check = async (v: JwtVerifier, token: string) => {
   await v.prepare(token);
   return v.verify(token);
 };
-const refusal = async (v: JwtVerifier, token: string) => check(v, token).then(() => undefined, (err: Error) => err);
+const refusal = async (v: JwtVerifier, token: string) =>
+  check(v, token).then(
+    () => undefined,
+    (err: Error) => err,
+  );
 
 describe('JWKS key rotation', () => {
   const k1 = providerKey('k1');
@@ -181,7 +185,12 @@ describe('JWT_JWKS_URL configuration', () => {
     expect(() => loadConfig({ JWT_SECRET: 'x'.repeat(32), JWT_JWKS_URL: jwks })).toThrow(/not both JWT_SECRET and JWT_JWKS_URL/);
     expect(() => loadConfig({ JWT_JWKS_URL: 'file:///etc/keys.json' })).toThrow(ConfigError);
     expect(() => loadConfig({ JWT_JWKS_URL: 'file:///etc/keys.json' })).toThrow(/JWT_JWKS_URL/);
-    const config = loadConfig({ DATABASE_URL: 'postgres://db/x', ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64'), JWT_JWKS_URL: jwks, JWT_ROLE_CLAIM: 'realm_access.roles' });
+    const config = loadConfig({
+      DATABASE_URL: 'postgres://db/x',
+      ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64'),
+      JWT_JWKS_URL: jwks,
+      JWT_ROLE_CLAIM: 'realm_access.roles',
+    });
     expect(config.jwt.jwksUrl).toBe(jwks);
     expect(config.jwtClaims).toEqual({ role: 'realm_access.roles', groups: 'groups' });
   });

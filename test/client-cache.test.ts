@@ -78,7 +78,7 @@ describe.each(testDrivers())('kube client cache on %s', (driver) => {
     expect(sim.requestLog.filter((e) => e.path === '/version').length).toBeGreaterThanOrEqual(10);
   });
 
-  it('C4 with another cluster\'s kubeconfig (token → client certificate): the very next C6 goes to the new cluster', async () => {
+  it("C4 with another cluster's kubeconfig (token → client certificate): the very next C6 goes to the new cluster", async () => {
     const before = await reachableCluster({ gitVersion: 'v1.29.1', nodes: 2 });
     const after = await reachableCluster({ gitVersion: 'v1.31.2', nodes: 5 });
     const id = await create(before.kubeconfigYaml);
@@ -101,13 +101,15 @@ describe.each(testDrivers())('kube client cache on %s', (driver) => {
     expect(await cachedClient(id)).not.toBe(oldClient);
   });
 
-  it('C4 with new credentials for the same cluster: the very next C6 uses them, not the cached client\'s', async () => {
+  it("C4 with new credentials for the same cluster: the very next C6 uses them, not the cached client's", async () => {
     const c = await reachableCluster();
     const id = await create(c.kubeconfigYaml);
     expect((await c6(id)).status).toBe(200);
 
     // A token the cluster rejects: a stale cached client would still send the old, valid one and succeed.
-    const revoked = await t.rest('PUT', `/api/v1/k8s/clusters/${id}`, { body: { kubeconfig: b64(c.handle.kubeconfig({ token: 'sim-revoked-token' })) } });
+    const revoked = await t.rest('PUT', `/api/v1/k8s/clusters/${id}`, {
+      body: { kubeconfig: b64(c.handle.kubeconfig({ token: 'sim-revoked-token' })) },
+    });
     expect(revoked.status).toBe(200);
     const refused = await c6(id);
     expect(refused.status).toBe(503);
@@ -178,7 +180,7 @@ describe.each(testDrivers())('kube client cache on %s', (driver) => {
     await waitFor('every connection to the simulator to close', () => sim.openConnections() === 0);
   });
 
-  it('a sweep keeps each cluster\'s client but closes its connections after the probe; the next probe reuses the client', async () => {
+  it("a sweep keeps each cluster's client but closes its connections after the probe; the next probe reuses the client", async () => {
     const sim = await ownSimulator();
     const handles = Array.from({ length: 5 }, (_, i) => sim.addCluster({ nodes: i + 1 }));
     const ids: number[] = [];
@@ -252,4 +254,3 @@ describe('kube client cache bound', () => {
     await waitFor('the simulator to see all connections closed', () => sim.openConnections() === 0);
   });
 });
-

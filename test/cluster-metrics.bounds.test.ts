@@ -18,7 +18,10 @@ describe('metrics query bounds', () => {
     const work = (cluster: number) =>
       gate.run(cluster, async () => {
         running.set(cluster, (running.get(cluster) ?? 0) + 1);
-        peak = Math.max(peak, [...running.values()].reduce((a, b) => a + b, 0));
+        peak = Math.max(
+          peak,
+          [...running.values()].reduce((a, b) => a + b, 0),
+        );
         peakPerCluster.set(cluster, Math.max(peakPerCluster.get(cluster) ?? 0, running.get(cluster)!));
         await sleep(5);
         running.set(cluster, running.get(cluster)! - 1);
@@ -79,8 +82,14 @@ describe('metrics ranges, steps and targets', () => {
   });
 
   it('reaches *.svc and *.svc.cluster.local through the service proxy and everything else directly', () => {
-    expect(targetOf('http://prometheus-k8s.monitoring.svc.cluster.local:9090/prom')).toMatchObject({ kind: 'service', service: { service: 'prometheus-k8s', namespace: 'monitoring', port: 9090, scheme: 'http', routePrefix: '/prom' } });
-    expect(targetOf('https://prometheus.observability.svc')).toMatchObject({ kind: 'service', service: { port: 443, scheme: 'https', routePrefix: '' } });
+    expect(targetOf('http://prometheus-k8s.monitoring.svc.cluster.local:9090/prom')).toMatchObject({
+      kind: 'service',
+      service: { service: 'prometheus-k8s', namespace: 'monitoring', port: 9090, scheme: 'http', routePrefix: '/prom' },
+    });
+    expect(targetOf('https://prometheus.observability.svc')).toMatchObject({
+      kind: 'service',
+      service: { port: 443, scheme: 'https', routePrefix: '' },
+    });
     expect(targetOf('https://prom.example.com:8443/x/')).toEqual({ kind: 'direct', base: 'https://prom.example.com:8443/x' });
     expect(() => targetOf('http://prometheus.monitoring.svc:9090/a%2f..%2fapi')).toThrow(/percent-encoding/);
     expect(() => targetOf('http://svc.svc')).toThrow(/not <service>\.<namespace>\.svc/);
@@ -102,7 +111,25 @@ describe('a hostile or broken server behind a hand-set URL', () => {
         };
         return write();
       }
-      res.end(JSON.stringify({ status: 'success', data: { resultType: 'matrix', result: [{ metric: {}, values: [[1, 'NaN'], [2, '+Inf'], [3, '4.5'], ['x', '1']] }] } }));
+      res.end(
+        JSON.stringify({
+          status: 'success',
+          data: {
+            resultType: 'matrix',
+            result: [
+              {
+                metric: {},
+                values: [
+                  [1, 'NaN'],
+                  [2, '+Inf'],
+                  [3, '4.5'],
+                  ['x', '1'],
+                ],
+              },
+            ],
+          },
+        }),
+      );
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;

@@ -16,7 +16,11 @@ let blackhole: Decoy;
 beforeAll(async () => {
   if (!hasPrometheus) return;
   seeded = await startSeededPrometheus();
-  [holdsTransmit, exporterDecoy, blackhole] = await Promise.all([startFaultProxy(seeded.prom.url, 'network_transmit'), startDecoy('exporter'), startDecoy('blackhole')]);
+  [holdsTransmit, exporterDecoy, blackhole] = await Promise.all([
+    startFaultProxy(seeded.prom.url, 'network_transmit'),
+    startDecoy('exporter'),
+    startDecoy('blackhole'),
+  ]);
 });
 afterAll(async () => {
   await Promise.all([seeded?.stop(), holdsTransmit?.close(), exporterDecoy?.close(), blackhole?.close()]);
@@ -26,7 +30,8 @@ afterAll(async () => {
 async function cluster(t: TestGateway, prometheusUrl?: string) {
   const c = await reachableCluster({ services: [] });
   const { id } = await registerCluster(t, { kubeconfig: c.kubeconfigYaml });
-  if (prometheusUrl !== undefined) expect((await t.rest('PUT', `/api/v1/k8s/clusters/${id}`, { body: { prometheus_url: prometheusUrl } })).status).toBe(200);
+  if (prometheusUrl !== undefined)
+    expect((await t.rest('PUT', `/api/v1/k8s/clusters/${id}`, { body: { prometheus_url: prometheusUrl } })).status).toBe(200);
   return id;
 }
 
@@ -76,7 +81,9 @@ describe.runIf(hasPrometheus).each(testDrivers())('cluster metrics failures on %
     expect(summary.data.cluster).toMatchObject({ name: expect.any(String), metricsSummary: null });
     const metrics = await t.gql(`{ cluster(id: "${id}") { metrics { stepSeconds } } }`, undefined, { token: t.userToken });
     for (const gql of [summary, metrics]) {
-      expect(gql.errors?.map((e) => e.extensions)).toEqual([expect.objectContaining({ code: 'PROMETHEUS_NOT_CONFIGURED', discoveryState: 'NOT_FOUND' })]);
+      expect(gql.errors?.map((e) => e.extensions)).toEqual([
+        expect.objectContaining({ code: 'PROMETHEUS_NOT_CONFIGURED', discoveryState: 'NOT_FOUND' }),
+      ]);
     }
   });
 

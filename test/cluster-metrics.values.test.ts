@@ -8,7 +8,13 @@ import { reachableCluster } from './support/reachable.js';
 const hasPrometheus = prometheusAvailable();
 
 // The exporter's default profile: 2 of 8 cores busy, 8 of 32 GiB working set, 7 pods running, 1024 B/s in, 512 B/s out.
-const EXPECTED = { cpu_usage_percent: 25, memory_usage_percent: 25, pods_running: 7, network_receive_bytes_per_second: 1024, network_transmit_bytes_per_second: 512 };
+const EXPECTED = {
+  cpu_usage_percent: 25,
+  memory_usage_percent: 25,
+  pods_running: 7,
+  network_receive_bytes_per_second: 1024,
+  network_transmit_bytes_per_second: 512,
+};
 /**
  * Scrape timing moves a rate by about 1 % on a quiet machine and up to ~4 % on a loaded one (late scrapes); 6 % leaves
  * that room and still fails on a wrong query (a missing `* 100`, the wrong metric or resource is off by far more).
@@ -25,9 +31,19 @@ afterAll(async () => {
 
 /** A cluster whose API server proxies `monitoring/prometheus-k8s:9090` to the seeded Prometheus. */
 async function clusterWithPrometheusService(t: TestGateway, prometheusUrl?: string) {
-  const cluster = await reachableCluster({ services: [{ name: 'prometheus-k8s', namespace: 'monitoring', labels: { 'app.kubernetes.io/name': 'prometheus' }, ports: [{ name: 'web', port: 9090, upstream: seeded.prom.url }] }] });
+  const cluster = await reachableCluster({
+    services: [
+      {
+        name: 'prometheus-k8s',
+        namespace: 'monitoring',
+        labels: { 'app.kubernetes.io/name': 'prometheus' },
+        ports: [{ name: 'web', port: 9090, upstream: seeded.prom.url }],
+      },
+    ],
+  });
   const { id } = await registerCluster(t, { kubeconfig: cluster.kubeconfigYaml });
-  if (prometheusUrl !== undefined) expect((await t.rest('PUT', `/api/v1/k8s/clusters/${id}`, { body: { prometheus_url: prometheusUrl } })).status).toBe(200);
+  if (prometheusUrl !== undefined)
+    expect((await t.rest('PUT', `/api/v1/k8s/clusters/${id}`, { body: { prometheus_url: prometheusUrl } })).status).toBe(200);
   return id;
 }
 
@@ -69,7 +85,11 @@ describe.runIf(hasPrometheus).each(testDrivers())('cluster metrics from a real P
 
   it('reads a hand-set URL directly, through GraphQL, with a chosen step and the one-point summary', async () => {
     const id = await clusterWithPrometheusService(t, seeded.prom.url);
-    const res = await t.gql(`query($id: ID!) { cluster(id: $id) { metrics(range: HOUR, step: 60) { ${METRICS_GQL} } metricsSummary { cpuUsagePercent memoryUsagePercent podsRunning at } } }`, { id: String(id) }, { token: t.userToken });
+    const res = await t.gql(
+      `query($id: ID!) { cluster(id: $id) { metrics(range: HOUR, step: 60) { ${METRICS_GQL} } metricsSummary { cpuUsagePercent memoryUsagePercent podsRunning at } } }`,
+      { id: String(id) },
+      { token: t.userToken },
+    );
     expect(res.errors).toBeUndefined();
     const { metrics, metricsSummary } = res.data.cluster;
     expect(metrics).toMatchObject({ source: seeded.prom.url, range: 'HOUR', stepSeconds: 60 });
@@ -95,7 +115,9 @@ describe.runIf(hasPrometheus).each(testDrivers())('cluster metrics from a real P
     // Same (cluster, range, step) again, through the other transport: answered from the cache.
     const again = await t.gql(`{ cluster(id: "${id}") { metrics(range: SIX_HOURS, step: 600) { cpuUsagePercent { samples { v } } } } }`);
     expect(again.errors).toBeUndefined();
-    expect(again.data.cluster.metrics.cpuUsagePercent.samples).toEqual(answers[0]!.body.data.series.cpu_usage_percent.samples.map((s: { v: number }) => ({ v: s.v })));
+    expect(again.data.cluster.metrics.cpuUsagePercent.samples).toEqual(
+      answers[0]!.body.data.series.cpu_usage_percent.samples.map((s: { v: number }) => ({ v: s.v })),
+    );
     expect(await prometheusRequestCount(seeded.prom, '/api/v1/query_range')).toBe(afterBurst);
     // A different step is a different answer: queried again.
     expect((await t.rest('GET', `/api/v1/k8s/clusters/${id}/metrics?range=6h&step=300`)).status).toBe(200);

@@ -71,8 +71,14 @@ describe('loadConfig defaults', () => {
   });
 
   it.each([
-    ['true', true], ['1', true], ['yes', true], ['on', true],
-    ['false', false], ['0', false], ['no', false], ['off', false],
+    ['true', true],
+    ['1', true],
+    ['yes', true],
+    ['on', true],
+    ['false', false],
+    ['0', false],
+    ['no', false],
+    ['off', false],
   ])('PROMETHEUS_AUTO_DISCOVERY=%s → %s', (value, expected) => {
     expect(loadConfig({ PROMETHEUS_AUTO_DISCOVERY: value }).discovery.autoDiscovery).toBe(expected);
   });
@@ -112,10 +118,16 @@ describe('loadConfig errors', () => {
   });
 
   it.each([
-    ['PORT', '65536'], ['PORT', '-1'], ['PORT', '80.5'], ['PORT', '0x50'],
-    ['DISCOVERY_TIMEOUT_SECONDS', '4'], ['DISCOVERY_TIMEOUT_SECONDS', '301'],
-    ['HEALTH_CHECK_INTERVAL_SECONDS', '0'], ['HEALTH_FLIP_THRESHOLD', '21'],
-    ['PROMETHEUS_AUTO_DISCOVERY', 'maybe'], ['LOG_LEVEL', 'verbose'],
+    ['PORT', '65536'],
+    ['PORT', '-1'],
+    ['PORT', '80.5'],
+    ['PORT', '0x50'],
+    ['DISCOVERY_TIMEOUT_SECONDS', '4'],
+    ['DISCOVERY_TIMEOUT_SECONDS', '301'],
+    ['HEALTH_CHECK_INTERVAL_SECONDS', '0'],
+    ['HEALTH_FLIP_THRESHOLD', '21'],
+    ['PROMETHEUS_AUTO_DISCOVERY', 'maybe'],
+    ['LOG_LEVEL', 'verbose'],
   ])('%s=%s is refused, naming the variable', (name, value) => {
     const list = problems({ [name]: value });
     expect(list).toHaveLength(1);

@@ -1,5 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDashboardBrowser, type DashboardBrowser, expectAccessible, foreignRequests, runBrowserSuite, screenshot, signInWithForm } from './support/dashboard-browser.js';
+import {
+  startDashboardBrowser,
+  type DashboardBrowser,
+  expectAccessible,
+  foreignRequests,
+  runBrowserSuite,
+  screenshot,
+  signInWithForm,
+} from './support/dashboard-browser.js';
 import { startTestGateway, type TestGateway, uniqueName } from './support/gateway.js';
 import { startSeededPrometheus, type SeededPrometheus } from './support/metrics-exporter.js';
 import { prometheusAvailable } from './support/prometheus.js';
@@ -39,14 +47,17 @@ describe.runIf(runBrowserSuite)('the dashboard at /ui/ in headless Chromium', ()
       hasPrometheus ? startSeededPrometheus() : Promise.resolve(undefined),
     ]);
     metricsClusterId = await register(`${tag}-prod-a`, { env: 'prod', team: 'core' });
-    if (seeded) expect((await t.rest('PUT', `/api/v1/k8s/clusters/${metricsClusterId}`, { body: { prometheus_url: seeded.prom.url } })).status).toBe(200);
+    if (seeded)
+      expect((await t.rest('PUT', `/api/v1/k8s/clusters/${metricsClusterId}`, { body: { prometheus_url: seeded.prom.url } })).status).toBe(200);
     const warning = await register(`${tag}-staging-b`, { env: 'staging' }, { nodes: 4, notReadyNodes: 1 });
     await t.gw.health.checkNow(Number(warning));
     await t.gw.health.checkNow(Number(metricsClusterId));
     // Twelve more for paging, on one simulator cluster (registration alone; health stays UNKNOWN).
     const shared = await reachableCluster();
     for (let i = 0; i < 12; i++) {
-      const res = await t.rest('POST', '/api/v1/k8s/clusters', { body: { name: `${tag}-page-${String(i).padStart(2, '0')}`, kubeconfig: shared.kubeconfigBase64, labels: { batch: tag } } });
+      const res = await t.rest('POST', '/api/v1/k8s/clusters', {
+        body: { name: `${tag}-page-${String(i).padStart(2, '0')}`, kubeconfig: shared.kubeconfigBase64, labels: { batch: tag } },
+      });
       expect(res.status).toBe(201);
     }
   }, 120_000);
@@ -58,7 +69,9 @@ describe.runIf(runBrowserSuite)('the dashboard at /ui/ in headless Chromium', ()
   });
 
   async function apiRows(): Promise<ApiRow[]> {
-    const res = await t.gql('{ clusters(orderBy: { field: NAME, direction: ASC }, first: 25) { items { id name isDefault healthStatus nodeCount readyNodeCount podCount labels { key value } } } }');
+    const res = await t.gql(
+      '{ clusters(orderBy: { field: NAME, direction: ASC }, first: 25) { items { id name isDefault healthStatus nodeCount readyNodeCount podCount labels { key value } } } }',
+    );
     expect(res.errors).toBeUndefined();
     return res.data.clusters.items;
   }
@@ -152,7 +165,9 @@ describe.runIf(runBrowserSuite)('the dashboard at /ui/ in headless Chromium', ()
     await page.locator('#cluster-title', { hasText: `${tag}-prod-a` }).waitFor();
     expect(new URL(page.url()).pathname).toBe(`/ui/clusters/${metricsClusterId}`);
 
-    await expect.poll(() => page.locator('#discovery-status [data-discovery]').getAttribute('data-discovery')).toMatch(/^(PENDING|RUNNING|FOUND|NOT_FOUND|FAILED|CANCELLED)$/);
+    await expect
+      .poll(() => page.locator('#discovery-status [data-discovery]').getAttribute('data-discovery'))
+      .toMatch(/^(PENDING|RUNNING|FOUND|NOT_FOUND|FAILED|CANCELLED)$/);
     expect(await page.locator('#discovery-status').textContent()).not.toContain('Waiting');
     expect(await page.locator('.availability[data-window="DAY"]').textContent()).toMatch(/%|no data/);
     expect(await page.locator('.availability[data-window="WEEK"]').count()).toBe(1);
@@ -162,7 +177,8 @@ describe.runIf(runBrowserSuite)('the dashboard at /ui/ in headless Chromium', ()
     if (seeded) {
       const cpu = page.locator('[data-chart="cpu"] polyline');
       await expect.poll(() => cpu.getAttribute('data-points'), { timeout: 15_000 }).toBe('121');
-      for (const chart of ['memory', 'pods', 'network']) expect(Number(await page.locator(`[data-chart="${chart}"] polyline`).first().getAttribute('data-points'))).toBeGreaterThan(1);
+      for (const chart of ['memory', 'pods', 'network'])
+        expect(Number(await page.locator(`[data-chart="${chart}"] polyline`).first().getAttribute('data-points'))).toBeGreaterThan(1);
       await page.getByLabel('Range').selectOption('SIX_HOURS');
       await expect.poll(() => page.locator('.chart-source').textContent()).toContain('every 180 s');
     }

@@ -6,7 +6,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signToken } from '../src/auth/jwt.js';
 import { loadConfig } from '../src/config.js';
 import { type Gateway, startGateway } from '../src/gateway.js';
-import { startDashboardBrowser, type DashboardBrowser, foreignRequests, runBrowserSuite, screenshot, signInWithForm } from './support/dashboard-browser.js';
+import {
+  startDashboardBrowser,
+  type DashboardBrowser,
+  foreignRequests,
+  runBrowserSuite,
+  screenshot,
+  signInWithForm,
+} from './support/dashboard-browser.js';
 import { createTestDatabase } from './support/databases.js';
 import { TEST_JWT_SECRET, uniqueName } from './support/gateway.js';
 import { type ReachableCluster, reachableCluster } from './support/reachable.js';

@@ -14,7 +14,10 @@ const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const JS_BUDGET_GZIP = 250 * 1024;
 
 /** A GET with the raw bytes as sent (fetch would decompress them), for sizes and headers. */
-function rawGet(url: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; bytes: number; body: Buffer }> {
+function rawGet(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; bytes: number; body: Buffer }> {
   return new Promise((resolve, reject) => {
     request(url, { headers }, (res) => {
       const chunks: Buffer[] = [];

@@ -19,11 +19,13 @@ import { reachableCluster } from './support/reachable.js';
 const BIN = '/usr/lib/postgresql/15/bin';
 const available = existsSync(`${BIN}/initdb`) && process.getuid?.() === 0;
 if (!available) {
-  if (process.env.REQUIRE_ALL_BACKENDS === '1') throw new Error('REQUIRE_ALL_BACKENDS=1 but a private PostgreSQL server cannot be started (needs root and PostgreSQL 15 binaries)');
+  if (process.env.REQUIRE_ALL_BACKENDS === '1')
+    throw new Error('REQUIRE_ALL_BACKENDS=1 but a private PostgreSQL server cannot be started (needs root and PostgreSQL 15 binaries)');
   console.warn('[test] PostgreSQL binaries or root missing: the database outage test is skipped');
 }
 
-const asPostgres = (cmd: string, args: string[]) => execFileSync('runuser', ['-u', 'postgres', '--', cmd, ...args], { stdio: 'pipe', timeout: 60_000 });
+const asPostgres = (cmd: string, args: string[]) =>
+  execFileSync('runuser', ['-u', 'postgres', '--', cmd, ...args], { stdio: 'pipe', timeout: 60_000 });
 
 describe.runIf(available)('database outage', () => {
   let dir: string;
@@ -35,9 +37,12 @@ describe.runIf(available)('database outage', () => {
     return { status: res.status, body: (await res.json()) as { code?: number; message?: string; data?: any; status?: string } };
   };
   const pgCtl = (action: 'start' | 'stop') =>
-    asPostgres(`${BIN}/pg_ctl`, action === 'start'
-      ? ['-D', join(dir, 'data'), '-l', join(dir, 'log'), '-w', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`, 'start']
-      : ['-D', join(dir, 'data'), '-m', 'immediate', '-w', 'stop']);
+    asPostgres(
+      `${BIN}/pg_ctl`,
+      action === 'start'
+        ? ['-D', join(dir, 'data'), '-l', join(dir, 'log'), '-w', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`, 'start']
+        : ['-D', join(dir, 'data'), '-m', 'immediate', '-w', 'stop'],
+    );
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'kgw-pg-'));
@@ -48,9 +53,15 @@ describe.runIf(available)('database outage', () => {
     pgCtl('start');
     gw = await startGateway(
       loadConfig({
-        PORT: '0', HOST: '127.0.0.1', DATA_DIR: join(dir, 'gw'), DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/postgres`,
-        JWT_SECRET: TEST_JWT_SECRET, ENCRYPTION_KEY: randomBytes(32).toString('base64'), LOG_LEVEL: 'silent',
-        PROMETHEUS_AUTO_DISCOVERY: 'false', AUTH_FAILURE_LIMIT: '0',
+        PORT: '0',
+        HOST: '127.0.0.1',
+        DATA_DIR: join(dir, 'gw'),
+        DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/postgres`,
+        JWT_SECRET: TEST_JWT_SECRET,
+        ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+        LOG_LEVEL: 'silent',
+        PROMETHEUS_AUTO_DISCOVERY: 'false',
+        AUTH_FAILURE_LIMIT: '0',
       }),
       { healthMonitor: false },
     );

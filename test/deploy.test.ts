@@ -143,7 +143,9 @@ describe.skipIf(!hasKubectl && !requireAll)('kubectl kustomize deploy/kubernetes
 
   it('Deployment: shutdown fits the grace period; spread across nodes; no service-account token', () => {
     const pod = one('Deployment').spec.template.spec;
-    const preStopSleep = Number(pod.containers[0].lifecycle?.preStop?.exec?.command?.[1] ?? pod.containers[0].lifecycle?.preStop?.sleep?.seconds ?? 0);
+    const preStopSleep = Number(
+      pod.containers[0].lifecycle?.preStop?.exec?.command?.[1] ?? pod.containers[0].lifecycle?.preStop?.sleep?.seconds ?? 0,
+    );
     // src/main.ts forces an exit after 15 s; the kubelet must not SIGKILL before that.
     expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(15 + preStopSleep);
     const byHost = [
@@ -156,7 +158,7 @@ describe.skipIf(!hasKubectl && !requireAll)('kubectl kustomize deploy/kubernetes
     expect(pod.automountServiceAccountToken).toBe(false);
   });
 
-  it('Service and PodDisruptionBudget select the Deployment\'s pods; the PDB leaves most replicas up', () => {
+  it("Service and PodDisruptionBudget select the Deployment's pods; the PDB leaves most replicas up", () => {
     const d = one('Deployment');
     const labels = d.spec.template.metadata.labels;
     const svc = one('Service');
@@ -273,7 +275,12 @@ describe('Dockerfile', () => {
     for (const must of ['node_modules', '.git', 'dist', 'data', '.env']) expect(ignored).toContain(must);
     const sources = instructions
       .filter((l) => /^COPY\s/.test(l) && !/--from=/.test(l))
-      .flatMap((l) => l.split(/\s+/).slice(1, -1).filter((a) => !a.startsWith('--')));
+      .flatMap((l) =>
+        l
+          .split(/\s+/)
+          .slice(1, -1)
+          .filter((a) => !a.startsWith('--')),
+      );
     expect(sources.length).toBeGreaterThan(0);
     for (const src of sources) {
       expect(existsSync(join(ROOT, src)), `${src} exists`).toBe(true);
@@ -287,9 +294,18 @@ describe('Dockerfile', () => {
     const used = build.split(/[\s&|;]+/).filter((t) => /\.(m?js|cjs|ts|json)$/.test(t));
     const copied = stages[0]!
       .filter((l) => /^COPY\s/.test(l) && !/--from=/.test(l))
-      .flatMap((l) => l.split(/\s+/).slice(1, -1).filter((a) => !a.startsWith('--')))
+      .flatMap((l) =>
+        l
+          .split(/\s+/)
+          .slice(1, -1)
+          .filter((a) => !a.startsWith('--')),
+      )
       .map((s) => s.replace(/\/$/, ''));
-    for (const file of used) expect(copied.some((c) => file === c || file.startsWith(`${c}/`)), `${file} is copied into the build stage`).toBe(true);
+    for (const file of used)
+      expect(
+        copied.some((c) => file === c || file.startsWith(`${c}/`)),
+        `${file} is copied into the build stage`,
+      ).toBe(true);
   });
 });
 

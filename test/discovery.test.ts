@@ -65,9 +65,12 @@ describe.runIf(hasPrometheus).each(testDrivers())('Prometheus discovery against 
   });
 
   it('follows a prometheus-operator Prometheus object with its routePrefix', async () => {
-    const { id } = await register([promService('prometheus-operated', 'observability', promPrefixed.url.replace(/\/prom$/, ''), { 'operated-prometheus': 'true' })], {
-      prometheuses: [{ name: 'k8s', namespace: 'observability', routePrefix: '/prom' }],
-    });
+    const { id } = await register(
+      [promService('prometheus-operated', 'observability', promPrefixed.url.replace(/\/prom$/, ''), { 'operated-prometheus': 'true' })],
+      {
+        prometheuses: [{ name: 'k8s', namespace: 'observability', routePrefix: '/prom' }],
+      },
+    );
     const status = await settled(id);
     expect(status.state).toBe('found');
     expect(status.prometheusUrl).toBe('http://prometheus-operated.observability.svc.cluster.local:9090/prom');
@@ -76,8 +79,18 @@ describe.runIf(hasPrometheus).each(testDrivers())('Prometheus discovery against 
 
   it('never chooses a look-alike (exporter, vmagent) and still finds the real one behind them', async () => {
     const { id } = await register([
-      { name: 'node-exporter', namespace: 'monitoring', labels: { 'app.kubernetes.io/name': 'prometheus' }, ports: [{ name: 'http', port: 9100, upstream: exporter.url }] },
-      { name: 'vmagent', namespace: 'monitoring', labels: { 'app.kubernetes.io/part-of': 'kube-prometheus-stack' }, ports: [{ name: 'http', port: 8429, upstream: vmagent.url }] },
+      {
+        name: 'node-exporter',
+        namespace: 'monitoring',
+        labels: { 'app.kubernetes.io/name': 'prometheus' },
+        ports: [{ name: 'http', port: 9100, upstream: exporter.url }],
+      },
+      {
+        name: 'vmagent',
+        namespace: 'monitoring',
+        labels: { 'app.kubernetes.io/part-of': 'kube-prometheus-stack' },
+        ports: [{ name: 'http', port: 8429, upstream: vmagent.url }],
+      },
       promService('prometheus-k8s', 'kube-prometheus', prom.url),
     ]);
     const status = await settled(id);
@@ -89,7 +102,12 @@ describe.runIf(hasPrometheus).each(testDrivers())('Prometheus discovery against 
   it('reports NOT_FOUND when only look-alikes exist, and when there is nothing at all', async () => {
     const decoys = await register([
       { name: 'prometheus-server', namespace: 'monitoring', ports: [{ name: 'http', port: 9090, upstream: exporter.url }] },
-      { name: 'vm', namespace: 'default', labels: { app: 'prometheus', component: 'server' }, ports: [{ name: 'web', port: 8429, upstream: vmagent.url }] },
+      {
+        name: 'vm',
+        namespace: 'default',
+        labels: { app: 'prometheus', component: 'server' },
+        ports: [{ name: 'web', port: 8429, upstream: vmagent.url }],
+      },
     ]);
     const none = await register([]);
     const [a, b] = await Promise.all([settled(decoys.id), settled(none.id)]);
@@ -165,7 +183,10 @@ describe.runIf(hasPrometheus).each(testDrivers())('Prometheus discovery against 
     expect(res.errors).toBeUndefined();
     expect(res.data.rediscoverPrometheus).toMatchObject({ clusterId: String(id), state: 'PENDING' });
     await settled(id);
-    const q = await t.gql('query($id: ID!) { cluster(id: $id) { prometheusUrl prometheusSource discovery { taskId state prometheusUrl candidatesChecked finishedAt } } }', { id: String(id) });
+    const q = await t.gql(
+      'query($id: ID!) { cluster(id: $id) { prometheusUrl prometheusSource discovery { taskId state prometheusUrl candidatesChecked finishedAt } } }',
+      { id: String(id) },
+    );
     expect(q.data.cluster.discovery).toMatchObject({ taskId: res.data.rediscoverPrometheus.taskId, state: 'FOUND', candidatesChecked: 1 });
     expect(q.data.cluster).toMatchObject({ prometheusSource: 'AUTO', prometheusUrl: 'http://prometheus-server.monitoring.svc.cluster.local:9090' });
     const conflict = await t.gql('mutation($id: ID!) { a: rediscoverPrometheus(id: $id) { state } }', { id: String(id) });

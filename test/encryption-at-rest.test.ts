@@ -94,7 +94,9 @@ describe.each(testDrivers())('kubeconfigs at rest in the %s database', (driver) 
   type CiphertextRow = { kubeconfig_ciphertext: string; kubeconfig_key_id: string };
   async function rawRow(id: number): Promise<CiphertextRow> {
     if (driver === 'postgres') {
-      const [row] = await withOwnConnection((pg) => pg<CiphertextRow[]>`SELECT kubeconfig_ciphertext, kubeconfig_key_id FROM clusters WHERE id = ${id}`);
+      const [row] = await withOwnConnection(
+        (pg) => pg<CiphertextRow[]>`SELECT kubeconfig_ciphertext, kubeconfig_key_id FROM clusters WHERE id = ${id}`,
+      );
       return row!;
     }
     return (await queryRows<CiphertextRow>(t.gw, sql`SELECT kubeconfig_ciphertext, kubeconfig_key_id FROM clusters WHERE id = ${id}`))[0]!;
@@ -179,123 +181,131 @@ describe('kubeconfigs at rest in embedded PGlite files (DATA_DIR)', () => {
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('no file under DATA_DIR holds the credential; it reads back after a restart, and across a key rotation', async () => {
-    const dataDir = seededDataDir();
-    const oldKey = newKey();
-    const jwtSecret = 'embedded-' + randomBytes(24).toString('hex');
-    const name = uniqueName('embedded');
+  it(
+    'no file under DATA_DIR holds the credential; it reads back after a restart, and across a key rotation',
+    async () => {
+      const dataDir = seededDataDir();
+      const oldKey = newKey();
+      const jwtSecret = 'embedded-' + randomBytes(24).toString('hex');
+      const name = uniqueName('embedded');
 
-    const first = await startEmbedded(dataDir, { JWT_SECRET: jwtSecret, ENCRYPTION_KEY: oldKey });
-    let id: number;
-    try {
-      const created = await first.rest('POST', '/api/v1/k8s/clusters', { name, kubeconfig: cluster.kubeconfigBase64 });
-      expect(created.status, created.body.message).toBe(201);
-      id = created.body.data.id;
-      expect((await first.keyIds()).get(id)).toMatch(/^[0-9a-f]{8,32}$/);
-    } finally {
-      await first.gw.close();
-    }
-
-    // The database files hold the row (the name is stored in clear), but not the credential in any encoding.
-    expect(filesUnder(dataDir).length).toBeGreaterThan(0);
-    expect(filesContaining(dataDir, name).length, 'the cluster row should be on disk').toBeGreaterThan(0);
-    for (const needle of [cluster.secretMarker, cluster.kubeconfigBase64, ...base64Forms(cluster.secretMarker)]) {
-      expect(filesContaining(dataDir, needle), `found ${needle.slice(0, 12)}…`).toEqual([]);
-    }
-
-    // Restart with the same key: C2 still returns the kubeconfig.
-    const second = await startEmbedded(dataDir, { JWT_SECRET: jwtSecret, ENCRYPTION_KEY: oldKey });
-    let oldKeyId: string;
-    try {
-      const get = await second.rest('GET', `/api/v1/k8s/clusters/${id}`);
-      expect(get.status).toBe(200);
-      expect(Buffer.from(get.body.data.kubeconfig, 'base64').toString()).toBe(cluster.kubeconfigYaml);
-      oldKeyId = (await second.keyIds()).get(id)!;
-    } finally {
-      await second.gw.close();
-    }
-
-    // Rotation: a new ENCRYPTION_KEY with the old one in ENCRYPTION_PREVIOUS_KEYS reads old rows and writes new ones.
-    const newEncryptionKey = newKey();
-    const rotated = await startEmbedded(dataDir, { JWT_SECRET: jwtSecret, ENCRYPTION_KEY: newEncryptionKey, ENCRYPTION_PREVIOUS_KEYS: oldKey });
-    let newId: number;
-    try {
-      const get = await rotated.rest('GET', `/api/v1/k8s/clusters/${id}`);
-      expect(get.status).toBe(200);
-      expect(Buffer.from(get.body.data.kubeconfig, 'base64').toString()).toBe(cluster.kubeconfigYaml);
-      const created = await rotated.rest('POST', '/api/v1/k8s/clusters', { name: uniqueName('rotated'), kubeconfig: cluster.kubeconfigBase64 });
-      expect(created.status).toBe(201);
-      newId = created.body.data.id;
-      const ids = await rotated.keyIds();
-      expect(ids.get(id)).toBe(oldKeyId);
-      expect(ids.get(newId)).toMatch(/^[0-9a-f]{8,32}$/);
-      expect(ids.get(newId)).not.toBe(oldKeyId);
-    } finally {
-      await rotated.gw.close();
-    }
-
-    // Without the old key, the old row cannot be decrypted (and nothing leaks), while the list and new rows still work.
-    const withoutOld = await startEmbedded(dataDir, { JWT_SECRET: jwtSecret, ENCRYPTION_KEY: newEncryptionKey });
-    try {
-      const old = await withoutOld.rest('GET', `/api/v1/k8s/clusters/${id}`);
-      expect(old.status).not.toBe(200);
-      expect(JSON.stringify(old.body)).not.toContain(cluster.secretMarker);
-      const fresh = await withoutOld.rest('GET', `/api/v1/k8s/clusters/${newId}`);
-      expect(fresh.status).toBe(200);
-      expect(Buffer.from(fresh.body.data.kubeconfig, 'base64').toString()).toBe(cluster.kubeconfigYaml);
-      const list = await withoutOld.rest('GET', '/api/v1/k8s/clusters');
-      expect(list.status).toBe(200);
-      expect(list.body.data.clusters.map((c: { id: number }) => c.id)).toEqual(expect.arrayContaining([id, newId]));
-    } finally {
-      await withoutOld.gw.close();
-    }
-    // Still nothing on disk after rows were written under the new key and health probes ran.
-    for (const needle of [cluster.secretMarker, ...base64Forms(cluster.secretMarker)]) expect(filesContaining(dataDir, needle)).toEqual([]);
-  }, EMBEDDED_TIMEOUT_MS);
-
-  it('without JWT_SECRET / ENCRYPTION_KEY, generates jwt.secret and encryption.key (0600) in DATA_DIR and reuses them', async () => {
-    const dataDir = seededDataDir('data');
-    expect(filesUnder(dataDir).some((f) => /jwt\.secret|encryption\.key/.test(f))).toBe(false);
-    const first = await startEmbedded(dataDir, {});
-    let id: number;
-    let jwtSecret: string;
-    let encryptionKey: string;
-    try {
-      const jwtFile = join(dataDir, 'jwt.secret');
-      const keyFile = join(dataDir, 'encryption.key');
-      for (const file of [jwtFile, keyFile]) {
-        expect(statSync(file).isFile(), file).toBe(true);
-        expect(statSync(file).mode & 0o777, file).toBe(0o600);
+      const first = await startEmbedded(dataDir, { JWT_SECRET: jwtSecret, ENCRYPTION_KEY: oldKey });
+      let id: number;
+      try {
+        const created = await first.rest('POST', '/api/v1/k8s/clusters', { name, kubeconfig: cluster.kubeconfigBase64 });
+        expect(created.status, created.body.message).toBe(201);
+        id = created.body.data.id;
+        expect((await first.keyIds()).get(id)).toMatch(/^[0-9a-f]{8,32}$/);
+      } finally {
+        await first.gw.close();
       }
-      jwtSecret = readFileSync(jwtFile, 'utf8').trim();
-      encryptionKey = readFileSync(keyFile, 'utf8').trim();
-      expect(jwtSecret.length).toBeGreaterThanOrEqual(32);
-      expect(Buffer.from(encryptionKey, 'base64')).toHaveLength(32);
-      // The generated secret is the one that verifies tokens.
-      expect(first.gw.secrets.jwt).toMatchObject({ algorithm: 'HS256', secret: jwtSecret });
-      const created = await first.rest('POST', '/api/v1/k8s/clusters', { name: uniqueName('generated'), kubeconfig: cluster.kubeconfigBase64 });
-      expect(created.status, created.body.message).toBe(201);
-      id = created.body.data.id;
-    } finally {
-      await first.gw.close();
-    }
-    for (const needle of [cluster.secretMarker, ...base64Forms(cluster.secretMarker)]) expect(filesContaining(dataDir, needle)).toEqual([]);
 
-    const second = await startEmbedded(dataDir, {});
-    try {
-      expect(readFileSync(join(dataDir, 'jwt.secret'), 'utf8').trim()).toBe(jwtSecret);
-      expect(readFileSync(join(dataDir, 'encryption.key'), 'utf8').trim()).toBe(encryptionKey);
-      expect(statSync(join(dataDir, 'jwt.secret')).mode & 0o777).toBe(0o600);
-      expect(statSync(join(dataDir, 'encryption.key')).mode & 0o777).toBe(0o600);
-      // A token signed before the restart still works, and the kubeconfig still decrypts: both keys were reused.
-      const get = await fetch(`${second.gw.url}/api/v1/k8s/clusters/${id}`, { headers: { authorization: `Bearer ${first.admin}` } });
-      expect(get.status).toBe(200);
-      const body = (await get.json()) as { data: { kubeconfig: string } };
-      expect(Buffer.from(body.data.kubeconfig, 'base64').toString()).toBe(cluster.kubeconfigYaml);
-    } finally {
-      await second.gw.close();
-    }
-  }, EMBEDDED_TIMEOUT_MS);
+      // The database files hold the row (the name is stored in clear), but not the credential in any encoding.
+      expect(filesUnder(dataDir).length).toBeGreaterThan(0);
+      expect(filesContaining(dataDir, name).length, 'the cluster row should be on disk').toBeGreaterThan(0);
+      for (const needle of [cluster.secretMarker, cluster.kubeconfigBase64, ...base64Forms(cluster.secretMarker)]) {
+        expect(filesContaining(dataDir, needle), `found ${needle.slice(0, 12)}…`).toEqual([]);
+      }
+
+      // Restart with the same key: C2 still returns the kubeconfig.
+      const second = await startEmbedded(dataDir, { JWT_SECRET: jwtSecret, ENCRYPTION_KEY: oldKey });
+      let oldKeyId: string;
+      try {
+        const get = await second.rest('GET', `/api/v1/k8s/clusters/${id}`);
+        expect(get.status).toBe(200);
+        expect(Buffer.from(get.body.data.kubeconfig, 'base64').toString()).toBe(cluster.kubeconfigYaml);
+        oldKeyId = (await second.keyIds()).get(id)!;
+      } finally {
+        await second.gw.close();
+      }
+
+      // Rotation: a new ENCRYPTION_KEY with the old one in ENCRYPTION_PREVIOUS_KEYS reads old rows and writes new ones.
+      const newEncryptionKey = newKey();
+      const rotated = await startEmbedded(dataDir, { JWT_SECRET: jwtSecret, ENCRYPTION_KEY: newEncryptionKey, ENCRYPTION_PREVIOUS_KEYS: oldKey });
+      let newId: number;
+      try {
+        const get = await rotated.rest('GET', `/api/v1/k8s/clusters/${id}`);
+        expect(get.status).toBe(200);
+        expect(Buffer.from(get.body.data.kubeconfig, 'base64').toString()).toBe(cluster.kubeconfigYaml);
+        const created = await rotated.rest('POST', '/api/v1/k8s/clusters', { name: uniqueName('rotated'), kubeconfig: cluster.kubeconfigBase64 });
+        expect(created.status).toBe(201);
+        newId = created.body.data.id;
+        const ids = await rotated.keyIds();
+        expect(ids.get(id)).toBe(oldKeyId);
+        expect(ids.get(newId)).toMatch(/^[0-9a-f]{8,32}$/);
+        expect(ids.get(newId)).not.toBe(oldKeyId);
+      } finally {
+        await rotated.gw.close();
+      }
+
+      // Without the old key, the old row cannot be decrypted (and nothing leaks), while the list and new rows still work.
+      const withoutOld = await startEmbedded(dataDir, { JWT_SECRET: jwtSecret, ENCRYPTION_KEY: newEncryptionKey });
+      try {
+        const old = await withoutOld.rest('GET', `/api/v1/k8s/clusters/${id}`);
+        expect(old.status).not.toBe(200);
+        expect(JSON.stringify(old.body)).not.toContain(cluster.secretMarker);
+        const fresh = await withoutOld.rest('GET', `/api/v1/k8s/clusters/${newId}`);
+        expect(fresh.status).toBe(200);
+        expect(Buffer.from(fresh.body.data.kubeconfig, 'base64').toString()).toBe(cluster.kubeconfigYaml);
+        const list = await withoutOld.rest('GET', '/api/v1/k8s/clusters');
+        expect(list.status).toBe(200);
+        expect(list.body.data.clusters.map((c: { id: number }) => c.id)).toEqual(expect.arrayContaining([id, newId]));
+      } finally {
+        await withoutOld.gw.close();
+      }
+      // Still nothing on disk after rows were written under the new key and health probes ran.
+      for (const needle of [cluster.secretMarker, ...base64Forms(cluster.secretMarker)]) expect(filesContaining(dataDir, needle)).toEqual([]);
+    },
+    EMBEDDED_TIMEOUT_MS,
+  );
+
+  it(
+    'without JWT_SECRET / ENCRYPTION_KEY, generates jwt.secret and encryption.key (0600) in DATA_DIR and reuses them',
+    async () => {
+      const dataDir = seededDataDir('data');
+      expect(filesUnder(dataDir).some((f) => /jwt\.secret|encryption\.key/.test(f))).toBe(false);
+      const first = await startEmbedded(dataDir, {});
+      let id: number;
+      let jwtSecret: string;
+      let encryptionKey: string;
+      try {
+        const jwtFile = join(dataDir, 'jwt.secret');
+        const keyFile = join(dataDir, 'encryption.key');
+        for (const file of [jwtFile, keyFile]) {
+          expect(statSync(file).isFile(), file).toBe(true);
+          expect(statSync(file).mode & 0o777, file).toBe(0o600);
+        }
+        jwtSecret = readFileSync(jwtFile, 'utf8').trim();
+        encryptionKey = readFileSync(keyFile, 'utf8').trim();
+        expect(jwtSecret.length).toBeGreaterThanOrEqual(32);
+        expect(Buffer.from(encryptionKey, 'base64')).toHaveLength(32);
+        // The generated secret is the one that verifies tokens.
+        expect(first.gw.secrets.jwt).toMatchObject({ algorithm: 'HS256', secret: jwtSecret });
+        const created = await first.rest('POST', '/api/v1/k8s/clusters', { name: uniqueName('generated'), kubeconfig: cluster.kubeconfigBase64 });
+        expect(created.status, created.body.message).toBe(201);
+        id = created.body.data.id;
+      } finally {
+        await first.gw.close();
+      }
+      for (const needle of [cluster.secretMarker, ...base64Forms(cluster.secretMarker)]) expect(filesContaining(dataDir, needle)).toEqual([]);
+
+      const second = await startEmbedded(dataDir, {});
+      try {
+        expect(readFileSync(join(dataDir, 'jwt.secret'), 'utf8').trim()).toBe(jwtSecret);
+        expect(readFileSync(join(dataDir, 'encryption.key'), 'utf8').trim()).toBe(encryptionKey);
+        expect(statSync(join(dataDir, 'jwt.secret')).mode & 0o777).toBe(0o600);
+        expect(statSync(join(dataDir, 'encryption.key')).mode & 0o777).toBe(0o600);
+        // A token signed before the restart still works, and the kubeconfig still decrypts: both keys were reused.
+        const get = await fetch(`${second.gw.url}/api/v1/k8s/clusters/${id}`, { headers: { authorization: `Bearer ${first.admin}` } });
+        expect(get.status).toBe(200);
+        const body = (await get.json()) as { data: { kubeconfig: string } };
+        expect(Buffer.from(body.data.kubeconfig, 'base64').toString()).toBe(cluster.kubeconfigYaml);
+      } finally {
+        await second.gw.close();
+      }
+    },
+    EMBEDDED_TIMEOUT_MS,
+  );
 
   it('the credential never reaches the logs, even at trace level, on failed requests and on health changes', async () => {
     const lines: string[] = [];

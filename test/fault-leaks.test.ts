@@ -85,4 +85,3 @@ describe.each(testDrivers())('faulty API servers leave no leaks on %s', (driver)
     for (const c of ids) await t.rest('DELETE', `/api/v1/k8s/clusters/${c.id}`);
   });
 });
-

@@ -25,7 +25,10 @@ describe.each(testDrivers())('fleet cursors under concurrent inserts and deletes
     ['HEALTH_STATUS ascending, filtered by a selector', { field: 'HEALTH_STATUS', direction: 'ASC' }, { labelSelector: 'batch' }],
   ])('%s: every cluster that existed throughout appears exactly once', { timeout: 120_000 }, async (label, orderBy, filter) => {
     const tag = label.replace(/\W+/g, '').slice(0, 10).toLowerCase();
-    const stable = await registerMany(t, Array.from({ length: 200 }, (_, i) => ({ name: `${tag}-${scrambled(i)}`, labels: { batch: tag } })));
+    const stable = await registerMany(
+      t,
+      Array.from({ length: 200 }, (_, i) => ({ name: `${tag}-${scrambled(i)}`, labels: { batch: tag } })),
+    );
     // Clusters deleted while paging: taken from the start set, so deletions hit pages already read and pages ahead.
     const doomed = new Set(stable.filter((_, i) => i % 9 === 4));
     const survivors = stable.filter((id) => !doomed.has(id));
@@ -76,7 +79,10 @@ describe.each(testDrivers())('fleet cursors under concurrent inserts and deletes
   });
 
   it('an unfiltered page walk over the cached list is keyset too: a delete before the cursor shifts nothing', async () => {
-    const ids = await registerMany(t, Array.from({ length: 30 }, (_, i) => ({ name: `walk-${i}` })));
+    const ids = await registerMany(
+      t,
+      Array.from({ length: 30 }, (_, i) => ({ name: `walk-${i}` })),
+    );
     const total = (await t.gql(PAGE, {})).data.clusters.total as number;
     const first = await t.gql(PAGE, { first: total - 10 });
     const readIds = first.data.clusters.items.map((c: { id: string }) => Number(c.id));

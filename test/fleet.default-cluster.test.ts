@@ -71,9 +71,14 @@ describe.each(testDrivers())('the default cluster rule on %s', (driver) => {
   });
 
   it('parallel deletes including the default: no 5xx, and afterwards exactly one default, the oldest live cluster', { timeout: 60_000 }, async () => {
-    await registerMany(t, Array.from({ length: 16 }, (_, i) => ({ name: `par-${i}` })));
+    await registerMany(
+      t,
+      Array.from({ length: 16 }, (_, i) => ({ name: `par-${i}` })),
+    );
     for (let round = 0; round < 3; round++) {
-      const live = (await queryRows<{ id: number }>(t.gw, sql`SELECT id FROM clusters WHERE deleted_at IS NULL ORDER BY created_at, id`)).map((r) => r.id);
+      const live = (await queryRows<{ id: number }>(t.gw, sql`SELECT id FROM clusters WHERE deleted_at IS NULL ORDER BY created_at, id`)).map(
+        (r) => r.id,
+      );
       const [def] = await liveDefaults();
       // The default, the clusters next in line for promotion, and a few others, all at once.
       const victims = [def!, ...live.filter((id) => id !== def).slice(0, 3), ...live.slice(-2)];

@@ -26,7 +26,11 @@ describe.each(testDrivers())('fleet labels and filters on %s', (driver) => {
   const restNames = async (query: string) => {
     const res = await t.rest('GET', `/api/v1/k8s/clusters?${query}`);
     expect(res.status, JSON.stringify(res.body)).toBe(200);
-    return { names: (res.body.data.clusters as { name: string }[]).map((c) => c.name), total: res.body.data.total as number, next: res.body.data.next_cursor };
+    return {
+      names: (res.body.data.clusters as { name: string }[]).map((c) => c.name),
+      total: res.body.data.total as number,
+      next: res.body.data.next_cursor,
+    };
   };
 
   it('sets up a small fleet with labels and health states', async () => {
@@ -42,7 +46,10 @@ describe.each(testDrivers())('fleet labels and filters on %s', (driver) => {
     // Health comes from probes; written directly here so each status is present.
     await queryRows(t.gw, sql`UPDATE clusters SET health_status = 'healthy' WHERE id = ${ids.alpha!}`);
     await queryRows(t.gw, sql`UPDATE clusters SET health_status = 'warning' WHERE id = ${ids.Bravo!}`);
-    await queryRows(t.gw, sql`UPDATE clusters SET health_status = 'error', prometheus_source = 'manual', prometheus_url = 'http://p:9090' WHERE id = ${ids.charlie!}`);
+    await queryRows(
+      t.gw,
+      sql`UPDATE clusters SET health_status = 'error', prometheus_source = 'manual', prometheus_url = 'http://p:9090' WHERE id = ${ids.charlie!}`,
+    );
     t.gw.clusters.invalidateList();
   });
 
@@ -136,11 +143,20 @@ describe.each(testDrivers())('fleet labels and filters on %s', (driver) => {
   });
 
   it('labels are replaced as a set by updateCluster and C4; invalid labels are a 400 naming labels and the key', async () => {
-    const upd = await t.gql('mutation($id: ID!, $l: [ClusterLabelInput!]) { updateCluster(id: $id, input: { labels: $l }) { labels { key value } } }', {
-      id: ids[ECHO],
-      l: [{ key: 'zone', value: 'b' }, { key: 'app', value: '' }],
-    });
-    expect(upd.data.updateCluster.labels).toEqual([{ key: 'app', value: '' }, { key: 'zone', value: 'b' }]);
+    const upd = await t.gql(
+      'mutation($id: ID!, $l: [ClusterLabelInput!]) { updateCluster(id: $id, input: { labels: $l }) { labels { key value } } }',
+      {
+        id: ids[ECHO],
+        l: [
+          { key: 'zone', value: 'b' },
+          { key: 'app', value: '' },
+        ],
+      },
+    );
+    expect(upd.data.updateCluster.labels).toEqual([
+      { key: 'app', value: '' },
+      { key: 'zone', value: 'b' },
+    ]);
     expect((await names({ labelSelector: 'zone=b' })).names).toEqual(['echo%_x']); // the list cache saw the change
     const c4 = await t.rest('PUT', `/api/v1/k8s/clusters/${ids[ECHO]}`, { body: { labels: { only: 'one' } } });
     expect(c4.body.data.labels).toEqual({ only: 'one' });
@@ -150,7 +166,9 @@ describe.each(testDrivers())('fleet labels and filters on %s', (driver) => {
     expect(bad.body.message).toContain('"bad key!"');
     const tooMany = Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, 'v']));
     expect((await t.rest('PUT', `/api/v1/k8s/clusters/${ids[ECHO]}`, { body: { labels: tooMany } })).body.field).toBe('labels');
-    const gqlBad = await t.gql('mutation($id: ID!) { updateCluster(id: $id, input: { labels: [{ key: "ok", value: "-nope" }] }) { id } }', { id: ids[ECHO] });
+    const gqlBad = await t.gql('mutation($id: ID!) { updateCluster(id: $id, input: { labels: [{ key: "ok", value: "-nope" }] }) { id } }', {
+      id: ids[ECHO],
+    });
     expect(gqlBad.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'labels' });
     expect(gqlBad.errors?.[0]?.message).toContain('"ok"');
     const after = await t.rest('GET', `/api/v1/k8s/clusters/${ids[ECHO]}`);
@@ -161,7 +179,9 @@ describe.each(testDrivers())('fleet labels and filters on %s', (driver) => {
   it('clusterHealth(labelSelector) pushes only clusters matching the selector, and starts when one comes to match', async () => {
     const client = liveClient(t.url, { token: t.adminToken });
     try {
-      const sub = client.subscribe<{ id: string; name: string }>('subscription($s: String) { clusterHealth(labelSelector: $s) { id name } }', { s: 'env=prod' });
+      const sub = client.subscribe<{ id: string; name: string }>('subscription($s: String) { clusterHealth(labelSelector: $s) { id name } }', {
+        s: 'env=prod',
+      });
       const first = await sub.waitFor((c) => c.name === 'Bravo');
       expect(first.name).toBe('Bravo');
       expect(sub.items.map((c) => c.name).sort()).toEqual(['Bravo', 'alpha']);

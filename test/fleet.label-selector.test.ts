@@ -26,7 +26,10 @@ describe('label selector grammar', () => {
     ['env in (a,)', [req('env', 'in', 'a', '')]],
     ['env in (,a)', [req('env', 'in', '', 'a')]],
     ['example.com/team=a-b_c.d', [req('example.com/team', 'equals', 'a-b_c.d')]],
-    ['env=prod,tier in (web),!legacy,region', [req('env', 'equals', 'prod'), req('tier', 'in', 'web'), req('legacy', 'notExists'), req('region', 'exists')]],
+    [
+      'env=prod,tier in (web),!legacy,region',
+      [req('env', 'equals', 'prod'), req('tier', 'in', 'web'), req('legacy', 'notExists'), req('region', 'exists')],
+    ],
     ['env=prod,env!=dev', [req('env', 'equals', 'prod'), req('env', 'notEquals', 'dev')]],
     ['in=notin', [req('in', 'equals', 'notin')]],
   ])('parses %j', (input, expected) => {
@@ -126,6 +129,11 @@ describe('label validation', () => {
   });
 
   it('refuses a key given twice in the list form', () => {
-    expect(() => parseLabels([{ key: 'a', value: '1' }, { key: 'a', value: '2' }])).toThrow(/key "a" is given more than once/);
+    expect(() =>
+      parseLabels([
+        { key: 'a', value: '1' },
+        { key: 'a', value: '2' },
+      ]),
+    ).toThrow(/key "a" is given more than once/);
   });
 });

@@ -36,7 +36,16 @@ describe.runIf(hasChromium || required)('GraphiQL at GET /graphql in headless Ch
       chromium.launchPersistentContext(profileDir, {
         executablePath: CHROMIUM,
         headless: true,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-quic', '--disable-sync'],
+        args: [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--no-first-run',
+          '--disable-quic',
+          '--disable-sync',
+        ],
         viewport: { width: 1400, height: 900 },
       }),
       reachableCluster(),
@@ -116,7 +125,9 @@ describe.runIf(hasChromium || required)('GraphiQL at GET /graphql in headless Ch
     expect(body).not.toMatch(/(src|href)="(https?:)?\/\//);
 
     // Anything else is Apollo's: a JSON client, or a GET with a query.
-    const json = await fetch(`${t.url}/graphql?query=${encodeURIComponent('{__typename}')}`, { headers: { accept: 'text/html, application/json;q=0.9', 'apollo-require-preflight': '1' } });
+    const json = await fetch(`${t.url}/graphql?query=${encodeURIComponent('{__typename}')}`, {
+      headers: { accept: 'text/html, application/json;q=0.9', 'apollo-require-preflight': '1' },
+    });
     expect(await json.json()).toEqual({ data: { __typename: 'Query' } });
     expect((await fetch(`${t.url}/graphql?asset=../../package.json`)).status).toBe(404);
     const asset = await fetch(`${t.url}/graphql?asset=app.js`, { headers: { 'accept-encoding': 'gzip' } });
@@ -145,7 +156,11 @@ describe.runIf(hasChromium || required)('GraphiQL at GET /graphql in headless Ch
     expect(await responseText(page)).toMatch(/"total": \d+/);
 
     // Subscription: the current state first, then the transitions of a discovery started over REST.
-    await typeOperation(page, 'Discovery', `subscription Discovery {\n  discoveryStatus(clusterId: "${clusterId}") {\n    state\n    message\n  }\n}`);
+    await typeOperation(
+      page,
+      'Discovery',
+      `subscription Discovery {\n  discoveryStatus(clusterId: "${clusterId}") {\n    state\n    message\n  }\n}`,
+    );
     await run(page);
     await expect.poll(() => responseText(page)).toMatch(/"state": "NOT_FOUND"[\s\S]*no discovery has run/);
     const started = await t.rest('POST', `/api/v1/k8s/clusters/${clusterId}/prometheus/rediscover`);
@@ -154,8 +169,13 @@ describe.runIf(hasChromium || required)('GraphiQL at GET /graphql in headless Ch
 
     // Schema docs: the explorer lists the root types, and Query's fields lead to Cluster.
     await page.getByRole('button', { name: /Show Documentation Explorer/i }).click();
-    await page.locator('.graphiql-doc-explorer a.graphiql-doc-explorer-type-name', { hasText: /^Query$/ }).first().click();
-    await expect.poll(() => page.locator('.graphiql-doc-explorer a.graphiql-doc-explorer-type-name', { hasText: /^Cluster$/ }).count()).toBeGreaterThan(0);
+    await page
+      .locator('.graphiql-doc-explorer a.graphiql-doc-explorer-type-name', { hasText: /^Query$/ })
+      .first()
+      .click();
+    await expect
+      .poll(() => page.locator('.graphiql-doc-explorer a.graphiql-doc-explorer-type-name', { hasText: /^Cluster$/ }).count())
+      .toBeGreaterThan(0);
 
     mkdirSync('test-results', { recursive: true });
     await page.screenshot({ path: SCREENSHOT });
@@ -177,7 +197,12 @@ describe.runIf(hasChromium || required)('GraphiQL at GET /graphql in headless Ch
     await page.keyboard.press('Control+F');
     await page.locator('.find-widget.visible').waitFor();
     // A style attribute the CSP blocked would leave the element's inline style empty.
-    expect(await page.locator(`${QUERY_EDITOR} .view-line`).first().evaluate((e) => (e as HTMLElement).style.top)).toMatch(/^\d+px$/);
+    expect(
+      await page
+        .locator(`${QUERY_EDITOR} .view-line`)
+        .first()
+        .evaluate((e) => (e as HTMLElement).style.top),
+    ).toMatch(/^\d+px$/);
     await page.close();
   });
 

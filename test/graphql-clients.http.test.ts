@@ -32,7 +32,12 @@ describe.each(testDrivers())('GraphQL over HTTP on %s', (driver) => {
       const name = uniqueName('get');
       const created = await t.rest('POST', '/api/v1/k8s/clusters', { body: { name, kubeconfig: cluster.kubeconfigBase64 } });
       const byName = 'query One($id: ID!) { cluster(id: $id) { name } } query Other { clusters { total } }';
-      const res = await call(t.url, 'GET', getUrl(byName, { variables: JSON.stringify({ id: String(created.body.data.id) }), operationName: 'One' }), { headers: bearer(t.userToken) });
+      const res = await call(
+        t.url,
+        'GET',
+        getUrl(byName, { variables: JSON.stringify({ id: String(created.body.data.id) }), operationName: 'One' }),
+        { headers: bearer(t.userToken) },
+      );
       expect(res.status, res.text).toBe(200);
       expect(res.json).toEqual({ data: { cluster: { name } } });
       const post = await t.gql(LIST, undefined, { token: t.userToken });
@@ -83,10 +88,15 @@ describe.each(testDrivers())('GraphQL over HTTP on %s', (driver) => {
   });
 
   it('answers body, JSON and content-type problems as GraphQL errors with the usual statuses', async () => {
-    const post = (body: string, headers: Record<string, string>) => call(t.url, 'POST', '/graphql', { headers: { ...bearer(t.adminToken), ...headers }, body });
+    const post = (body: string, headers: Record<string, string>) =>
+      call(t.url, 'POST', '/graphql', { headers: { ...bearer(t.adminToken), ...headers }, body });
     const query = JSON.stringify({ query: '{ clusters { total } }' });
     expectGraphQLError(await post('{"query":', JSON_CT), 400, 'BAD_REQUEST');
-    expectGraphQLError(await post(JSON.stringify({ query: '{ clusters { total } }', variables: { pad: 'x'.repeat(1_100_000) } }), JSON_CT), 413, 'PAYLOAD_TOO_LARGE');
+    expectGraphQLError(
+      await post(JSON.stringify({ query: '{ clusters { total } }', variables: { pad: 'x'.repeat(1_100_000) } }), JSON_CT),
+      413,
+      'PAYLOAD_TOO_LARGE',
+    );
     // Other body types keep the 400 they always got (then from Apollo's CSRF check, now naming the fix).
     for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml']) {
       const res = await post(query, { 'content-type': type });
@@ -110,7 +120,10 @@ describe.each(testDrivers())('the 401 brake on /graphql on %s', (driver) => {
 
   it('is a GraphQL error with TOO_MANY_AUTH_FAILURES and Retry-After on /graphql, the envelope on REST', async () => {
     for (let i = 0; i < 2; i++) expect((await t.gql('{ clusters { total } }', undefined, { token: 'not-a-token' })).status).toBe(401);
-    const gql = await call(t.url, 'POST', '/graphql', { headers: { ...bearer(t.adminToken), ...JSON_CT, accept: GRAPHQL_RESPONSE }, body: JSON.stringify({ query: '{ clusters { total } }' }) });
+    const gql = await call(t.url, 'POST', '/graphql', {
+      headers: { ...bearer(t.adminToken), ...JSON_CT, accept: GRAPHQL_RESPONSE },
+      body: JSON.stringify({ query: '{ clusters { total } }' }),
+    });
     expectGraphQLError(gql, 429, 'TOO_MANY_AUTH_FAILURES', GRAPHQL_RESPONSE);
     expect(Number(gql.headers.get('retry-after'))).toBeGreaterThan(0);
     const get = await call(t.url, 'GET', getUrl('{ clusters { total } }'), { headers: bearer(t.adminToken) });

@@ -41,7 +41,9 @@ describe.each(testDrivers())('standard GraphQL clients on %s', (driver) => {
     expect(r.subscription.connects).toBeGreaterThanOrEqual(2);
     expect(r.subscription.closeCodes).toContain(4440);
     const id = String(r.urql.clusterId);
-    expect(r.subscription.nexts.filter((n: { connection: number; id: string }) => n.connection === 1 && n.id === id).length).toBeGreaterThanOrEqual(1);
+    expect(r.subscription.nexts.filter((n: { connection: number; id: string }) => n.connection === 1 && n.id === id).length).toBeGreaterThanOrEqual(
+      1,
+    );
     expect(r.subscription.nexts.filter((n: { connection: number; id: string }) => n.connection >= 2 && n.id === id).length).toBeGreaterThanOrEqual(1);
   }, 120_000);
 });

@@ -54,25 +54,43 @@ function operatorObjects(count: number, upstream: string): Pick<AddClusterOption
 }
 
 const labelled = (count: number, upstream: string): SimService[] =>
-  Array.from({ length: count }, (_, i) => ({ name: `prom-${i}`, namespace: 'monitoring', labels: { 'app.kubernetes.io/name': 'prometheus' }, ports: [{ name: 'http', port: 9090, upstream }] }));
+  Array.from({ length: count }, (_, i) => ({
+    name: `prom-${i}`,
+    namespace: 'monitoring',
+    labels: { 'app.kubernetes.io/name': 'prometheus' },
+    ports: [{ name: 'http', port: 9090, upstream }],
+  }));
 
 describe('discovered candidates are validated before any request (pure checks)', () => {
-  const ok: Candidate = { namespace: 'monitoring', service: 'prometheus-k8s', port: 9090, portName: 'web', scheme: 'http', routePrefix: '/prom', source: 'labels' };
+  const ok: Candidate = {
+    namespace: 'monitoring',
+    service: 'prometheus-k8s',
+    port: 9090,
+    portName: 'web',
+    scheme: 'http',
+    routePrefix: '/prom',
+    source: 'labels',
+  };
 
   it('refuses hostile names, ports and route prefixes, and builds proxy paths that stay under the service', () => {
     for (const service of ['x@attacker.example/', 'prometheus\u202eevil', 'a.b', 'UPPER', '-a', 'a'.repeat(64), '', 'a%2e%2e', 'a:1']) {
       expect(candidateProblem({ ...ok, service }), service).toMatch(/service name is not a DNS-1123 label/);
     }
     expect(candidateProblem({ ...ok, namespace: '../kube-system' })).toMatch(/namespace/);
-    for (const port of [0, 70000, 1.5, Number.NaN, '9090' as unknown as number]) expect(candidateProblem({ ...ok, port }), String(port)).toMatch(/port/);
+    for (const port of [0, 70000, 1.5, Number.NaN, '9090' as unknown as number])
+      expect(candidateProblem({ ...ok, port }), String(port)).toMatch(/port/);
     expect(candidateProblem({ ...ok, portName: 'web/../x' })).toMatch(/port name/);
     for (const prefix of ['../../../../api/v1/secrets', '/a/%2e%2e/b', '/a%2fb', '/a\\b', '/a?b', '/a#b', '/a\u202eb', '/./x', '/a/..', 7]) {
       expect(normaliseRoutePrefix(prefix), String(prefix)).toMatchObject({ ok: false });
     }
     expect(normaliseRoutePrefix('//prom//v1/')).toEqual({ ok: true, value: '/prom/v1' });
     expect(normaliseRoutePrefix('/')).toEqual({ ok: true, value: '' });
-    expect(serviceProxyPath(ok, 'api/v1/query?query=up')).toBe('/api/v1/namespaces/monitoring/services/prometheus-k8s:9090/proxy/prom/api/v1/query?query=up');
-    expect(serviceProxyPath({ ...ok, scheme: 'https', routePrefix: '' }, 'api/v1/status/buildinfo')).toBe('/api/v1/namespaces/monitoring/services/https:prometheus-k8s:9090/proxy/api/v1/status/buildinfo');
+    expect(serviceProxyPath(ok, 'api/v1/query?query=up')).toBe(
+      '/api/v1/namespaces/monitoring/services/prometheus-k8s:9090/proxy/prom/api/v1/query?query=up',
+    );
+    expect(serviceProxyPath({ ...ok, scheme: 'https', routePrefix: '' }, 'api/v1/status/buildinfo')).toBe(
+      '/api/v1/namespaces/monitoring/services/https:prometheus-k8s:9090/proxy/api/v1/status/buildinfo',
+    );
     expect(() => serviceProxyPath({ ...ok, routePrefix: '/../../../../api/v1/secrets' }, 'api/v1/status/buildinfo')).toThrow(/routePrefix/);
     expect(() => serviceProxyPath({ ...ok, service: 'x@attacker.example/' }, 'api/v1/status/buildinfo')).toThrow(/DNS-1123/);
     expect(candidateUrl({ ...ok, routePrefix: '/prom' })).toBe('http://prometheus-k8s.monitoring.svc.cluster.local:9090/prom');
@@ -178,7 +196,8 @@ describe.runIf(prometheusAvailable()).each(testDrivers())('discovered and hand-s
     expect(paths.filter((p) => /secrets|\.\.|attacker|%/i.test(p))).toEqual([]);
     const proxied = paths.filter((p) => p.includes('/proxy'));
     expect(proxied.length).toBeGreaterThan(0);
-    for (const p of proxied) expect(p).toMatch(/^\/api\/v1\/namespaces\/kube-prometheus\/services\/prometheus-k8s:9090\/proxy\/api\/v1\/(status\/buildinfo|query)$/);
+    for (const p of proxied)
+      expect(p).toMatch(/^\/api\/v1\/namespaces\/kube-prometheus\/services\/prometheus-k8s:9090\/proxy\/api\/v1\/(status\/buildinfo|query)$/);
   }, 60_000);
 
   it('caps the candidates checked at 50 and says how many were left out', async () => {
@@ -217,7 +236,10 @@ describe.runIf(prometheusAvailable()).each(testDrivers())('discovered and hand-s
       expect(res.body.message, given).toMatch(/^prometheus_url: /);
       expect(res.body.message, given).toMatch(why);
     }
-    const gql = await t.gql('mutation($id: ID!, $u: String!) { updateCluster(id: $id, input: { prometheusUrl: $u }) { prometheusUrl } }', { id: String(id), u: 'http://a.example\\@b.example:9090' });
+    const gql = await t.gql('mutation($id: ID!, $u: String!) { updateCluster(id: $id, input: { prometheusUrl: $u }) { prometheusUrl } }', {
+      id: String(id),
+      u: 'http://a.example\\@b.example:9090',
+    });
     expect(gql.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'prometheusUrl' });
     expect((await t.rest('GET', `/api/v1/k8s/clusters/${id}`)).body.data.prometheus_url).toBe('http://prom.example:9090/prom?x=1');
   });

@@ -31,7 +31,10 @@ interface Shape {
 
 function documentOf(s: Shape): string {
   const scalars = Array.from({ length: s.scalars }, (_, i) => `s${i}: name`);
-  const discoveries = Array.from({ length: s.discoveries }, (_, i) => `d${i}: discovery { ${DISCOVERY_FIELDS.slice(0, s.discoveryFields).join(' ')} }`);
+  const discoveries = Array.from(
+    { length: s.discoveries },
+    (_, i) => `d${i}: discovery { ${DISCOVERY_FIELDS.slice(0, s.discoveryFields).join(' ')} }`,
+  );
   const body = [...scalars, ...discoveries].join(' ') || 'id';
   const fragments: string[] = [];
   let items: string;
@@ -78,8 +81,10 @@ async function registerMany(t: TestGateway, count: number, prefix: string): Prom
   const kubeconfig = kubeconfigYaml({ server: 'https://127.0.0.1:1' });
   const ids: number[] = [];
   for (let start = 0; start < count; start += 25) {
-    const creates = Array.from({ length: Math.min(25, count - start) }, (_, k) =>
-      `c${k}: createCluster(input: { name: "${prefix}-${start + k}", kubeconfig: ${JSON.stringify(kubeconfig)}, skipConnectionTest: true }) { id }`,
+    const creates = Array.from(
+      { length: Math.min(25, count - start) },
+      (_, k) =>
+        `c${k}: createCluster(input: { name: "${prefix}-${start + k}", kubeconfig: ${JSON.stringify(kubeconfig)}, skipConnectionTest: true }) { id }`,
     );
     const res = await t.gql(`mutation { ${creates.join(' ')} }`);
     expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
@@ -94,7 +99,9 @@ describe.each(testDrivers())('GraphQL operation cost on %s', (driver) => {
     vi.restoreAllMocks();
   });
 
-  it('fuzz: every alias/nesting/fragment amplification over the budget is refused before any resolver runs; every one within it is answered', { timeout: 120_000 }, async () => {
+  it('fuzz: every alias/nesting/fragment amplification over the budget is refused before any resolver runs; every one within it is answered', {
+    timeout: 120_000,
+  }, async () => {
     await registerMany(t, 3, `fuzz-${driver}`);
     const tally = { refusedForCost: 0, refusedForFields: 0, answered: 0 };
     await fc.assert(
@@ -146,7 +153,7 @@ describe.each(testDrivers())('GraphQL operation cost on %s', (driver) => {
       for (const id of ids.slice(0, 3)) expect((await t.gql(`mutation { rediscoverPrometheus(id: "${id}") { taskId } }`)).errors).toBeUndefined();
     });
 
-    it('the issue\'s 240 discovery aliases under clusters { items } are refused up front: no query runs', async () => {
+    it("the issue's 240 discovery aliases under clusters { items } are refused up front: no query runs", async () => {
       const load = vi.spyOn(DiscoveryRepository.prototype, 'latestForClusters');
       const single = vi.spyOn(DiscoveryRepository.prototype, 'latest');
       const aliases = Array.from({ length: 240 }, (_, i) => `d${i}: discovery { state }`).join(' ');
@@ -171,7 +178,10 @@ describe.each(testDrivers())('GraphQL operation cost on %s', (driver) => {
       const items: Record<string, { taskId: string } | null | string>[] = [...res.data.a.items, ...res.data.b.items];
       expect(items.length).toBeGreaterThanOrEqual(2 * 63);
       // What the database says is each cluster's latest task, read directly.
-      const latest = await queryRows<{ cluster_id: number; id: number }>(t.gw, sql`SELECT DISTINCT ON (cluster_id) cluster_id, id FROM discovery_tasks ORDER BY cluster_id, id DESC`);
+      const latest = await queryRows<{ cluster_id: number; id: number }>(
+        t.gw,
+        sql`SELECT DISTINCT ON (cluster_id) cluster_id, id FROM discovery_tasks ORDER BY cluster_id, id DESC`,
+      );
       const expected = new Map(latest.map((r) => [String(r.cluster_id), String(r.id)]));
       expect(expected.size).toBeGreaterThanOrEqual(3);
       for (const item of items) {

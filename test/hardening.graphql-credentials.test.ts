@@ -20,8 +20,16 @@ describe.each(testDrivers())('kubeconfig exposure is decided by the field, never
 
   it.each([
     ['a list aliased as a single read', '{ cluster: clusters { items { kubeconfig } } }', (d: any) => d.cluster.items.map((c: any) => c.kubeconfig)],
-    ['a list aliased as currentCluster, through a fragment', '{ ...F } fragment F on Query { currentCluster: clusters { items { kubeconfig } } }', (d: any) => d.currentCluster.items.map((c: any) => c.kubeconfig)],
-    ['a list beside a single read', `{ one: cluster(id: "ID") { id } updateCluster: clusters { items { kubeconfig } } }`, (d: any) => d.updateCluster.items.map((c: any) => c.kubeconfig)],
+    [
+      'a list aliased as currentCluster, through a fragment',
+      '{ ...F } fragment F on Query { currentCluster: clusters { items { kubeconfig } } }',
+      (d: any) => d.currentCluster.items.map((c: any) => c.kubeconfig),
+    ],
+    [
+      'a list beside a single read',
+      `{ one: cluster(id: "ID") { id } updateCluster: clusters { items { kubeconfig } } }`,
+      (d: any) => d.updateCluster.items.map((c: any) => c.kubeconfig),
+    ],
   ])('an admin gets no kubeconfig from %s', async (_label, query, pick) => {
     const res = await t.gql(query.replace('ID', String(id)));
     expect(res.errors).toBeUndefined();
@@ -51,9 +59,13 @@ describe.each(testDrivers())('answers that may carry credentials are never store
     ({ id } = await registerCluster(t, { kubeconfig: KUBECONFIG, skipConnectionTest: true }));
   });
   const post = (query: string, token = t.adminToken) =>
-    fetch(`${t.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query }) });
+    fetch(`${t.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query }),
+    });
 
-  it('REST C2 with an admin\'s kubeconfig, and every other REST answer, say Cache-Control: no-store', async () => {
+  it("REST C2 with an admin's kubeconfig, and every other REST answer, say Cache-Control: no-store", async () => {
     const c2 = await fetch(`${t.url}/api/v1/k8s/clusters/${id}`, { headers: { authorization: `Bearer ${t.adminToken}` } });
     expect(((await c2.json()) as { data: { kubeconfig?: string } }).data.kubeconfig).toBe(Buffer.from(KUBECONFIG).toString('base64'));
     expect(c2.headers.get('cache-control')).toBe('no-store');

@@ -34,8 +34,10 @@ const aliasedList = (aliases: number, tag: string) =>
 async function registerMany(t: TestGateway, count: number): Promise<void> {
   const kubeconfig = kubeconfigYaml({ server: 'https://127.0.0.1:1' });
   for (let start = 0; start < count; start += 25) {
-    const creates = Array.from({ length: Math.min(25, count - start) }, (_, k) =>
-      `c${k}: createCluster(input: { name: ${JSON.stringify(longName(start + k))}, kubeconfig: ${JSON.stringify(kubeconfig)}, skipConnectionTest: true }) { id }`,
+    const creates = Array.from(
+      { length: Math.min(25, count - start) },
+      (_, k) =>
+        `c${k}: createCluster(input: { name: ${JSON.stringify(longName(start + k))}, kubeconfig: ${JSON.stringify(kubeconfig)}, skipConnectionTest: true }) { id }`,
     );
     const res = await t.gql(`mutation { ${creates.join(' ')} }`);
     expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
@@ -52,7 +54,9 @@ describe.each(testDrivers())('the GraphQL list-response cache is bounded in byte
   const t = useTestGateway(driver, {}, { healthMonitor: false });
   const cache = () => t.gw.graphqlResponses;
 
-  it(`${CLUSTERS} clusters with 100-character names, 60 distinct alias-heavy list reads: the cache stays under its byte bound`, { timeout: 180_000 }, async () => {
+  it(`${CLUSTERS} clusters with 100-character names, 60 distinct alias-heavy list reads: the cache stays under its byte bound`, {
+    timeout: 180_000,
+  }, async () => {
     await registerMany(t, CLUSTERS);
     const baseline = externalBytes();
     let offered = 0;
@@ -71,7 +75,9 @@ describe.each(testDrivers())('the GraphQL list-response cache is bounded in byte
     expect(offered).toBeGreaterThan(2 * DEFAULT_LIST_RESPONSE_CACHE_LIMITS.maxBytes);
     expect(cache().byteSize).toBeGreaterThan(DEFAULT_LIST_RESPONSE_CACHE_LIMITS.maxBytes / 2);
     const grown = externalBytes() - baseline;
-    console.log(`[graphql-memory ${driver}] offered ${(offered / MiB).toFixed(1)} MiB in 60 answers; cache ${(cache().byteSize / MiB).toFixed(1)} MiB in ${cache().size} entries; external memory grew ${(grown / MiB).toFixed(1)} MiB`);
+    console.log(
+      `[graphql-memory ${driver}] offered ${(offered / MiB).toFixed(1)} MiB in 60 answers; cache ${(cache().byteSize / MiB).toFixed(1)} MiB in ${cache().size} entries; external memory grew ${(grown / MiB).toFixed(1)} MiB`,
+    );
     expect(grown).toBeLessThan(DEFAULT_LIST_RESPONSE_CACHE_LIMITS.maxBytes + 16 * MiB);
 
     // The most recent reads are still answered from memory (the bound evicts the oldest, it does not disable caching).
@@ -94,7 +100,9 @@ describe.each(testDrivers())('the GraphQL list-response cache is bounded in byte
     expect(cache().size).toBe(1);
     expect(cache().byteSize).toBeLessThan(64 * 1024);
     const released = externalBefore - externalBytes();
-    console.log(`[graphql-memory ${driver}] list change released ${(heldBefore / MiB).toFixed(1)} MiB of cached answers; external memory fell ${(released / MiB).toFixed(1)} MiB`);
+    console.log(
+      `[graphql-memory ${driver}] list change released ${(heldBefore / MiB).toFixed(1)} MiB of cached answers; external memory fell ${(released / MiB).toFixed(1)} MiB`,
+    );
     expect(released).toBeGreaterThan(heldBefore / 2);
   });
 

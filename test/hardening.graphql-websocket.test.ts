@@ -35,7 +35,9 @@ class Session {
     const session = new Session(ws);
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
-      ws.once('unexpected-response', (_req, res) => reject(Object.assign(new Error(`upgrade refused with ${res.statusCode}`), { status: res.statusCode })));
+      ws.once('unexpected-response', (_req, res) =>
+        reject(Object.assign(new Error(`upgrade refused with ${res.statusCode}`), { status: res.statusCode })),
+      );
     });
     ws.send(JSON.stringify({ type: 'connection_init', payload: { Authorization: `Bearer ${token}` } }));
     await session.until(() => session.closed !== undefined || session.messages.some((m) => m.type === 'connection_ack'));
@@ -55,7 +57,8 @@ class Session {
   async until(done: () => boolean, timeoutMs = 20_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!done()) {
-      if (Date.now() > deadline) throw new Error(`timed out; messages: ${JSON.stringify(this.messages.slice(-3))}; closed: ${JSON.stringify(this.closed)}`);
+      if (Date.now() > deadline)
+        throw new Error(`timed out; messages: ${JSON.stringify(this.messages.slice(-3))}; closed: ${JSON.stringify(this.closed)}`);
       await new Promise((r) => setTimeout(r, 10));
     }
   }
@@ -80,7 +83,9 @@ describe.each(testDrivers())('GraphQL over WebSocket is bounded on %s', (driver)
     vi.restoreAllMocks();
   });
 
-  it(`one socket holds at most ${DEFAULT_MAX_SUBSCRIPTIONS_PER_SOCKET} operations: one more is refused with a code, the socket and the others carry on`, { timeout: 60_000 }, async () => {
+  it(`one socket holds at most ${DEFAULT_MAX_SUBSCRIPTIONS_PER_SOCKET} operations: one more is refused with a code, the socket and the others carry on`, {
+    timeout: 60_000,
+  }, async () => {
     await registerCluster(t, { kubeconfig: kubeconfigYaml({ server: 'https://127.0.0.1:1' }), skipConnectionTest: true });
     const s = await open(t.userToken);
     for (let i = 0; i < DEFAULT_MAX_SUBSCRIPTIONS_PER_SOCKET; i++) s.subscribe(`s${i}`, HEALTH);
@@ -97,7 +102,9 @@ describe.each(testDrivers())('GraphQL over WebSocket is bounded on %s', (driver)
     expect(s.closed).toBeUndefined();
   });
 
-  it(`one user holds at most ${DEFAULT_MAX_SUBSCRIPTIONS_PER_USER} operations across sockets; another user is not affected`, { timeout: 120_000 }, async () => {
+  it(`one user holds at most ${DEFAULT_MAX_SUBSCRIPTIONS_PER_USER} operations across sockets; another user is not affected`, {
+    timeout: 120_000,
+  }, async () => {
     const token = signToken(TEST_JWT_SECRET, { sub: 'user-many-sockets', role: 'user' });
     const full = DEFAULT_MAX_SUBSCRIPTIONS_PER_USER / DEFAULT_MAX_SUBSCRIPTIONS_PER_SOCKET;
     const mine: Session[] = [];
@@ -149,7 +156,7 @@ describe.each(testDrivers())('GraphQL over WebSocket is bounded on %s', (driver)
     expect(s.closed).toBeUndefined();
   });
 
-  it('an admin\'s pushed updates never carry a kubeconfig, whatever the alias', async () => {
+  it("an admin's pushed updates never carry a kubeconfig, whatever the alias", async () => {
     const s = await open(t.adminToken);
     s.subscribe('aliased', 'subscription { cluster: clusterHealth { id kubeconfig } }');
     s.subscribe('fragment', 'subscription { ...F } fragment F on Subscription { currentCluster: clusterHealth { kubeconfig } }');

@@ -54,7 +54,9 @@ describe('observe: probe result → health state with a reason', () => {
   });
 
   it('WARNING for a cluster without nodes', () => {
-    expect(observe(healthyProbe({ nodes: { ok: true, figures: { total: 0, ready: 0, notReadyNames: [] } } }), now).message).toBe('the cluster has no nodes');
+    expect(observe(healthyProbe({ nodes: { ok: true, figures: { total: 0, ready: 0, notReadyNames: [] } } }), now).message).toBe(
+      'the cluster has no nodes',
+    );
   });
 });
 
@@ -63,7 +65,10 @@ describe('decide: anti-flapping', () => {
   const healthy: HealthMemory = { status: 'healthy', candidateStatus: null, candidateCount: 0 };
 
   it('applies the first observation from UNKNOWN at once', () => {
-    expect(decide({ status: 'unknown', candidateStatus: null, candidateCount: 0 }, obs('error'), 2)).toMatchObject({ status: 'error', changed: true });
+    expect(decide({ status: 'unknown', candidateStatus: null, candidateCount: 0 }, obs('error'), 2)).toMatchObject({
+      status: 'error',
+      changed: true,
+    });
   });
 
   it('needs N consecutive agreeing observations to flip, and says so meanwhile', () => {

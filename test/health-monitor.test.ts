@@ -91,15 +91,73 @@ describe.each(testDrivers())('health monitor on %s', (driver) => {
       /** The API server answered, so last_connected_at must be set (UNAVAILABLE rows assert it stays null). */
       connected?: true;
     }[] = [
-      { state: 'HEALTHY', when: 'all nodes are Ready', knobs: { nodes: 3, pods: 42, gitVersion: 'v1.31.4' }, status: 'healthy', message: /all 3 nodes Ready/, figures: { node_count: 3, ready_node_count: 3, pod_count: 42, kubernetes_version: 'v1.31.4' }, connected: true },
-      { state: 'WARNING', when: 'some nodes are NotReady', knobs: { nodes: 4, notReadyNodes: 2 }, status: 'warning', message: /2 of 4 nodes NotReady.*node-2.*node-3/, figures: { node_count: 4, ready_node_count: 2 }, connected: true },
-      { state: 'WARNING', when: 'pods may not be listed (partial permissions)', knobs: { forbid: ['pods'] }, status: 'warning', message: /partial permissions.*pods/, figures: { node_count: 3 }, connected: true },
-      { state: 'WARNING', when: 'the token expires in 3 days', knobs: { tokenExp: in3Days() }, status: 'warning', message: /expire.*[23] days/, connected: true },
-      { state: 'WARNING', when: 'the client certificate expires in 3 days', knobs: { certNotAfter: in3Days() }, auth: 'cert', status: 'warning', message: /expire.*[23] days/, connected: true },
+      {
+        state: 'HEALTHY',
+        when: 'all nodes are Ready',
+        knobs: { nodes: 3, pods: 42, gitVersion: 'v1.31.4' },
+        status: 'healthy',
+        message: /all 3 nodes Ready/,
+        figures: { node_count: 3, ready_node_count: 3, pod_count: 42, kubernetes_version: 'v1.31.4' },
+        connected: true,
+      },
+      {
+        state: 'WARNING',
+        when: 'some nodes are NotReady',
+        knobs: { nodes: 4, notReadyNodes: 2 },
+        status: 'warning',
+        message: /2 of 4 nodes NotReady.*node-2.*node-3/,
+        figures: { node_count: 4, ready_node_count: 2 },
+        connected: true,
+      },
+      {
+        state: 'WARNING',
+        when: 'pods may not be listed (partial permissions)',
+        knobs: { forbid: ['pods'] },
+        status: 'warning',
+        message: /partial permissions.*pods/,
+        figures: { node_count: 3 },
+        connected: true,
+      },
+      {
+        state: 'WARNING',
+        when: 'the token expires in 3 days',
+        knobs: { tokenExp: in3Days() },
+        status: 'warning',
+        message: /expire.*[23] days/,
+        connected: true,
+      },
+      {
+        state: 'WARNING',
+        when: 'the client certificate expires in 3 days',
+        knobs: { certNotAfter: in3Days() },
+        auth: 'cert',
+        status: 'warning',
+        message: /expire.*[23] days/,
+        connected: true,
+      },
       { state: 'ERROR', when: 'the credentials are rejected (401)', knobs: { expired: true }, status: 'error', message: /401/, connected: true },
-      { state: 'ERROR', when: 'the API server answers 5xx', knobs: { mode: 'error5xx', errorCode: 503 }, status: 'error', message: /503/, connected: true },
-      { state: 'ERROR', when: 'the API server sends garbage instead of JSON', knobs: { mode: 'garbage' }, status: 'error', message: /not valid .*JSON/ },
-      { state: 'UNAVAILABLE', when: 'the connection is dropped (mode refuse)', knobs: { mode: 'refuse' }, status: 'unavailable', message: /reset|connect/ },
+      {
+        state: 'ERROR',
+        when: 'the API server answers 5xx',
+        knobs: { mode: 'error5xx', errorCode: 503 },
+        status: 'error',
+        message: /503/,
+        connected: true,
+      },
+      {
+        state: 'ERROR',
+        when: 'the API server sends garbage instead of JSON',
+        knobs: { mode: 'garbage' },
+        status: 'error',
+        message: /not valid .*JSON/,
+      },
+      {
+        state: 'UNAVAILABLE',
+        when: 'the connection is dropped (mode refuse)',
+        knobs: { mode: 'refuse' },
+        status: 'unavailable',
+        message: /reset|connect/,
+      },
       // UNAVAILABLE on a timeout (mode hang) is covered by the hanging-cluster test at the end.
       { state: 'UNAVAILABLE', when: 'nothing listens on the server port', knobs: {}, closedPort: true, status: 'unavailable', message: /refused/ },
     ];
@@ -317,7 +375,7 @@ describe.each(testDrivers())('health monitor on %s', (driver) => {
       cs[3]!.c.handle.set({ nodes: 9 });
       await sleep(NEXT_ROUND_MS);
       expect(await t.gw.health.sweep()).toBe(8);
-      await waitFor('the changed cluster\'s event', () => events.length >= 1);
+      await waitFor("the changed cluster's event", () => events.length >= 1);
       await sleep(200);
       expect(events).toEqual([cs[3]!.id]);
       expect((await detail(cs[3]!.id)).node_count).toBe(9);
@@ -326,4 +384,3 @@ describe.each(testDrivers())('health monitor on %s', (driver) => {
     }
   });
 });
-

@@ -76,7 +76,9 @@ describe.each(testDrivers())('health history and availability on %s', (driver) =
     const first = await t.rest('GET', `/api/v1/k8s/clusters/${id}/health/history?limit=3`, { token: t.userToken });
     expect(first.status).toBe(200);
     expect(first.body.data.items.map((e: { from: string; to: string }) => [e.from, e.to])).toEqual(expected.slice(0, 3));
-    const rest = await t.rest('GET', `/api/v1/k8s/clusters/${id}/health/history?limit=3&cursor=${first.body.data.next_cursor}`, { token: t.userToken });
+    const rest = await t.rest('GET', `/api/v1/k8s/clusters/${id}/health/history?limit=3&cursor=${first.body.data.next_cursor}`, {
+      token: t.userToken,
+    });
     expect(rest.body.data.items.map((e: { from: string; to: string }) => [e.from, e.to])).toEqual(expected.slice(3));
     expect(rest.body.data.next_cursor).toBeNull();
     const since = await t.rest('GET', `/api/v1/k8s/clusters/${id}/health/history?since=${encodeURIComponent(items[1]!.at)}`);
@@ -94,17 +96,25 @@ describe.each(testDrivers())('health history and availability on %s', (driver) =
   });
 
   it('availability is time in HEALTHY or WARNING (healthyRatio) and with ERROR (reachableRatio) over observed time, exactly', async () => {
-    const { id } = await registerCluster(t, { kubeconfig: (await reachableCluster()).kubeconfigYaml, skipConnectionTest: true, name: uniqueName('av') });
+    const { id } = await registerCluster(t, {
+      kubeconfig: (await reachableCluster()).kubeconfigYaml,
+      skipConnectionTest: true,
+      name: uniqueName('av'),
+    });
     const now = Date.now();
     // First probe two hours ago; in the last hour: 10 min HEALTHY, 10 WARNING, 10 ERROR, the rest UNAVAILABLE. The hour
     // opens and closes UNAVAILABLE, so the ratios do not depend on how many milliseconds pass before the query.
-    await layDown(id, [
-      [120 * MIN, 'unknown', 'unavailable'],
-      [50 * MIN, 'unavailable', 'healthy'],
-      [40 * MIN, 'healthy', 'warning'],
-      [30 * MIN, 'warning', 'error'],
-      [20 * MIN, 'error', 'unavailable'],
-    ], now);
+    await layDown(
+      id,
+      [
+        [120 * MIN, 'unknown', 'unavailable'],
+        [50 * MIN, 'unavailable', 'healthy'],
+        [40 * MIN, 'healthy', 'warning'],
+        [30 * MIN, 'warning', 'error'],
+        [20 * MIN, 'error', 'unavailable'],
+      ],
+      now,
+    );
     const res = await t.gql(AVAILABILITY, { id });
     expect(res.errors).toBeUndefined();
     const c = res.data.cluster;
@@ -126,17 +136,24 @@ describe.each(testDrivers())('health history and availability on %s', (driver) =
     const { id } = await registerCluster(t, { kubeconfig: (await reachableCluster()).kubeconfigYaml, skipConnectionTest: true });
     const { id: never } = await registerCluster(t, { kubeconfig: (await reachableCluster()).kubeconfigYaml, skipConnectionTest: true });
     const now = Date.parse('2030-01-01T12:00:00Z');
-    await layDown(id, [
-      [45 * MIN, 'unknown', 'healthy'],
-      [35 * MIN, 'healthy', 'error'],
-      [30 * MIN, 'error', 'unknown'],
-      [10 * MIN, 'unknown', 'warning'],
-    ], now);
+    await layDown(
+      id,
+      [
+        [45 * MIN, 'unknown', 'healthy'],
+        [35 * MIN, 'healthy', 'error'],
+        [30 * MIN, 'error', 'unknown'],
+        [10 * MIN, 'unknown', 'warning'],
+      ],
+      now,
+    );
     const sums = await repo().windowSums([id, never], new Date(now - 60 * MIN), new Date(now));
     // Observed: 10 HEALTHY + 5 ERROR + 10 WARNING = 25 min; the 20 disabled minutes and the 15 before the probe are not.
     expect(sums.get(id)).toEqual({ observed: 25 * 60, healthy: 20 * 60, reachable: 25 * 60 });
     expect(sums.get(never)).toBeUndefined();
-    const res = await t.gql(`query($id: ID!) { cluster(id: $id) { lastHealthyAt availability(window: WEEK) { observedSeconds healthyRatio reachableRatio } } }`, { id: never });
+    const res = await t.gql(
+      `query($id: ID!) { cluster(id: $id) { lastHealthyAt availability(window: WEEK) { observedSeconds healthyRatio reachableRatio } } }`,
+      { id: never },
+    );
     expect(res.data.cluster).toEqual({ lastHealthyAt: null, availability: { observedSeconds: 0, healthyRatio: null, reachableRatio: null } });
   });
 
@@ -153,14 +170,19 @@ describe.each(testDrivers())('health history and availability on %s', (driver) =
     const { id } = await registerCluster(t, { kubeconfig: (await reachableCluster()).kubeconfigYaml, skipConnectionTest: true });
     const now = Date.now();
     const DAY = 24 * 60 * MIN;
-    await layDown(id, [
-      [200 * DAY, 'unknown', 'healthy'],
-      [150 * DAY, 'healthy', 'error'],
-      [100 * DAY, 'error', 'healthy'],
-      [10 * DAY, 'healthy', 'warning'],
-    ], now);
+    await layDown(
+      id,
+      [
+        [200 * DAY, 'unknown', 'healthy'],
+        [150 * DAY, 'healthy', 'error'],
+        [100 * DAY, 'error', 'healthy'],
+        [10 * DAY, 'healthy', 'warning'],
+      ],
+      now,
+    );
     const replicas = ['replica-a', 'replica-b'].map(
-      (replicaId) => new HistoryRetention(repo(), new PeriodicClaims(t.gw.database.db), t.gw.logger, { retentionDays: 90, intervalSeconds: 3600, replicaId }),
+      (replicaId) =>
+        new HistoryRetention(repo(), new PeriodicClaims(t.gw.database.db), t.gw.logger, { retentionDays: 90, intervalSeconds: 3600, replicaId }),
     );
     const outcomes = await Promise.all(replicas.map((r) => r.pruneOnce()));
     expect(outcomes.filter((o) => o.claimed)).toHaveLength(1);

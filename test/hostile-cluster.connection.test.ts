@@ -108,7 +108,11 @@ describe('C3 and C6 against hostile API servers on pglite', () => {
     if (minimumWindow > 0) await sleep(minimumWindow);
     const windowEnd = Date.now();
     const v = await vitals.stop();
-    const points = [windowStart, ...healthy.handle.requestLog.filter((e) => e.path === '/version' && e.at >= windowStart).map((e) => e.at), windowEnd];
+    const points = [
+      windowStart,
+      ...healthy.handle.requestLog.filter((e) => e.path === '/version' && e.at >= windowStart).map((e) => e.at),
+      windowEnd,
+    ];
     const longestGap = Math.max(...points.slice(1).map((at, i) => at - points[i]!));
     expect(longestGap, 'longest wait between two probes of the healthy cluster (ms)').toBeLessThan(2_500);
     expect(v.medianMs, '/healthz median (ms)').toBeLessThan(100);

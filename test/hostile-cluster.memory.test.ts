@@ -11,7 +11,12 @@ describeHostileSweep('hostile API servers that send too much', [
   { behaviour: 'deflate-bomb', status: 'error', message: /more than 1 MiB for one request/, perProbe: { '/api/v1/nodes': 0, '/api/v1/pods': 0 } },
   { behaviour: 'br-bomb', status: 'error', message: /more than 1 MiB for one request/, perProbe: { '/api/v1/nodes': 0, '/api/v1/pods': 0 } },
   { behaviour: 'unknown-encoding', status: 'error', message: /unsupported Content-Encoding/, perProbe: { '/api/v1/nodes': 0, '/api/v1/pods': 0 } },
-  { behaviour: 'huge-list', status: 'error', message: /listing nodes failed: .*more than 16 MiB/, perProbe: { '/api/v1/nodes': 1, '/api/v1/pods': 1 } },
+  {
+    behaviour: 'huge-list',
+    status: 'error',
+    message: /listing nodes failed: .*more than 16 MiB/,
+    perProbe: { '/api/v1/nodes': 1, '/api/v1/pods': 1 },
+  },
   // Any JSON-200 endpoint: answers every path, but has no node list.
   { behaviour: 'not-kubernetes', status: 'error', message: /not a Kubernetes version/, perProbe: { '/api/v1/nodes': 0, '/api/v1/pods': 0 } },
 ]);

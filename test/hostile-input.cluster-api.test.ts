@@ -36,7 +36,14 @@ describeHostileInput('cluster-api', { changesTables: true }, ({ t, tally }) => {
       for (const { label, knobs } of answers) {
         const sim = await reachableCluster(knobs);
         sims.push(sim);
-        const c3 = rest(t, `C3 against a server with ${label}`, 'POST', `${REST_BASE}/clusters`, { name: uniqueName('evil-api'), kubeconfig: sim.kubeconfigBase64 }, { expect: { status: [201, 400] } });
+        const c3 = rest(
+          t,
+          `C3 against a server with ${label}`,
+          'POST',
+          `${REST_BASE}/clusters`,
+          { name: uniqueName('evil-api'), kubeconfig: sim.kubeconfigBase64 },
+          { expect: { status: [201, 400] } },
+        );
         const v3 = await sendAccepting(t, c3, tally);
         if (v3) violations.push(`${c3.label} → ${v3}`);
         // Registered without contact, then probed on demand and by the monitor.
@@ -46,10 +53,17 @@ describeHostileInput('cluster-api', { changesTables: true }, ({ t, tally }) => {
           violations.push(`createCluster (skipConnectionTest) for ${label} failed: ${JSON.stringify(created.errors)}`);
           continue;
         }
-        const c6 = rest(t, `C6 against a server with ${label}`, 'POST', `${REST_BASE}/clusters/${id}/test-connection`, undefined, { expect: { status: [200, 503] } });
+        const c6 = rest(t, `C6 against a server with ${label}`, 'POST', `${REST_BASE}/clusters/${id}/test-connection`, undefined, {
+          expect: { status: [200, 503] },
+        });
         const v6 = await sendAccepting(t, c6, tally);
         if (v6) violations.push(`${c6.label} → ${v6}`);
-        const g6 = gql(t, `testClusterConnection against a server with ${label}`, 'mutation($id: ID!) { testClusterConnection(id: $id) { connected kubernetesVersion } }', { id });
+        const g6 = gql(
+          t,
+          `testClusterConnection against a server with ${label}`,
+          'mutation($id: ID!) { testClusterConnection(id: $id) { connected kubernetesVersion } }',
+          { id },
+        );
         const vg = await sendAccepting(t, g6, tally);
         if (vg) violations.push(`${g6.label} → ${vg}`);
       }

@@ -30,7 +30,20 @@ describeHostileInput('ids', {}, (suite, driver) => {
       );
     }
     // Every id against the lookup and the admin writes; the connection test and discovery against a sample.
-    const sample = new Set(['zero', 'minus one', '2^63', '1e309', 'dot-dot-slash', 'arabic-indic digits', 'NUL', 'SQL stacked query', 'absent', 'true', 'null', 'object']);
+    const sample = new Set([
+      'zero',
+      'minus one',
+      '2^63',
+      '1e309',
+      'dot-dot-slash',
+      'arabic-indic digits',
+      'NUL',
+      'SQL stacked query',
+      'absent',
+      'true',
+      'null',
+      'object',
+    ]);
     for (const id of [...BAD_IDS, ...BAD_GQL_ID_VALUES]) {
       for (const [op, query] of Object.entries(ID_OPS)) {
         if (!sample.has(id.name) && (op === 'testClusterConnection' || op === 'rediscoverPrometheus')) continue;
@@ -39,8 +52,18 @@ describeHostileInput('ids', {}, (suite, driver) => {
     }
     // 1e309 only exists as JSON text (JSON.stringify cannot write it): it parses to Infinity.
     for (const [op, query] of Object.entries(ID_OPS)) {
-      attempts.push(gql(t, `${op} id 1e309 as JSON number`, query, undefined, { raw: `{"query":${JSON.stringify(query)},"variables":{"id":1e309}}`, expect: { code: ['BAD_USER_INPUT'] } }));
-      attempts.push(gql(t, `${op} id -0 as JSON number`, query, undefined, { raw: `{"query":${JSON.stringify(query)},"variables":{"id":-0}}`, expect: { code: ['BAD_USER_INPUT'] } }));
+      attempts.push(
+        gql(t, `${op} id 1e309 as JSON number`, query, undefined, {
+          raw: `{"query":${JSON.stringify(query)},"variables":{"id":1e309}}`,
+          expect: { code: ['BAD_USER_INPUT'] },
+        }),
+      );
+      attempts.push(
+        gql(t, `${op} id -0 as JSON number`, query, undefined, {
+          raw: `{"query":${JSON.stringify(query)},"variables":{"id":-0}}`,
+          expect: { code: ['BAD_USER_INPUT'] },
+        }),
+      );
     }
     // Inline literals of the wrong GraphQL type.
     for (const lit of ['true', '1.5', '[1]', '{a: 1}', 'null', 'ENUM_VALUE', '"1" "2"']) {
@@ -54,12 +77,32 @@ describeHostileInput('ids', {}, (suite, driver) => {
     for (const [i, s] of SQLI.entries()) {
       attempts.push(
         // A syntactically valid name: C3 checks the name against the database, then fails the connection test.
-        rest(t, `C3 SQL name #${i}`, 'POST', `${REST_BASE}/clusters`, { name: s, kubeconfig: UNREACHABLE_B64 }, { expect: { status: [400], message: /cannot connect/ } }),
+        rest(
+          t,
+          `C3 SQL name #${i}`,
+          'POST',
+          `${REST_BASE}/clusters`,
+          { name: s, kubeconfig: UNREACHABLE_B64 },
+          { expect: { status: [400], message: /cannot connect/ } },
+        ),
         rest(t, `C4 SQL name on absent id #${i}`, 'PUT', `${REST_BASE}/clusters/999999`, { name: s }, { expect: { status: [404] } }),
-        rest(t, `C4 SQL in prometheus_url on absent id #${i}`, 'PUT', `${REST_BASE}/clusters/999999`, { prometheus_url: `http://prom.example/?q=${encodeURIComponent(s)}` }, { expect: { status: [404] } }),
+        rest(
+          t,
+          `C4 SQL in prometheus_url on absent id #${i}`,
+          'PUT',
+          `${REST_BASE}/clusters/999999`,
+          { prometheus_url: `http://prom.example/?q=${encodeURIComponent(s)}` },
+          { expect: { status: [404] } },
+        ),
         gql(t, `updateCluster SQL name on absent id #${i}`, UPDATE, { id: '999999', input: { name: s } }, { expect: { code: ['NOT_FOUND'] } }),
-        gql(t, `currentCluster X-Cluster-Name SQL #${i}`, '{ currentCluster { id } }', undefined, { headers: { 'x-cluster-name': encodeURIComponent(s) }, expect: { code: ['NOT_FOUND'] } }),
-        gql(t, `currentCluster X-Cluster-ID SQL #${i}`, '{ currentCluster { id } }', undefined, { headers: { 'x-cluster-id': encodeURIComponent(s) }, expect: { code: ['BAD_USER_INPUT'] } }),
+        gql(t, `currentCluster X-Cluster-Name SQL #${i}`, '{ currentCluster { id } }', undefined, {
+          headers: { 'x-cluster-name': encodeURIComponent(s) },
+          expect: { code: ['NOT_FOUND'] },
+        }),
+        gql(t, `currentCluster X-Cluster-ID SQL #${i}`, '{ currentCluster { id } }', undefined, {
+          headers: { 'x-cluster-id': encodeURIComponent(s) },
+          expect: { code: ['BAD_USER_INPUT'] },
+        }),
       );
     }
     expect(await runAll(t, attempts, tally)).toEqual([]);
@@ -79,7 +122,12 @@ describeHostileInput('ids', {}, (suite, driver) => {
       { 'x-cluster-id': '%00' },
       { 'x-cluster-id': '1e309' },
     ];
-    const attempts = headers.map((h) => gql(t, `currentCluster ${JSON.stringify(h).slice(0, 60)}`, '{ currentCluster { id } }', undefined, { headers: h, expect: { code: ['BAD_USER_INPUT', 'NOT_FOUND'] } }));
+    const attempts = headers.map((h) =>
+      gql(t, `currentCluster ${JSON.stringify(h).slice(0, 60)}`, '{ currentCluster { id } }', undefined, {
+        headers: h,
+        expect: { code: ['BAD_USER_INPUT', 'NOT_FOUND'] },
+      }),
+    );
     expect(await runAll(t, attempts, tally)).toEqual([]);
   });
 

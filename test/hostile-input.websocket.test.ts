@@ -10,7 +10,9 @@ import { describeHostileInput } from './support/hostile-suite.js';
  */
 
 describeHostileInput('websocket', {}, ({ t, tally }) => {
-  it('WebSocket: oversized messages close the socket with 1009; malformed frames and deep/wide/bad subscriptions fail cleanly', async ({ expect }) => {
+  it('WebSocket: oversized messages close the socket with 1009; malformed frames and deep/wide/bad subscriptions fail cleanly', async ({
+    expect,
+  }) => {
     const url = t.url.replace(/^http/, 'ws') + '/graphql';
     const init = JSON.stringify({ type: 'connection_init', payload: { Authorization: `Bearer ${t.adminToken}` } });
     type Session = { close: { code: number; reason: string }; messages: any[] };
@@ -18,7 +20,9 @@ describeHostileInput('websocket', {}, ({ t, tally }) => {
     const session = async (frames: (string | Buffer)[], opts: { init: boolean }): Promise<Session> => {
       const ws = new WebSocket(url, 'graphql-transport-ws');
       const messages: any[] = [];
-      const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: String(reason) })));
+      const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+        ws.once('close', (code, reason) => resolve({ code, reason: String(reason) })),
+      );
       ws.on('error', () => {});
       await new Promise<void>((resolve, reject) => {
         ws.once('open', () => resolve());
@@ -72,18 +76,40 @@ describeHostileInput('websocket', {}, ({ t, tally }) => {
     };
 
     const pad = 'x'.repeat(70 * 1024);
-    record('70 KiB message after connection_init', await session([subscribe('subscription { clusterHealth { id } }', { pad })], { init: true }), closedWith(1009));
+    record(
+      '70 KiB message after connection_init',
+      await session([subscribe('subscription { clusterHealth { id } }', { pad })], { init: true }),
+      closedWith(1009),
+    );
     record('70 KiB message before connection_init', await session([pad], { init: false }), closedWith(1009));
     record('1 MiB binary message after connection_init', await session([Buffer.alloc(1024 * 1024, 1)], { init: true }), closedWith(1009));
     record('64 KiB + 1 byte', await session([' '.repeat(64 * 1024 + 1)], { init: true }), closedWith(1009));
     record('malformed JSON frame', await session(['{nope'], { init: true }), closedWith(4400));
     record('unknown message type', await session([JSON.stringify({ type: 'drop_tables' })], { init: true }), closedWith(4400));
-    record('subscribe before connection_init', await session([subscribe('subscription { clusterHealth { id } }')], { init: false }), closedWith(4401));
+    record(
+      'subscribe before connection_init',
+      await session([subscribe('subscription { clusterHealth { id } }')], { init: false }),
+      closedWith(4401),
+    );
     record('second connection_init', await session([init], { init: true }), closedWith(4429));
     record('operation nested past depth 10', await session([subscribe(directivesChain(11))], { init: true }), graphqlError());
-    record('subscription with 501 fields', await session([subscribe(`subscription { clusterHealth { ${Array.from({ length: 501 }, (_, i) => `a${i}: id`).join(' ')} } }`)], { init: true }), graphqlError());
-    record('subscription with a bad clusterId', await session([subscribe('subscription { clusterHealth(clusterId: "abc") { id } }')], { init: true }), graphqlError(['BAD_USER_INPUT']));
-    record('subscription for an absent cluster', await session([subscribe('subscription { discoveryStatus(clusterId: "999999") { state } }')], { init: true }), graphqlError(['NOT_FOUND']));
+    record(
+      'subscription with 501 fields',
+      await session([subscribe(`subscription { clusterHealth { ${Array.from({ length: 501 }, (_, i) => `a${i}: id`).join(' ')} } }`)], {
+        init: true,
+      }),
+      graphqlError(),
+    );
+    record(
+      'subscription with a bad clusterId',
+      await session([subscribe('subscription { clusterHealth(clusterId: "abc") { id } }')], { init: true }),
+      graphqlError(['BAD_USER_INPUT']),
+    );
+    record(
+      'subscription for an absent cluster',
+      await session([subscribe('subscription { discoveryStatus(clusterId: "999999") { state } }')], { init: true }),
+      graphqlError(['NOT_FOUND']),
+    );
     record('subscription with an unknown field', await session([subscribe('subscription { nope }')], { init: true }), graphqlError());
     record('subscription with a syntax error', await session([subscribe('subscription {')], { init: true }), graphqlError());
     expect(violations).toEqual([]);

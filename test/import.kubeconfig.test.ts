@@ -31,11 +31,17 @@ function specs(): { name: string; kind: FleetContextKind }[] {
 }
 
 const count = (items: Record<string, unknown>[], key: string) =>
-  items.reduce<Record<string, number>>((acc, item) => ({ ...acc, [String(item[key]).toLowerCase()]: (acc[String(item[key]).toLowerCase()] ?? 0) + 1 }), {});
+  items.reduce<Record<string, number>>(
+    (acc, item) => ({ ...acc, [String(item[key]).toLowerCase()]: (acc[String(item[key]).toLowerCase()] ?? 0) + 1 }),
+    {},
+  );
 
 function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/import-cli-entry.ts', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/import-cli-entry.ts', ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -66,7 +72,13 @@ describe.each(testDrivers())('kubeconfig import on %s', (driver) => {
     file = join(dir, 'fleet.yaml');
     writeFileSync(file, yaml, { mode: 0o600 });
     // "good-29" is already a cluster's name, for a different server: that context must be skipped, not merged.
-    takenId = (await registerCluster(t, { name: `${PREFIX}good-29`, kubeconfig: sim.cluster.kubeconfig({ server: await refusedServerUrl() }), skipConnectionTest: true })).id;
+    takenId = (
+      await registerCluster(t, {
+        name: `${PREFIX}good-29`,
+        kubeconfig: sim.cluster.kubeconfig({ server: await refusedServerUrl() }),
+        skipConnectionTest: true,
+      })
+    ).id;
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -80,7 +92,13 @@ describe.each(testDrivers())('kubeconfig import on %s', (driver) => {
     expect(items).toHaveLength(50);
     expect(count(items, 'action')).toEqual({ create: 35, skip: 15 });
     const byContext = new Map(items.map((i) => [i.context, i]));
-    expect(byContext.get('good-3')).toMatchObject({ name: `${PREFIX}good-3`, action: 'CREATE', reachable: true, kubernetesVersion: 'v1.31.4', reason: null });
+    expect(byContext.get('good-3')).toMatchObject({
+      name: `${PREFIX}good-3`,
+      action: 'CREATE',
+      reachable: true,
+      kubernetesVersion: 'v1.31.4',
+      reason: null,
+    });
     expect(byContext.get('down-2')).toMatchObject({ action: 'CREATE', reachable: false });
     expect(byContext.get('down-2')!.reason).toMatch(/REFUSED/);
     expect(byContext.get('exec-1')).toMatchObject({ action: 'SKIP', reachable: null });
@@ -145,7 +163,12 @@ describe.each(testDrivers())('kubeconfig import on %s', (driver) => {
   });
 
   it('REST apply: set_default_from_current_context makes good-0 the default once; a second apply changes nothing', async () => {
-    const body = { kubeconfig: b64(yaml), name_prefix: PREFIX, contexts: contexts.filter((c) => /^good-\d+$/.test(c.name)).map((c) => c.name), set_default_from_current_context: true };
+    const body = {
+      kubeconfig: b64(yaml),
+      name_prefix: PREFIX,
+      contexts: contexts.filter((c) => /^good-\d+$/.test(c.name)).map((c) => c.name),
+      set_default_from_current_context: true,
+    };
     const first = await t.rest('POST', '/api/v1/k8s/clusters/import', { body });
     expect(first.status).toBe(200);
     expect(first.body.data.summary).toEqual({ created: 0, updated: 0, unchanged: 29, skipped: 1, failed: 0 });

@@ -19,10 +19,18 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe.each(testDrivers())('IMPORT_KUBECONFIG on %s', (driver) => {
   it('imports every context when no cluster exists, makes current-context the default and logs one line per context', async () => {
     const sim = await sharedSimulator();
-    const { yaml, contexts } = fleetKubeconfig(sim, [{ name: 'alpha', kind: 'good' }, { name: 'beta', kind: 'good' }, { name: 'gamma', kind: 'exec' }], {
-      unreachableServer: await refusedServerUrl(),
-      currentContext: 'beta',
-    });
+    const { yaml, contexts } = fleetKubeconfig(
+      sim,
+      [
+        { name: 'alpha', kind: 'good' },
+        { name: 'beta', kind: 'good' },
+        { name: 'gamma', kind: 'exec' },
+      ],
+      {
+        unreachableServer: await refusedServerUrl(),
+        currentContext: 'beta',
+      },
+    );
     const file = join(dir, `${driver}.yaml`);
     writeFileSync(file, yaml, { mode: 0o600 });
     const lines: string[] = [];
@@ -51,7 +59,14 @@ describe.each(testDrivers())('IMPORT_KUBECONFIG on %s', (driver) => {
 
 describe('IMPORT_KUBECONFIG that cannot be used', () => {
   const config = (file: string) =>
-    loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: join(dir, 'data'), JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: 'silent', IMPORT_KUBECONFIG: file });
+    loadConfig({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATA_DIR: join(dir, 'data'),
+      JWT_SECRET: TEST_JWT_SECRET,
+      LOG_LEVEL: 'silent',
+      IMPORT_KUBECONFIG: file,
+    });
 
   it('an unreadable file stops the start with an error naming the variable and the file', async () => {
     const missing = join(dir, 'missing.yaml');
@@ -62,6 +77,8 @@ describe('IMPORT_KUBECONFIG that cannot be used', () => {
   it('a file that is not a kubeconfig stops the start too', async () => {
     const file = join(dir, 'not-a-kubeconfig.yaml');
     writeFileSync(file, 'just: text\n');
-    await expect(startGateway(config(file))).rejects.toThrow(/^IMPORT_KUBECONFIG: .* is not a usable kubeconfig: kubeconfig\.contexts: must list at least one context/);
+    await expect(startGateway(config(file))).rejects.toThrow(
+      /^IMPORT_KUBECONFIG: .* is not a usable kubeconfig: kubeconfig\.contexts: must list at least one context/,
+    );
   });
 });

@@ -98,12 +98,16 @@ describe('JwtVerifier issuer and audience', () => {
   });
 
   it('rejects another issuer, or none', () => {
-    expect(rejects(verifier, signToken(SECRET, { sub: 'a' }, { issuer: 'https://evil.example.com', audience: 'kube-gateway' })).message).toMatch(/issuer/);
+    expect(rejects(verifier, signToken(SECRET, { sub: 'a' }, { issuer: 'https://evil.example.com', audience: 'kube-gateway' })).message).toMatch(
+      /issuer/,
+    );
     rejects(verifier, signToken(SECRET, { sub: 'a' }, { audience: 'kube-gateway' }));
   });
 
   it('rejects another audience, or none', () => {
-    expect(rejects(verifier, signToken(SECRET, { sub: 'a' }, { issuer: 'https://issuer.example.com', audience: 'other' })).message).toMatch(/audience/);
+    expect(rejects(verifier, signToken(SECRET, { sub: 'a' }, { issuer: 'https://issuer.example.com', audience: 'other' })).message).toMatch(
+      /audience/,
+    );
     rejects(verifier, signToken(SECRET, { sub: 'a' }, { issuer: 'https://issuer.example.com' }));
   });
 

@@ -13,7 +13,11 @@ import { perSuite } from './support/suite-fixtures.js';
  * certificate authentication, TLS, permissions, selectors and the Prometheus custom resources.
  */
 
-const sim = perSuite('the simulator', () => KubeSimulator.start({ nodes: 2 }), (s) => s.close());
+const sim = perSuite(
+  'the simulator',
+  () => KubeSimulator.start({ nodes: 2 }),
+  (s) => s.close(),
+);
 
 describe('KubeSimulator through @kubernetes/client-node', () => {
   it('serves /version with the gitVersion knob', async () => {
@@ -95,7 +99,15 @@ describe('KubeSimulator through @kubernetes/client-node', () => {
     expect((await apiError(coreApi(h, { token: 'wrong' }).listNode())).code).toBe(401);
     const wrong = await rawRequest(h, '/api/v1/nodes', { token: 'wrong' });
     expect(wrong.status).toBe(401);
-    expect(JSON.parse(wrong.body)).toEqual({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'Unauthorized', reason: 'Unauthorized', code: 401 });
+    expect(JSON.parse(wrong.body)).toEqual({
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: 'Unauthorized',
+      reason: 'Unauthorized',
+      code: 401,
+    });
     const anon = await rawRequest(h, '/api/v1/nodes', { auth: 'none' });
     expect(anon.status).toBe(401);
     expect(sim.globalLog.at(-1)).toMatchObject({ cluster: null, path: '/api/v1/nodes', status: 401 });
@@ -167,7 +179,10 @@ describe('KubeSimulator through @kubernetes/client-node', () => {
     expect(svc.items[0]?.spec?.ports?.[0]).toMatchObject({ name: 'web', port: 9090, targetPort: 9090, protocol: 'TCP' });
     const all = await api.listServiceForAllNamespaces({ labelSelector: 'app in (prometheus, grafana),!missing' });
     expect(all.items.map((s) => s.metadata?.name).sort()).toEqual(['grafana', 'prometheus', 'thanos']);
-    expect((await api.listServiceForAllNamespaces({ labelSelector: 'app!=prometheus' })).items.map((s) => s.metadata?.name)).toEqual(['kubernetes', 'grafana']);
+    expect((await api.listServiceForAllNamespaces({ labelSelector: 'app!=prometheus' })).items.map((s) => s.metadata?.name)).toEqual([
+      'kubernetes',
+      'grafana',
+    ]);
     const pods = await api.listPodForAllNamespaces({ labelSelector: 'app=app-1', fieldSelector: 'metadata.namespace=default', limit: 1 });
     expect(pods.items[0]?.metadata).toMatchObject({ namespace: 'default', labels: { app: 'app-1' } });
     // As on a real server, no remainingItemCount with selectors.
@@ -176,8 +191,15 @@ describe('KubeSimulator through @kubernetes/client-node', () => {
   });
 
   it('serves Prometheus custom resources and the monitoring.coreos.com group only when present', async () => {
-    const h = sim.addCluster({ prometheuses: [{ name: 'k8s', routePrefix: '/prom' }, { name: 'other', namespace: 'obs' }] });
-    const objs = (await kubeConfig(h).makeApiClient(CustomObjectsApi).listClusterCustomObject({ group: 'monitoring.coreos.com', version: 'v1', plural: 'prometheuses' })) as {
+    const h = sim.addCluster({
+      prometheuses: [
+        { name: 'k8s', routePrefix: '/prom' },
+        { name: 'other', namespace: 'obs' },
+      ],
+    });
+    const objs = (await kubeConfig(h)
+      .makeApiClient(CustomObjectsApi)
+      .listClusterCustomObject({ group: 'monitoring.coreos.com', version: 'v1', plural: 'prometheuses' })) as {
       items: { kind: string; metadata: { name: string; namespace: string }; spec: { routePrefix?: string } }[];
     };
     expect(objs.items.map((p) => [p.kind, p.metadata.namespace, p.metadata.name, p.spec.routePrefix])).toEqual([

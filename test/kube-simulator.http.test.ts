@@ -11,7 +11,11 @@ import { perSuite } from './support/suite-fixtures.js';
  * service proxy, and the failure knobs (refuse, reset, hang, 5xx, garbage, expiry, flapping, latency).
  */
 
-const sim = perSuite('the simulator', () => KubeSimulator.start({ nodes: 2 }), (s) => s.close());
+const sim = perSuite(
+  'the simulator',
+  () => KubeSimulator.start({ nodes: 2 }),
+  (s) => s.close(),
+);
 
 describe('KubeSimulator HTTP surface', () => {
   it('answers discovery, health, 404 and 405 like the API server', async () => {
@@ -31,7 +35,11 @@ describe('KubeSimulator HTTP surface', () => {
   it('returns meta.k8s.io/v1 Tables when asked (as kubectl does)', async () => {
     const h = sim.addCluster({ nodes: 2, notReadyNodes: 1 });
     const res = await rawRequest(h, '/api/v1/nodes', { headers: { Accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json' } });
-    const table = JSON.parse(res.body) as { kind: string; columnDefinitions: { name: string }[]; rows: { cells: unknown[]; object: { kind: string } }[] };
+    const table = JSON.parse(res.body) as {
+      kind: string;
+      columnDefinitions: { name: string }[];
+      rows: { cells: unknown[]; object: { kind: string } }[];
+    };
     expect(table.kind).toBe('Table');
     expect(table.columnDefinitions.map((c) => c.name).slice(0, 5)).toEqual(['Name', 'Status', 'Roles', 'Age', 'Version']);
     expect(table.rows.map((r) => r.cells[1])).toEqual(['Ready', 'NotReady']);
@@ -79,7 +87,9 @@ describe('service proxy', () => {
   });
 
   it('forwards method, path, query and body to the upstream and streams back', async () => {
-    const h = sim.addCluster({ services: [{ name: 'prometheus', namespace: 'monitoring', ports: [{ name: 'web', port: 9090 }], upstream: upstreamUrl }] });
+    const h = sim.addCluster({
+      services: [{ name: 'prometheus', namespace: 'monitoring', ports: [{ name: 'web', port: 9090 }], upstream: upstreamUrl }],
+    });
     seen.length = 0;
     const get = await rawRequest(h, '/api/v1/namespaces/monitoring/services/prometheus:9090/proxy/api/v1/query?query=up%7Bjob%3D%22x%22%7D');
     expect(get.status).toBe(200);
@@ -112,9 +122,15 @@ describe('service proxy', () => {
     });
     const noep = await rawRequest(h, '/api/v1/namespaces/monitoring/services/noep:9090/proxy/');
     expect(noep.status).toBe(503);
-    expect(JSON.parse(noep.body)).toMatchObject({ kind: 'Status', reason: 'ServiceUnavailable', message: 'no endpoints available for service "noep"' });
+    expect(JSON.parse(noep.body)).toMatchObject({
+      kind: 'Status',
+      reason: 'ServiceUnavailable',
+      message: 'no endpoints available for service "noep"',
+    });
     expect((await rawRequest(h, '/api/v1/namespaces/monitoring/services/nope:9090/proxy/')).status).toBe(404);
-    expect(JSON.parse((await rawRequest(h, '/api/v1/namespaces/monitoring/services/noep:1234/proxy/')).body).message).toBe('no service port 1234 found for service "noep"');
+    expect(JSON.parse((await rawRequest(h, '/api/v1/namespaces/monitoring/services/noep:1234/proxy/')).body).message).toBe(
+      'no service port 1234 found for service "noep"',
+    );
     const dead = await rawRequest(h, '/api/v1/namespaces/monitoring/services/dead/proxy/api/v1/query');
     expect(dead.status).toBe(503);
     expect(JSON.parse(dead.body).message).toBe(`error trying to reach service: dial tcp 127.0.0.1:${deadPort}: connect: connection refused`);

@@ -9,7 +9,11 @@ import { perSuite } from './support/suite-fixtures.js';
 
 /** The real kubectl against the Kubernetes API simulator: what it prints is what it would print for a real cluster. */
 
-const sim = perSuite('the simulator', () => KubeSimulator.start({ nodes: 2 }), (s) => s.close());
+const sim = perSuite(
+  'the simulator',
+  () => KubeSimulator.start({ nodes: 2 }),
+  (s) => s.close(),
+);
 
 // Overridable only to exercise the missing-kubectl paths; the real location is /usr/bin/kubectl.
 const KUBECTL = process.env.KUBE_SIM_KUBECTL ?? '/usr/bin/kubectl';
@@ -53,7 +57,11 @@ describe.skipIf(!hasKubectl && !requireAll)('kubectl against the simulator', () 
     const h = sim.addCluster({ nodes: 3, notReadyNodes: 1 });
     const r = await kubectl(h, ['get', 'nodes']);
     expect(r.code, r.stderr).toBe(0);
-    const rows = r.stdout.trim().split('\n').slice(1).map((l) => l.split(/\s+/));
+    const rows = r.stdout
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(/\s+/));
     expect(rows.map((c) => [c[0], c[1]])).toEqual([
       ['node-0', 'Ready'],
       ['node-1', 'Ready'],

@@ -210,7 +210,9 @@ describe.each(testDrivers())('kubeconfig safety on %s', (driver) => {
     const update = await t.rest('PUT', `/api/v1/k8s/clusters/${target.id}`, { body: { kubeconfig: b64(oversized) } });
     expect(update.status).toBe(400);
 
-    const huge = await t.rest('POST', '/api/v1/k8s/clusters', { body: { name: uniqueName('huge'), kubeconfig: b64(pad(live.kubeconfigYaml, 2 * 1024 * 1024)) } });
+    const huge = await t.rest('POST', '/api/v1/k8s/clusters', {
+      body: { name: uniqueName('huge'), kubeconfig: b64(pad(live.kubeconfigYaml, 2 * 1024 * 1024)) },
+    });
     expect([400, 413]).toContain(huge.status);
     expect(huge.body.code).toBe(huge.status);
     expect(await names()).toEqual(before);
@@ -245,7 +247,9 @@ describe.each(testDrivers())('kubeconfig safety on %s', (driver) => {
 
     it('creation succeeds through the current context (the other one is dead) and C6 uses it', async () => {
       const c = await reachableCluster({ gitVersion: 'v1.27.16', nodes: 2 });
-      const res = await t.rest('POST', '/api/v1/k8s/clusters', { body: { name: uniqueName('multi'), kubeconfig: b64(await twoContexts('live-ctx', c)) } });
+      const res = await t.rest('POST', '/api/v1/k8s/clusters', {
+        body: { name: uniqueName('multi'), kubeconfig: b64(await twoContexts('live-ctx', c)) },
+      });
       expect(res.status).toBe(201);
       expect(res.body.data).toMatchObject({ kubernetes_version: 'v1.27.16', node_count: 2 });
 
@@ -259,7 +263,9 @@ describe.each(testDrivers())('kubeconfig safety on %s', (driver) => {
     it('a current-context naming the dead context is what gets tested (and refused)', async () => {
       const c = await reachableCluster();
       c.handle.clearLog();
-      const res = await t.rest('POST', '/api/v1/k8s/clusters', { body: { name: uniqueName('multi'), kubeconfig: b64(await twoContexts('dead-ctx', c)) } });
+      const res = await t.rest('POST', '/api/v1/k8s/clusters', {
+        body: { name: uniqueName('multi'), kubeconfig: b64(await twoContexts('dead-ctx', c)) },
+      });
       expect(res.status).toBe(400);
       expect(res.body.message).toMatch(/^kubeconfig: .*REFUSED/);
       expect(c.handle.requestLog).toHaveLength(0);
@@ -267,7 +273,9 @@ describe.each(testDrivers())('kubeconfig safety on %s', (driver) => {
 
     it('without current-context, two contexts are ambiguous: 400 naming kubeconfig.current-context', async () => {
       const c = await reachableCluster();
-      const res = await t.rest('POST', '/api/v1/k8s/clusters', { body: { name: uniqueName('multi'), kubeconfig: b64(await twoContexts(undefined, c)) } });
+      const res = await t.rest('POST', '/api/v1/k8s/clusters', {
+        body: { name: uniqueName('multi'), kubeconfig: b64(await twoContexts(undefined, c)) },
+      });
       expect(res.status).toBe(400);
       expect(res.body.field).toBe('kubeconfig.current-context');
     });
@@ -310,7 +318,11 @@ describe('a deeply nested kubeconfig cannot take the gateway process down', () =
       HEALTH_CHECK_INTERVAL_SECONDS: '3600',
     };
     delete env.DATABASE_URL;
-    child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', childScript], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', childScript], {
+      cwd: repoRoot,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     url = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`gateway did not start within 45 s:\n${output}`)), 45_000);
       const onData = (chunk: Buffer) => {

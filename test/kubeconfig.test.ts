@@ -101,9 +101,21 @@ describe('parseKubeconfig: accepted shapes', () => {
 
   it('with several contexts, uses current-context (cluster, user and namespace of that context)', () => {
     const prod = parseKubeconfig(multiContext('prod-ctx'));
-    expect(prod).toMatchObject({ contextName: 'prod-ctx', clusterName: 'prod', userName: 'prod-admin', server: 'https://prod.example.com:6443', token: 'prod-token' });
+    expect(prod).toMatchObject({
+      contextName: 'prod-ctx',
+      clusterName: 'prod',
+      userName: 'prod-admin',
+      server: 'https://prod.example.com:6443',
+      token: 'prod-token',
+    });
     const stage = parseKubeconfig(multiContext('stage-ctx'));
-    expect(stage).toMatchObject({ contextName: 'stage-ctx', clusterName: 'stage', server: 'https://stage.example.com', token: 'stage-token', namespace: 'apps' });
+    expect(stage).toMatchObject({
+      contextName: 'stage-ctx',
+      clusterName: 'stage',
+      server: 'https://stage.example.com',
+      token: 'stage-token',
+      namespace: 'apps',
+    });
   });
 
   it('with exactly one context and no current-context, uses that context', () => {

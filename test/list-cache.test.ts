@@ -109,7 +109,7 @@ describe.each(testDrivers())('the cached-read lane answers exactly as Express an
     ['*/*', '*/*'],
     ['application/json', 'application/json'],
     ['application/graphql-response+json', 'application/graphql-response+json'],
-    ['GraphiQL\'s Accept', 'application/graphql-response+json, application/json, multipart/mixed'],
+    ["GraphiQL's Accept", 'application/graphql-response+json, application/json, multipart/mixed'],
   ])('a repeated GraphQL list query (%s) gets the very response Apollo produced', async (_label, accept) => {
     // A comment makes the query text, and so the cache entry, this case's own: the first request executes.
     const body = JSON.stringify({ query: `{ clusters { total items { id name healthStatus createdAt } } } # ${accept ?? 'none'}` });
@@ -188,14 +188,23 @@ describe.runIf(testDrivers().includes('postgres'))('cached list reads across rep
   let dispose: () => Promise<void>;
   const token = signToken(TEST_JWT_SECRET, { sub: 'admin', role: 'admin' });
   const get = async (gw: Gateway) =>
-    (await (await fetch(`${gw.url}/api/v1/k8s/clusters`, { headers: { authorization: `Bearer ${token}` } })).json()).data.clusters as { id: number; name: string }[];
+    (await (await fetch(`${gw.url}/api/v1/k8s/clusters`, { headers: { authorization: `Bearer ${token}` } })).json()).data.clusters as {
+      id: number;
+      name: string;
+    }[];
 
   beforeAll(async () => {
     const db = await createTestDatabase('postgres');
     dispose = db.dispose;
     const env = {
-      PORT: '0', HOST: '127.0.0.1', DATABASE_URL: db.url!, JWT_SECRET: TEST_JWT_SECRET, ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-      LOG_LEVEL: 'silent', PROMETHEUS_AUTO_DISCOVERY: 'false', AUTH_FAILURE_LIMIT: '0',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATABASE_URL: db.url!,
+      JWT_SECRET: TEST_JWT_SECRET,
+      ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      LOG_LEVEL: 'silent',
+      PROMETHEUS_AUTO_DISCOVERY: 'false',
+      AUTH_FAILURE_LIMIT: '0',
     };
     a = await startGateway(loadConfig({ ...env, DATA_DIR: '/tmp/kgw-cache-a' }), { healthMonitor: false });
     b = await startGateway(loadConfig({ ...env, DATA_DIR: '/tmp/kgw-cache-b' }), { healthMonitor: false });

@@ -39,8 +39,11 @@ describe('OpenAPI document', () => {
 
   it('describes all seven operations with their success status and the contract field names', async () => {
     const doc = await (await fetch(`${t.url}/api/v1/openapi.json`)).json();
-    const ops = Object.values(doc.paths as Record<string, Record<string, { operationId?: string; responses?: Record<string, unknown> }>>).flatMap((item) =>
-      Object.entries(item).filter(([m]) => m !== 'parameters').map(([m, op]) => `${m} ${op.operationId} ${Object.keys(op.responses ?? {}).find((s) => s.startsWith('2'))}`),
+    const ops = Object.values(doc.paths as Record<string, Record<string, { operationId?: string; responses?: Record<string, unknown> }>>).flatMap(
+      (item) =>
+        Object.entries(item)
+          .filter(([m]) => m !== 'parameters')
+          .map(([m, op]) => `${m} ${op.operationId} ${Object.keys(op.responses ?? {}).find((s) => s.startsWith('2'))}`),
     );
     expect(ops.sort()).toEqual([
       'delete deleteCluster 200',
@@ -69,7 +72,19 @@ describe('OpenAPI document', () => {
       'put updateWebhook 200',
     ]);
     const cluster = doc.components.schemas.Cluster;
-    for (const f of ['id', 'name', 'is_default', 'enabled', 'health_status', 'last_connected_at', 'node_count', 'pod_count', 'prometheus_url', 'created_at', 'updated_at']) {
+    for (const f of [
+      'id',
+      'name',
+      'is_default',
+      'enabled',
+      'health_status',
+      'last_connected_at',
+      'node_count',
+      'pod_count',
+      'prometheus_url',
+      'created_at',
+      'updated_at',
+    ]) {
       expect(cluster.required).toContain(f);
     }
     const create = doc.paths['/api/v1/k8s/clusters'].post.requestBody.content['application/json'].schema;

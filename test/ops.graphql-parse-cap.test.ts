@@ -30,7 +30,10 @@ describe.each(testDrivers())('GraphQL parsing cap on %s', { concurrent: true }, 
 
   it('HTTP: a document just under the cap is parsed, and then judged by the query limits as before', async ({ expect }) => {
     // `{` + n × `__typename` + `}`: n + 2 tokens, exactly the cap.
-    const atCap = await call(t.url, 'POST', '/graphql', { headers: JSON_CT, body: gqlBody(`{ ${'__typename '.repeat(PARSE_OPTIONS.maxTokens - 2)}}`) });
+    const atCap = await call(t.url, 'POST', '/graphql', {
+      headers: JSON_CT,
+      body: gqlBody(`{ ${'__typename '.repeat(PARSE_OPTIONS.maxTokens - 2)}}`),
+    });
     expect(atCap.json.errors[0].extensions.code).not.toBe('GRAPHQL_PARSE_FAILED');
     expect(atCap.json.errors[0].extensions.limit).toBe('fields');
     const small = await call(t.url, 'POST', '/graphql', { headers: JSON_CT, body: gqlBody(`{ ${'__typename '.repeat(400)}}`) });
@@ -38,8 +41,14 @@ describe.each(testDrivers())('GraphQL parsing cap on %s', { concurrent: true }, 
   });
 
   it('WebSocket: the same cap, reported on the operation as the same code', async ({ expect }) => {
-    const outcome = await wsAttempt(t.url, { Authorization: `Bearer ${t.userToken}` }, { subscribe: { query: `subscription { ${'a '.repeat(PARSE_OPTIONS.maxTokens + 10)}}` }, waitMs: 5_000 });
-    const error = outcome.messages.find((m): m is { type: 'error'; payload: { message: string; extensions: { code: string } }[] } => (m as { type?: string }).type === 'error');
+    const outcome = await wsAttempt(
+      t.url,
+      { Authorization: `Bearer ${t.userToken}` },
+      { subscribe: { query: `subscription { ${'a '.repeat(PARSE_OPTIONS.maxTokens + 10)}}` }, waitMs: 5_000 },
+    );
+    const error = outcome.messages.find(
+      (m): m is { type: 'error'; payload: { message: string; extensions: { code: string } }[] } => (m as { type?: string }).type === 'error',
+    );
     expect(error?.payload[0]?.extensions.code).toBe('GRAPHQL_PARSE_FAILED');
     expect(error?.payload[0]?.message).toMatch(TOO_MANY);
   });

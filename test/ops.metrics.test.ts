@@ -11,7 +11,8 @@ import { useTestGateway } from './support/gateway.js';
  */
 
 const PROMTOOL = ['/usr/bin/promtool', '/usr/local/bin/promtool'].find((p) => existsSync(p));
-if (!PROMTOOL && process.env.REQUIRE_ALL_BACKENDS === '1') throw new Error('REQUIRE_ALL_BACKENDS=1 but promtool is not installed (apt-get install prometheus)');
+if (!PROMTOOL && process.env.REQUIRE_ALL_BACKENDS === '1')
+  throw new Error('REQUIRE_ALL_BACKENDS=1 but promtool is not installed (apt-get install prometheus)');
 
 describe.each(testDrivers())('/metrics on %s', (driver) => {
   const t = useTestGateway(driver, {}, { healthMonitor: false });
@@ -32,7 +33,14 @@ describe.each(testDrivers())('/metrics on %s', (driver) => {
 
   it('standard process_* and nodejs_* metrics are unprefixed; the gateway’s own names start with kube_gateway_', async () => {
     const names = new Set([...(await scrape()).matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => m[1]!));
-    for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'process_start_time_seconds', 'nodejs_heap_size_used_bytes', 'nodejs_eventloop_lag_seconds', 'nodejs_gc_duration_seconds']) {
+    for (const name of [
+      'process_cpu_seconds_total',
+      'process_resident_memory_bytes',
+      'process_start_time_seconds',
+      'nodejs_heap_size_used_bytes',
+      'nodejs_eventloop_lag_seconds',
+      'nodejs_gc_duration_seconds',
+    ]) {
       expect(names, name).toContain(name);
     }
     expect([...names].filter((n) => /^kube_gateway_(process|nodejs)_/.test(n))).toEqual([]);
@@ -45,7 +53,9 @@ describe.each(testDrivers())('/metrics on %s', (driver) => {
     expect(line?.[2]).toBe('1');
     const labels = Object.fromEntries([...line![1]!.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
     const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-    const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: new URL('..', import.meta.url) }).toString().trim();
+    const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: new URL('..', import.meta.url) })
+      .toString()
+      .trim();
     expect(labels).toEqual({ version: pkg.version, commit: head, node: process.versions.node });
   });
 });

@@ -52,12 +52,17 @@ describe.each(testDrivers())('TRUST_PROXY on %s', { concurrent: true }, (driver)
       expect(await upgradeStatus(t.url, alice)).toBe(101);
       // A client writing its own X-Forwarded-For entry before the proxy's cannot slip out: the proxy appended the
       // real address, and that is the one read.
-      expect((await call(t.url, 'GET', `${REST_BASE}/clusters`, { headers: { ...bearer(t.userToken), 'x-forwarded-for': '203.0.113.1, 198.51.100.7' } })).status).toBe(429);
+      expect(
+        (await call(t.url, 'GET', `${REST_BASE}/clusters`, { headers: { ...bearer(t.userToken), 'x-forwarded-for': '203.0.113.1, 198.51.100.7' } }))
+          .status,
+      ).toBe(429);
     });
 
     it('the audit log records the forwarded client address', async ({ expect }) => {
       const requestId = freshRequestId();
-      const res = await call(t.url, 'DELETE', `${REST_BASE}/clusters/987654`, { headers: { ...bearer(t.userToken), ...from('192.0.2.44'), 'x-request-id': requestId } });
+      const res = await call(t.url, 'DELETE', `${REST_BASE}/clusters/987654`, {
+        headers: { ...bearer(t.userToken), ...from('192.0.2.44'), 'x-request-id': requestId },
+      });
       expect(res.status).toBe(403);
       const rows = await auditRowsOf(t.gw, requestId);
       expect(rows).toHaveLength(1);
@@ -69,8 +74,11 @@ describe.each(testDrivers())('TRUST_PROXY on %s', { concurrent: true }, (driver)
     const t = useTestGateway(driver, { TRUST_PROXY: '10.0.0.0/8', AUTH_FAILURE_LIMIT: '3' }, { healthMonitor: false });
 
     it('is ignored: a different made-up address per request does not escape the brake', async ({ expect }) => {
-      for (let i = 0; i < 3; i++) expect((await call(t.url, 'GET', `${REST_BASE}/clusters`, { headers: { ...bad, ...from(`198.51.100.${i}`) } })).status).toBe(401);
-      expect((await call(t.url, 'GET', `${REST_BASE}/clusters`, { headers: { ...bearer(t.userToken), ...from('198.51.100.200') } })).status).toBe(429);
+      for (let i = 0; i < 3; i++)
+        expect((await call(t.url, 'GET', `${REST_BASE}/clusters`, { headers: { ...bad, ...from(`198.51.100.${i}`) } })).status).toBe(401);
+      expect((await call(t.url, 'GET', `${REST_BASE}/clusters`, { headers: { ...bearer(t.userToken), ...from('198.51.100.200') } })).status).toBe(
+        429,
+      );
     });
   });
 
@@ -79,7 +87,9 @@ describe.each(testDrivers())('TRUST_PROXY on %s', { concurrent: true }, (driver)
 
     it('the audit log records the socket peer, whatever X-Forwarded-For says', async ({ expect }) => {
       const requestId = freshRequestId();
-      const res = await call(t.url, 'DELETE', `${REST_BASE}/clusters/987654`, { headers: { ...bearer(t.userToken), ...from('192.0.2.44'), 'x-request-id': requestId } });
+      const res = await call(t.url, 'DELETE', `${REST_BASE}/clusters/987654`, {
+        headers: { ...bearer(t.userToken), ...from('192.0.2.44'), 'x-request-id': requestId },
+      });
       expect(res.status).toBe(403);
       const rows = await auditRowsOf(t.gw, requestId);
       expect(rows[0]!.source_ip).toMatch(LOOPBACK);
@@ -88,9 +98,12 @@ describe.each(testDrivers())('TRUST_PROXY on %s', { concurrent: true }, (driver)
 });
 
 describe('client address resolution', () => {
-  const req = (peer: string, xff?: string) => ({ socket: { remoteAddress: peer }, headers: xff === undefined ? {} : { 'x-forwarded-for': xff } }) as unknown as IncomingMessage;
+  const req = (peer: string, xff?: string) =>
+    ({ socket: { remoteAddress: peer }, headers: xff === undefined ? {} : { 'x-forwarded-for': xff } }) as unknown as IncomingMessage;
 
-  it('hops: the entry that many places from the right; a short header yields its leftmost entry; garbage stops at the last known address', ({ expect }) => {
+  it('hops: the entry that many places from the right; a short header yields its leftmost entry; garbage stops at the last known address', ({
+    expect,
+  }) => {
     const one = new ClientAddresses({ hops: 1 });
     expect(one.of(req('10.1.1.1', '6.6.6.6, 198.51.100.7'))).toBe('198.51.100.7');
     expect(one.of(req('::ffff:10.1.1.1'))).toBe('10.1.1.1');

@@ -21,7 +21,10 @@ describe('published contracts', () => {
     const committedSchema = readFileSync(join(ROOT, CONTRACT_FILES.schema), 'utf8');
     const committedOpenApi = readFileSync(join(ROOT, CONTRACT_FILES.openapi), 'utf8');
     // Breaking changes first: the most useful message when the files are stale.
-    expect(findBreakingChanges(buildSchema(committedSchema), buildSchema(served.schema)).map((c) => c.description), `${CONTRACT_FILES.schema} ${STALE}`).toEqual([]);
+    expect(
+      findBreakingChanges(buildSchema(committedSchema), buildSchema(served.schema)).map((c) => c.description),
+      `${CONTRACT_FILES.schema} ${STALE}`,
+    ).toEqual([]);
     expect(served.schema, `${CONTRACT_FILES.schema} ${STALE}`).toBe(committedSchema);
     expect(served.openapi, `${CONTRACT_FILES.openapi} ${STALE}`).toBe(committedOpenApi);
   });

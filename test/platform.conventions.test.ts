@@ -71,7 +71,9 @@ describe('compose.yaml: the gateway on PostgreSQL with two replicas', () => {
   it('refuses to start without the keys rather than with empty ones', () => {
     for (const missing of Object.keys(secrets)) {
       const env = { ...secrets, [missing]: '' };
-      expect(() => [gatewayEnv(env), interpolate(JSON.stringify(postgres.environment), env)], missing).toThrow(new RegExp(`^${missing}: set ${missing} in \\.env`));
+      expect(() => [gatewayEnv(env), interpolate(JSON.stringify(postgres.environment), env)], missing).toThrow(
+        new RegExp(`^${missing}: set ${missing} in \\.env`),
+      );
     }
   });
 
@@ -93,7 +95,12 @@ describe('licence and dependencies', () => {
   it('LICENSE is the Apache License 2.0, and package.json says so', () => {
     const text = read('LICENSE');
     expect(text).toMatch(/^\s*Apache License\s+Version 2\.0, January 2004\s+http:\/\/www\.apache\.org\/licenses\//);
-    for (const section of ['1. Definitions.', '2. Grant of Copyright License.', '3. Grant of Patent License.', '9. Accepting Warranty or Additional Liability.']) {
+    for (const section of [
+      '1. Definitions.',
+      '2. Grant of Copyright License.',
+      '3. Grant of Patent License.',
+      '9. Accepting Warranty or Additional Liability.',
+    ]) {
       expect(text).toContain(section);
     }
     expect(text).toContain('END OF TERMS AND CONDITIONS');
@@ -109,8 +116,11 @@ describe('licence and dependencies', () => {
 
 function runCli(args: string[], cwd: string, env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [join(ROOT, 'bin/kube-gateway.js'), ...args], { cwd, env: { PATH: process.env.PATH!, ...env }, timeout: 120_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
+    execFile(
+      process.execPath,
+      [join(ROOT, 'bin/kube-gateway.js'), ...args],
+      { cwd, env: { PATH: process.env.PATH!, ...env }, timeout: 120_000 },
+      (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
     );
   });
 }
@@ -145,7 +155,14 @@ describe('first start of the embedded database', () => {
     const cwd = tempDir();
     const child = spawn(process.execPath, [join(ROOT, 'bin/kube-gateway.js'), 'start'], {
       cwd,
-      env: { PATH: process.env.PATH!, DATA_DIR: join(cwd, 'data'), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', PROMETHEUS_AUTO_DISCOVERY: 'false' },
+      env: {
+        PATH: process.env.PATH!,
+        DATA_DIR: join(cwd, 'data'),
+        PORT: '0',
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'silent',
+        PROMETHEUS_AUTO_DISCOVERY: 'false',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

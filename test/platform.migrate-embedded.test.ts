@@ -66,7 +66,14 @@ async function freshDatabase(): Promise<string> {
  * timer: its probe leases would change rows between the snapshots the test compares.
  */
 async function gatewayOn(env: Record<string, string>) {
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', PROMETHEUS_AUTO_DISCOVERY: 'false', AUTH_FAILURE_LIMIT: '0', ...env });
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'silent',
+    PROMETHEUS_AUTO_DISCOVERY: 'false',
+    AUTH_FAILURE_LIMIT: '0',
+    ...env,
+  });
   const gw: Gateway = await startGateway(config, { healthMonitor: false });
   const secret = gw.secrets.jwt.algorithm === 'HS256' ? gw.secrets.jwt.secret : '';
   const admin = signToken(secret, { sub: 'admin', role: 'admin' });

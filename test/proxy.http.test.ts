@@ -21,12 +21,24 @@ interface Answer {
   json(): any;
 }
 
-function send(t: TestGateway, path: string, opts: { method?: string; headers?: Record<string, string | string[]>; token?: string | null } = {}): Promise<Answer> {
+function send(
+  t: TestGateway,
+  path: string,
+  opts: { method?: string; headers?: Record<string, string | string[]>; token?: string | null } = {},
+): Promise<Answer> {
   const url = new URL(t.gw.httpsUrl!);
   const token = opts.token === undefined ? t.userToken : opts.token;
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', servername: 'localhost', port: url.port, path, method: opts.method ?? 'GET', ca: t.gw.tls!.caPem, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...opts.headers } },
+      {
+        host: '127.0.0.1',
+        servername: 'localhost',
+        port: url.port,
+        path,
+        method: opts.method ?? 'GET',
+        ca: t.gw.tls!.caPem,
+        headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...opts.headers },
+      },
       (res) => {
         let body = '';
         res.on('data', (d: Buffer) => (body += d.toString()));
@@ -59,7 +71,8 @@ describe.each(testDrivers())('the Kubernetes API proxy over HTTPS on %s', (drive
   });
 
   it('context switching: default, X-Cluster-Name, X-Cluster-ID and ?cluster= (stripped before forwarding)', async () => {
-    const nodeCount = async (headers: Record<string, string>, query = '') => (await send(t, `/api/v1/k8s/proxy/api/v1/nodes${query}`, { headers })).json().items.length;
+    const nodeCount = async (headers: Record<string, string>, query = '') =>
+      (await send(t, `/api/v1/k8s/proxy/api/v1/nodes${query}`, { headers })).json().items.length;
     expect(await nodeCount({})).toBe(1);
     expect(await nodeCount({ 'X-Cluster-Name': encodeURIComponent(secondName) })).toBe(2);
     expect(await nodeCount({ 'X-Cluster-ID': String(secondId) })).toBe(2);
@@ -87,14 +100,22 @@ describe.each(testDrivers())('the Kubernetes API proxy over HTTPS on %s', (drive
     expect(r.status, r.body).toBe(200);
     const h = first.handle.requestLog.find((e) => e.path === '/api/v1/nodes')!.headers!;
     expect(h.authorization).toBe(`Bearer ${first.handle.token}`);
-    for (const name of ['x-drop-me', 'proxy-authorization', 'impersonate-user', 'impersonate-group', 'impersonate-extra-scopes', 'te']) expect(h[name], name).toBeUndefined();
+    for (const name of ['x-drop-me', 'proxy-authorization', 'impersonate-user', 'impersonate-group', 'impersonate-extra-scopes', 'te'])
+      expect(h[name], name).toBeUndefined();
     expect(h['x-kept']).toBe('yes');
   });
 
   it('paths that could leave the API server are refused with 400 and never forwarded', async () => {
     first.handle.clearLog();
     const base = `/api/v1/k8s/clusters/${firstId}/proxy`;
-    for (const path of [`${base}/../../../healthz`, `${base}/api/%2e%2e/%2E%2E/version`, `${base}//evil.example/api`, `${base}/api/v1/namespaces%2fkube-system/pods`, `${base}/api\\..\\version`, `/api/v1/k8s/proxy/http://evil.example/api`]) {
+    for (const path of [
+      `${base}/../../../healthz`,
+      `${base}/api/%2e%2e/%2E%2E/version`,
+      `${base}//evil.example/api`,
+      `${base}/api/v1/namespaces%2fkube-system/pods`,
+      `${base}/api\\..\\version`,
+      `/api/v1/k8s/proxy/http://evil.example/api`,
+    ]) {
       expectStatus(await send(t, path), 400, 'BadRequest');
     }
     expect(first.handle.requestLog).toEqual([]);
@@ -106,14 +127,21 @@ describe.each(testDrivers())('the Kubernetes API proxy over HTTPS on %s', (drive
     expectStatus(await send(t, '/api/v1/k8s/clusters/999999/proxy/api/v1/nodes'), 404, 'NotFound');
     expectStatus(await send(t, '/api/v1/k8s/clusters/abc/proxy/api/v1/nodes'), 404, 'NotFound');
     // A registered cluster whose API server is gone.
-    const gone = await registerCluster(t, { kubeconfig: first.kubeconfigYaml.replace(first.sim.url, 'https://127.0.0.1:1'), skipConnectionTest: true });
+    const gone = await registerCluster(t, {
+      kubeconfig: first.kubeconfigYaml.replace(first.sim.url, 'https://127.0.0.1:1'),
+      skipConnectionTest: true,
+    });
     const down = await send(t, `/api/v1/k8s/clusters/${gone.id}/proxy/api/v1/nodes`);
     expectStatus(down, 503, 'ServiceUnavailable');
     expect(down.json().details.causes[0].reason).toBe('REFUSED');
   });
 
   it('an issued token works only on its own cluster and never on REST, GraphQL or the other cluster', async () => {
-    const issued = await t.gql('mutation($id: ID!) { issueClusterKubeconfig(clusterId: $id, ttlSeconds: 600) { kubeconfig tokenId expiresAt } }', { id: String(firstId) }, { token: t.userToken });
+    const issued = await t.gql(
+      'mutation($id: ID!) { issueClusterKubeconfig(clusterId: $id, ttlSeconds: 600) { kubeconfig tokenId expiresAt } }',
+      { id: String(firstId) },
+      { token: t.userToken },
+    );
     expect(issued.errors).toBeUndefined();
     const kc = parse(issued.data.issueClusterKubeconfig.kubeconfig);
     expect(kc['current-context']).toBe(kc.clusters[0].name);
@@ -136,7 +164,11 @@ describe.each(testDrivers())('the Kubernetes API proxy over HTTPS on %s', (drive
     const gql = await t.gql('mutation($id: ID!) { issueClusterKubeconfig(clusterId: $id, ttlSeconds: 90000) { tokenId } }', { id: String(firstId) });
     expect(gql.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'ttlSeconds' });
 
-    const mine = await t.gql('mutation($id: ID!) { issueClusterKubeconfig(clusterId: $id) { tokenId expiresAt } }', { id: String(firstId) }, { token: t.userToken });
+    const mine = await t.gql(
+      'mutation($id: ID!) { issueClusterKubeconfig(clusterId: $id) { tokenId expiresAt } }',
+      { id: String(firstId) },
+      { token: t.userToken },
+    );
     const tokenId = mine.data.issueClusterKubeconfig.tokenId as string;
     const hours = (Date.parse(mine.data.issueClusterKubeconfig.expiresAt) - Date.now()) / 3600_000;
     expect(hours).toBeGreaterThan(7.9);

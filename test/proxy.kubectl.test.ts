@@ -22,7 +22,13 @@ const requireAll = process.env.REQUIRE_ALL_BACKENDS === '1';
 if (!hasKubectl && !requireAll) console.warn(`${KUBECTL} not found: skipping the kubectl proxy tests`);
 
 /** Issues a kubeconfig over REST for `token`'s owner and writes it to a file; returns the file and the token id. */
-async function issueKubeconfig(t: TestGateway, dir: string, clusterId: number, token: string, name: string): Promise<{ file: string; tokenId: string }> {
+async function issueKubeconfig(
+  t: TestGateway,
+  dir: string,
+  clusterId: number,
+  token: string,
+  name: string,
+): Promise<{ file: string; tokenId: string }> {
   const res = await fetch(`${t.url}/api/v1/k8s/clusters/${clusterId}/kubeconfig?ttl=1h`, { headers: { authorization: `Bearer ${token}` } });
   expect(res.status, await res.clone().text()).toBe(200);
   expect(res.headers.get('content-type')).toMatch(/^application\/yaml/);
@@ -56,7 +62,13 @@ describe.skipIf(!hasKubectl && !requireAll).each(testDrivers())('kubectl through
   it('get nodes and get pods -A answer through HTTPS with the issued kubeconfig', async () => {
     const nodes = await kubectl(dir, viewer.file, ['get', 'nodes']);
     expect(nodes.code, nodes.stderr).toBe(0);
-    expect(nodes.stdout.trim().split('\n').slice(1).map((l) => l.split(/\s+/).slice(0, 2))).toEqual([
+    expect(
+      nodes.stdout
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((l) => l.split(/\s+/).slice(0, 2)),
+    ).toEqual([
       ['node-0', 'Ready'],
       ['node-1', 'Ready'],
       ['node-2', 'Ready'],
@@ -99,7 +111,9 @@ describe.skipIf(!hasKubectl && !requireAll).each(testDrivers())('kubectl through
   it('delete pod is refused for a viewer with the Kubernetes message, and done for an editor; both attempts audited', async () => {
     const refused = await kubectl(dir, viewer.file, ['delete', 'pod', 'pod-000001', '-n', 'default', '--wait=false']);
     expect(refused.code).not.toBe(0);
-    expect(refused.stderr).toContain('Error from server (Forbidden): pods "pod-000001" is forbidden: User "user-bob" cannot delete resource "pods" in API group "" in the namespace "default"');
+    expect(refused.stderr).toContain(
+      'Error from server (Forbidden): pods "pod-000001" is forbidden: User "user-bob" cannot delete resource "pods" in API group "" in the namespace "default"',
+    );
     expect(cluster.handle.requestLog.some((e) => e.method === 'DELETE')).toBe(false);
 
     const done = await kubectl(dir, editor.file, ['delete', 'pod', 'pod-000001', '-n', 'default', '--wait=false']);
@@ -116,7 +130,13 @@ describe.skipIf(!hasKubectl && !requireAll).each(testDrivers())('kubectl through
     await vi.waitFor(async () => expect(await audited()).toHaveLength(2), { timeout: 15_000, interval: 50 });
     expect(await audited()).toEqual([
       { actor: 'user-bob', action: 'proxy.delete', cluster_id: clusterId, target: 'delete /api/v1/namespaces/default/pods/pod-000001', outcome: 403 },
-      { actor: editorSubject, action: 'proxy.delete', cluster_id: clusterId, target: 'delete /api/v1/namespaces/default/pods/pod-000001', outcome: 200 },
+      {
+        actor: editorSubject,
+        action: 'proxy.delete',
+        cluster_id: clusterId,
+        target: 'delete /api/v1/namespaces/default/pods/pod-000001',
+        outcome: 200,
+      },
     ]);
   });
 
@@ -173,7 +193,9 @@ describe.skipIf(!hasKubectl && !requireAll).each(testDrivers())('kubectl through
       // The gateway lets a viewer list services; the cluster's RBAC for user-bob does not.
       const svc = await kubectl(dir, kc.file, ['get', 'services', '-n', 'default']);
       expect(svc.code).not.toBe(0);
-      expect(svc.stderr).toContain('services is forbidden: User "user-bob" cannot list resource "services" in API group "" in the namespace "default"');
+      expect(svc.stderr).toContain(
+        'services is forbidden: User "user-bob" cannot list resource "services" in API group "" in the namespace "default"',
+      );
 
       // The group member: Impersonate-User is its sub, and one Impersonate-Group header per group, as sent.
       cluster.handle.clearLog();

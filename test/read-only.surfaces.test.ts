@@ -18,7 +18,11 @@ describe.each(testDrivers())('read-only mode on %s', (driver) => {
   const live = useReachableCluster();
 
   /** Seeds a cluster below the managers (the API refuses to create one in this mode). */
-  const seed = async () => (await t.gw.clusters.create({ name: uniqueName('ro'), kubeconfig: live.kubeconfigYaml, skipConnectionTest: true })) as { id: number; name: string };
+  const seed = async () =>
+    (await t.gw.clusters.create({ name: uniqueName('ro'), kubeconfig: live.kubeconfigYaml, skipConnectionTest: true })) as {
+      id: number;
+      name: string;
+    };
 
   it('REST C3, C4, C5 and C7 answer 403 with the contract message for admins and users, and change nothing', async () => {
     const { id, name } = await seed();
@@ -45,7 +49,10 @@ describe.each(testDrivers())('read-only mode on %s', (driver) => {
   it('GraphQL mutations answer FORBIDDEN with reason READ_ONLY and the same message', async () => {
     const { id, name } = await seed();
     const mutations: [string, Record<string, unknown>][] = [
-      ['mutation($input: CreateClusterInput!) { createCluster(input: $input) { id } }', { input: { name: uniqueName('ro'), kubeconfig: live.kubeconfigYaml, skipConnectionTest: true } }],
+      [
+        'mutation($input: CreateClusterInput!) { createCluster(input: $input) { id } }',
+        { input: { name: uniqueName('ro'), kubeconfig: live.kubeconfigYaml, skipConnectionTest: true } },
+      ],
       ['mutation($id: ID!) { updateCluster(id: $id, input: { enabled: false }) { id } }', { id: String(id) }],
       ['mutation($id: ID!) { deleteCluster(id: $id) }', { id: String(id) }],
       ['mutation($id: ID!) { rediscoverPrometheus(id: $id) { state } }', { id: String(id) }],
@@ -68,7 +75,10 @@ describe.each(testDrivers())('read-only mode on %s', (driver) => {
     expect(list.status).toBe(200);
     expect(list.body.data.clusters.map((c: { id: number }) => c.id)).toContain(id);
     expect((await t.rest('GET', `/api/v1/k8s/clusters/${id}`, { token: t.userToken })).body.data.name).toBe(name);
-    const res = await t.gql('query($id: ID!) { clusters { total } cluster(id: $id) { name } currentCluster { id } auditEvents(first: 5) { items { action } } }', { id: String(id) });
+    const res = await t.gql(
+      'query($id: ID!) { clusters { total } cluster(id: $id) { name } currentCluster { id } auditEvents(first: 5) { items { action } } }',
+      { id: String(id) },
+    );
     expect(res.errors).toBeUndefined();
     expect(res.data.cluster.name).toBe(name);
     expect(res.data.clusters.total).toBeGreaterThan(0);
@@ -92,10 +102,18 @@ describe.each(testDrivers())('read-only mode on %s', (driver) => {
     const { id, name } = await seed();
     const restId = freshRequestId();
     await t.rest('DELETE', `/api/v1/k8s/clusters/${id}`, { headers: { 'x-request-id': restId } });
-    expect(await auditRowsOf(t.gw, restId)).toMatchObject([{ actor: 'admin-alice', action: 'cluster.delete', cluster_id: id, cluster_name: name, outcome: 403 }]);
+    expect(await auditRowsOf(t.gw, restId)).toMatchObject([
+      { actor: 'admin-alice', action: 'cluster.delete', cluster_id: id, cluster_name: name, outcome: 403 },
+    ]);
     const gqlId = freshRequestId();
-    await t.gql('mutation($id: ID!) { rediscoverPrometheus(id: $id) { state } }', { id: String(id) }, { token: t.userToken, headers: { 'x-request-id': gqlId } });
-    expect(await auditRowsOf(t.gw, gqlId)).toMatchObject([{ actor: 'user-bob', action: 'prometheus.rediscover', target: 'mutation rediscoverPrometheus', outcome: 403 }]);
+    await t.gql(
+      'mutation($id: ID!) { rediscoverPrometheus(id: $id) { state } }',
+      { id: String(id) },
+      { token: t.userToken, headers: { 'x-request-id': gqlId } },
+    );
+    expect(await auditRowsOf(t.gw, gqlId)).toMatchObject([
+      { actor: 'user-bob', action: 'prometheus.rediscover', target: 'mutation rediscoverPrometheus', outcome: 403 },
+    ]);
   });
 });
 

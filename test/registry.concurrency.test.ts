@@ -88,7 +88,9 @@ describe.each(testDrivers())('cluster registry under concurrency on %s', (driver
   it('parallel GraphQL createCluster with isDefault:true on different names: all succeed, exactly one default', async () => {
     const names = Array.from({ length: 12 }, () => uniqueName('gqldef'));
     const mutation = 'mutation($input: CreateClusterInput!) { createCluster(input: $input) { id isDefault } }';
-    const responses = await Promise.all(names.map((name) => t.gql(mutation, { input: { name, kubeconfig: cluster.kubeconfigYaml, isDefault: true } })));
+    const responses = await Promise.all(
+      names.map((name) => t.gql(mutation, { input: { name, kubeconfig: cluster.kubeconfigYaml, isDefault: true } })),
+    );
     for (const r of responses) expect(r.errors, JSON.stringify(r.errors)).toBeUndefined();
     const ids = responses.map((r) => Number(r.data.createCluster.id));
     const defaults = (await list()).filter((c) => c.is_default);

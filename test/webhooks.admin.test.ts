@@ -15,11 +15,19 @@ describe.each(testDrivers())('webhook administration (%s)', (driver) => {
   it('creates through GraphQL with a generated secret shown once, stored encrypted, never listed', async () => {
     const receiver = await receiverP;
     const url = `${receiver.url}/gql?token=slack-like-path-secret`;
-    const res = await t.gql(CREATE, { input: { url, events: ['CLUSTER_CREATED', 'CLUSTER_HEALTH_CHANGED'], format: 'SLACK', labelSelector: 'env in (prod)' } });
+    const res = await t.gql(CREATE, {
+      input: { url, events: ['CLUSTER_CREATED', 'CLUSTER_HEALTH_CHANGED'], format: 'SLACK', labelSelector: 'env in (prod)' },
+    });
     expect(res.errors).toBeUndefined();
     const { secret, webhook } = res.data.createWebhook;
     expect(secret).toMatch(/^whsec_[0-9a-f]{64}$/);
-    expect(webhook).toMatchObject({ url, events: ['CLUSTER_CREATED', 'CLUSTER_HEALTH_CHANGED'], format: 'SLACK', enabled: true, labelSelector: 'env in (prod)' });
+    expect(webhook).toMatchObject({
+      url,
+      events: ['CLUSTER_CREATED', 'CLUSTER_HEALTH_CHANGED'],
+      format: 'SLACK',
+      enabled: true,
+      labelSelector: 'env in (prod)',
+    });
 
     // The secret is nowhere to be read again: not in the list (GraphQL, REST), and not in the database in plaintext.
     const list = await t.gql('{ webhooks { id url } }');
@@ -27,7 +35,12 @@ describe.each(testDrivers())('webhook administration (%s)', (driver) => {
     const rest = await t.rest('GET', '/api/v1/k8s/webhooks');
     expect(rest.status).toBe(200);
     expect(JSON.stringify(rest.body)).not.toContain(secret);
-    expect(rest.body.data.webhooks.find((w: { id: number }) => w.id === Number(webhook.id))).toMatchObject({ url, format: 'slack', events: ['cluster_created', 'cluster_health_changed'], label_selector: 'env in (prod)' });
+    expect(rest.body.data.webhooks.find((w: { id: number }) => w.id === Number(webhook.id))).toMatchObject({
+      url,
+      format: 'slack',
+      events: ['cluster_created', 'cluster_health_changed'],
+      label_selector: 'env in (prod)',
+    });
     const dump = JSON.stringify(await queryRows(t.gw, sql`SELECT * FROM webhooks`));
     expect(dump).not.toContain(secret);
     expect(dump).not.toContain('slack-like-path-secret');
@@ -43,7 +56,9 @@ describe.each(testDrivers())('webhook administration (%s)', (driver) => {
     const id = created.body.data.webhook.id as number;
     expect(created.body.data.webhook).toMatchObject({ format: 'json', enabled: true, label_selector: null, events: ['cluster_deleted'] });
 
-    const updated = await t.rest('PUT', `/api/v1/k8s/webhooks/${id}`, { body: { events: ['cluster_created', 'discovery_finished'], label_selector: '!legacy', enabled: false } });
+    const updated = await t.rest('PUT', `/api/v1/k8s/webhooks/${id}`, {
+      body: { events: ['cluster_created', 'discovery_finished'], label_selector: '!legacy', enabled: false },
+    });
     expect(updated.status, updated.body.message).toBe(200);
     expect(updated.body.data).toMatchObject({ events: ['cluster_created', 'discovery_finished'], label_selector: '!legacy', enabled: false });
     const cleared = await t.rest('PUT', `/api/v1/k8s/webhooks/${id}`, { body: { label_selector: '' } });
@@ -114,7 +129,9 @@ describe.each(testDrivers())('webhook administration (%s)', (driver) => {
     const create = await t.gql(CREATE, { input: { url: 'http://example.com/', events: ['CLUSTER_CREATED'] } }, user);
     expect(create.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     expect((await t.rest('GET', '/api/v1/k8s/webhooks', user)).status).toBe(403);
-    expect((await t.rest('POST', '/api/v1/k8s/webhooks', { ...user, body: { url: 'http://example.com/', events: ['cluster_created'] } })).status).toBe(403);
+    expect(
+      (await t.rest('POST', '/api/v1/k8s/webhooks', { ...user, body: { url: 'http://example.com/', events: ['cluster_created'] } })).status,
+    ).toBe(403);
     expect((await t.rest('PUT', '/api/v1/k8s/webhooks/1', { ...user, body: { enabled: false } })).status).toBe(403);
     expect((await t.rest('DELETE', '/api/v1/k8s/webhooks/1', user)).status).toBe(403);
     expect((await t.rest('POST', '/api/v1/k8s/webhooks/1/test', user)).status).toBe(403);

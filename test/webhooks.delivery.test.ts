@@ -18,12 +18,13 @@ async function createWebhook(t: TestGateway, body: Record<string, unknown>): Pro
   return { id: res.body.data.webhook.id, secret: res.body.data.secret };
 }
 
-const deliveries = async (t: TestGateway, id: number) => (await t.rest('GET', `/api/v1/k8s/webhooks/${id}/deliveries?limit=100`)).body.data.deliveries as any[];
+const deliveries = async (t: TestGateway, id: number) =>
+  (await t.rest('GET', `/api/v1/k8s/webhooks/${id}/deliveries?limit=100`)).body.data.deliveries as any[];
 const settle = () => new Promise((r) => setTimeout(r, 1_000));
 
 describe.each(testDrivers())('webhook delivery (%s)', (driver) => {
   const t = useTestGateway(driver, {}, { healthMonitor: false, webhooks: FAST });
-  const failures = new Map<string, number>();
+  const _failures = new Map<string, number>();
   // `/flaky` fails the first two attempts of each delivery, `/dead` every attempt, anything else succeeds.
   const receiverP = startWebhookReceiver(({ path, attempt }) => (path === '/dead' || (path === '/flaky' && attempt <= 2) ? 500 : 200));
   afterAll(async () => (await receiverP).close());
@@ -36,7 +37,11 @@ describe.each(testDrivers())('webhook delivery (%s)', (driver) => {
 
     await eventually(() => receiver.at('/flaky').some((r) => r.status === 200), 'a successful delivery');
     const got = receiver.at('/flaky');
-    expect(got.map((r) => [r.status, r.headers['x-kube-gateway-attempt']])).toEqual([[500, '1'], [500, '2'], [200, '3']]);
+    expect(got.map((r) => [r.status, r.headers['x-kube-gateway-attempt']])).toEqual([
+      [500, '1'],
+      [500, '2'],
+      [200, '3'],
+    ]);
     expect(new Set(got.map((r) => r.headers['x-kube-gateway-delivery'])).size).toBe(1);
     for (const r of got) {
       expect(signatureValid(hook.secret, r)).toBe(true);
@@ -52,7 +57,14 @@ describe.each(testDrivers())('webhook delivery (%s)', (driver) => {
     await settle();
     expect(receiver.at('/flaky')).toHaveLength(3);
     const [log] = await deliveries(t, hook.id);
-    expect(log).toMatchObject({ event: 'cluster_created', cluster_id: clusterId, status: 'succeeded', attempt: 3, response_status: 200, next_attempt_at: null });
+    expect(log).toMatchObject({
+      event: 'cluster_created',
+      cluster_id: clusterId,
+      status: 'succeeded',
+      attempt: 3,
+      response_status: 200,
+      next_attempt_at: null,
+    });
     await cluster.close();
   });
 
@@ -66,7 +78,13 @@ describe.each(testDrivers())('webhook delivery (%s)', (driver) => {
     await eventually(async () => (await deliveries(t, hook.id))[0]?.status === 'failed', 'the delivery to be given up');
     await settle();
     expect(receiver.at('/dead')).toHaveLength(attempts);
-    expect((await deliveries(t, hook.id))[0]).toMatchObject({ event: 'cluster_deleted', status: 'failed', attempt: attempts, response_status: 500, next_attempt_at: null });
+    expect((await deliveries(t, hook.id))[0]).toMatchObject({
+      event: 'cluster_deleted',
+      status: 'failed',
+      attempt: attempts,
+      response_status: 500,
+      next_attempt_at: null,
+    });
     await cluster.close();
   });
 
@@ -84,7 +102,11 @@ describe.each(testDrivers())('webhook delivery (%s)', (driver) => {
     expect(s!.json.text).toContain('UNKNOWN → HEALTHY');
     expect(signatureValid(slack.secret, s!)).toBe(true);
     const [j] = receiver.at('/json');
-    expect(j!.json).toMatchObject({ event: 'CLUSTER_HEALTH_CHANGED', cluster: { id, name, healthStatus: 'HEALTHY' }, data: { previousStatus: 'UNKNOWN', status: 'HEALTHY' } });
+    expect(j!.json).toMatchObject({
+      event: 'CLUSTER_HEALTH_CHANGED',
+      cluster: { id, name, healthStatus: 'HEALTHY' },
+      data: { previousStatus: 'UNKNOWN', status: 'HEALTHY' },
+    });
     expect(signatureValid(json.secret, j!)).toBe(true);
     await cluster.close();
   });
@@ -99,7 +121,8 @@ describe.each(testDrivers())('webhook delivery (%s)', (driver) => {
     const prod = await registerCluster(t, { kubeconfig: cluster.kubeconfigYaml, skipConnectionTest: true });
     const other = await registerCluster(t, { kubeconfig: cluster.kubeconfigYaml, skipConnectionTest: true });
     await t.gw.database.db.execute(sql`UPDATE clusters SET labels = '{"env":"prod","tier":"web"}'::jsonb WHERE id = ${prod.id}`);
-    for (const c of [prod, other]) expect((await t.rest('PUT', `/api/v1/k8s/clusters/${c.id}`, { body: { name: uniqueName('renamed') } })).status).toBe(200);
+    for (const c of [prod, other])
+      expect((await t.rest('PUT', `/api/v1/k8s/clusters/${c.id}`, { body: { name: uniqueName('renamed') } })).status).toBe(200);
     await eventually(() => receiver.at('/prod').length > 0 && receiver.at('/not-prod').length > 0, 'both selector deliveries');
     await settle();
     expect(receiver.at('/prod').map((r) => r.json.cluster.id)).toEqual([prod.id]);

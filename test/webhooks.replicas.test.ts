@@ -32,9 +32,20 @@ describe.each(testDrivers())('two replicas deliver each webhook attempt once (%s
     for (let i = 0; i < 2; i++) {
       const dir = mkdtempSync(join(tmpdir(), 'kgw-replica-'));
       dirs.push(dir);
-      const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dir, JWT_SECRET: TEST_JWT_SECRET, ENCRYPTION_KEY: encryptionKey, LOG_LEVEL: 'silent', PROMETHEUS_AUTO_DISCOVERY: 'false', AUTH_FAILURE_LIMIT: '0' });
+      const config = loadConfig({
+        PORT: '0',
+        HOST: '127.0.0.1',
+        DATA_DIR: dir,
+        JWT_SECRET: TEST_JWT_SECRET,
+        ENCRYPTION_KEY: encryptionKey,
+        LOG_LEVEL: 'silent',
+        PROMETHEUS_AUTO_DISCOVERY: 'false',
+        AUTH_FAILURE_LIMIT: '0',
+      });
       // Both poll every 20 ms, so their claims constantly compete for the same rows.
-      replicas.push(await startGateway(config, { database: database.target, healthMonitor: false, webhooks: { pollMs: 20, retryDelaysMs: [100, 200] } }));
+      replicas.push(
+        await startGateway(config, { database: database.target, healthMonitor: false, webhooks: { pollMs: 20, retryDelaysMs: [100, 200] } }),
+      );
     }
     cluster = await reachableCluster();
   }, 120_000);
@@ -48,7 +59,11 @@ describe.each(testDrivers())('two replicas deliver each webhook attempt once (%s
   });
 
   const call = async (gw: Gateway, path: string, body: unknown) => {
-    const res = await fetch(`${gw.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(`${gw.url}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     return { status: res.status, body: (await res.json()) as any };
   };
 

@@ -41,14 +41,28 @@ describe('webhook payloads and policy', () => {
   });
 
   it('takes only whitelisted cluster facts, whatever the row carries', () => {
-    const facts = clusterFacts({ id: 3, name: 'prod-1', labels: { env: 'prod' }, kubeconfig_ciphertext: 'v1.secret', token: 't0k3n', health_status: 'healthy', enabled: true });
+    const facts = clusterFacts({
+      id: 3,
+      name: 'prod-1',
+      labels: { env: 'prod' },
+      kubeconfig_ciphertext: 'v1.secret',
+      token: 't0k3n',
+      health_status: 'healthy',
+      enabled: true,
+    });
     const body = renderBody(9, { event: 'CLUSTER_CREATED', occurredAt: '2025-01-01T00:00:00.000Z', cluster: facts, data: {} }, 'json');
     expect(body).not.toMatch(/secret|t0k3n|kubeconfig/);
-    expect(JSON.parse(body)).toMatchObject({ id: '9', event: 'CLUSTER_CREATED', cluster: { id: 3, name: 'prod-1', labels: { env: 'prod' }, healthStatus: 'HEALTHY' } });
+    expect(JSON.parse(body)).toMatchObject({
+      id: '9',
+      event: 'CLUSTER_CREATED',
+      cluster: { id: 3, name: 'prod-1', labels: { env: 'prod' }, healthStatus: 'HEALTHY' },
+    });
   });
 
   it('signs with sha256=<hex HMAC-SHA256 of the body>', () => {
-    expect(signBody('key', 'The quick brown fox jumps over the lazy dog')).toBe('sha256=f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8');
+    expect(signBody('key', 'The quick brown fox jumps over the lazy dog')).toBe(
+      'sha256=f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8',
+    );
   });
 
   it.each(['ftp://example.com/x', 'https://user:pw@example.com/hook', 'not a url', '/relative', 'file:///etc/passwd', 'https://example.com/#frag'])(

@@ -111,7 +111,11 @@ export class AccessManager {
 
   /** grantClusterAccess / POST …/grants: creates the grant, or changes the role of the subject's existing one. */
   async grant(caller: AuditedCaller, input: GrantInput, clusterIdField = 'clusterId'): Promise<ClusterGrantView> {
-    const spec = { action: 'access.grant', clusterId: input.clusterId, detailOf: (g: ClusterGrantView) => `grant ${g.id} ${g.subjectKind}:${g.subject}=${g.role}` };
+    const spec = {
+      action: 'access.grant',
+      clusterId: input.clusterId,
+      detailOf: (g: ClusterGrantView) => `grant ${g.id} ${g.subjectKind}:${g.subject}=${g.role}`,
+    };
     return this.writes.run(caller, spec, async () => {
       const principal = requireUser(caller);
       const clusterId = parseClusterId(input.clusterId, clusterIdField);
@@ -173,7 +177,8 @@ function parseSubject(raw: unknown): string {
 }
 
 function parseChoice<V extends string>(raw: unknown, choices: readonly V[], field: string): V {
-  if (typeof raw !== 'string' || !(choices as readonly string[]).includes(raw)) throw new ValidationError(field, `must be one of ${choices.join(', ')}`);
+  if (typeof raw !== 'string' || !(choices as readonly string[]).includes(raw))
+    throw new ValidationError(field, `must be one of ${choices.join(', ')}`);
   return raw as V;
 }
 

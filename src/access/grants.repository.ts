@@ -108,7 +108,12 @@ export class GrantsRepository {
   async delete(grantId: number): Promise<ClusterGrantView | undefined> {
     const [row] = await this.db
       .delete(clusterGrants)
-      .where(and(eq(clusterGrants.id, grantId), sql`EXISTS (SELECT 1 FROM ${clusters} WHERE ${clusters.id} = ${clusterGrants.clusterId} AND ${liveCluster})`))
+      .where(
+        and(
+          eq(clusterGrants.id, grantId),
+          sql`EXISTS (SELECT 1 FROM ${clusters} WHERE ${clusters.id} = ${clusterGrants.clusterId} AND ${liveCluster})`,
+        ),
+      )
       .returning(grantColumns);
     return row && toGrantView(row);
   }

@@ -51,7 +51,9 @@ export class IssuedTokenSigner {
       if (typeof decoded === 'string') throw new Error('not an object');
       claims = decoded;
     } catch (err) {
-      throw new UnauthenticatedError((err as Error).name === 'TokenExpiredError' ? 'the kubeconfig token has expired' : 'the kubeconfig token is invalid');
+      throw new UnauthenticatedError(
+        (err as Error).name === 'TokenExpiredError' ? 'the kubeconfig token has expired' : 'the kubeconfig token is invalid',
+      );
     }
     const clusterId = Number(claims[CLUSTER_CLAIM]);
     if (typeof claims.sub !== 'string' || typeof claims.jti !== 'string' || !Number.isSafeInteger(clusterId) || typeof claims.exp !== 'number') {
@@ -77,4 +79,5 @@ export function isClusterBoundToken(token: string): boolean {
   }
 }
 
-export const CLUSTER_BOUND_TOKEN_REFUSED = "this token was issued for a kubeconfig and works only on its cluster's proxy (/api/v1/k8s/clusters/:id/proxy)";
+export const CLUSTER_BOUND_TOKEN_REFUSED =
+  "this token was issued for a kubeconfig and works only on its cluster's proxy (/api/v1/k8s/clusters/:id/proxy)";

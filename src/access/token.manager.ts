@@ -62,14 +62,29 @@ export class TokenManager {
     this.stopListening();
   }
 
-  async issue(caller: AuditedCaller, rawClusterId: string | number, ttlSeconds: number | null | undefined, ttlField = 'ttlSeconds'): Promise<IssuedKubeconfig> {
+  async issue(
+    caller: AuditedCaller,
+    rawClusterId: string | number,
+    ttlSeconds: number | null | undefined,
+    ttlField = 'ttlSeconds',
+  ): Promise<IssuedKubeconfig> {
     // Allowed in read-only mode: the token can only read then (the proxy refuses every other verb), and a viewer needs
     // kubectl for the reads that keep working. Still one audit event per attempt.
-    const spec = { action: 'token.issue', clusterId: rawClusterId, allowedWhenReadOnly: true, detailOf: (k: IssuedKubeconfig) => `token ${k.tokenId} until ${k.expiresAt.toISOString()}` } as const;
+    const spec = {
+      action: 'token.issue',
+      clusterId: rawClusterId,
+      allowedWhenReadOnly: true,
+      detailOf: (k: IssuedKubeconfig) => `token ${k.tokenId} until ${k.expiresAt.toISOString()}`,
+    } as const;
     return this.deps.writes.run(caller, spec, () => this.issueNow(caller, rawClusterId, ttlSeconds, ttlField));
   }
 
-  private async issueNow(caller: Caller, rawClusterId: string | number, ttlSeconds: number | null | undefined, ttlField: string): Promise<IssuedKubeconfig> {
+  private async issueNow(
+    caller: Caller,
+    rawClusterId: string | number,
+    ttlSeconds: number | null | undefined,
+    ttlField: string,
+  ): Promise<IssuedKubeconfig> {
     const principal = requireUser(caller);
     const clusterId = parseClusterId(rawClusterId, 'clusterId');
     if ((await this.deps.access.roleOn(caller, clusterId)) === null) throw new NotFoundError(`cluster ${clusterId} not found`);
@@ -79,7 +94,10 @@ export class TokenManager {
     if (!endpoint) throw new ConflictError('this gateway has no HTTPS address for kubeconfigs: set PUBLIC_URL, or TLS_CERT_FILE and TLS_KEY_FILE');
 
     const groups = principal.groups ?? [];
-    const { token, jti, expiresAt } = this.deps.signer.sign({ subject: principal.subject, groups, admin: principal.role === 'admin', clusterId }, ttl);
+    const { token, jti, expiresAt } = this.deps.signer.sign(
+      { subject: principal.subject, groups, admin: principal.role === 'admin', clusterId },
+      ttl,
+    );
     const stored = await this.deps.repo.insert({ id: randomUUID(), jti, subject: principal.subject, groups, clusterId, expiresAt });
     const kubeconfig = renderKubeconfig({
       clusterName: cluster.name,

@@ -72,7 +72,9 @@ export class TokensRepository {
     const [row] = await this.db
       .select({ id: accessTokens.id })
       .from(accessTokens)
-      .where(and(eq(accessTokens.jti, jti), eq(accessTokens.clusterId, clusterId), isNull(accessTokens.revokedAt), sql`${accessTokens.expiresAt} > now()`));
+      .where(
+        and(eq(accessTokens.jti, jti), eq(accessTokens.clusterId, clusterId), isNull(accessTokens.revokedAt), sql`${accessTokens.expiresAt} > now()`),
+      );
     return row !== undefined;
   }
 

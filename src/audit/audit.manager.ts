@@ -90,7 +90,13 @@ export class AuditManager {
   }
 
   /** `auditEvents` / `GET /api/v1/k8s/audit`: global admins only, newest first, opaque cursors. */
-  async list(caller: Caller, filter: AuditFilter | null | undefined, first?: number | null, after?: string | null, names: PageArgNames = { first: 'first', after: 'after' }): Promise<AuditPage> {
+  async list(
+    caller: Caller,
+    filter: AuditFilter | null | undefined,
+    first?: number | null,
+    after?: string | null,
+    names: PageArgNames = { first: 'first', after: 'after' },
+  ): Promise<AuditPage> {
     requireAdmin(caller);
     const limit = parsePageSize(first, names.first);
     const query: AuditQuery = { ...parseFilter(filter ?? {}), limit: limit + 1 };
@@ -141,7 +147,8 @@ function parseFilter(f: AuditFilter): Omit<AuditQuery, 'limit'> {
   const q: Omit<AuditQuery, 'limit'> = {};
   if (f.clusterId !== undefined && f.clusterId !== null) {
     const text = String(f.clusterId).trim();
-    if (!/^\d{1,10}$/.test(text) || Number(text) < 1 || Number(text) > MAX_INT32) throw new ValidationError('clusterId', 'must be a positive integer');
+    if (!/^\d{1,10}$/.test(text) || Number(text) < 1 || Number(text) > MAX_INT32)
+      throw new ValidationError('clusterId', 'must be a positive integer');
     q.clusterId = Number(text);
   }
   if (f.actor !== undefined && f.actor !== null) q.actor = boundedText(f.actor, 'actor', 256);

@@ -93,7 +93,11 @@ export class JwksKeySet {
 
   private async fetchKeys(): Promise<Map<string, JwksKey>> {
     this.attemptedAt = Date.now();
-    const res = await fetch(this.url, { signal: AbortSignal.timeout(this.fetchTimeoutMs), headers: { accept: 'application/json' }, redirect: 'error' });
+    const res = await fetch(this.url, {
+      signal: AbortSignal.timeout(this.fetchTimeoutMs),
+      headers: { accept: 'application/json' },
+      redirect: 'error',
+    });
     if (!res.ok) throw new Error(`JWKS ${this.url} answered ${res.status}`);
     const text = await res.text();
     if (text.length > MAX_JWKS_BYTES) throw new Error(`JWKS ${this.url} is larger than ${MAX_JWKS_BYTES} bytes`);

@@ -19,7 +19,7 @@ export class TokenError extends Error {}
 /** The token may be fine, but the keys to check it could not be fetched (JWKS unreachable): 503, not 401. */
 export class TokenKeysUnavailableError extends Error {
   constructor() {
-    super('the identity provider\'s signing keys (JWT_JWKS_URL) cannot be fetched; try again shortly');
+    super("the identity provider's signing keys (JWT_JWKS_URL) cannot be fetched; try again shortly");
     this.name = 'TokenKeysUnavailableError';
   }
 }
@@ -53,7 +53,10 @@ export class JwtVerifier implements TokenVerifier {
   private readonly keys: { key: string | Buffer; algorithm: jwt.Algorithm } | JwksKeySet;
   private readonly claimNames: { role: string; groups: string };
 
-  constructor(private readonly opts: JwtOptions, private readonly cacheSize = 10_000) {
+  constructor(
+    private readonly opts: JwtOptions,
+    private readonly cacheSize = 10_000,
+  ) {
     const k = opts.keys;
     this.keys =
       k.algorithm === 'JWKS'
@@ -167,7 +170,11 @@ function describeJwtError(err: Error): string {
 }
 
 /** Signs a token with an HS256 secret (used by `npm run token` and tests). */
-export function signToken(secret: string, claims: { sub: string; role?: string; roles?: string[]; groups?: string[] }, opts: { expiresIn?: string; issuer?: string; audience?: string } = {}): string {
+export function signToken(
+  secret: string,
+  claims: { sub: string; role?: string; roles?: string[]; groups?: string[] },
+  opts: { expiresIn?: string; issuer?: string; audience?: string } = {},
+): string {
   return jwt.sign(claims, secret, {
     algorithm: 'HS256',
     expiresIn: (opts.expiresIn ?? '12h') as jwt.SignOptions['expiresIn'],

@@ -39,7 +39,9 @@ export type Caller = Pick<RequestContext, 'principal' | 'authError' | 'authUnava
 
 export function requireUser(ctx: Caller): Principal {
   if (!ctx.principal) {
-    throw ctx.authUnavailable ? new AuthenticationUnavailableError(ctx.authError ?? 'authentication is unavailable') : new UnauthenticatedError(ctx.authError ?? undefined);
+    throw ctx.authUnavailable
+      ? new AuthenticationUnavailableError(ctx.authError ?? 'authentication is unavailable')
+      : new UnauthenticatedError(ctx.authError ?? undefined);
   }
   return ctx.principal;
 }

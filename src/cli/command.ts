@@ -37,7 +37,12 @@ export interface ParsedOptions<O extends Options> {
  */
 export function parseOptions<O extends Options>(argv: string[], options: O, opts: { positionals?: boolean } = {}): ParsedOptions<O> | undefined {
   try {
-    const parsed = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: opts.positionals ?? false });
+    const parsed = parseArgs({
+      args: argv,
+      options: { ...options, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals: opts.positionals ?? false,
+    });
     if ((parsed.values as { help?: boolean }).help) return undefined;
     return parsed as unknown as ParsedOptions<O>;
   } catch (err) {

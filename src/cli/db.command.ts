@@ -44,7 +44,12 @@ const migrateEmbedded: Command = {
   name: 'migrate-embedded',
   summary: 'copy a stopped embedded DATA_DIR into an empty PostgreSQL database',
   async run(argv) {
-    const parsed = parseOptions(argv, { 'data-dir': { type: 'string' }, to: { type: 'string' }, force: { type: 'boolean' }, 'print-secrets': { type: 'boolean' } });
+    const parsed = parseOptions(argv, {
+      'data-dir': { type: 'string' },
+      to: { type: 'string' },
+      force: { type: 'boolean' },
+      'print-secrets': { type: 'boolean' },
+    });
     if (!parsed) return printHelp(MIGRATE_USAGE);
     const { to, force, 'print-secrets': printSecrets } = parsed.values;
     if (!to) throw new CliError('--to postgres://… is required (see --help)', 2);
@@ -100,7 +105,9 @@ const backup: Command = {
     const out = resolve(parsed.values.out);
     const manifest = await asCliErrors(() => backupDataDir({ dataDir, out, force: parsed.values.force ?? false, progress }));
     const rows = Object.values(manifest.tables).reduce((a, b) => a + b, 0);
-    process.stdout.write(`Backed up ${dataDir} to ${out}: ${Object.keys(manifest.tables).length} tables, ${rows} rows, files ${manifest.secretFiles.join(', ') || '(no generated keys)'}.\n`);
+    process.stdout.write(
+      `Backed up ${dataDir} to ${out}: ${Object.keys(manifest.tables).length} tables, ${rows} rows, files ${manifest.secretFiles.join(', ') || '(no generated keys)'}.\n`,
+    );
     return 0;
   },
 };
@@ -128,13 +135,16 @@ const restore: Command = {
     const dataDir = resolve(parsed.values['data-dir']);
     const manifest = await asCliErrors(() => restoreDataDir({ input, dataDir, force: parsed.values.force ?? false, progress }));
     const rows = Object.values(manifest.tables).reduce((a, b) => a + b, 0);
-    process.stdout.write(`Restored the backup of ${manifest.createdAt} into ${dataDir}: ${Object.keys(manifest.tables).length} tables, ${rows} rows verified.\n`);
+    process.stdout.write(
+      `Restored the backup of ${manifest.createdAt} into ${dataDir}: ${Object.keys(manifest.tables).length} tables, ${rows} rows verified.\n`,
+    );
     return 0;
   },
 };
 
-export const dbCommand = commandGroup('db', 'Database operations on an embedded DATA_DIR: move it to PostgreSQL, back it up, restore it.', 'kube-gateway', [
-  migrateEmbedded,
-  backup,
-  restore,
-]);
+export const dbCommand = commandGroup(
+  'db',
+  'Database operations on an embedded DATA_DIR: move it to PostgreSQL, back it up, restore it.',
+  'kube-gateway',
+  [migrateEmbedded, backup, restore],
+);

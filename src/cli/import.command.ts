@@ -30,11 +30,23 @@ interface Row {
 /** A plain-text table: one header line, one line per row, columns padded to their widest cell. */
 export function formatTable(columns: string[], rows: Row[]): string {
   const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => (r[c] ?? '').length)));
-  const line = (cells: string[]) => cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(columns.map((c) => c.toUpperCase())), ...rows.map((r) => line(columns.map((c) => r[c] ?? '')))].join('\n') + '\n';
 }
 
-type PlanItem = { context: string; name: string; server: string | null; action: string; reason: string | null; reachable: boolean | null; kubernetes_version: string | null };
+type PlanItem = {
+  context: string;
+  name: string;
+  server: string | null;
+  action: string;
+  reason: string | null;
+  reachable: boolean | null;
+  kubernetes_version: string | null;
+};
 type ResultItem = { context: string; name: string; outcome: string; cluster_id: number | null; message: string | null };
 
 /**
@@ -44,7 +56,10 @@ type ResultItem = { context: string; name: string; outcome: string; cluster_id: 
 export const importCommand = {
   name: 'import',
   summary: 'import the contexts of a kubeconfig into a running gateway (plan with --dry-run)',
-  async run(argv: string[], io: CliIo = { env: process.env, stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) }): Promise<number> {
+  async run(
+    argv: string[],
+    io: CliIo = { env: process.env, stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) },
+  ): Promise<number> {
     let parsed;
     try {
       parsed = parseArgs({
@@ -113,7 +128,10 @@ export const importCommand = {
       io.stderr(`cannot reach the gateway at ${base}: ${(err as Error).cause ?? (err as Error).message}\n`);
       return 1;
     }
-    const answer = (await res.json().catch(() => null)) as { message?: string; data?: { items?: unknown[]; summary?: Record<string, number> } } | null;
+    const answer = (await res.json().catch(() => null)) as {
+      message?: string;
+      data?: { items?: unknown[]; summary?: Record<string, number> };
+    } | null;
     if (!res.ok || !answer?.data?.items) {
       io.stderr(`the gateway refused the import (HTTP ${res.status}): ${answer?.message ?? 'no message'}\n`);
       return 1;
@@ -140,11 +158,21 @@ export const importCommand = {
     io.stdout(
       formatTable(
         ['context', 'name', 'outcome', 'cluster', 'message'],
-        items.map((i) => ({ context: i.context, name: i.name, outcome: i.outcome.toUpperCase(), cluster: i.cluster_id === null ? '-' : String(i.cluster_id), message: i.message ?? '' })),
+        items.map((i) => ({
+          context: i.context,
+          name: i.name,
+          outcome: i.outcome.toUpperCase(),
+          cluster: i.cluster_id === null ? '-' : String(i.cluster_id),
+          message: i.message ?? '',
+        })),
       ),
     );
     const summary = answer.data.summary ?? {};
-    io.stdout(`\n${Object.entries(summary).map(([k, v]) => `${k} ${v}`).join(', ')}\n`);
+    io.stdout(
+      `\n${Object.entries(summary)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}\n`,
+    );
     return items.some((i) => i.outcome === 'failed') ? 1 : 0;
   },
 };

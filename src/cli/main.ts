@@ -10,19 +10,19 @@ import { tokenCommand } from './token.command.js';
  * `kube-gateway <command>`: the command registry. Each command is a `{ name, summary, run(argv) }` module; adding one
  * is one import and one line below.
  */
-const COMMANDS: readonly Command[] = [
-  startCommand,
-  tokenCommand,
-  importCommand,
-  dbCommand,
-];
+const COMMANDS: readonly Command[] = [startCommand, tokenCommand, importCommand, dbCommand];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
 }
 
-const root = commandGroup('kube-gateway', 'kube-gateway: a multi-cluster Kubernetes gateway (GraphQL and REST). Reads ./.env when present.', '', COMMANDS);
+const root = commandGroup(
+  'kube-gateway',
+  'kube-gateway: a multi-cluster Kubernetes gateway (GraphQL and REST). Reads ./.env when present.',
+  '',
+  COMMANDS,
+);
 
 /**
  * Runs one command line and ends the process with its exit code (commands that serve, like `start`, never return).

@@ -47,7 +47,11 @@ export const tokenCommand: Command = {
       throw err;
     }
     const secrets = resolveSecrets(config);
-    if (secrets.jwt.algorithm !== 'HS256') throw new CliError(`${secrets.jwt.algorithm === 'JWKS' ? 'JWT_JWKS_URL' : 'JWT_PUBLIC_KEY'} is configured: tokens must be issued by the holder of the private key`, 2);
+    if (secrets.jwt.algorithm !== 'HS256')
+      throw new CliError(
+        `${secrets.jwt.algorithm === 'JWKS' ? 'JWT_JWKS_URL' : 'JWT_PUBLIC_KEY'} is configured: tokens must be issued by the holder of the private key`,
+        2,
+      );
     let token: string;
     try {
       token = signToken(secrets.jwt.secret, { sub, role }, { expiresIn: expires, issuer: config.jwt.issuer, audience: config.jwt.audience });

@@ -5,7 +5,16 @@ import { ConflictError, NotFoundError, PrometheusNotConfiguredError, PrometheusU
 import type { KubeClientCache } from '../kube/client-cache.js';
 import { BatchLoader } from '../util/batch-loader.js';
 import type { ClusterMetricsRepository } from './cluster-metrics.repository.js';
-import { parseRange, RANGE_SECONDS, resolveStep, SERIES, SUMMARY_SERIES, type MetricsRangeValue, type SeriesDefinition, type SeriesName } from './metric-queries.js';
+import {
+  parseRange,
+  RANGE_SECONDS,
+  resolveStep,
+  SERIES,
+  SUMMARY_SERIES,
+  type MetricsRangeValue,
+  type SeriesDefinition,
+  type SeriesName,
+} from './metric-queries.js';
 import { directEndpoint, serviceProxyEndpoint, targetOf, type PrometheusEndpoint } from './prometheus-endpoint.js';
 import { PrometheusQueryError, queryInstant, queryRange, type Sample } from './prometheus-query.js';
 import { GateBusyError, QueryGate, type QueryGateLimits } from './query-gate.js';
@@ -123,12 +132,20 @@ export class ClusterMetricsManager {
   private async load(cluster: ClusterView, range: MetricsRangeValue, step: number): Promise<ClusterMetricsView> {
     const url = await this.urlOf(cluster);
     // The URL is part of the key: an answer from a Prometheus the cluster no longer uses is never served.
-    return this.ranges.get(`${cluster.id}|${url}|${range}|${step}`, () => this.queryRange(cluster.id, url, range, step), (v) => SERIES.every((s) => v[s.name].error === null));
+    return this.ranges.get(
+      `${cluster.id}|${url}|${range}|${step}`,
+      () => this.queryRange(cluster.id, url, range, step),
+      (v) => SERIES.every((s) => v[s.name].error === null),
+    );
   }
 
   private async summaryOf(cluster: ClusterView): Promise<MetricsSummaryView> {
     const url = await this.urlOf(cluster);
-    const answer = await this.summaries.get(`${cluster.id}|${url}|summary`, () => this.querySummary(cluster.id, url), (a) => a.failures === 0);
+    const answer = await this.summaries.get(
+      `${cluster.id}|${url}|summary`,
+      () => this.querySummary(cluster.id, url),
+      (a) => a.failures === 0,
+    );
     return answer.view;
   }
 
@@ -136,12 +153,19 @@ export class ClusterMetricsManager {
     const endpoint = await this.endpointFor(clusterId, url);
     const end = Math.floor(Date.now() / 1000);
     const start = end - RANGE_SECONDS[range];
-    const outcomes = await Promise.allSettled(SERIES.map((s) => this.gate.run(clusterId, () => queryRange(endpoint, s.promql, start, end, step, this.opts.queryTimeoutMs))));
+    const outcomes = await Promise.allSettled(
+      SERIES.map((s) => this.gate.run(clusterId, () => queryRange(endpoint, s.promql, start, end, step, this.opts.queryTimeoutMs))),
+    );
     throwIfUnreachable(url, outcomes);
     const view = { source: url, range, stepSeconds: step, start: new Date(start * 1000), end: new Date(end * 1000) } as ClusterMetricsView;
     SERIES.forEach((s, i) => {
       const o = outcomes[i]!;
-      view[s.name] = { name: s.name, unit: s.unit, samples: o.status === 'fulfilled' ? o.value : [], error: o.status === 'fulfilled' ? null : seriesError(o.reason) };
+      view[s.name] = {
+        name: s.name,
+        unit: s.unit,
+        samples: o.status === 'fulfilled' ? o.value : [],
+        error: o.status === 'fulfilled' ? null : seriesError(o.reason),
+      };
     });
     return view;
   }
@@ -149,7 +173,9 @@ export class ClusterMetricsManager {
   private async querySummary(clusterId: number, url: string): Promise<SummaryAnswer> {
     const endpoint = await this.endpointFor(clusterId, url);
     const at = Math.floor(Date.now() / 1000);
-    const outcomes = await Promise.allSettled(SUMMARY_SERIES.map((s) => this.gate.run(clusterId, () => queryInstant(endpoint, s.promql, at, this.opts.queryTimeoutMs))));
+    const outcomes = await Promise.allSettled(
+      SUMMARY_SERIES.map((s) => this.gate.run(clusterId, () => queryInstant(endpoint, s.promql, at, this.opts.queryTimeoutMs))),
+    );
     throwIfUnreachable(url, outcomes);
     const value = (name: SeriesName) => {
       const o = outcomes[SUMMARY_SERIES.findIndex((s) => s.name === name)]!;
@@ -157,7 +183,12 @@ export class ClusterMetricsManager {
       seriesError(o.reason); // rethrows anything that is not a query failure
       return null;
     };
-    const view = { cpuUsagePercent: value('cpuUsagePercent'), memoryUsagePercent: value('memoryUsagePercent'), podsRunning: value('podsRunning'), at: new Date(at * 1000) };
+    const view = {
+      cpuUsagePercent: value('cpuUsagePercent'),
+      memoryUsagePercent: value('memoryUsagePercent'),
+      podsRunning: value('podsRunning'),
+      at: new Date(at * 1000),
+    };
     return { view, failures: outcomes.filter((o) => o.status === 'rejected').length };
   }
 
@@ -165,7 +196,10 @@ export class ClusterMetricsManager {
     if (!cluster.enabled) throw new ConflictError(`cluster "${cluster.name}" is disabled; enable it to read its metrics`);
     if (cluster.prometheusUrl) return cluster.prometheusUrl;
     const discovery = await this.deps.discoveryStatus(cluster.id);
-    const where = discovery.state === 'pending' || discovery.state === 'running' ? 'discovery is still looking for one; try again shortly' : `discovery state: ${discovery.state}${discovery.message ? ` (${discovery.message.slice(0, 300)})` : ''}`;
+    const where =
+      discovery.state === 'pending' || discovery.state === 'running'
+        ? 'discovery is still looking for one; try again shortly'
+        : `discovery state: ${discovery.state}${discovery.message ? ` (${discovery.message.slice(0, 300)})` : ''}`;
     throw new PrometheusNotConfiguredError(
       discovery.state,
       `cluster "${cluster.name}" has no Prometheus URL: ${where}. Set one with PUT /api/v1/k8s/clusters/${cluster.id} {"prometheus_url": "http://…"} ` +
@@ -192,7 +226,10 @@ function throwIfUnreachable(url: string, outcomes: PromiseSettledResult<unknown>
   const failures = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as unknown] : []));
   if (failures.length < outcomes.length || !failures.every(isTransportFailure)) return;
   const first = failures[0] as PrometheusQueryError | GateBusyError;
-  throw new PrometheusUnreachableError(first instanceof GateBusyError ? 'BUSY' : (first.reason as PrometheusUnreachableError['reason']), `Prometheus at ${url} is unreachable: ${first.message}`);
+  throw new PrometheusUnreachableError(
+    first instanceof GateBusyError ? 'BUSY' : (first.reason as PrometheusUnreachableError['reason']),
+    `Prometheus at ${url} is unreachable: ${first.message}`,
+  );
 }
 
 /** The message a failed series carries; anything that is not a query failure is a bug and propagates (masked as 500). */

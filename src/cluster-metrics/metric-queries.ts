@@ -42,7 +42,9 @@ export const SERIES: readonly SeriesDefinition[] = [
 ];
 
 /** The series a one-point summary reads (instant queries), for fleet tables. */
-export const SUMMARY_SERIES: readonly SeriesDefinition[] = SERIES.filter((s) => ['cpuUsagePercent', 'memoryUsagePercent', 'podsRunning'].includes(s.name));
+export const SUMMARY_SERIES: readonly SeriesDefinition[] = SERIES.filter((s) =>
+  ['cpuUsagePercent', 'memoryUsagePercent', 'podsRunning'].includes(s.name),
+);
 
 export function parseRange(raw: unknown, field = 'range'): MetricsRangeValue {
   if (raw === undefined || raw === null || raw === '') return '1h';
@@ -61,11 +63,15 @@ export function resolveStep(range: MetricsRangeValue, raw: unknown, field = 'ste
   const rangeSeconds = RANGE_SECONDS[range];
   if (raw === undefined || raw === null || raw === '') return rangeSeconds / DEFAULT_POINTS;
   const step = typeof raw === 'string' && /^\d{1,9}$/.test(raw.trim()) ? Number(raw.trim()) : raw;
-  if (typeof step !== 'number' || !Number.isInteger(step) || step < 1) throw new ValidationError(field, 'must be a whole number of seconds (1 or more)');
+  if (typeof step !== 'number' || !Number.isInteger(step) || step < 1)
+    throw new ValidationError(field, 'must be a whole number of seconds (1 or more)');
   if (step > rangeSeconds) throw new ValidationError(field, `must be at most the range (${rangeSeconds} s for ${range})`);
   const points = Math.floor(rangeSeconds / step) + 1;
   if (points > MAX_POINTS) {
-    throw new ValidationError(field, `${step} s over ${range} gives ${points} points; at most ${MAX_POINTS} are allowed (use a step of at least ${Math.ceil(rangeSeconds / (MAX_POINTS - 1))} s)`);
+    throw new ValidationError(
+      field,
+      `${step} s over ${range} gives ${points} points; at most ${MAX_POINTS} are allowed (use a step of at least ${Math.ceil(rangeSeconds / (MAX_POINTS - 1))} s)`,
+    );
   }
   return step;
 }

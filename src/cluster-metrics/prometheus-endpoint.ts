@@ -37,9 +37,15 @@ export function targetOf(url: string): PrometheusTarget {
   const port = parsed.port ? Number(parsed.port) : scheme === 'https' ? 443 : 80;
   if (labels.length !== 2 || !prefix.ok) {
     const why = !prefix.ok ? prefix.why : 'the host is not <service>.<namespace>.svc';
-    throw new PrometheusUnreachableError('DNS', `the Prometheus URL ${url} names an in-cluster address that cannot be reached through the service proxy: ${why}`);
+    throw new PrometheusUnreachableError(
+      'DNS',
+      `the Prometheus URL ${url} names an in-cluster address that cannot be reached through the service proxy: ${why}`,
+    );
   }
-  return { kind: 'service', service: { service: labels[0]!, namespace: labels[1]!, port, scheme, routePrefix: prefix.value, source: 'well-known-name' } };
+  return {
+    kind: 'service',
+    service: { service: labels[0]!, namespace: labels[1]!, port, scheme, routePrefix: prefix.value, source: 'well-known-name' },
+  };
 }
 
 /** Through the API server's service proxy, with the cluster's client (its agent, credentials and TLS settings). */

@@ -25,8 +25,21 @@ export class PrometheusQueryError extends Error {
 }
 
 /** `query_range` for one PromQL expression aggregated to one series (`sum(…)`); an empty answer is no samples. */
-export async function queryRange(endpoint: PrometheusEndpoint, promql: string, startSec: number, endSec: number, stepSec: number, timeoutMs: number): Promise<Sample[]> {
-  const params = new URLSearchParams({ query: promql, start: String(startSec), end: String(endSec), step: String(stepSec), timeout: `${Math.ceil(timeoutMs / 1000)}s` });
+export async function queryRange(
+  endpoint: PrometheusEndpoint,
+  promql: string,
+  startSec: number,
+  endSec: number,
+  stepSec: number,
+  timeoutMs: number,
+): Promise<Sample[]> {
+  const params = new URLSearchParams({
+    query: promql,
+    start: String(startSec),
+    end: String(endSec),
+    step: String(stepSec),
+    timeout: `${Math.ceil(timeoutMs / 1000)}s`,
+  });
   const data = await call(endpoint, `api/v1/query_range?${params}`, 'matrix', timeoutMs);
   const first = data.result[0] as { values?: unknown } | undefined;
   if (!first) return [];
@@ -57,21 +70,30 @@ function toSample(pair: unknown): Sample | undefined {
   return Number.isFinite(v) ? { t: new Date(pair[0] * 1000), v } : undefined;
 }
 
-async function call(endpoint: PrometheusEndpoint, apiPath: string, resultType: 'matrix' | 'vector', timeoutMs: number): Promise<{ result: unknown[] }> {
+async function call(
+  endpoint: PrometheusEndpoint,
+  apiPath: string,
+  resultType: 'matrix' | 'vector',
+  timeoutMs: number,
+): Promise<{ result: unknown[] }> {
   let res: { status: number; body: string };
   try {
     res = await endpoint.get(apiPath, timeoutMs);
   } catch (err) {
     throw transportFailure(err, endpoint, timeoutMs);
   }
-  const json = parseJson(res.body) as { status?: unknown; errorType?: unknown; error?: unknown; data?: { resultType?: unknown; result?: unknown } } | undefined;
+  const json = parseJson(res.body) as
+    | { status?: unknown; errorType?: unknown; error?: unknown; data?: { resultType?: unknown; result?: unknown } }
+    | undefined;
   // Prometheus' own refusals (bad_data 400, execution 422, timeout/canceled 503) carry this shape; anything else with a
   // non-200 status is whatever stands in front of it (the API server's service proxy, a load balancer, another server).
   if (json?.status === 'error' && typeof json.errorType === 'string') {
     throw new PrometheusQueryError('query', 'QUERY_ERROR', `Prometheus refused the query (${printable(json.errorType)}): ${printable(json.error)}`);
   }
-  if (res.status !== 200) throw new PrometheusQueryError('transport', 'HTTP_STATUS', `${where(endpoint)} answered HTTP ${res.status}, not the Prometheus query API`);
-  if (json?.status !== 'success' || json.data?.resultType !== resultType || !Array.isArray(json.data.result)) throw notPrometheus(`an answer that is not a Prometheus ${resultType}`);
+  if (res.status !== 200)
+    throw new PrometheusQueryError('transport', 'HTTP_STATUS', `${where(endpoint)} answered HTTP ${res.status}, not the Prometheus query API`);
+  if (json?.status !== 'success' || json.data?.resultType !== resultType || !Array.isArray(json.data.result))
+    throw notPrometheus(`an answer that is not a Prometheus ${resultType}`);
   return { result: json.data.result };
 }
 
@@ -97,7 +119,8 @@ function transportFailure(err: unknown, endpoint: PrometheusEndpoint, timeoutMs:
   const codes = errorCodes(err);
   if (codes.includes('ECONNREFUSED')) return fail('REFUSED', 'connection refused');
   if (codes.includes('ENOTFOUND') || codes.includes('EAI_AGAIN')) return fail('DNS', 'the host name does not resolve');
-  if (codes.some((c) => c.startsWith('ERR_TLS') || c.startsWith('ERR_SSL') || c.includes('CERT') || c === 'DEPTH_ZERO_SELF_SIGNED_CERT')) return fail('TLS', 'TLS verification failed');
+  if (codes.some((c) => c.startsWith('ERR_TLS') || c.startsWith('ERR_SSL') || c.includes('CERT') || c === 'DEPTH_ZERO_SELF_SIGNED_CERT'))
+    return fail('TLS', 'TLS verification failed');
   if (codes.includes('ETIMEDOUT')) return fail('TIMEOUT', `no answer within ${timeoutMs} ms`);
   if (codes.includes('ECONNRESET') || codes.includes('EPIPE')) return fail('NETWORK', 'the connection was reset');
   return fail('NETWORK', 'the connection failed');
@@ -113,7 +136,9 @@ function errorCodes(err: unknown): string[] {
 
 /** Prometheus' error text goes into a message people read: printable ASCII, short. */
 function printable(s: unknown): string {
-  return String(s).replace(/[^\x20-\x7e]/g, '?').slice(0, 300);
+  return String(s)
+    .replace(/[^\x20-\x7e]/g, '?')
+    .slice(0, 300);
 }
 
 function parseJson(body: string): unknown {

@@ -49,8 +49,7 @@ export class ClusterListCache {
       // Unchanged content keeps its version, so what callers derived from it (rendered responses) stays valid across
       // TTL refills and notifications that changed nothing visible. A new version is taken from a counter shared by
       // every load, so two loads racing across an invalidation never hand out one version for different content.
-      const snapshot =
-        this.last && sameClusters(this.last.items, loaded) ? this.last : { items: Object.freeze(loaded), version: ++this.versions };
+      const snapshot = this.last && sameClusters(this.last.items, loaded) ? this.last : { items: Object.freeze(loaded), version: ++this.versions };
       if (this.generation === generation) {
         this.value = { snapshot, at: Date.now() };
         if (!this.last || snapshot.version > this.last.version) this.last = snapshot;
@@ -58,9 +57,11 @@ export class ClusterListCache {
       return snapshot;
     });
     this.inflight = { promise, generation };
-    promise.finally(() => {
-      if (this.inflight?.promise === promise) this.inflight = undefined;
-    }).catch(() => {});
+    promise
+      .finally(() => {
+        if (this.inflight?.promise === promise) this.inflight = undefined;
+      })
+      .catch(() => {});
     return promise;
   }
 

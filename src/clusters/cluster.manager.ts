@@ -17,7 +17,6 @@ import {
 } from '../fleet/cluster-query.js';
 import { type LabelRequirement, LabelSelectorError, matchesSelector, parseLabelSelector } from '../fleet/label-selector.js';
 import { ValidationError } from '../errors.js';
-import type { ClusterListSnapshot } from './cluster-list-cache.js';
 import type { ClusterView } from './cluster.view.js';
 import { parseClusterId, parseClusterSelectorName } from './cluster.validation.js';
 

@@ -118,8 +118,16 @@ export class ClusterRepository {
     private readonly outbox?: TransactionalOutbox,
   ) {
     const id = sql.placeholder('id');
-    this.byId = db.select(viewColumns).from(clusters).where(and(eq(clusters.id, id), liveCluster)).prepare('cluster_by_id');
-    this.ciphertextById = db.select({ ciphertext: clusters.kubeconfigCiphertext }).from(clusters).where(and(eq(clusters.id, id), liveCluster)).prepare('cluster_ciphertext_by_id');
+    this.byId = db
+      .select(viewColumns)
+      .from(clusters)
+      .where(and(eq(clusters.id, id), liveCluster))
+      .prepare('cluster_by_id');
+    this.ciphertextById = db
+      .select({ ciphertext: clusters.kubeconfigCiphertext })
+      .from(clusters)
+      .where(and(eq(clusters.id, id), liveCluster))
+      .prepare('cluster_ciphertext_by_id');
   }
 
   /** Live clusters, oldest first. */
@@ -143,12 +151,18 @@ export class ClusterRepository {
 
   /** Names are unique case-insensitively among live clusters. */
   async findByName(name: string): Promise<ClusterView | undefined> {
-    const [row] = await this.db.select(viewColumns).from(clusters).where(and(sql`lower(${clusters.name}) = lower(${name})`, liveCluster));
+    const [row] = await this.db
+      .select(viewColumns)
+      .from(clusters)
+      .where(and(sql`lower(${clusters.name}) = lower(${name})`, liveCluster));
     return row && toClusterView(row);
   }
 
   async findDefault(): Promise<ClusterView | undefined> {
-    const [row] = await this.db.select(viewColumns).from(clusters).where(and(eq(clusters.isDefault, true), liveCluster));
+    const [row] = await this.db
+      .select(viewColumns)
+      .from(clusters)
+      .where(and(eq(clusters.isDefault, true), liveCluster));
     return row && toClusterView(row);
   }
 
@@ -206,21 +220,31 @@ export class ClusterRepository {
     if (patch.name !== undefined) set.name = patch.name;
     if (patch.kubeconfig !== undefined) {
       // lastCheckedAt null: the new credentials are probed at the next health tick, not an interval later.
-      Object.assign(set, { kubeconfigCiphertext: patch.kubeconfig.ciphertext, kubeconfigKeyId: patch.kubeconfig.keyId, credentialExpiresAt: null, lastCheckedAt: null });
+      Object.assign(set, {
+        kubeconfigCiphertext: patch.kubeconfig.ciphertext,
+        kubeconfigKeyId: patch.kubeconfig.keyId,
+        credentialExpiresAt: null,
+        lastCheckedAt: null,
+      });
     }
     if (patch.enabled === true) set.lastCheckedAt = null;
     // A disabled cluster is not probed, so its health is UNKNOWN rather than a stale verdict.
-    if (patch.enabled === false) Object.assign(set, { healthStatus: 'unknown', healthMessage: 'cluster is disabled', healthCandidateStatus: null, healthCandidateCount: 0 });
+    if (patch.enabled === false)
+      Object.assign(set, { healthStatus: 'unknown', healthMessage: 'cluster is disabled', healthCandidateStatus: null, healthCandidateCount: 0 });
     if (patch.enabled !== undefined) set.enabled = patch.enabled;
     if (patch.prometheusUrl !== undefined) {
-      Object.assign(set, patch.prometheusUrl ? { prometheusUrl: patch.prometheusUrl, prometheusSource: 'manual' } : { prometheusUrl: null, prometheusSource: 'none' });
+      Object.assign(
+        set,
+        patch.prometheusUrl ? { prometheusUrl: patch.prometheusUrl, prometheusSource: 'manual' } : { prometheusUrl: null, prometheusSource: 'none' },
+      );
     }
     // Only `true` is written: the default moves by making another cluster the default (see below for `false`).
     if (patch.isDefault === true) set.isDefault = true;
     if (patch.impersonate !== undefined) set.impersonate = patch.impersonate;
     if (patch.labels !== undefined) set.labels = labelsToObject(patch.labels);
     // Re-enabling a disabled cluster must not resurrect its "disabled" message.
-    const enabling = patch.enabled === true ? { healthMessage: sql`CASE WHEN ${clusters.enabled} THEN ${clusters.healthMessage} ELSE 'not checked yet' END` } : {};
+    const enabling =
+      patch.enabled === true ? { healthMessage: sql`CASE WHEN ${clusters.enabled} THEN ${clusters.healthMessage} ELSE 'not checked yet' END` } : {};
 
     return this.writeTx(async (tx) => {
       if (patch.isDefault === true) await this.unsetDefault(tx, id);
@@ -228,8 +252,12 @@ export class ClusterRepository {
       if (patch.isDefault === false) {
         // While any live cluster exists exactly one is the default, so the default cannot simply stop being one.
         await lockDefault(tx);
-        const [current] = await tx.select({ isDefault: clusters.isDefault }).from(clusters).where(and(eq(clusters.id, id), liveCluster));
-        if (current?.isDefault) throw new ValidationError('isDefault', 'the default cluster stays the default until another cluster is made the default');
+        const [current] = await tx
+          .select({ isDefault: clusters.isDefault })
+          .from(clusters)
+          .where(and(eq(clusters.id, id), liveCluster));
+        if (current?.isDefault)
+          throw new ValidationError('isDefault', 'the default cluster stays the default until another cluster is made the default');
       }
       const [row] = await tx
         .update(clusters)
@@ -267,7 +295,10 @@ export class ClusterRepository {
   /** Under the default lock: when no live cluster is the default, the oldest live one (created first) becomes it. */
   private async promoteOldestIfNoDefault(tx: Db): Promise<number | undefined> {
     const oldest = tx.select({ id: clusters.id }).from(clusters).where(liveCluster).orderBy(asc(clusters.createdAt), asc(clusters.id)).limit(1);
-    const anyDefault = tx.select({ id: clusters.id }).from(clusters).where(and(eq(clusters.isDefault, true), liveCluster));
+    const anyDefault = tx
+      .select({ id: clusters.id })
+      .from(clusters)
+      .where(and(eq(clusters.isDefault, true), liveCluster));
     const [promoted] = await tx
       .update(clusters)
       .set({ isDefault: true, updatedAt: new Date() })

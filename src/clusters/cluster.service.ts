@@ -197,7 +197,9 @@ export class ClusterService {
     await this.domainEvents.emit('cluster.updated', { cluster });
     if (cmd.kubeconfig !== undefined || cmd.enabled === false) await this.domainEvents.emit('cluster.credentialsChanged', { clusterId: id });
     if (cmd.prometheusUrl !== undefined) {
-      await this.domainEvents.emit(cluster.prometheusSource === 'manual' ? 'cluster.prometheusSetByHand' : 'cluster.prometheusCleared', { clusterId: id });
+      await this.domainEvents.emit(cluster.prometheusSource === 'manual' ? 'cluster.prometheusSetByHand' : 'cluster.prometheusCleared', {
+        clusterId: id,
+      });
     }
     return cluster;
   }

@@ -34,7 +34,8 @@ export function parseClusterName(raw: unknown): string {
  * cluster's can only be "not found".
  */
 export function parseClusterSelectorName(raw: string, field = 'X-Cluster-Name'): string {
-  if (hasControlCharacters(raw)) throw new ValidationError(field, `must be a cluster name (printable, at most ${CLUSTER_NAME_MAX_LENGTH} characters)`);
+  if (hasControlCharacters(raw))
+    throw new ValidationError(field, `must be a cluster name (printable, at most ${CLUSTER_NAME_MAX_LENGTH} characters)`);
   if ([...raw].length > CLUSTER_NAME_MAX_LENGTH) throw new NotFoundError(`no cluster has a name longer than ${CLUSTER_NAME_MAX_LENGTH} characters`);
   return raw;
 }

@@ -126,17 +126,30 @@ export function wireDomains(config: Config, f: Foundation, opts: DomainOptions):
   const stopDiscoveryListening = discovery.listenTo(domainEvents, events);
   const healthHistory = new HealthHistoryRepository(database.db);
   const periodicClaims = new PeriodicClaims(database.db);
-  const historyRetention = new HistoryRetention(healthHistory, periodicClaims, logger, { retentionDays: config.healthHistory.retentionDays, intervalSeconds: HISTORY_PRUNE_INTERVAL_SECONDS, replicaId });
+  const historyRetention = new HistoryRetention(healthHistory, periodicClaims, logger, {
+    retentionDays: config.healthHistory.retentionDays,
+    intervalSeconds: HISTORY_PRUNE_INTERVAL_SECONDS,
+    replicaId,
+  });
   const importer = new ClusterImportService(registry, connectionTests, logger, { concurrency: 32 });
   const webhookRepo = new WebhookRepository(database.db, cipher);
   const webhookWorker = new WebhookWorker(outbox, webhookRepo, cipher, logger, { ...DEFAULT_WEBHOOK_WORKER_OPTIONS, ...opts.webhooks, replicaId });
-  const audit = new AuditManager(new AuditRepository(database.db), periodicClaims, logger, { retentionDays: config.audit.retentionDays, replicaId, pruneIntervalSeconds: AUDIT_PRUNE_INTERVAL_SECONDS });
+  const audit = new AuditManager(new AuditRepository(database.db), periodicClaims, logger, {
+    retentionDays: config.audit.retentionDays,
+    replicaId,
+    pruneIntervalSeconds: AUDIT_PRUNE_INTERVAL_SECONDS,
+  });
   const stopAuditListening = audit.listenTo(domainEvents);
 
   // The application layer. Every user write, on every manager, passes the read-only guard and is audited here.
   const hub = new LiveHub(events);
   const readOnly = new ReadOnlyGuard(config.readOnly);
-  const writes = new AuditedWrites(readOnly, domainEvents, (id) => registry.get(id).then((c) => c.name, () => null));
+  const writes = new AuditedWrites(readOnly, domainEvents, (id) =>
+    registry.get(id).then(
+      (c) => c.name,
+      () => null,
+    ),
+  );
   const access = new AccessManager(new GrantsRepository(database.db), config.defaultClusterRole, writes);
   const clusters = new ClusterManager(registry, access, hub, writes);
   const managers: Managers = {
@@ -145,7 +158,12 @@ export function wireDomains(config: Config, f: Foundation, opts: DomainOptions):
     clusters,
     connectionTests: new ConnectionTestManager(connectionTests, access, writes),
     discovery: new DiscoveryManager(discovery, discoveryTasks, hub, access, writes),
-    clusterMetrics: new ClusterMetricsManager({ clusters, repository: new ClusterMetricsRepository(database.db), clients, discoveryStatus: (clusterId) => discovery.status(clusterId) }),
+    clusterMetrics: new ClusterMetricsManager({
+      clusters,
+      repository: new ClusterMetricsRepository(database.db),
+      clients,
+      discoveryStatus: (clusterId) => discovery.status(clusterId),
+    }),
     history: new HealthHistoryManager(healthHistory, clusters),
     imports: new ClusterImportManager(importer, writes),
     webhooks: new WebhookManager(webhookRepo, webhookWorker, writes),
@@ -178,7 +196,8 @@ export function wireDomains(config: Config, f: Foundation, opts: DomainOptions):
       discovery.startReaper();
       if (auditPruning) audit.startPruning();
       historyRetention.start();
-      if (f.importFile) await importAtStartup({ importer, registry, claims: periodicClaims, logger, replicaId }, f.importFile.path, f.importFile.text);
+      if (f.importFile)
+        await importAtStartup({ importer, registry, claims: periodicClaims, logger, replicaId }, f.importFile.path, f.importFile.text);
       webhookWorker.start();
     },
     async stop() {

@@ -34,7 +34,8 @@ export interface Foundation {
  */
 export async function openFoundation(config: Config, logger: Logger, databaseTarget: DatabaseTarget | undefined): Promise<Foundation> {
   // Before anything opens: an unreadable IMPORT_KUBECONFIG is a start-up error naming the variable.
-  const importFile = config.importKubeconfig === undefined ? undefined : { path: config.importKubeconfig, text: readImportFile(config.importKubeconfig) };
+  const importFile =
+    config.importKubeconfig === undefined ? undefined : { path: config.importKubeconfig, text: readImportFile(config.importKubeconfig) };
   const secrets = resolveSecrets(config);
   const database = await openDatabase(databaseTarget ?? config.database);
   const cipher = new KubeconfigCipher(secrets.encryptionKey, secrets.previousEncryptionKeys);
@@ -43,14 +44,22 @@ export async function openFoundation(config: Config, logger: Logger, databaseTar
     // Before serving: a key that cannot decrypt what is stored is a configuration error, not a stream of 500s later.
     const { missingKeyIds } = await checkStoredKubeconfigsDecrypt(database.db, cipher);
     if (missingKeyIds.length) {
-      logger.warn({ missingKeyIds }, 'some stored kubeconfigs were encrypted with keys that are not configured (ENCRYPTION_PREVIOUS_KEYS); those clusters cannot be used');
+      logger.warn(
+        { missingKeyIds },
+        'some stored kubeconfigs were encrypted with keys that are not configured (ENCRYPTION_PREVIOUS_KEYS); those clusters cannot be used',
+      );
     }
     // Before the event bus: a TLS problem (unreadable TLS_CERT_FILE) is a configuration error reported at once.
     tls = await resolveServingTls({
       certFile: config.https.certFile,
       keyFile: config.https.keyFile,
       generateInto: config.database.kind === 'embedded' ? join(config.dataDir, 'tls') : undefined,
-      hostNames: ['localhost', '127.0.0.1', hostname(), ...(config.https.publicUrl ? [new URL(config.https.publicUrl).hostname.replace(/^\[(.*)\]$/, '$1')] : [])],
+      hostNames: [
+        'localhost',
+        '127.0.0.1',
+        hostname(),
+        ...(config.https.publicUrl ? [new URL(config.https.publicUrl).hostname.replace(/^\[(.*)\]$/, '$1')] : []),
+      ],
     });
   } catch (err) {
     await database.close().catch(() => {});

@@ -66,7 +66,11 @@ export async function startTransports(config: Config, f: Foundation, d: Domains,
     new ClusterImportResolver(m.imports),
     new WebhookResolver(m.webhooks),
   ]);
-  const graphqlResponses = new ListResponseCache(() => d.registry.list(), stringifyResult, (caller) => m.access.seesEveryCluster(caller));
+  const graphqlResponses = new ListResponseCache(
+    () => d.registry.list(),
+    stringifyResult,
+    (caller) => m.access.seesEveryCluster(caller),
+  );
   const apollo = await startApollo(schema, logger, [graphqlResponses.plugin()]);
   // One brake for HTTP 401s and WebSocket authentication failures.
   const authFailures = new AuthFailureLimiter(config.authFailureLimitPerMinute, undefined, config.trustProxy);
@@ -92,7 +96,13 @@ export async function startTransports(config: Config, f: Foundation, d: Domains,
   }
   // From here to the request handler nothing awaits, so no request can arrive before the handler is in place; the
   // WebSocket server is attached only once listening succeeded (a failed listen then rejects cleanly).
-  const ws = attachGraphQLWebSocket(schema, { verifier, live: { clusters: m.clusters, discovery: m.discovery }, logger, validationRules: [queryLimitsRule()], limiter: authFailures });
+  const ws = attachGraphQLWebSocket(schema, {
+    verifier,
+    live: { clusters: m.clusters, discovery: m.discovery },
+    logger,
+    validationRules: [queryLimitsRule()],
+    limiter: authFailures,
+  });
   const metrics = new GatewayMetrics({
     clustersByHealth: () => d.registry.countByHealth(),
     subscribers: () => d.hub.subscriberCount(),
@@ -115,7 +125,18 @@ export async function startTransports(config: Config, f: Foundation, d: Domains,
     firstByteTimeoutMs: config.kube.connectTimeoutMs + config.kube.requestTimeoutMs,
   });
   const onUpgrade = upgradeDispatcher({ graphql: ws, proxy });
-  const onRequest = createRequestListener({ logger, verifier, apollo, graphqlResponses, metrics, authFailures, managers: m, tokens: m.tokens, proxy, ready });
+  const onRequest = createRequestListener({
+    logger,
+    verifier,
+    apollo,
+    graphqlResponses,
+    metrics,
+    authFailures,
+    managers: m,
+    tokens: m.tokens,
+    proxy,
+    ready,
+  });
   for (const s of [server, httpsServer]) {
     s?.on('request', onRequest);
     s?.on('upgrade', onUpgrade);

@@ -40,7 +40,8 @@ async function tableCounts(db: Parameters<typeof tablesInDependencyOrder>[0]): P
 }
 
 export async function backupDataDir(opts: { dataDir: string; out: string; force: boolean; progress: (line: string) => void }): Promise<Manifest> {
-  if (existsSync(opts.out) && !opts.force) throw new EmbeddedMigrationError(`${opts.out} exists; choose another file or pass --force to overwrite it`);
+  if (existsSync(opts.out) && !opts.force)
+    throw new EmbeddedMigrationError(`${opts.out} exists; choose another file or pass --force to overwrite it`);
   assertStoppedEmbeddedDataDir(opts.dataDir);
   opts.progress(`opening the embedded database in ${opts.dataDir}…`);
   const database = await openStoppedEmbedded(opts.dataDir, 'kube-gateway db backup', { migrate: false });
@@ -89,7 +90,9 @@ export async function restoreDataDir(opts: { input: string; dataDir: string; for
   if (holder) throw new DataDirInUseError(`DATA_DIR ${opts.dataDir} is in use by ${holder}; stop it first`);
   const present = existsSync(opts.dataDir) ? readdirSync(opts.dataDir).filter((f) => f !== LOCK_FILE) : [];
   if (present.length > 0 && !opts.force) {
-    throw new EmbeddedMigrationError(`${opts.dataDir} is not empty (${present.slice(0, 5).join(', ')}); restore into an empty directory, or pass --force to replace it`);
+    throw new EmbeddedMigrationError(
+      `${opts.dataDir} is not empty (${present.slice(0, 5).join(', ')}); restore into an empty directory, or pass --force to replace it`,
+    );
   }
   ensurePrivateDir(opts.dataDir);
   const release = acquireDataDirLock(opts.dataDir, 'kube-gateway db restore');
@@ -116,7 +119,10 @@ export async function restoreDataDir(opts: { input: string; dataDir: string; for
   try {
     const restored = await tableCounts(database.db);
     for (const [name, rows] of Object.entries(manifest.tables)) {
-      if (restored[name] !== rows) throw new EmbeddedMigrationError(`verification failed: ${name} has ${restored[name] ?? 'no'} rows after the restore, the backup recorded ${rows}`);
+      if (restored[name] !== rows)
+        throw new EmbeddedMigrationError(
+          `verification failed: ${name} has ${restored[name] ?? 'no'} rows after the restore, the backup recorded ${rows}`,
+        );
     }
   } finally {
     await database.close();

@@ -3,7 +3,16 @@ import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { type Database, type Db, openDatabase } from './client.js';
 import { dataDirHolder, DataDirInUseError, LOCK_FILE } from './data-dir-lock.js';
-import { assertSameShape, copySequences, copyTable, fingerprint, nonEmptyTables, tablesInDependencyOrder, type TableResult, truncateAll } from './table-copy.js';
+import {
+  assertSameShape,
+  copySequences,
+  copyTable,
+  fingerprint,
+  nonEmptyTables,
+  tablesInDependencyOrder,
+  type TableResult,
+  truncateAll,
+} from './table-copy.js';
 
 /** The operator's mistake, said in one line (the CLI prints it and exits non-zero). */
 export class EmbeddedMigrationError extends Error {
@@ -102,7 +111,8 @@ export async function migrateEmbeddedToPostgres(opts: {
       progress('verifying row counts and contents…');
       for (const plan of plans) {
         const [a, b] = [await fingerprint(source.db, plan.name), await fingerprint(tx, plan.name)];
-        if (a.rows !== b.rows) throw new EmbeddedMigrationError(`verification failed: ${plan.name} has ${a.rows} rows in the source, ${b.rows} copied`);
+        if (a.rows !== b.rows)
+          throw new EmbeddedMigrationError(`verification failed: ${plan.name} has ${a.rows} rows in the source, ${b.rows} copied`);
         if (a.digest !== b.digest) throw new EmbeddedMigrationError(`verification failed: the rows of ${plan.name} differ after the copy`);
       }
     });

@@ -18,7 +18,22 @@ export const isUniqueViolation = (err: unknown, constraint?: string): boolean =>
 export function isConnectionError(err: unknown): boolean {
   for (let e = err as Record<string, unknown> | undefined, depth = 0; e && depth < 5; e = e.cause as Record<string, unknown>, depth++) {
     const code = e.code;
-    if (typeof code === 'string' && (/^08/.test(code) || ['57P01', '57P02', '57P03', 'ECONNREFUSED', 'ECONNRESET', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT', 'ETIMEDOUT'].includes(code))) {
+    if (
+      typeof code === 'string' &&
+      (/^08/.test(code) ||
+        [
+          '57P01',
+          '57P02',
+          '57P03',
+          'ECONNREFUSED',
+          'ECONNRESET',
+          'CONNECTION_CLOSED',
+          'CONNECTION_ENDED',
+          'CONNECTION_DESTROYED',
+          'CONNECT_TIMEOUT',
+          'ETIMEDOUT',
+        ].includes(code))
+    ) {
       return true;
     }
   }

@@ -1,5 +1,21 @@
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, check, index, integer, jsonb, pgEnum, pgTable, primaryKey, smallint, text, timestamp, uniqueIndex, uuid, varchar } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  boolean,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgEnum,
+  pgTable,
+  primaryKey,
+  smallint,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+  varchar,
+} from 'drizzle-orm/pg-core';
 import { CLUSTER_ROLES, SUBJECT_KINDS } from '../access/roles.js';
 
 /**
@@ -203,7 +219,14 @@ export type ClusterHealthEventRow = typeof clusterHealthEvents.$inferSelect;
 // ---------------------------------------------------------------------------------------------------------------
 
 /** What a webhook may subscribe to (GraphQL `WebhookEvent`, upper-case; REST, lower-case). */
-export const WEBHOOK_EVENTS = ['cluster_created', 'cluster_updated', 'cluster_deleted', 'cluster_health_changed', 'credentials_expiring', 'discovery_finished'] as const;
+export const WEBHOOK_EVENTS = [
+  'cluster_created',
+  'cluster_updated',
+  'cluster_deleted',
+  'cluster_health_changed',
+  'credentials_expiring',
+  'discovery_finished',
+] as const;
 /** What a delivery may carry: the subscribable events plus `ping` (testWebhook only, never subscribable). */
 export const WEBHOOK_DELIVERY_EVENTS = [...WEBHOOK_EVENTS, 'ping'] as const;
 export const WEBHOOK_FORMATS = ['json', 'slack'] as const;

@@ -27,7 +27,11 @@ interface Fingerprint {
 
 const q = async <T>(db: Db, query: SQL): Promise<T[]> => rowsOf<T>(await db.execute(query));
 const table = (name: string) => sql`public.${sql.identifier(name)}`;
-const columnList = (columns: string[]) => sql.join(columns.map((c) => sql.identifier(c)), sql`, `);
+const columnList = (columns: string[]) =>
+  sql.join(
+    columns.map((c) => sql.identifier(c)),
+    sql`, `,
+  );
 
 /** Every ordinary table of `public`, parents before children (foreign keys), then by name for a stable order. */
 export async function tablesInDependencyOrder(db: Db): Promise<TablePlan[]> {
@@ -55,7 +59,13 @@ export async function tablesInDependencyOrder(db: Db): Promise<TablePlan[]> {
   while (ordered.length < tables.length) {
     const ready = tables.map((t) => t.name).filter((n) => !placed.has(n) && [...parents.get(n)!].every((p) => placed.has(p) || p === n));
     // A foreign-key cycle between tables: no order satisfies it row by row, so it is reported rather than guessed.
-    if (ready.length === 0) throw new Error(`foreign keys form a cycle among: ${tables.map((t) => t.name).filter((n) => !placed.has(n)).join(', ')}`);
+    if (ready.length === 0)
+      throw new Error(
+        `foreign keys form a cycle among: ${tables
+          .map((t) => t.name)
+          .filter((n) => !placed.has(n))
+          .join(', ')}`,
+      );
     for (const n of ready) {
       placed.add(n);
       ordered.push(n);
@@ -153,5 +163,10 @@ function quoteIdent(name: string): string {
 
 export async function truncateAll(target: Db, tables: TablePlan[]): Promise<void> {
   if (tables.length === 0) return;
-  await target.execute(sql`TRUNCATE ${sql.join(tables.map((t) => table(t.name)), sql`, `)} RESTART IDENTITY CASCADE`);
+  await target.execute(
+    sql`TRUNCATE ${sql.join(
+      tables.map((t) => table(t.name)),
+      sql`, `,
+    )} RESTART IDENTITY CASCADE`,
+  );
 }

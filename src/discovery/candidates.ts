@@ -118,7 +118,21 @@ async function fromOperator(client: KubeClient, signal: AbortSignal, skip: (what
     looked.add(`${namespace}${routePrefix}`);
     const svc = await quietly(client.core.readNamespacedService({ name: 'prometheus-operated', namespace }), signal);
     const fromSvc = svc ? fromService(svc, 'operator', routePrefix) : [];
-    out.push(...(fromSvc.length ? fromSvc : [{ namespace, service: 'prometheus-operated', port: 9090, portName: 'web', scheme: 'http' as const, routePrefix, source: 'operator' as const }]));
+    out.push(
+      ...(fromSvc.length
+        ? fromSvc
+        : [
+            {
+              namespace,
+              service: 'prometheus-operated',
+              port: 9090,
+              portName: 'web',
+              scheme: 'http' as const,
+              routePrefix,
+              source: 'operator' as const,
+            },
+          ]),
+    );
   }
   return out;
 }

@@ -14,7 +14,12 @@ const TASK_COLUMNS = sql.raw(`id, cluster_id AS "clusterId", state, message, can
 const iso = (d: Date | string | null): string | null => (d === null ? null : new Date(d).toISOString());
 
 /** The event for a task transition, with the task's state at that moment (NOTIFY payloads must stay under 8 KB). */
-function taskEvent(row: Pick<DiscoveryTaskRow, 'id' | 'clusterId' | 'state' | 'message' | 'candidatesChecked' | 'prometheusUrl' | 'startedAt' | 'finishedAt' | 'createdAt'>): GatewayEvent {
+function taskEvent(
+  row: Pick<
+    DiscoveryTaskRow,
+    'id' | 'clusterId' | 'state' | 'message' | 'candidatesChecked' | 'prometheusUrl' | 'startedAt' | 'finishedAt' | 'createdAt'
+  >,
+): GatewayEvent {
   const task: DiscoveryTaskSnapshot = {
     state: row.state,
     message: row.message === null ? null : row.message.slice(0, 2_000),
@@ -28,9 +33,7 @@ function taskEvent(row: Pick<DiscoveryTaskRow, 'id' | 'clusterId' | 'state' | 'm
 }
 const ONE_ACTIVE_INDEX = 'discovery_tasks_one_active_uq';
 
-export type TaskOutcome =
-  | { state: 'found'; prometheusUrl: string; message: string }
-  | { state: 'not_found' | 'failed'; message: string };
+export type TaskOutcome = { state: 'found'; prometheusUrl: string; message: string } | { state: 'not_found' | 'failed'; message: string };
 
 /**
  * Discovery tasks in PostgreSQL. "At most one active task per cluster" is the unique partial index, so two replicas
@@ -52,7 +55,13 @@ export class DiscoveryRepository {
         // Leased from birth: a replica that dies before starting the task must not block the cluster forever.
         const [task] = await tx
           .insert(discoveryTasks)
-          .values({ clusterId, state: 'pending', message: 'waiting to start', owner, leaseUntil: sql`now() + make_interval(secs => ${leaseSeconds})` })
+          .values({
+            clusterId,
+            state: 'pending',
+            message: 'waiting to start',
+            owner,
+            leaseUntil: sql`now() + make_interval(secs => ${leaseSeconds})`,
+          })
           .returning();
         await this.events.publishInTx(tx as unknown as Db, taskEvent(task!));
         return task!;
@@ -69,7 +78,12 @@ export class DiscoveryRepository {
       taskId,
       clusterId,
       ['pending'],
-      { state: 'running', leaseUntil: sql`now() + make_interval(secs => ${leaseSeconds})`, startedAt: sql`now()`, message: 'looking for Prometheus candidates' },
+      {
+        state: 'running',
+        leaseUntil: sql`now() + make_interval(secs => ${leaseSeconds})`,
+        startedAt: sql`now()`,
+        message: 'looking for Prometheus candidates',
+      },
       owner,
     );
   }
@@ -155,16 +169,29 @@ export class DiscoveryRepository {
   }
 
   /** The cluster as discovery needs it: null when it does not exist (or was deleted). */
-  async cluster(clusterId: number): Promise<{ id: number; enabled: boolean; prometheusSource: string; prometheusUrl: string | null; ciphertext: string } | null> {
+  async cluster(
+    clusterId: number,
+  ): Promise<{ id: number; enabled: boolean; prometheusSource: string; prometheusUrl: string | null; ciphertext: string } | null> {
     const [row] = await this.db
-      .select({ id: clusters.id, enabled: clusters.enabled, prometheusSource: clusters.prometheusSource, prometheusUrl: clusters.prometheusUrl, ciphertext: clusters.kubeconfigCiphertext })
+      .select({
+        id: clusters.id,
+        enabled: clusters.enabled,
+        prometheusSource: clusters.prometheusSource,
+        prometheusUrl: clusters.prometheusUrl,
+        ciphertext: clusters.kubeconfigCiphertext,
+      })
       .from(clusters)
       .where(and(eq(clusters.id, clusterId), liveCluster));
     return row ?? null;
   }
 
   async latest(clusterId: number): Promise<DiscoveryTaskRow | undefined> {
-    const [row] = await this.db.select().from(discoveryTasks).where(eq(discoveryTasks.clusterId, clusterId)).orderBy(desc(discoveryTasks.id)).limit(1);
+    const [row] = await this.db
+      .select()
+      .from(discoveryTasks)
+      .where(eq(discoveryTasks.clusterId, clusterId))
+      .orderBy(desc(discoveryTasks.id))
+      .limit(1);
     return row;
   }
 
@@ -184,7 +211,13 @@ export class DiscoveryRepository {
     return found;
   }
 
-  private async transition(taskId: number, clusterId: number, from: readonly ('pending' | 'running')[], set: Record<string, unknown>, owner?: string): Promise<boolean> {
+  private async transition(
+    taskId: number,
+    _clusterId: number,
+    from: readonly ('pending' | 'running')[],
+    set: Record<string, unknown>,
+    owner?: string,
+  ): Promise<boolean> {
     return this.db.transaction(async (tx) => {
       const [row] = await tx
         .update(discoveryTasks)

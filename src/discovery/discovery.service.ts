@@ -98,7 +98,8 @@ export class DiscoveryService {
       await this.start(clusterId);
       return true;
     } catch (err) {
-      if (!(err instanceof ConflictError) && !(err instanceof NotFoundError)) this.logger.warn({ err, clusterId }, 'could not start Prometheus discovery');
+      if (!(err instanceof ConflictError) && !(err instanceof NotFoundError))
+        this.logger.warn({ err, clusterId }, 'could not start Prometheus discovery');
       return false;
     }
   }
@@ -182,10 +183,14 @@ export class DiscoveryService {
       const { candidates } = gathered;
       total = candidates.length;
       const notes = gatheringNotes(gathered);
-      if (notes) this.logger.info({ clusterId, taskId, skipped: gathered.skipped, overCap: gathered.overCap }, 'Prometheus discovery left candidates out');
+      if (notes)
+        this.logger.info({ clusterId, taskId, skipped: gathered.skipped, overCap: gathered.overCap }, 'Prometheus discovery left candidates out');
       if (!(await this.repo.progress(taskId, clusterId, owner, 0, `found ${total} candidate(s); verifying${notes}`))) return;
 
-      let outcome: TaskOutcome = { state: 'not_found', message: total ? `none of ${total} candidate(s) is a working Prometheus` : 'no Prometheus candidates in this cluster' };
+      let outcome: TaskOutcome = {
+        state: 'not_found',
+        message: total ? `none of ${total} candidate(s) is a working Prometheus` : 'no Prometheus candidates in this cluster',
+      };
       const rejected: string[] = [];
       let timeouts = 0;
       for (const c of candidates) {
@@ -199,11 +204,15 @@ export class DiscoveryService {
         }
         rejected.push(`${label}: ${verdict.why}`);
         if (verdict.timedOut) timeouts++;
-        if (!(await this.repo.progress(taskId, clusterId, owner, checked, `checked ${checked} of ${total}; ${label} rejected (${verdict.why})`))) return;
+        if (!(await this.repo.progress(taskId, clusterId, owner, checked, `checked ${checked} of ${total}; ${label} rejected (${verdict.why})`)))
+          return;
       }
       // A candidate that never answered could still be Prometheus: that is a failure to decide, not "not found".
       if (outcome.state !== 'found' && timeouts > 0) {
-        outcome = { state: 'failed', message: `${timeouts} candidate(s) did not answer in time, so whether Prometheus runs here is unknown: ${rejected.slice(0, 5).join('; ')}` };
+        outcome = {
+          state: 'failed',
+          message: `${timeouts} candidate(s) did not answer in time, so whether Prometheus runs here is unknown: ${rejected.slice(0, 5).join('; ')}`,
+        };
       } else if (outcome.state === 'not_found' && rejected.length) {
         outcome = { ...outcome, message: `${outcome.message}: ${rejected.slice(0, 5).join('; ')}` };
       }
@@ -211,9 +220,12 @@ export class DiscoveryService {
       if (await this.repo.finish(taskId, clusterId, owner, checked, outcome)) this.opts.onFinished?.(outcome.state);
     } catch (err) {
       // Aborted: by the timeout, or because the task was cancelled or failed elsewhere (then finish() is a no-op).
-      const message = signal.aborted ? `discovery timed out after ${this.opts.timeoutSeconds} s (${total ? `checked ${checked} of ${total} candidates` : 'while gathering candidates'})` : `discovery failed: ${(err as Error).message}`;
+      const message = signal.aborted
+        ? `discovery timed out after ${this.opts.timeoutSeconds} s (${total ? `checked ${checked} of ${total} candidates` : 'while gathering candidates'})`
+        : `discovery failed: ${(err as Error).message}`;
       if (!signal.aborted) this.logger.warn({ err, clusterId, taskId }, 'Prometheus discovery failed');
-      if (await this.repo.finish(taskId, clusterId, owner, checked, { state: 'failed', message }).catch(() => false)) this.opts.onFinished?.('failed');
+      if (await this.repo.finish(taskId, clusterId, owner, checked, { state: 'failed', message }).catch(() => false))
+        this.opts.onFinished?.('failed');
     } finally {
       clearTimeout(timer);
       controller.abort();
@@ -225,7 +237,8 @@ export class DiscoveryService {
 /** What the task's message says about candidates left out (unsafe names, over the cap), or ''. */
 function gatheringNotes(g: GatheredCandidates): string {
   const notes: string[] = [];
-  if (g.skippedCount) notes.push(`skipped ${g.skippedCount} unsafe candidate(s): ${g.skipped.slice(0, 3).join('; ')}${g.skippedCount > 3 ? '; …' : ''}`);
+  if (g.skippedCount)
+    notes.push(`skipped ${g.skippedCount} unsafe candidate(s): ${g.skipped.slice(0, 3).join('; ')}${g.skippedCount > 3 ? '; …' : ''}`);
   if (g.overCap) notes.push(`${g.overCap} more candidate(s) beyond the limit of ${MAX_CANDIDATES} were not checked`);
   return notes.length ? ` (${notes.join('; ')})` : '';
 }

@@ -41,7 +41,12 @@ export async function verifyCandidate(client: KubeClient, c: Candidate, timeoutM
     const info = await untilAborted(client.rawGet(serviceProxyPath(c, 'api/v1/status/buildinfo'), { timeoutMs: remaining() }), signal);
     if (info.status !== 200) return { ok: false, why: `build info answered HTTP ${info.status}` };
     const build = parseJson(info.body) as { status?: string; data?: { version?: unknown; revision?: unknown; goVersion?: unknown } } | undefined;
-    if (build?.status !== 'success' || typeof build.data?.version !== 'string' || typeof build.data?.goVersion !== 'string' || build.data.revision === undefined) {
+    if (
+      build?.status !== 'success' ||
+      typeof build.data?.version !== 'string' ||
+      typeof build.data?.goVersion !== 'string' ||
+      build.data.revision === undefined
+    ) {
       return { ok: false, why: 'build info is not Prometheus build info' };
     }
     const query = await untilAborted(client.rawGet(serviceProxyPath(c, 'api/v1/query?query=up'), { timeoutMs: remaining() }), signal);

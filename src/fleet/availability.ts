@@ -62,6 +62,12 @@ export function toAvailability(window: AvailabilityWindowValue, sums: WindowSums
 export function parseRestWindow(raw: unknown): AvailabilityWindowValue {
   if (raw === undefined) return 'day';
   const entry = Object.entries(AVAILABILITY_WINDOWS).find(([, w]) => w.rest === raw);
-  if (!entry) throw new ValidationError('window', `must be one of ${Object.values(AVAILABILITY_WINDOWS).map((w) => w.rest).join(', ')}`);
+  if (!entry)
+    throw new ValidationError(
+      'window',
+      `must be one of ${Object.values(AVAILABILITY_WINDOWS)
+        .map((w) => w.rest)
+        .join(', ')}`,
+    );
   return entry[0] as AvailabilityWindowValue;
 }

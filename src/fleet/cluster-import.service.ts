@@ -151,8 +151,23 @@ export class ClusterImportService {
     return { items, currentContext: split.currentContext };
   }
 
-  private async planOne(ctx: ImportContext, name: string, existing: Map<string, ClusterView>, firstByName: Map<string, string>, cmd: ClusterImportCommand): Promise<Planned> {
-    const item: Planned = { context: ctx.context, name, server: ctx.ok ? ctx.spec.server : (ctx.server ?? null), action: 'skip', reason: null, reachable: null, kubernetesVersion: null, existingClusterId: null };
+  private async planOne(
+    ctx: ImportContext,
+    name: string,
+    existing: Map<string, ClusterView>,
+    firstByName: Map<string, string>,
+    cmd: ClusterImportCommand,
+  ): Promise<Planned> {
+    const item: Planned = {
+      context: ctx.context,
+      name,
+      server: ctx.ok ? ctx.spec.server : (ctx.server ?? null),
+      action: 'skip',
+      reason: null,
+      reachable: null,
+      kubernetesVersion: null,
+      existingClusterId: null,
+    };
     const nameProblem = clusterNameProblem(name);
     if (nameProblem) return { ...item, reason: `cluster name "${name}" ${nameProblem}` };
     const earlier = firstByName.get(nameKey(name));
@@ -171,7 +186,10 @@ export class ClusterImportService {
       return { ...withId, reason: `the name is taken by cluster ${found.id}, whose stored kubeconfig cannot be read (encryption key?)` };
     }
     if (stored.server !== ctx.spec.server) {
-      return { ...withId, reason: `the name is taken by cluster ${found.id} ("${found.name}"), which points at a different server (${stored.server})` };
+      return {
+        ...withId,
+        reason: `the name is taken by cluster ${found.id} ("${found.name}"), which points at a different server (${stored.server})`,
+      };
     }
     if (sameAccess(stored, ctx.spec)) return { ...withId, action: 'unchanged' };
     if (cmd.updateExisting) return { ...withId, action: 'update', reason: 'replaces the stored credentials' };

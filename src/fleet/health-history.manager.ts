@@ -78,7 +78,8 @@ export class HealthHistoryManager {
 
   private async page(clusterId: number, req: HistoryPageRequest, fields: HistoryFieldNames): Promise<HistoryPage> {
     const limit = req.first ?? HISTORY_PAGE_DEFAULT;
-    if (!Number.isInteger(limit) || limit < 1 || limit > HISTORY_PAGE_MAX) throw new ValidationError(fields.first, `must be an integer from 1 to ${HISTORY_PAGE_MAX}`);
+    if (!Number.isInteger(limit) || limit < 1 || limit > HISTORY_PAGE_MAX)
+      throw new ValidationError(fields.first, `must be an integer from 1 to ${HISTORY_PAGE_MAX}`);
     const before = req.after === undefined ? undefined : decodeCursor(req.after, fields.after);
     const rows = await this.repo.page(clusterId, { limit, since: req.since, before });
     const items = rows.slice(0, limit);
@@ -119,7 +120,8 @@ function decodeCursor(raw: string, field: string): HistoryPosition {
   try {
     const [at, id] = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as [unknown, unknown];
     const date = new Date(String(at));
-    if (typeof at === 'string' && !Number.isNaN(date.getTime()) && Number.isSafeInteger(id) && (id as number) > 0) return { at: date, id: id as number };
+    if (typeof at === 'string' && !Number.isNaN(date.getTime()) && Number.isSafeInteger(id) && (id as number) > 0)
+      return { at: date, id: id as number };
   } catch {
     // fall through: any malformed cursor is the same client error
   }

@@ -20,7 +20,11 @@ export interface HistoryPosition {
   id: number;
 }
 
-const inList = (values: readonly (number | string)[]): SQL => sql.join(values.map((v) => sql`${v}`), sql`, `);
+const inList = (values: readonly (number | string)[]): SQL =>
+  sql.join(
+    values.map((v) => sql`${v}`),
+    sql`, `,
+  );
 const iso = (d: Date) => d.toISOString();
 
 /**
@@ -78,7 +82,12 @@ export class HealthHistoryRepository {
         coalesce(sum(seconds) FILTER (WHERE to_status IN (${inList(REACHABLE_STATES)})), 0)::float8 AS reachable
       FROM seg GROUP BY cluster_id`);
     type Row = { clusterId: number; observed: number; healthy: number; reachable: number };
-    return new Map(rowsOf<Row>(result).map((r) => [Number(r.clusterId), { observed: Number(r.observed), healthy: Number(r.healthy), reachable: Number(r.reachable) }]));
+    return new Map(
+      rowsOf<Row>(result).map((r) => [
+        Number(r.clusterId),
+        { observed: Number(r.observed), healthy: Number(r.healthy), reachable: Number(r.reachable) },
+      ]),
+    );
   }
 
   /**
@@ -98,7 +107,9 @@ export class HealthHistoryRepository {
       FROM clusters c WHERE c.id IN (${inList(clusterIds)})`);
     type Row = { id: number; lastHealthyAt: string | Date | null; lastReachableAt: string | Date | null };
     const date = (v: string | Date | null) => (v === null ? null : new Date(v));
-    return new Map(rowsOf<Row>(result).map((r) => [Number(r.id), { lastHealthyAt: date(r.lastHealthyAt), lastReachableAt: date(r.lastReachableAt) }]));
+    return new Map(
+      rowsOf<Row>(result).map((r) => [Number(r.id), { lastHealthyAt: date(r.lastHealthyAt), lastReachableAt: date(r.lastReachableAt) }]),
+    );
   }
 
   /**

@@ -11,7 +11,7 @@ export const MAX_IMPORT_BYTES = 720 * 1024;
 
 /** One context of an import file, reduced to a kubeconfig of its own, or the reason it cannot be imported. */
 export type ImportContext =
-  | { context: string; ok: true; spec: KubeconfigSpec; /** The context's own kubeconfig, rendered when stored. */ yaml(): string }
+  | { context: string; ok: true; spec: KubeconfigSpec /** The context's own kubeconfig, rendered when stored. */; yaml(): string }
   | { context: string; ok: false; problem: string; server?: string };
 
 export interface SplitKubeconfig {
@@ -21,7 +21,8 @@ export interface SplitKubeconfig {
 
 /** YAML text or base64 of it (REST requires base64, GraphQL and the start-up file take either). */
 export function decodeImportInput(value: string, opts: { requireBase64?: boolean } = {}): string {
-  if (value.length > Math.ceil((MAX_IMPORT_BYTES * 4) / 3) + 1024) throw new ValidationError('kubeconfig', `must be at most ${MAX_IMPORT_BYTES / 1024} KiB`);
+  if (value.length > Math.ceil((MAX_IMPORT_BYTES * 4) / 3) + 1024)
+    throw new ValidationError('kubeconfig', `must be at most ${MAX_IMPORT_BYTES / 1024} KiB`);
   const compact = value.replace(/\s+/g, '');
   if (compact.length > 0 && isBase64(compact)) {
     const text = Buffer.from(compact, 'base64').toString('utf8');
@@ -60,10 +61,27 @@ export function splitKubeconfig(text: string): SplitKubeconfig {
     const ctx = isRecord(entry.context) ? entry.context : {};
     const cluster = byName(clusters, ctx.cluster);
     const user = byName(users, ctx.user);
-    if (!cluster) return { context: name, ok: false, problem: `kubeconfig.contexts "${name}".context.cluster: names cluster "${String(ctx.cluster)}", which is not in clusters` };
-    if (!user) return { context: name, ok: false, problem: `kubeconfig.contexts "${name}".context.user: names user "${String(ctx.user)}", which is not in users` };
+    if (!cluster)
+      return {
+        context: name,
+        ok: false,
+        problem: `kubeconfig.contexts "${name}".context.cluster: names cluster "${String(ctx.cluster)}", which is not in clusters`,
+      };
+    if (!user)
+      return {
+        context: name,
+        ok: false,
+        problem: `kubeconfig.contexts "${name}".context.user: names user "${String(ctx.user)}", which is not in users`,
+      };
     const server = isRecord(cluster.cluster) && typeof cluster.cluster.server === 'string' ? cluster.cluster.server : undefined;
-    const single = { apiVersion: 'v1', kind: 'Config', clusters: [cluster], users: [user], contexts: [{ name, context: ctx }], 'current-context': name };
+    const single = {
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [cluster],
+      users: [user],
+      contexts: [{ name, context: ctx }],
+      'current-context': name,
+    };
     try {
       return { context: name, ok: true, spec: kubeconfigSpecFrom(structuredClone(single)), yaml: () => stringify(single) };
     } catch (err) {
@@ -81,6 +99,16 @@ export function splitKubeconfig(text: string): SplitKubeconfig {
  * existing cluster's decrypted kubeconfig in memory; never stored or logged.
  */
 export function sameAccess(a: KubeconfigSpec, b: KubeconfigSpec): boolean {
-  const keys: (keyof KubeconfigSpec)[] = ['server', 'caData', 'insecureSkipTlsVerify', 'tlsServerName', 'token', 'clientCertificateData', 'clientKeyData', 'username', 'password'];
+  const keys: (keyof KubeconfigSpec)[] = [
+    'server',
+    'caData',
+    'insecureSkipTlsVerify',
+    'tlsServerName',
+    'token',
+    'clientCertificateData',
+    'clientKeyData',
+    'username',
+    'password',
+  ];
   return keys.every((k) => (a[k] ?? null) === (b[k] ?? null));
 }

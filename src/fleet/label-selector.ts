@@ -32,9 +32,7 @@ export class LabelSelectorError extends Error {
 export const MAX_SELECTOR_LENGTH = 4096;
 export const MAX_REQUIREMENTS = 64;
 
-type Token =
-  | { kind: 'identifier'; text: string; at: number }
-  | { kind: '!' | '!=' | '=' | '==' | '(' | ')' | ',' | '>' | '<' | 'end'; at: number };
+type Token = { kind: 'identifier'; text: string; at: number } | { kind: '!' | '!=' | '=' | '==' | '(' | ')' | ',' | '>' | '<' | 'end'; at: number };
 
 const SPECIAL = new Set(['!', '=', '(', ')', ',', '>', '<']);
 const isSpace = (c: string) => c === ' ' || c === '\t' || c === '\n' || c === '\r';

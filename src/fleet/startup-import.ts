@@ -36,7 +36,11 @@ const CLAIM_SECONDS = 600;
  * Imports every context of the file when no cluster exists yet, making `current-context` the default, and logs one
  * line per context and a summary. Never fails the start: a context that cannot be imported is logged as such.
  */
-export async function importAtStartup(deps: { importer: ClusterImportService; registry: ClusterService; claims: PeriodicClaims; logger: Logger; replicaId: string }, path: string, text: string): Promise<void> {
+export async function importAtStartup(
+  deps: { importer: ClusterImportService; registry: ClusterService; claims: PeriodicClaims; logger: Logger; replicaId: string },
+  path: string,
+  text: string,
+): Promise<void> {
   const { logger } = deps;
   if (!(await deps.claims.claim('startup_import', deps.replicaId, CLAIM_SECONDS))) {
     logger.info({ file: path }, 'IMPORT_KUBECONFIG: another replica is importing; skipped here');
@@ -47,6 +51,7 @@ export async function importAtStartup(deps: { importer: ClusterImportService; re
     return;
   }
   const results = await deps.importer.apply({ kubeconfig: text, setDefaultFromCurrentContext: true });
-  for (const r of results) logger.info({ context: r.context, name: r.name, outcome: r.outcome, clusterId: r.clusterId, message: r.message }, 'IMPORT_KUBECONFIG: context');
+  for (const r of results)
+    logger.info({ context: r.context, name: r.name, outcome: r.outcome, clusterId: r.clusterId, message: r.message }, 'IMPORT_KUBECONFIG: context');
   logger.info({ file: path, ...countOutcomes(results) }, 'IMPORT_KUBECONFIG: import finished');
 }

@@ -14,7 +14,11 @@ import { PARSE_OPTIONS, queryLimitsRule } from './limits.js';
 export const stringifyResult = (value: unknown): string => JSON.stringify(value);
 
 /** Apollo over the TypeGraphQL schema. GraphiQL is served by the gateway itself (no CDN landing page). */
-export async function startApollo(schema: GraphQLSchema, logger: Logger, plugins: ApolloServerPlugin<RequestContext>[] = []): Promise<ApolloServer<RequestContext>> {
+export async function startApollo(
+  schema: GraphQLSchema,
+  logger: Logger,
+  plugins: ApolloServerPlugin<RequestContext>[] = [],
+): Promise<ApolloServer<RequestContext>> {
   const server = new ApolloServer<RequestContext>({
     schema,
     introspection: true,
@@ -31,7 +35,14 @@ export async function startApollo(schema: GraphQLSchema, logger: Logger, plugins
     // still needs a preflight-forcing header; mutations over GET stay refused (405, Allow: POST) by Apollo.
     csrfPrevention: { requestHeaders: ['authorization', 'x-apollo-operation-name', 'apollo-require-preflight'] },
     // Cache-control hints wrap every field resolver; nothing here uses them.
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), requestIdPlugin(), noSubscriptionsOverHttp(), noStore(), ...plugins],
+    plugins: [
+      ApolloServerPluginLandingPageDisabled(),
+      ApolloServerPluginCacheControlDisabled(),
+      requestIdPlugin(),
+      noSubscriptionsOverHttp(),
+      noStore(),
+      ...plugins,
+    ],
   });
   await server.start();
   return server;

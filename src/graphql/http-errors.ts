@@ -34,7 +34,8 @@ const JSON_BODY = /^application\/json\s*(;|$)/i;
 export function requireGraphQLJson(req: Request, res: Response, next: NextFunction): void {
   if (req.method !== 'POST') return next();
   const type = req.headers['content-type'];
-  if (type === undefined || !JSON_BODY.test(type)) return sendGraphQLError(req, res, 400, 'BAD_REQUEST', 'a POST body must be JSON (Content-Type: application/json)');
+  if (type === undefined || !JSON_BODY.test(type))
+    return sendGraphQLError(req, res, 400, 'BAD_REQUEST', 'a POST body must be JSON (Content-Type: application/json)');
   next();
 }
 

@@ -78,7 +78,13 @@ export function queryLimitsRule(limits: QueryLimits = DEFAULT_LIMITS): Validatio
           return t && isCompositeType(t) ? t : undefined;
         };
         /** `multiplier`: how many times each field of this selection set is resolved. */
-        const walk = (set: SelectionSetNode, parent: GraphQLCompositeType | undefined, depth: number, multiplier: number, seen: Set<string>): void => {
+        const walk = (
+          set: SelectionSetNode,
+          parent: GraphQLCompositeType | undefined,
+          depth: number,
+          multiplier: number,
+          seen: Set<string>,
+        ): void => {
           if (refused) return;
           if (depth > limits.maxDepth) return refuse('depth', `query is nested too deeply (more than ${limits.maxDepth} levels)`);
           for (const sel of set.selections) {
@@ -99,12 +105,19 @@ export function queryLimitsRule(limits: QueryLimits = DEFAULT_LIMITS): Validatio
               const fanOut = def && isPricedList(def, parent) ? listSize(sel, listSizeOf(def, limits.assumedListSize)) : 1;
               // `ofType` is single-valued (no fan-out) and the standard introspection query nests it 8 deep to unwrap
               // type references, so it does not count as a level; every other field does.
-              walk(sel.selectionSet, child && isCompositeType(child) ? child : undefined, sel.name.value === 'ofType' ? depth : depth + 1, multiplier * fanOut, seen);
+              walk(
+                sel.selectionSet,
+                child && isCompositeType(child) ? child : undefined,
+                sel.name.value === 'ofType' ? depth : depth + 1,
+                multiplier * fanOut,
+                seen,
+              );
             } else if (sel.kind === Kind.INLINE_FRAGMENT) {
               walk(sel.selectionSet, typeNamed(sel.typeCondition?.name.value, parent), depth, multiplier, seen);
             } else {
               const frag = fragments.get(sel.name.value);
-              if (frag && !seen.has(frag.name.value)) walk(frag.selectionSet, typeNamed(frag.typeCondition.name.value, parent), depth, multiplier, new Set(seen).add(frag.name.value));
+              if (frag && !seen.has(frag.name.value))
+                walk(frag.selectionSet, typeNamed(frag.typeCondition.name.value, parent), depth, multiplier, new Set(seen).add(frag.name.value));
             }
           }
         };

@@ -62,7 +62,11 @@ export interface ListResponseCacheLimits {
   maxEntryBytes: number;
 }
 
-export const DEFAULT_LIST_RESPONSE_CACHE_LIMITS: ListResponseCacheLimits = { maxEntries: 200, maxBytes: 32 * 1024 * 1024, maxEntryBytes: 4 * 1024 * 1024 };
+export const DEFAULT_LIST_RESPONSE_CACHE_LIMITS: ListResponseCacheLimits = {
+  maxEntries: 200,
+  maxBytes: 32 * 1024 * 1024,
+  maxEntryBytes: 4 * 1024 * 1024,
+};
 
 /**
  * Rendered answers to list reads (`{ clusters { … } }`), so repeated reads skip Apollo entirely (see
@@ -142,7 +146,11 @@ export class ListResponseCache {
             if (errors?.length || extensions || !data) return;
             // Anything beyond the content type (set later by Apollo) and `Cache-Control: no-store` (which the lane
             // always sends) would not be replayed: do not store such answers.
-            if ((rc.response.http.status ?? 200) !== 200 || [...rc.response.http.headers].some(([name, value]) => name !== 'cache-control' || value !== NO_STORE)) return;
+            if (
+              (rc.response.http.status ?? 200) !== 200 ||
+              [...rc.response.http.headers].some(([name, value]) => name !== 'cache-control' || value !== NO_STORE)
+            )
+              return;
             cache.store(keyOf(rc.request.query!, rc.request.operationName, rc.request.variables), version, cache.stringify({ data }));
           },
         };

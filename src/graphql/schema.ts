@@ -9,6 +9,7 @@ import { buildSchema, type NonEmptyArray } from 'type-graphql';
 export async function buildGatewaySchema(resolvers: object[]): Promise<GraphQLSchema> {
   const byClass = new Map<unknown, object>(resolvers.map((r) => [r.constructor, r]));
   const schema = await buildSchema({
+    // biome-ignore lint/complexity/noBannedTypes: type-graphql's own signature takes resolver classes as `Function`.
     resolvers: resolvers.map((r) => r.constructor) as unknown as NonEmptyArray<Function>,
     container: {
       get: (cls: unknown) => {
@@ -42,8 +43,11 @@ function describeRootTypes(schema: GraphQLSchema): void {
   const mutation = schema.getMutationType();
   const subscription = schema.getSubscriptionType();
   if (query) query.description = 'Reads: clusters with their health, metrics, history and grants; the audit log; webhooks; issued tokens.';
-  if (mutation) mutation.description = 'Writes: register, change and delete clusters, test them, grant access, import kubeconfigs, manage webhooks and tokens. POST only.';
-  if (subscription) subscription.description = 'Live updates over WebSocket (graphql-ws) at this same path; the token goes in connectionParams.Authorization.';
+  if (mutation)
+    mutation.description =
+      'Writes: register, change and delete clusters, test them, grant access, import kubeconfigs, manage webhooks and tokens. POST only.';
+  if (subscription)
+    subscription.description = 'Live updates over WebSocket (graphql-ws) at this same path; the token goes in connectionParams.Authorization.';
 }
 
 /**

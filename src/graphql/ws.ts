@@ -94,7 +94,8 @@ export function attachGraphQLWebSocket(schema: GraphQLSchema, opts: WebSocketOpt
   const tooMany = (message: string) => [new GraphQLError(message, { extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' } })];
   /** Refusal of one more operation, if a cap is reached. graphql-ws has already registered this one in `subscriptions`. */
   const overCap = (ctx: Context<Record<string, unknown>, unknown>, principal: Principal | undefined): GraphQLError[] | undefined => {
-    if (Object.keys(ctx.subscriptions).length > perSocket) return tooMany(`at most ${perSocket} operations may be active on one connection; complete some first`);
+    if (Object.keys(ctx.subscriptions).length > perSocket)
+      return tooMany(`at most ${perSocket} operations may be active on one connection; complete some first`);
     if (!principal) return undefined;
     let active = 0;
     for (const c of connectionsOf.get(principal.subject) ?? []) active += Object.keys(c.subscriptions).length;
@@ -133,7 +134,9 @@ export function attachGraphQLWebSocket(schema: GraphQLSchema, opts: WebSocketOpt
         principals.set(ctx.extra.socket, principal);
         const mine = connectionsOf.get(principal.subject) ?? new Set();
         connectionsOf.set(principal.subject, mine.add(ctx));
-        const timer = principal.expiresAt ? atTime(principal.expiresAt, () => ctx.extra.socket.close(CLOSE_TOKEN_EXPIRED, 'token has expired; reconnect with a fresh token')) : undefined;
+        const timer = principal.expiresAt
+          ? atTime(principal.expiresAt, () => ctx.extra.socket.close(CLOSE_TOKEN_EXPIRED, 'token has expired; reconnect with a fresh token'))
+          : undefined;
         if (timer) expiryTimers.add(timer);
         ctx.extra.socket.once('close', () => {
           timer?.cancel();
@@ -152,11 +155,23 @@ export function attachGraphQLWebSocket(schema: GraphQLSchema, opts: WebSocketOpt
         try {
           document = parse(payload.query, PARSE_OPTIONS);
         } catch (err) {
-          return [new GraphQLError(err instanceof GraphQLError ? err.message : 'invalid GraphQL document', { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
+          return [
+            new GraphQLError(err instanceof GraphQLError ? err.message : 'invalid GraphQL document', {
+              extensions: { code: 'GRAPHQL_PARSE_FAILED' },
+            }),
+          ];
         }
         const errors = validate(schema, document, [...specifiedRules, ...(opts.validationRules ?? [])]);
-        if (errors.length) return errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED', ...e.extensions } }));
-        const contextValue: LiveContext = { requestId: randomUUID(), principal: principals.get(ctx.extra.socket) ?? null, sourceIp: clientOf(ctx.extra.request), live: opts.live };
+        if (errors.length)
+          return errors.map(
+            (e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED', ...e.extensions } }),
+          );
+        const contextValue: LiveContext = {
+          requestId: randomUUID(),
+          principal: principals.get(ctx.extra.socket) ?? null,
+          sourceIp: clientOf(ctx.extra.request),
+          live: opts.live,
+        };
         return { schema, document, variableValues: payload.variables ?? undefined, operationName: payload.operationName ?? undefined, contextValue };
       },
       onNext: (_ctx, _id, _payload, args, result) => {

@@ -95,7 +95,11 @@ export class ConnectionTestService {
   async test(clusterId: number): Promise<ConnectionTestView> {
     const outcome = await this.monitor.checkNow(clusterId);
     const { probe, observation } = outcome;
-    if (!probe.version.ok) throw new ClusterUnreachableError(probe.version.failure.reason, `cannot connect to cluster "${outcome.name}": ${probe.version.failure.message}`);
+    if (!probe.version.ok)
+      throw new ClusterUnreachableError(
+        probe.version.failure.reason,
+        `cannot connect to cluster "${outcome.name}": ${probe.version.failure.message}`,
+      );
     return {
       clusterId,
       clusterName: outcome.name,

@@ -48,7 +48,8 @@ export function observe(result: ProbeResult, now = new Date()): Observation {
   const expires = result.credentialExpiresAt;
   if (expires && expires.getTime() - now.getTime() < CREDENTIAL_WARNING_DAYS * DAY) {
     const days = Math.max(0, Math.floor((expires.getTime() - now.getTime()) / DAY));
-    const when = expires.getTime() <= now.getTime() ? 'have expired' : `expire in ${days === 0 ? 'less than a day' : `${days} day${days === 1 ? '' : 's'}`}`;
+    const when =
+      expires.getTime() <= now.getTime() ? 'have expired' : `expire in ${days === 0 ? 'less than a day' : `${days} day${days === 1 ? '' : 's'}`}`;
     return { ...obs, status: 'warning', message: `credentials ${when} (${expires.toISOString()})` };
   }
   return { ...obs, message: figures ? `all ${figures.total} nodes Ready` : 'reachable' };

@@ -127,7 +127,9 @@ export class HealthRepository {
       };
     });
     // The event of each visible row, picked by id: only rows actually updated (lease still held) reach the CASE.
-    const events = rows.filter((r) => r.visible).map((r) => sql`WHEN ${r.id} THEN ${this.events.notifyExpression({ type: 'cluster.changed', clusterId: r.id, change: 'health' })}`);
+    const events = rows
+      .filter((r) => r.visible)
+      .map((r) => sql`WHEN ${r.id} THEN ${this.events.notifyExpression({ type: 'cluster.changed', clusterId: r.id, change: 'health' })}`);
     const notify = events.length ? sql`CASE WHEN u.visible THEN CASE u.id ${sql.join(events, sql` `)} END END` : sql`NULL`;
     // The results travel as one JSON parameter: one short statement text whatever the batch size.
     const result = await this.db.execute(sql`

@@ -43,7 +43,11 @@ function builtCommit(): string | undefined {
 
 function checkoutCommit(): string | undefined {
   try {
-    const out = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: fileURLToPath(new URL('.', import.meta.url)), timeout: 2_000, stdio: ['ignore', 'pipe', 'ignore'] });
+    const out = execFileSync('git', ['rev-parse', 'HEAD'], {
+      cwd: fileURLToPath(new URL('.', import.meta.url)),
+      timeout: 2_000,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     const commit = out.toString().trim();
     return COMMIT.test(commit) ? commit : undefined;
   } catch {

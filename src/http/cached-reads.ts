@@ -50,7 +50,15 @@ export function cachedReads(deps: CachedReadsDeps, next: RequestListener): Reque
   };
 
   const send = (req: IncomingMessage, res: ServerResponse, ctx: RequestContext, route: string, answer: Answer, started: number) => {
-    res.writeHead(200, [...staticHeaders, 'X-Request-Id', ctx.requestId, 'Content-Type', answer.contentType, 'Content-Length', String(answer.body.length)]);
+    res.writeHead(200, [
+      ...staticHeaders,
+      'X-Request-Id',
+      ctx.requestId,
+      'Content-Type',
+      answer.contentType,
+      'Content-Length',
+      String(answer.body.length),
+    ]);
     res.end(answer.body, () => deps.recorder.finish(req, ctx.requestId, route, 200, started, true));
   };
 

@@ -91,17 +91,23 @@ export function dashboardRouter(): Router {
   router.get('/', (_req, res) => res.redirect(302, DASHBOARD_PATH));
   router.get('/ui', (_req, res) => res.redirect(301, DASHBOARD_PATH));
   router.get('/ui/assets/:name', (req, res, next) => {
-    load().then((b) => {
-      const a = b.assets.get(String(req.params.name));
-      if (!a) return void res.status(404).type('text/plain').send('no such dashboard asset');
-      send(req, res, a, req.query.v === b.version);
-    }, failed(res, next));
+    load().then(
+      (b) => {
+        const a = b.assets.get(String(req.params.name));
+        if (!a) return void res.status(404).type('text/plain').send('no such dashboard asset');
+        send(req, res, a, req.query.v === b.version);
+      },
+      failed(res, next),
+    );
   });
   router.get('/ui/{*route}', (req, res, next) => {
-    load().then((b) => {
-      res.setHeader('Content-Security-Policy', dashboardContentSecurityPolicy(req.headers.host));
-      send(req, res, b.page, false);
-    }, failed(res, next));
+    load().then(
+      (b) => {
+        res.setHeader('Content-Security-Policy', dashboardContentSecurityPolicy(req.headers.host));
+        send(req, res, b.page, false);
+      },
+      failed(res, next),
+    );
   });
   return router;
 }

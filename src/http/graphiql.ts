@@ -101,10 +101,11 @@ function send(req: Request, res: Response, asset: Asset, cacheForever: boolean):
  */
 export function graphiqlHandler(): RequestHandler {
   let bundle: Promise<Bundle> | undefined;
-  const load = () => (bundle ??= loadBundle().catch((err: unknown) => {
-    bundle = undefined; // a missing file is reported on every request, not cached forever
-    throw err;
-  }));
+  const load = () =>
+    (bundle ??= loadBundle().catch((err: unknown) => {
+      bundle = undefined; // a missing file is reported on every request, not cached forever
+      throw err;
+    }));
 
   return (req, res, next) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return next();

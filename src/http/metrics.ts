@@ -113,7 +113,9 @@ export class GatewayMetrics {
    * Label children are kept per series: prom-client would otherwise hash the label object on every request.
    */
   observeHttp(method: string, route: string, status: number, seconds: number): void {
-    seriesOf(this.httpSeries, `${method} ${route} ${status}`, () => this.httpDuration.labels({ method, route, status: String(status) })).observe(seconds);
+    seriesOf(this.httpSeries, `${method} ${route} ${status}`, () => this.httpDuration.labels({ method, route, status: String(status) })).observe(
+      seconds,
+    );
   }
 
   /** One request answered from rendered bytes (see http/cached-reads.ts). */

@@ -23,7 +23,8 @@ export class RequestRecorder {
     const method = req.method ?? 'GET';
     this.metrics.observeHttp(method, route, status, ms / 1000);
     if (fromCache) this.metrics.countCachedRead(route);
-    if (this.logger.isLevelEnabled('info')) this.logger.info({ requestId, method, path: route, status, ms: Math.round(ms), client: this.clientOf(req) }, 'request');
+    if (this.logger.isLevelEnabled('info'))
+      this.logger.info({ requestId, method, path: route, status, ms: Math.round(ms), client: this.clientOf(req) }, 'request');
   }
 
   middleware(): RequestHandler {

@@ -19,11 +19,7 @@ export function securityHeaders(): HeaderList {
     },
   };
   let finished = false;
-  helmet({ frameguard: { action: 'deny' }, referrerPolicy: { policy: 'no-referrer' } })(
-    {} as never,
-    recorder as never,
-    () => (finished = true),
-  );
+  helmet({ frameguard: { action: 'deny' }, referrerPolicy: { policy: 'no-referrer' } })({} as never, recorder as never, () => (finished = true));
   // Helmet is synchronous today; should a version ever defer or skip `next`, fail at start-up, not per request.
   if (!finished || recorded.size === 0) throw new Error('helmet did not produce its headers synchronously');
   return [...recorded];

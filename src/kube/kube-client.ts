@@ -161,7 +161,8 @@ function nodeHttpLibrary(ep: KubeEndpoint, timeoutMs: number, signal: AbortSigna
       const path = url.pathname + url.search;
       const res = await httpGet(ep, path, { timeoutMs, maxBytes: responseCapFor(path), signal });
       const headers: Record<string, string> = {};
-      for (const [name, value] of Object.entries(res.headers)) if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+      for (const [name, value] of Object.entries(res.headers))
+        if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
       const text = res.body;
       return new ResponseContext(res.status, headers, { text: async () => text, binary: async () => Buffer.from(text), stream: () => null });
     },
@@ -175,7 +176,9 @@ function nodeHttpLibrary(ep: KubeEndpoint, timeoutMs: number, signal: AbortSigna
  * about as much CPU as a full TLS handshake. Weakly held, so a context lives exactly as long as some client uses it.
  */
 function secureContextFor(spec: KubeconfigSpec): tls.SecureContext {
-  const key = createHash('sha256').update(`${spec.caData ?? ''}|${spec.clientCertificateData ?? ''}|${spec.clientKeyData ?? ''}`).digest('base64');
+  const key = createHash('sha256')
+    .update(`${spec.caData ?? ''}|${spec.clientCertificateData ?? ''}|${spec.clientKeyData ?? ''}`)
+    .digest('base64');
   const shared = secureContexts.get(key)?.deref();
   if (shared) return shared;
   const context = tls.createSecureContext({

@@ -162,7 +162,13 @@ export function httpGet(ep: KubeEndpoint, path: string, opts: HttpGetOptions): P
         else chunks.push(chunk);
       };
       const done = () =>
-        settle({ value: { status: res.statusCode ?? 0, headers: res.headers, body: (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8') } });
+        settle({
+          value: {
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8'),
+          },
+        });
       res.on('data', (chunk: Buffer) => {
         wireBytes += chunk.length;
         if (wireBytes > maxBytes) return fail(new ResponseTooLargeError(maxBytes));

@@ -38,7 +38,14 @@ export function streamRequest(ep: KubeEndpoint, r: StreamRequest): Promise<Strea
     let settled = false;
     const headers: OutgoingHttpHeaders = { ...r.headers };
     if (ep.headers.authorization) headers.authorization = ep.headers.authorization;
-    const req = ep.transport.request({ hostname: ep.hostname, port: ep.port, path: ep.basePath + r.path, method: r.method, agent: ep.agent, headers });
+    const req = ep.transport.request({
+      hostname: ep.hostname,
+      port: ep.port,
+      path: ep.basePath + r.path,
+      method: r.method,
+      agent: ep.agent,
+      headers,
+    });
     // The agent's idle timeout is for sockets resting in its pool; a request in flight (a quiet watch) keeps its socket
     // however long it is silent. The agent sets the idle timeout again when the socket returns to the pool.
     req.on('socket', (socket) => socket.setTimeout(0));

@@ -86,24 +86,23 @@ export function parseKubeconfig(text: string): KubeconfigSpec {
 
 /** Validates an already parsed kubeconfig mapping (see `parseKubeconfigDocument`) and resolves its current context. */
 export function kubeconfigSpecFrom(root: Record<string, unknown>): KubeconfigSpec {
-
   const clusters = namedList(root, 'clusters', 'cluster');
   const users = namedList(root, 'users', 'user');
   const contexts = namedList(root, 'contexts', 'context');
   users.forEach((u, i) => rejectForbidden(u.value, FORBIDDEN_USER_FIELDS, `${FIELD}.users[${i}] "${u.name}"`, contexts, 'user', u.name));
-  clusters.forEach((c, i) =>
-    rejectForbidden(c.value, FORBIDDEN_CLUSTER_FIELDS, `${FIELD}.clusters[${i}] "${c.name}"`, contexts, 'cluster', c.name),
-  );
+  clusters.forEach((c, i) => rejectForbidden(c.value, FORBIDDEN_CLUSTER_FIELDS, `${FIELD}.clusters[${i}] "${c.name}"`, contexts, 'cluster', c.name));
 
   const currentName = typeof root['current-context'] === 'string' && root['current-context'] !== '' ? root['current-context'] : undefined;
-  if (!currentName && contexts.length !== 1) throw new ValidationError(`${FIELD}.current-context`, 'is required when there is not exactly one context');
+  if (!currentName && contexts.length !== 1)
+    throw new ValidationError(`${FIELD}.current-context`, 'is required when there is not exactly one context');
   const context = currentName ? contexts.find((c) => c.name === currentName) : contexts[0];
   if (!context) throw new ValidationError(`${FIELD}.current-context`, `names context "${currentName}", which is not in contexts`);
 
   const clusterName = stringField(context.value, 'cluster', `${FIELD}.contexts "${context.name}".context.cluster`);
   const userName = stringField(context.value, 'user', `${FIELD}.contexts "${context.name}".context.user`);
   const cluster = clusters.find((c) => c.name === clusterName);
-  if (!cluster) throw new ValidationError(`${FIELD}.contexts "${context.name}".context.cluster`, `names cluster "${clusterName}", which is not in clusters`);
+  if (!cluster)
+    throw new ValidationError(`${FIELD}.contexts "${context.name}".context.cluster`, `names cluster "${clusterName}", which is not in clusters`);
   const user = users.find((u) => u.name === userName);
   if (!user) throw new ValidationError(`${FIELD}.contexts "${context.name}".context.user`, `names user "${userName}", which is not in users`);
 

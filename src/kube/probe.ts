@@ -72,7 +72,11 @@ export interface ProbeOptions {
  * Runs `work` with a signal that aborts at `ms` (cutting short every request made through `client.withSignal` of it),
  * and settles by then whatever `work` does: with `work`'s outcome, or with `onDeadline`'s.
  */
-export async function withinDeadline<T>(ms: number, work: (signal: AbortSignal) => Promise<T>, onDeadline: (err: ProbeDeadlineError) => T): Promise<T> {
+export async function withinDeadline<T>(
+  ms: number,
+  work: (signal: AbortSignal) => Promise<T>,
+  onDeadline: (err: ProbeDeadlineError) => T,
+): Promise<T> {
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<T>((resolve, reject) => {
@@ -161,21 +165,33 @@ export function cleanVersion(raw: unknown): string {
 /** A `/version` document as Kubernetes sends it: string `gitVersion` "vX.Y…", `major` and `minor`. */
 export function isKubernetesVersion(v: unknown): v is { gitVersion: string; major: string; minor: string } {
   const o = v as Record<string, unknown> | null;
-  return typeof o === 'object' && o !== null && typeof o.gitVersion === 'string' && /^v\d+\.\d+/.test(o.gitVersion) && typeof o.major === 'string' && typeof o.minor === 'string';
+  return (
+    typeof o === 'object' &&
+    o !== null &&
+    typeof o.gitVersion === 'string' &&
+    /^v\d+\.\d+/.test(o.gitVersion) &&
+    typeof o.major === 'string' &&
+    typeof o.minor === 'string'
+  );
 }
 
 /** Nodes by pages of `PAGE_SIZE` (one request for most clusters); Ready means the Ready condition is True. */
 export async function countNodes(client: KubeClient): Promise<NodeFigures> {
   let total = 0;
   const notReadyNames: string[] = [];
-  await forEachPage('nodes', undefined, (token) => client.core.listNode({ limit: PAGE_SIZE, _continue: token }), (page) => {
-    for (const node of page.items) {
-      total++;
-      const ready = node?.status?.conditions?.find((c) => c?.type === 'Ready')?.status === 'True';
-      if (!ready) notReadyNames.push(typeof node?.metadata?.name === 'string' ? node.metadata.name : '?');
-    }
-    return false;
-  });
+  await forEachPage(
+    'nodes',
+    undefined,
+    (token) => client.core.listNode({ limit: PAGE_SIZE, _continue: token }),
+    (page) => {
+      for (const node of page.items) {
+        total++;
+        const ready = node?.status?.conditions?.find((c) => c?.type === 'Ready')?.status === 'True';
+        if (!ready) notReadyNames.push(typeof node?.metadata?.name === 'string' ? node.metadata.name : '?');
+      }
+      return false;
+    },
+  );
   return { total, ready: total - notReadyNames.length, notReadyNames };
 }
 
@@ -194,14 +210,19 @@ export async function countPods(client: KubeClient): Promise<{ count: number; re
   let requests = 1;
   const token = first.metadata?._continue;
   if (token) {
-    await forEachPage('pods', token, (t) => client.core.listPodForAllNamespaces({ limit: PAGE_SIZE, _continue: t }), (page) => {
-      requests++;
-      const more = page.metadata?.remainingItemCount;
-      count += page.items!.length;
-      if (typeof more !== 'number') return false;
-      count += more;
-      return true;
-    });
+    await forEachPage(
+      'pods',
+      token,
+      (t) => client.core.listPodForAllNamespaces({ limit: PAGE_SIZE, _continue: t }),
+      (page) => {
+        requests++;
+        const more = page.metadata?.remainingItemCount;
+        count += page.items!.length;
+        if (typeof more !== 'number') return false;
+        count += more;
+        return true;
+      },
+    );
   }
   return { count, requests };
 }
@@ -265,19 +286,25 @@ const TLS_CODES = new Set([
  */
 export function classifyKubeError(err: unknown): KubeFailure {
   if (err instanceof ResponseTooLargeError) {
-    return { reason: 'API_ERROR', message: `the API server sent more than ${Math.round(err.limit / 1024 / 1024)} MiB for one request (the limit for its kind)` };
+    return {
+      reason: 'API_ERROR',
+      message: `the API server sent more than ${Math.round(err.limit / 1024 / 1024)} MiB for one request (the limit for its kind)`,
+    };
   }
   if (err instanceof UnexpectedResponseError) return { reason: 'API_ERROR', message: `the API server sent ${err.what}` };
   if (err instanceof ListPagingError) return { reason: 'API_ERROR', message: err.message };
   if (err instanceof ProbeDeadlineError) return { reason: 'TIMEOUT', message: err.message };
-  if (err instanceof RequestTimeoutError || err instanceof ConnectTimeoutError) return { reason: 'TIMEOUT', message: 'the API server did not answer in time' };
-  if (err instanceof ConnectionClosedError) return { reason: 'NETWORK', message: 'the connection was closed by the API server before the answer was complete' };
+  if (err instanceof RequestTimeoutError || err instanceof ConnectTimeoutError)
+    return { reason: 'TIMEOUT', message: 'the API server did not answer in time' };
+  if (err instanceof ConnectionClosedError)
+    return { reason: 'NETWORK', message: 'the connection was closed by the API server before the answer was complete' };
   if (err instanceof ApiException) {
     const status = err.code;
     const apiMessage = statusMessage(err.body);
     if (status === 401) return { reason: 'UNAUTHORIZED', status, message: 'the API server rejected the credentials (401 Unauthorized)' };
     if (status === 403) return { reason: 'FORBIDDEN', status, message: `permission denied (403)${apiMessage ? `: ${apiMessage}` : ''}` };
-    if (status >= 200 && status < 300) return { reason: 'API_ERROR', status, message: 'the API server sent a response that is not valid Kubernetes JSON' };
+    if (status >= 200 && status < 300)
+      return { reason: 'API_ERROR', status, message: 'the API server sent a response that is not valid Kubernetes JSON' };
     return { reason: 'API_ERROR', status, message: `the API server answered ${status}${apiMessage ? `: ${apiMessage}` : ''}` };
   }
   if (err instanceof SyntaxError) return { reason: 'API_ERROR', message: 'the API server sent a response that is not valid JSON' };
@@ -286,7 +313,8 @@ export function classifyKubeError(err: unknown): KubeFailure {
   const text = errorText(err).replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, '<url>');
   if (codes.includes('ECONNREFUSED')) return { reason: 'REFUSED', message: 'connection refused by the API server address' };
   if (codes.includes('ENOTFOUND') || codes.includes('EAI_AGAIN')) return { reason: 'DNS', message: 'the API server host name does not resolve' };
-  if (codes.some((c) => TLS_CODES.has(c) || c.startsWith('ERR_SSL') || c.startsWith('ERR_TLS'))) return { reason: 'TLS', message: `TLS verification failed: ${firstSentence(text)}` };
+  if (codes.some((c) => TLS_CODES.has(c) || c.startsWith('ERR_SSL') || c.startsWith('ERR_TLS')))
+    return { reason: 'TLS', message: `TLS verification failed: ${firstSentence(text)}` };
   if (codes.includes('ETIMEDOUT') || codes.includes('ABORT_ERR')) return { reason: 'TIMEOUT', message: 'the API server did not answer in time' };
   if (codes.includes('ECONNRESET') || codes.includes('EPIPE')) return { reason: 'NETWORK', message: 'the connection was reset by the API server' };
   // Last resort, errors without a code (wrapped by a library): their words.

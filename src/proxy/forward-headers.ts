@@ -1,7 +1,17 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1): they describe one connection and are never forwarded. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
 
 /**
  * Headers of the caller that must never reach the cluster: its gateway credential, identity assertions the cluster
@@ -14,7 +24,12 @@ const CALLER_ONLY_PREFIXES = ['impersonate-', 'x-remote-extra-'];
 /** Names listed in `Connection: a, b` are hop-by-hop for this message too. */
 function connectionListed(headers: IncomingHttpHeaders): Set<string> {
   const value = headers.connection;
-  return new Set((typeof value === 'string' ? value : '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean));
+  return new Set(
+    (typeof value === 'string' ? value : '')
+      .split(',')
+      .map((s) => s.trim().toLowerCase())
+      .filter(Boolean),
+  );
 }
 
 /**

@@ -113,7 +113,10 @@ export class KubeProxy {
    */
   private async admit(req: IncomingMessage, path: ProxyPath, upgrade: boolean, known: (a: Attempt) => void): Promise<Admitted> {
     const retryAfterMs = this.deps.limiter.retryAfterMs(this.deps.limiter.clientOf(req));
-    if (retryAfterMs > 0) throw refuse(429, 'TooManyRequests', 'too many failed authentication attempts; retry later', { causes: [{ reason: 'RetryAfter', message: String(Math.ceil(retryAfterMs / 1000)) }] });
+    if (retryAfterMs > 0)
+      throw refuse(429, 'TooManyRequests', 'too many failed authentication attempts; retry later', {
+        causes: [{ reason: 'RetryAfter', message: String(Math.ceil(retryAfterMs / 1000)) }],
+      });
     const token = req.headers.authorization === undefined ? undefined : bearerToken(req.headers.authorization);
     if (!token) throw new UnauthenticatedError();
 
@@ -122,7 +125,8 @@ export class KubeProxy {
     let target: ProxyTarget | undefined;
     let missing: unknown;
     try {
-      target = path.target.kind === 'cluster' ? await this.deps.targets.byId(path.target.id) : await this.deps.targets.current(this.selectorOf(req, path));
+      target =
+        path.target.kind === 'cluster' ? await this.deps.targets.byId(path.target.id) : await this.deps.targets.current(this.selectorOf(req, path));
     } catch (err) {
       if (!(err instanceof DomainError)) throw err;
       missing = err;
@@ -135,16 +139,21 @@ export class KubeProxy {
     if (role === null) throw new NotFoundError(`cluster ${target.id} not found`);
     const editorNeeded = upgrade || !viewerMay(info);
     if (editorNeeded && ROLE_RANK[role] < ROLE_RANK.editor) {
-      throw refuse(403, 'Forbidden', `${forbiddenMessage(principal.subject, info)} (kube-gateway: your role on cluster "${target.name}" is ${role})`, {
-        ...(info.name ? { name: info.name } : {}),
-        ...(info.apiGroup ? { group: info.apiGroup } : {}),
-        kind: info.resource || undefined,
-      });
+      throw refuse(
+        403,
+        'Forbidden',
+        `${forbiddenMessage(principal.subject, info)} (kube-gateway: your role on cluster "${target.name}" is ${role})`,
+        {
+          ...(info.name ? { name: info.name } : {}),
+          ...(info.apiGroup ? { group: info.apiGroup } : {}),
+          kind: info.resource || undefined,
+        },
+      );
     }
     if (!isReadRequest(info) || upgrade) this.deps.writes.assertWritable();
     if (!target.enabled) throw refuse(503, 'ServiceUnavailable', `cluster "${target.name}" is disabled`);
     if (target.impersonate && ![principal.subject, ...(principal.groups ?? [])].every((v) => HEADER_SAFE.test(v))) {
-      throw refuse(403, 'Forbidden', 'this cluster impersonates callers, and the token\'s subject or a group is not printable ASCII');
+      throw refuse(403, 'Forbidden', "this cluster impersonates callers, and the token's subject or a group is not printable ASCII");
     }
     return { path, target, principal, role, info };
   }
@@ -165,7 +174,8 @@ export class KubeProxy {
   }
 
   private async forward(req: IncomingMessage, res: ServerResponse, a: Admitted): Promise<void> {
-    const hasBody = (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') || req.headers['transfer-encoding'] !== undefined;
+    const hasBody =
+      (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') || req.headers['transfer-encoding'] !== undefined;
     const abort = new AbortController();
     const onGone = () => abort.abort(new Error('the client went away'));
     res.once('close', onGone);
@@ -255,7 +265,9 @@ export class KubeProxy {
     if (err instanceof NotFoundError) return kubeStatus(404, 'NotFound', err.message);
     // Read-only mode keeps the contract's words and says why in English for kubectl users (`causes` is printed by -v).
     if (err instanceof ForbiddenError && 'reason' in err && err.reason === 'READ_ONLY') {
-      return kubeStatus(403, 'Forbidden', `${err.message} (kube-gateway is read-only: READ_ONLY=true; only get, list and watch are forwarded)`, { causes: [{ reason: 'READ_ONLY', message: 'read-only mode' }] });
+      return kubeStatus(403, 'Forbidden', `${err.message} (kube-gateway is read-only: READ_ONLY=true; only get, list and watch are forwarded)`, {
+        causes: [{ reason: 'READ_ONLY', message: 'read-only mode' }],
+      });
     }
     if (err instanceof ForbiddenError) return kubeStatus(403, 'Forbidden', err.message);
     if (err instanceof DomainError && err.code === 'BAD_USER_INPUT') return kubeStatus(400, 'BadRequest', err.message);

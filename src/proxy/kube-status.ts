@@ -28,7 +28,8 @@ export class ProxyRefusal extends Error {
   }
 }
 
-export const refuse = (code: number, reason: string, message: string, details?: KubeStatus['details']) => new ProxyRefusal(kubeStatus(code, reason, message, details));
+export const refuse = (code: number, reason: string, message: string, details?: KubeStatus['details']) =>
+  new ProxyRefusal(kubeStatus(code, reason, message, details));
 
 export function writeStatus(res: ServerResponse, status: KubeStatus, extraHeaders: Record<string, string> = {}): void {
   if (res.headersSent) {

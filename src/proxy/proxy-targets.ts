@@ -54,7 +54,10 @@ export class CachedProxyTargets implements ProxyTargets {
     if (selector.id !== undefined) return this.byId(selector.id);
     if (selector.name !== undefined) {
       const name = parseClusterSelectorName(selector.name, 'cluster');
-      return this.toTarget(await this.row(`name:${name.toLowerCase()}`, () => this.repo.byName(name)), () => new NotFoundError(`cluster "${name}" not found`));
+      return this.toTarget(
+        await this.row(`name:${name.toLowerCase()}`, () => this.repo.byName(name)),
+        () => new NotFoundError(`cluster "${name}" not found`),
+      );
     }
     return this.toTarget(await this.row('default', () => this.repo.defaultCluster()), () => new NotFoundError('no default cluster is registered'));
   }

@@ -21,8 +21,7 @@ export class AccessResolver {
   }
 
   @FieldResolver(() => [ClusterGrantType], {
-    description:
-      'Who holds which role on this cluster: for its admins; empty for everyone else (an error would null every list it appears in).',
+    description: 'Who holds which role on this cluster: for its admins; empty for everyone else (an error would null every list it appears in).',
   })
   @Extensions(PER_CALLER)
   grants(@Root() cluster: ClusterView, @Ctx() ctx: RequestContext): Promise<ClusterGrantView[]> {
@@ -30,7 +29,10 @@ export class AccessResolver {
   }
 
   @Mutation(() => ClusterGrantType, { description: 'Cluster admins: gives a user or group a role on the cluster (again: changes it).' })
-  grantClusterAccess(@Arg('input', () => GrantClusterAccessInput, { description: 'Who gets which role on which cluster.' }) input: GrantClusterAccessInput, @Ctx() ctx: RequestContext): Promise<ClusterGrantView> {
+  grantClusterAccess(
+    @Arg('input', () => GrantClusterAccessInput, { description: 'Who gets which role on which cluster.' }) input: GrantClusterAccessInput,
+    @Ctx() ctx: RequestContext,
+  ): Promise<ClusterGrantView> {
     return this.access.grant(ctx, input);
   }
 

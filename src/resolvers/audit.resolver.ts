@@ -11,7 +11,8 @@ export class AuditResolver {
   @Query(() => AuditEventConnectionType, { description: 'The audit log, newest first (global admins only).' })
   auditEvents(
     @Ctx() ctx: RequestContext,
-    @Arg('filter', () => AuditFilterInput, { description: 'Only events matching every given condition; all when absent.', nullable: true }) filter?: AuditFilterInput | null,
+    @Arg('filter', () => AuditFilterInput, { description: 'Only events matching every given condition; all when absent.', nullable: true })
+    filter?: AuditFilterInput | null,
     @Arg('first', () => Int, { description: 'Page size, 1-500 (default 50).', nullable: true }) first?: number | null,
     @Arg('after', () => String, { description: '`pageInfo.endCursor` of the previous page.', nullable: true }) after?: string | null,
   ): Promise<AuditPage> {

@@ -18,13 +18,23 @@ const command = (input: ClusterImportInput): ClusterImportCommand => ({
 export class ClusterImportResolver {
   constructor(private readonly manager: ClusterImportManager) {}
 
-  @Query(() => ClusterImportPlanType, { description: 'Per context: the cluster name, the server, what applying would do and why, and whether the server answered. Admins only.' })
-  async planClusterImport(@Arg('input', () => ClusterImportInput, { description: 'The kubeconfig to import and how.' }) input: ClusterImportInput, @Ctx() ctx: RequestContext): Promise<{ items: ImportPlanItem[] }> {
+  @Query(() => ClusterImportPlanType, {
+    description: 'Per context: the cluster name, the server, what applying would do and why, and whether the server answered. Admins only.',
+  })
+  async planClusterImport(
+    @Arg('input', () => ClusterImportInput, { description: 'The kubeconfig to import and how.' }) input: ClusterImportInput,
+    @Ctx() ctx: RequestContext,
+  ): Promise<{ items: ImportPlanItem[] }> {
     return { items: await this.manager.plan(ctx, command(input)) };
   }
 
-  @Mutation(() => ClusterImportResultType, { description: 'Imports the contexts; one result per context, one failure never blocks the others. Admins only.' })
-  async applyClusterImport(@Arg('input', () => ClusterImportInput, { description: 'The kubeconfig to import and how.' }) input: ClusterImportInput, @Ctx() ctx: RequestContext): Promise<{ items: ImportResultItem[] }> {
+  @Mutation(() => ClusterImportResultType, {
+    description: 'Imports the contexts; one result per context, one failure never blocks the others. Admins only.',
+  })
+  async applyClusterImport(
+    @Arg('input', () => ClusterImportInput, { description: 'The kubeconfig to import and how.' }) input: ClusterImportInput,
+    @Ctx() ctx: RequestContext,
+  ): Promise<{ items: ImportResultItem[] }> {
     return { items: await this.manager.apply(ctx, command(input)) };
   }
 }

@@ -16,13 +16,16 @@ import { ClusterMetricsType, MetricsRange, MetricsSummaryType } from '../schema/
 export class ClusterMetricsResolver {
   constructor(private readonly manager: ClusterMetricsManager) {}
 
-  @FieldResolver(() => ClusterMetricsType, { description: 'CPU, memory, pods and network over a range, from the cluster\'s Prometheus.' })
+  @FieldResolver(() => ClusterMetricsType, { description: "CPU, memory, pods and network over a range, from the cluster's Prometheus." })
   @Extensions({ ...OUTSIDE_CLUSTER_LIST, cost: 20 })
   metrics(
     @Root() cluster: ClusterView,
     @Ctx() ctx: RequestContext,
-    @Arg('range', () => MetricsRange, { description: 'How far back the series reach (default HOUR).', defaultValue: MetricsRange.HOUR }) range: MetricsRangeValue,
-    @Arg('step', () => Int, { nullable: true, description: 'Seconds between points; default range / 120. At most 11,000 points.' }) step?: number | null,
+    @Arg('range', () => MetricsRange, { description: 'How far back the series reach (default HOUR).', defaultValue: MetricsRange.HOUR })
+    range: MetricsRangeValue,
+    @Arg('step', () => Int, { nullable: true, description: 'Seconds between points; default range / 120. At most 11,000 points.' }) step?:
+      | number
+      | null,
   ): Promise<ClusterMetricsView> {
     return this.manager.rangeFor(ctx, cluster, range, step);
   }

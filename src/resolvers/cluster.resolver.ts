@@ -49,13 +49,18 @@ function readScope(info: GraphQLResolveInfo): ReadScope {
 export class ClusterResolver {
   constructor(private readonly manager: ClusterManager) {}
 
-  @Query(() => ClusterListType, { description: 'Live clusters matching the filter (all by default), oldest first unless ordered; keyset-paged by `first`/`after`. Never includes kubeconfigs.' })
+  @Query(() => ClusterListType, {
+    description:
+      'Live clusters matching the filter (all by default), oldest first unless ordered; keyset-paged by `first`/`after`. Never includes kubeconfigs.',
+  })
   clusters(
     @Ctx() ctx: RequestContext,
-    @Arg('filter', () => ClusterFilterInput, { description: 'Only clusters matching every given condition; all when absent.', nullable: true }) filter?: ClusterFilterInput | null,
+    @Arg('filter', () => ClusterFilterInput, { description: 'Only clusters matching every given condition; all when absent.', nullable: true })
+    filter?: ClusterFilterInput | null,
     @Arg('first', () => Int, { nullable: true, description: '1-1000; all matches when absent.' }) first?: number | null,
     @Arg('after', () => String, { nullable: true, description: 'The endCursor of the previous page.' }) after?: string | null,
-    @Arg('orderBy', () => ClusterOrderByInput, { description: 'Sort order; without it, id ascending (oldest first).', nullable: true }) orderBy?: ClusterOrderByInput | null,
+    @Arg('orderBy', () => ClusterOrderByInput, { description: 'Sort order; without it, id ascending (oldest first).', nullable: true })
+    orderBy?: ClusterOrderByInput | null,
   ): Promise<ClusterPage> {
     return this.manager.page(ctx, {
       search: given(filter?.search),
@@ -69,7 +74,10 @@ export class ClusterResolver {
     });
   }
 
-  @Query(() => ClusterType, { description: 'One live cluster by id; NOT_FOUND when it does not exist or the caller holds no role on it.', nullable: true })
+  @Query(() => ClusterType, {
+    description: 'One live cluster by id; NOT_FOUND when it does not exist or the caller holds no role on it.',
+    nullable: true,
+  })
   cluster(@Arg('id', () => ID, { description: 'The cluster id.' }) id: string, @Ctx() ctx: RequestContext): Promise<ClusterView> {
     return this.manager.get(ctx, id);
   }
@@ -82,8 +90,14 @@ export class ClusterResolver {
     return this.manager.current(ctx, ctx.clusterSelector);
   }
 
-  @Mutation(() => ClusterType, { description: 'Registers a cluster (admins only). The cluster is reached first unless skipConnectionTest; discovery of its Prometheus starts when enabled.' })
-  async createCluster(@Arg('input', () => CreateClusterInput, { description: 'The new cluster\'s name, kubeconfig and settings.' }) input: CreateClusterInput, @Ctx() ctx: RequestContext): Promise<ClusterView> {
+  @Mutation(() => ClusterType, {
+    description:
+      'Registers a cluster (admins only). The cluster is reached first unless skipConnectionTest; discovery of its Prometheus starts when enabled.',
+  })
+  async createCluster(
+    @Arg('input', () => CreateClusterInput, { description: "The new cluster's name, kubeconfig and settings." }) input: CreateClusterInput,
+    @Ctx() ctx: RequestContext,
+  ): Promise<ClusterView> {
     const { cluster } = await this.manager.create(ctx, {
       name: input.name,
       kubeconfig: input.kubeconfig,
@@ -96,7 +110,9 @@ export class ClusterResolver {
     return cluster;
   }
 
-  @Mutation(() => ClusterType, { description: 'Changes any subset of a cluster\'s settings (cluster admins); a new kubeconfig is reached before it is saved.' })
+  @Mutation(() => ClusterType, {
+    description: "Changes any subset of a cluster's settings (cluster admins); a new kubeconfig is reached before it is saved.",
+  })
   updateCluster(
     @Arg('id', () => ID, { description: 'The cluster id.' }) id: string,
     @Arg('input', () => UpdateClusterInput, { description: 'The fields to change; absent fields stay as they are.' }) input: UpdateClusterInput,
@@ -121,7 +137,8 @@ export class ClusterResolver {
 
   @FieldResolver(() => String, {
     nullable: true,
-    description: 'Kubeconfig YAML: for admins on a single cluster (cluster, currentCluster, createCluster, updateCluster); null in lists, subscriptions and for users.',
+    description:
+      'Kubeconfig YAML: for admins on a single cluster (cluster, currentCluster, createCluster, updateCluster); null in lists, subscriptions and for users.',
   })
   @Extensions(PER_CALLER)
   kubeconfig(@Root() cluster: ClusterView, @Ctx() ctx: RequestContext, @Info() info: GraphQLResolveInfo): Promise<string | null> {

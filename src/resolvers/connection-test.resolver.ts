@@ -9,7 +9,10 @@ export class ConnectionTestResolver {
   constructor(private readonly manager: ConnectionTestManager) {}
 
   @Mutation(() => ConnectionTestResultType, { description: 'Reaches the cluster now and records the result as its health.' })
-  testClusterConnection(@Arg('id', () => ID, { description: 'The cluster id.' }) id: string, @Ctx() ctx: RequestContext): Promise<ConnectionTestView> {
+  testClusterConnection(
+    @Arg('id', () => ID, { description: 'The cluster id.' }) id: string,
+    @Ctx() ctx: RequestContext,
+  ): Promise<ConnectionTestView> {
     return this.manager.testConnection(ctx, id);
   }
 }

@@ -11,8 +11,13 @@ import { OUTSIDE_CLUSTER_LIST } from '../schema/field-extensions.js';
 export class DiscoveryResolver {
   constructor(private readonly manager: DiscoveryManager) {}
 
-  @Mutation(() => DiscoveryStatusType, { description: 'Starts a Prometheus discovery task (CONFLICT while one is active or the URL was set by hand).' })
-  rediscoverPrometheus(@Arg('id', () => ID, { description: 'The cluster id.' }) id: string, @Ctx() ctx: RequestContext): Promise<DiscoveryStatusView> {
+  @Mutation(() => DiscoveryStatusType, {
+    description: 'Starts a Prometheus discovery task (CONFLICT while one is active or the URL was set by hand).',
+  })
+  rediscoverPrometheus(
+    @Arg('id', () => ID, { description: 'The cluster id.' }) id: string,
+    @Ctx() ctx: RequestContext,
+  ): Promise<DiscoveryStatusView> {
     return this.manager.rediscover(ctx, id);
   }
 

@@ -23,7 +23,9 @@ export class HealthHistoryResolver {
     return this.manager.historyOf(ctx, cluster.id, { first: first ?? undefined, after: after ?? undefined, since: since ?? undefined });
   }
 
-  @FieldResolver(() => AvailabilityType, { description: 'How much of a window the cluster was reachable and healthy, from its committed health transitions.' })
+  @FieldResolver(() => AvailabilityType, {
+    description: 'How much of a window the cluster was reachable and healthy, from its committed health transitions.',
+  })
   availability(
     @Root() cluster: ClusterView,
     @Ctx() ctx: RequestContext,

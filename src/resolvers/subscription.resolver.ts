@@ -24,18 +24,32 @@ export class SubscriptionResolver {
     description: 'The current discovery state at once, then every transition (on any replica).',
     subscribe: ({ args, context }) => (context as LiveContext).live.discovery.watchStatus(context as LiveContext, args.clusterId as string),
   })
-  discoveryStatus(@Arg('clusterId', () => ID, { description: 'The cluster whose discovery to follow.' }) _clusterId: string, @Root() status: DiscoveryStatusView): DiscoveryStatusView {
+  discoveryStatus(
+    @Arg('clusterId', () => ID, { description: 'The cluster whose discovery to follow.' }) _clusterId: string,
+    @Root() status: DiscoveryStatusView,
+  ): DiscoveryStatusView {
     return status;
   }
 
   @Subscription(() => ClusterType, {
-    description: 'A cluster whenever its health or figures change; every cluster (matching labelSelector, if given) when no id is given. Current state first.',
+    description:
+      'A cluster whenever its health or figures change; every cluster (matching labelSelector, if given) when no id is given. Current state first.',
     subscribe: ({ args, context }) =>
-      (context as LiveContext).live.clusters.watchHealth(context as LiveContext, args.clusterId as string | null | undefined, args.labelSelector as string | null | undefined),
+      (context as LiveContext).live.clusters.watchHealth(
+        context as LiveContext,
+        args.clusterId as string | null | undefined,
+        args.labelSelector as string | null | undefined,
+      ),
   })
   clusterHealth(
-    @Arg('clusterId', () => ID, { description: 'One cluster to follow; every cluster the caller may see when absent.', nullable: true }) _clusterId: string | null,
-    @Arg('labelSelector', () => String, { description: 'With no clusterId: only clusters whose labels match (Kubernetes selector syntax).', nullable: true }) _labelSelector: string | null,
+    @Arg('clusterId', () => ID, { description: 'One cluster to follow; every cluster the caller may see when absent.', nullable: true }) _clusterId:
+      | string
+      | null,
+    @Arg('labelSelector', () => String, {
+      description: 'With no clusterId: only clusters whose labels match (Kubernetes selector syntax).',
+      nullable: true,
+    })
+    _labelSelector: string | null,
     @Root() cluster: ClusterView,
   ): ClusterView {
     return cluster;

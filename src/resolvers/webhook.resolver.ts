@@ -18,7 +18,10 @@ export class WebhookResolver {
   }
 
   @Mutation(() => CreatedWebhookType, { description: 'Creates a webhook (global admins); the answer holds its signing secret, shown this once.' })
-  createWebhook(@Arg('input', () => CreateWebhookInput, { description: 'The new webhook\'s URL, events and settings.' }) input: CreateWebhookInput, @Ctx() ctx: RequestContext): Promise<CreatedWebhook> {
+  createWebhook(
+    @Arg('input', () => CreateWebhookInput, { description: "The new webhook's URL, events and settings." }) input: CreateWebhookInput,
+    @Ctx() ctx: RequestContext,
+  ): Promise<CreatedWebhook> {
     return this.manager.create(ctx, {
       url: input.url,
       events: input.events,
@@ -29,8 +32,12 @@ export class WebhookResolver {
     });
   }
 
-  @Mutation(() => WebhookType, { description: 'Changes any subset of a webhook\'s settings (global admins).' })
-  updateWebhook(@Arg('id', () => ID, { description: 'The webhook id.' }) id: string, @Arg('input', () => UpdateWebhookInput, { description: 'The fields to change; absent fields stay as they are.' }) input: UpdateWebhookInput, @Ctx() ctx: RequestContext): Promise<WebhookView> {
+  @Mutation(() => WebhookType, { description: "Changes any subset of a webhook's settings (global admins)." })
+  updateWebhook(
+    @Arg('id', () => ID, { description: 'The webhook id.' }) id: string,
+    @Arg('input', () => UpdateWebhookInput, { description: 'The fields to change; absent fields stay as they are.' }) input: UpdateWebhookInput,
+    @Ctx() ctx: RequestContext,
+  ): Promise<WebhookView> {
     return this.manager.update(ctx, id, {
       url: given(input.url),
       events: given(input.events),
@@ -52,7 +59,11 @@ export class WebhookResolver {
   }
 
   @FieldResolver(() => [WebhookDeliveryType], { description: 'The delivery log, newest first (default 20, at most 100).' })
-  deliveries(@Root() webhook: WebhookView, @Arg('first', () => Int, { description: 'How many, newest first: 1-100 (default 20).', nullable: true }) first: number | null, @Ctx() ctx: RequestContext): Promise<WebhookDeliveryView[]> {
+  deliveries(
+    @Root() webhook: WebhookView,
+    @Arg('first', () => Int, { description: 'How many, newest first: 1-100 (default 20).', nullable: true }) first: number | null,
+    @Ctx() ctx: RequestContext,
+  ): Promise<WebhookDeliveryView[]> {
     return this.manager.deliveries(ctx, webhook.id, given(first));
   }
 }

@@ -23,24 +23,33 @@ export function accessTokenRouter(deps: AccessTokenRouteDeps): Router {
     fn(req, res, deps.context(req)).catch(next);
   };
 
-  router.get(`${BASE}/clusters/:id/kubeconfig`, handle(async (req, res, ctx) => {
-    const ttl = req.query.ttl;
-    if (ttl !== undefined && typeof ttl !== 'string') throw new ValidationError('ttl', 'must be given once');
-    const issued = await deps.tokens.issue(ctx, String(req.params.id), parseTtlParam(ttl), 'ttl');
-    res.setHeader('X-Token-Id', issued.tokenId);
-    res.setHeader('X-Token-Expires-At', issued.expiresAt.toISOString());
-    res.setHeader('Content-Disposition', 'attachment; filename="kubeconfig.yaml"');
-    res.status(200).type('application/yaml').send(issued.kubeconfig);
-  }));
+  router.get(
+    `${BASE}/clusters/:id/kubeconfig`,
+    handle(async (req, res, ctx) => {
+      const ttl = req.query.ttl;
+      if (ttl !== undefined && typeof ttl !== 'string') throw new ValidationError('ttl', 'must be given once');
+      const issued = await deps.tokens.issue(ctx, String(req.params.id), parseTtlParam(ttl), 'ttl');
+      res.setHeader('X-Token-Id', issued.tokenId);
+      res.setHeader('X-Token-Expires-At', issued.expiresAt.toISOString());
+      res.setHeader('Content-Disposition', 'attachment; filename="kubeconfig.yaml"');
+      res.status(200).type('application/yaml').send(issued.kubeconfig);
+    }),
+  );
 
-  router.get(`${BASE}/tokens`, handle(async (_req, res, ctx) => {
-    send(res, 200, 'success', { items: (await deps.tokens.list(ctx)).map(toRestToken) });
-  }));
+  router.get(
+    `${BASE}/tokens`,
+    handle(async (_req, res, ctx) => {
+      send(res, 200, 'success', { items: (await deps.tokens.list(ctx)).map(toRestToken) });
+    }),
+  );
 
-  router.delete(`${BASE}/tokens/:id`, handle(async (req, res, ctx) => {
-    await deps.tokens.revoke(ctx, String(req.params.id));
-    send(res, 200, '令牌已撤销', null);
-  }));
+  router.delete(
+    `${BASE}/tokens/:id`,
+    handle(async (req, res, ctx) => {
+      await deps.tokens.revoke(ctx, String(req.params.id));
+      send(res, 200, '令牌已撤销', null);
+    }),
+  );
 
   return router;
 }

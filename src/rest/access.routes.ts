@@ -25,21 +25,35 @@ export function accessRouter(deps: RestDeps): Router {
   const handle = handlerWith(deps.context);
   const { access } = deps;
 
-  router.get(`${BASE}/clusters/:id/grants`, handle(async (req, res, ctx) => {
-    const grants = await access.listGrants(ctx, param(req, 'id'), 'id');
-    send(res, 200, 'success', { grants: grants.map(toRestGrant) });
-  }));
+  router.get(
+    `${BASE}/clusters/:id/grants`,
+    handle(async (req, res, ctx) => {
+      const grants = await access.listGrants(ctx, param(req, 'id'), 'id');
+      send(res, 200, 'success', { grants: grants.map(toRestGrant) });
+    }),
+  );
 
-  router.post(`${BASE}/clusters/:id/grants`, requireJson, handle(async (req, res, ctx) => {
-    const body = parseBody(grantBody, req.body);
-    const grant = await access.grant(ctx, { clusterId: param(req, 'id'), subject: body.subject, subjectKind: body.subject_kind, role: body.role }, 'id');
-    send(res, 200, '授权成功', toRestGrant(grant));
-  }));
+  router.post(
+    `${BASE}/clusters/:id/grants`,
+    requireJson,
+    handle(async (req, res, ctx) => {
+      const body = parseBody(grantBody, req.body);
+      const grant = await access.grant(
+        ctx,
+        { clusterId: param(req, 'id'), subject: body.subject, subjectKind: body.subject_kind, role: body.role },
+        'id',
+      );
+      send(res, 200, '授权成功', toRestGrant(grant));
+    }),
+  );
 
-  router.delete(`${BASE}/clusters/:id/grants/:grantId`, handle(async (req, res, ctx) => {
-    await access.revoke(ctx, param(req, 'grantId'), { inCluster: param(req, 'id'), field: 'grantId' });
-    send(res, 200, '授权已撤销', null);
-  }));
+  router.delete(
+    `${BASE}/clusters/:id/grants/:grantId`,
+    handle(async (req, res, ctx) => {
+      await access.revoke(ctx, param(req, 'grantId'), { inCluster: param(req, 'id'), field: 'grantId' });
+      send(res, 200, '授权已撤销', null);
+    }),
+  );
 
   return router;
 }

@@ -40,7 +40,13 @@ export const restImportPlanSchema = z.object({
 export const restImportResultSchema = z.object({
   dry_run: z.literal(false),
   items: z.array(
-    z.object({ context: z.string(), name: z.string(), outcome: z.enum(IMPORT_OUTCOMES), cluster_id: z.number().int().nullable(), message: z.string().nullable() }),
+    z.object({
+      context: z.string(),
+      name: z.string(),
+      outcome: z.enum(IMPORT_OUTCOMES),
+      cluster_id: z.number().int().nullable(),
+      message: z.string().nullable(),
+    }),
   ),
   summary: z.record(z.enum(IMPORT_OUTCOMES), z.number().int()),
 });

@@ -37,7 +37,11 @@ export function toRestCluster(c: ClusterView): RestCluster {
  */
 export function clusterListBody(list: VisibleClusterList): Buffer {
   const render = () => {
-    const envelope: Envelope<RestClusterList> = { code: 200, message: 'success', data: { clusters: list.items.map(toRestCluster), total: list.items.length } };
+    const envelope: Envelope<RestClusterList> = {
+      code: 200,
+      message: 'success',
+      data: { clusters: list.items.map(toRestCluster), total: list.items.length },
+    };
     return Buffer.from(JSON.stringify(envelope));
   };
   // A list filtered for one caller (version null) is rendered for that request only.

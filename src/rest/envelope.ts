@@ -1,7 +1,14 @@
 import type { NextFunction, Request, Response } from 'express';
 import { isConnectionError } from '../db/errors.js';
 import { ReadOnlyError } from '../access/read-only.js';
-import { ClusterUnreachableError, DomainError, HTTP_STATUS_BY_CODE, PrometheusNotConfiguredError, PrometheusUnreachableError, ValidationError } from '../errors.js';
+import {
+  ClusterUnreachableError,
+  DomainError,
+  HTTP_STATUS_BY_CODE,
+  PrometheusNotConfiguredError,
+  PrometheusUnreachableError,
+  ValidationError,
+} from '../errors.js';
 import type { Logger } from '../logger.js';
 import { TooManyAuthFailuresError } from '../http/auth-failure-limiter.js';
 
@@ -18,7 +25,12 @@ export function send<T>(res: Response, status: number, message: string, data: T)
 }
 
 /** Every REST error answer: the envelope with `data: null`, plus `field` / `reason` where they apply. */
-export function sendError(res: Response, status: number, message: string, extra: { field?: string; reason?: string; discovery_state?: string } = {}): void {
+export function sendError(
+  res: Response,
+  status: number,
+  message: string,
+  extra: { field?: string; reason?: string; discovery_state?: string } = {},
+): void {
   res.status(status).json({ code: status, message, data: null, ...extra });
 }
 

@@ -38,7 +38,8 @@ function sinceParam(req: Request): Date | undefined {
   const raw = query(req, 'since');
   if (raw === undefined) return undefined;
   const date = new Date(raw);
-  if (!/^\d{4}-\d{2}-\d{2}T/.test(raw) || Number.isNaN(date.getTime())) throw new ValidationError('since', 'must be an RFC 3339 time, e.g. 2025-10-17T10:30:00Z');
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(raw) || Number.isNaN(date.getTime()))
+    throw new ValidationError('since', 'must be an RFC 3339 time, e.g. 2025-10-17T10:30:00Z');
   return date;
 }
 
@@ -56,26 +57,37 @@ export function healthHistoryRouter(deps: { history: HealthHistoryManager; conte
     fn(req, res, deps.context(req)).catch(next);
   };
 
-  router.get(`${BASE}/clusters/:id/health/history`, handle(async (req, res, ctx) => {
-    const page = await deps.history.history(ctx, param(req, 'id'), { first: limitParam(req), after: query(req, 'cursor'), since: sinceParam(req) }, { first: 'limit', after: 'cursor' });
-    send<z.infer<typeof restHealthHistorySchema>>(res, 200, 'success', {
-      items: page.items.map((e) => ({ at: restTime(e.at)!, from: e.from, to: e.to, message: e.message })),
-      next_cursor: page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null,
-    });
-  }));
+  router.get(
+    `${BASE}/clusters/:id/health/history`,
+    handle(async (req, res, ctx) => {
+      const page = await deps.history.history(
+        ctx,
+        param(req, 'id'),
+        { first: limitParam(req), after: query(req, 'cursor'), since: sinceParam(req) },
+        { first: 'limit', after: 'cursor' },
+      );
+      send<z.infer<typeof restHealthHistorySchema>>(res, 200, 'success', {
+        items: page.items.map((e) => ({ at: restTime(e.at)!, from: e.from, to: e.to, message: e.message })),
+        next_cursor: page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null,
+      });
+    }),
+  );
 
-  router.get(`${BASE}/clusters/:id/availability`, handle(async (req, res, ctx) => {
-    const window = parseRestWindow(query(req, 'window'));
-    const a = await deps.history.availability(ctx, param(req, 'id'), window);
-    send<z.infer<typeof restAvailabilitySchema>>(res, 200, 'success', {
-      window: AVAILABILITY_WINDOWS[window].rest,
-      observed_seconds: a.observedSeconds,
-      reachable_ratio: a.reachableRatio,
-      healthy_ratio: a.healthyRatio,
-      last_reachable_at: restTime(a.lastReachableAt),
-      last_healthy_at: restTime(a.lastHealthyAt),
-    });
-  }));
+  router.get(
+    `${BASE}/clusters/:id/availability`,
+    handle(async (req, res, ctx) => {
+      const window = parseRestWindow(query(req, 'window'));
+      const a = await deps.history.availability(ctx, param(req, 'id'), window);
+      send<z.infer<typeof restAvailabilitySchema>>(res, 200, 'success', {
+        window: AVAILABILITY_WINDOWS[window].rest,
+        observed_seconds: a.observedSeconds,
+        reachable_ratio: a.reachableRatio,
+        healthy_ratio: a.healthyRatio,
+        last_reachable_at: restTime(a.lastReachableAt),
+        last_healthy_at: restTime(a.lastHealthyAt),
+      });
+    }),
+  );
 
   return router;
 }

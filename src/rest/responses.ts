@@ -86,9 +86,25 @@ export const errorEnvelope = z.object({
   data: z.null(),
   field: z.string().optional(),
   reason: z
-    .enum(['UNAUTHORIZED', 'FORBIDDEN', 'TLS', 'TIMEOUT', 'REFUSED', 'DNS', 'API_ERROR', 'NETWORK', 'HTTP_STATUS', 'NOT_PROMETHEUS', 'TOO_LARGE', 'BUSY', 'READ_ONLY'])
+    .enum([
+      'UNAUTHORIZED',
+      'FORBIDDEN',
+      'TLS',
+      'TIMEOUT',
+      'REFUSED',
+      'DNS',
+      'API_ERROR',
+      'NETWORK',
+      'HTTP_STATUS',
+      'NOT_PROMETHEUS',
+      'TOO_LARGE',
+      'BUSY',
+      'READ_ONLY',
+    ])
     .optional()
-    .describe('why a cluster (CLUSTER_UNREACHABLE) or its Prometheus (PROMETHEUS_UNREACHABLE) gave no answer, or READ_ONLY when the gateway refuses writes (403)'),
+    .describe(
+      'why a cluster (CLUSTER_UNREACHABLE) or its Prometheus (PROMETHEUS_UNREACHABLE) gave no answer, or READ_ONLY when the gateway refuses writes (403)',
+    ),
   discovery_state: z
     .enum(['pending', 'running', 'found', 'not_found', 'failed', 'cancelled'])
     .optional()

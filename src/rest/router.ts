@@ -60,79 +60,106 @@ export function clusterRouter(deps: RestDeps): Router {
   });
 
   // C1. Without list parameters usually answered earlier, from rendered bytes, by http/cached-reads.ts.
-  router.get(`${BASE}/clusters`, handle(async (req, res, ctx) => {
-    const query = listQueryFromParams(new URL(req.originalUrl, 'http://localhost').searchParams);
-    if (!query) return void res.status(200).type('application/json').send(clusterListBody(await clusters.list(ctx)));
-    send(res, 200, 'success', clusterPageData(await clusters.page(ctx, query, REST_QUERY_FIELDS)));
-  }));
+  router.get(
+    `${BASE}/clusters`,
+    handle(async (req, res, ctx) => {
+      const query = listQueryFromParams(new URL(req.originalUrl, 'http://localhost').searchParams);
+      if (!query)
+        return void res
+          .status(200)
+          .type('application/json')
+          .send(clusterListBody(await clusters.list(ctx)));
+      send(res, 200, 'success', clusterPageData(await clusters.page(ctx, query, REST_QUERY_FIELDS)));
+    }),
+  );
 
   // C2: the kubeconfig (base64) is included for admins only.
-  router.get(`${BASE}/clusters/:id`, handle(async (req, res, ctx) => {
-    const cluster = await clusters.get(ctx, param(req, 'id'));
-    const kubeconfig = await clusters.kubeconfigFor(ctx, cluster.id, 'single');
-    const data = toRestCluster(cluster);
-    send(res, 200, 'success', kubeconfig === null ? data : { ...data, kubeconfig: Buffer.from(kubeconfig).toString('base64') });
-  }));
+  router.get(
+    `${BASE}/clusters/:id`,
+    handle(async (req, res, ctx) => {
+      const cluster = await clusters.get(ctx, param(req, 'id'));
+      const kubeconfig = await clusters.kubeconfigFor(ctx, cluster.id, 'single');
+      const data = toRestCluster(cluster);
+      send(res, 200, 'success', kubeconfig === null ? data : { ...data, kubeconfig: Buffer.from(kubeconfig).toString('base64') });
+    }),
+  );
 
   // C3: the message says a discovery task started only when discovery reports that it did.
-  router.post(`${BASE}/clusters`, requireJson, handle(async (req, res, ctx) => {
-    const body = parseBody(createClusterBody, req.body);
-    const { cluster, discoveryStarted } = await clusters.create(ctx, {
-      name: body.name,
-      kubeconfig: body.kubeconfig,
-      isDefault: given(body.is_default),
-      enabled: given(body.enabled),
-      impersonate: given(body.impersonate),
-      labels: given(body.labels),
-    });
-    send(res, 201, discoveryStarted ? '集群创建成功，Prometheus 自动发现任务已启动' : '集群创建成功', toRestCluster(cluster));
-  }));
+  router.post(
+    `${BASE}/clusters`,
+    requireJson,
+    handle(async (req, res, ctx) => {
+      const body = parseBody(createClusterBody, req.body);
+      const { cluster, discoveryStarted } = await clusters.create(ctx, {
+        name: body.name,
+        kubeconfig: body.kubeconfig,
+        isDefault: given(body.is_default),
+        enabled: given(body.enabled),
+        impersonate: given(body.impersonate),
+        labels: given(body.labels),
+      });
+      send(res, 201, discoveryStarted ? '集群创建成功，Prometheus 自动发现任务已启动' : '集群创建成功', toRestCluster(cluster));
+    }),
+  );
 
   // C4
-  router.put(`${BASE}/clusters/:id`, requireJson, handle(async (req, res, ctx) => {
-    const body = parseBody(updateClusterBody, req.body);
-    const cluster = await clusters.update(ctx, param(req, 'id'), {
-      name: given(body.name),
-      kubeconfig: given(body.kubeconfig),
-      isDefault: given(body.is_default),
-      enabled: given(body.enabled),
-      prometheusUrl: body.prometheus_url === null ? '' : body.prometheus_url,
-      impersonate: given(body.impersonate),
-      labels: given(body.labels),
-    });
-    send(res, 200, '集群更新成功', toRestCluster(cluster));
-  }));
+  router.put(
+    `${BASE}/clusters/:id`,
+    requireJson,
+    handle(async (req, res, ctx) => {
+      const body = parseBody(updateClusterBody, req.body);
+      const cluster = await clusters.update(ctx, param(req, 'id'), {
+        name: given(body.name),
+        kubeconfig: given(body.kubeconfig),
+        isDefault: given(body.is_default),
+        enabled: given(body.enabled),
+        prometheusUrl: body.prometheus_url === null ? '' : body.prometheus_url,
+        impersonate: given(body.impersonate),
+        labels: given(body.labels),
+      });
+      send(res, 200, '集群更新成功', toRestCluster(cluster));
+    }),
+  );
 
   // C5
-  router.delete(`${BASE}/clusters/:id`, handle(async (req, res, ctx) => {
-    await clusters.remove(ctx, param(req, 'id'));
-    send(res, 200, '集群删除成功', null);
-  }));
+  router.delete(
+    `${BASE}/clusters/:id`,
+    handle(async (req, res, ctx) => {
+      await clusters.remove(ctx, param(req, 'id'));
+      send(res, 200, '集群删除成功', null);
+    }),
+  );
 
   // C6: 200 when reachable; 503 with a typed `reason` when not (mapped from ClusterUnreachableError).
-  router.post(`${BASE}/clusters/:id/test-connection`, handle(async (req, res, ctx) => {
-    const t = await connectionTests.testConnection(ctx, param(req, 'id'));
-    send<RestConnectionTest>(res, 200, '集群连接成功', {
-      cluster_id: t.clusterId,
-      cluster_name: t.clusterName,
-      connected: t.connected,
-      kubernetes_version: t.kubernetesVersion,
-      node_count: t.nodeCount,
-      tested_at: restTime(t.testedAt)!,
-      message: t.message,
-    });
-  }));
+  router.post(
+    `${BASE}/clusters/:id/test-connection`,
+    handle(async (req, res, ctx) => {
+      const t = await connectionTests.testConnection(ctx, param(req, 'id'));
+      send<RestConnectionTest>(res, 200, '集群连接成功', {
+        cluster_id: t.clusterId,
+        cluster_name: t.clusterName,
+        connected: t.connected,
+        kubernetes_version: t.kubernetesVersion,
+        node_count: t.nodeCount,
+        tested_at: restTime(t.testedAt)!,
+        message: t.message,
+      });
+    }),
+  );
 
   // C7: 202 once the task is accepted; 409 while one is active or when the URL was set by hand.
-  router.post(`${BASE}/clusters/:id/prometheus/rediscover`, handle(async (req, res, ctx) => {
-    const task = await discovery.rediscover(ctx, param(req, 'id'));
-    send<RestRediscover>(res, 202, 'Prometheus 重新检测任务已启动，请稍后刷新查看结果', {
-      cluster_id: task.clusterId,
-      task_id: task.taskId,
-      state: task.state,
-      task_started_at: restTime(task.createdAt),
-    });
-  }));
+  router.post(
+    `${BASE}/clusters/:id/prometheus/rediscover`,
+    handle(async (req, res, ctx) => {
+      const task = await discovery.rediscover(ctx, param(req, 'id'));
+      send<RestRediscover>(res, 202, 'Prometheus 重新检测任务已启动，请稍后刷新查看结果', {
+        cluster_id: task.clusterId,
+        task_id: task.taskId,
+        state: task.state,
+        task_started_at: restTime(task.createdAt),
+      });
+    }),
+  );
 
   return router;
 }

@@ -19,7 +19,11 @@ const clusterName = str
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   })
   // The same limit in the OpenAPI document (characters after trimming; printable only).
-  .meta({ minLength: 1, maxLength: CLUSTER_NAME_MAX_LENGTH, description: `1-${CLUSTER_NAME_MAX_LENGTH} printable characters after trimming; unique among live clusters` });
+  .meta({
+    minLength: 1,
+    maxLength: CLUSTER_NAME_MAX_LENGTH,
+    description: `1-${CLUSTER_NAME_MAX_LENGTH} printable characters after trimming; unique among live clusters`,
+  });
 
 /** C3 request body. Unknown fields are refused so a typo (`isDefault`) is not silently ignored. */
 export const createClusterBody = z.strictObject({

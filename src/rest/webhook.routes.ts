@@ -97,51 +97,72 @@ export function webhookRouter(deps: { webhooks: WebhookManager; context(req: Req
     fn(req, res, deps.context(req)).catch(next);
   };
 
-  router.get(WEBHOOKS_PATH, handle(async (_req, res, ctx) => {
-    const list = await webhooks.list(ctx);
-    send(res, 200, 'success', { webhooks: list.map(toRestWebhook), total: list.length });
-  }));
+  router.get(
+    WEBHOOKS_PATH,
+    handle(async (_req, res, ctx) => {
+      const list = await webhooks.list(ctx);
+      send(res, 200, 'success', { webhooks: list.map(toRestWebhook), total: list.length });
+    }),
+  );
 
-  router.post(WEBHOOKS_PATH, requireJson, handle(async (req, res, ctx) => {
-    const body = parseBody(createWebhookBody, req.body);
-    const { webhook, secret } = await webhooks.create(ctx, {
-      url: body.url,
-      events: body.events,
-      format: given(body.format),
-      secret: given(body.secret),
-      labelSelector: given(body.label_selector),
-      enabled: given(body.enabled),
-    });
-    send(res, 201, 'Webhook 创建成功（secret 仅显示这一次）', { webhook: toRestWebhook(webhook), secret });
-  }));
+  router.post(
+    WEBHOOKS_PATH,
+    requireJson,
+    handle(async (req, res, ctx) => {
+      const body = parseBody(createWebhookBody, req.body);
+      const { webhook, secret } = await webhooks.create(ctx, {
+        url: body.url,
+        events: body.events,
+        format: given(body.format),
+        secret: given(body.secret),
+        labelSelector: given(body.label_selector),
+        enabled: given(body.enabled),
+      });
+      send(res, 201, 'Webhook 创建成功（secret 仅显示这一次）', { webhook: toRestWebhook(webhook), secret });
+    }),
+  );
 
-  router.put(`${WEBHOOKS_PATH}/:id`, requireJson, handle(async (req, res, ctx) => {
-    const body = parseBody(updateWebhookBody, req.body);
-    const webhook = await webhooks.update(ctx, param(req), {
-      url: given(body.url),
-      events: given(body.events),
-      format: given(body.format),
-      labelSelector: given(body.label_selector),
-      enabled: given(body.enabled),
-    });
-    send(res, 200, 'Webhook 更新成功', toRestWebhook(webhook));
-  }));
+  router.put(
+    `${WEBHOOKS_PATH}/:id`,
+    requireJson,
+    handle(async (req, res, ctx) => {
+      const body = parseBody(updateWebhookBody, req.body);
+      const webhook = await webhooks.update(ctx, param(req), {
+        url: given(body.url),
+        events: given(body.events),
+        format: given(body.format),
+        labelSelector: given(body.label_selector),
+        enabled: given(body.enabled),
+      });
+      send(res, 200, 'Webhook 更新成功', toRestWebhook(webhook));
+    }),
+  );
 
-  router.delete(`${WEBHOOKS_PATH}/:id`, handle(async (req, res, ctx) => {
-    await webhooks.remove(ctx, param(req));
-    send(res, 200, 'Webhook 删除成功', null);
-  }));
+  router.delete(
+    `${WEBHOOKS_PATH}/:id`,
+    handle(async (req, res, ctx) => {
+      await webhooks.remove(ctx, param(req));
+      send(res, 200, 'Webhook 删除成功', null);
+    }),
+  );
 
-  router.post(`${WEBHOOKS_PATH}/:id/test`, handle(async (req, res, ctx) => {
-    send(res, 200, 'Webhook 测试已发送', toRestDelivery(await webhooks.test(ctx, param(req))));
-  }));
+  router.post(
+    `${WEBHOOKS_PATH}/:id/test`,
+    handle(async (req, res, ctx) => {
+      send(res, 200, 'Webhook 测试已发送', toRestDelivery(await webhooks.test(ctx, param(req))));
+    }),
+  );
 
-  router.get(`${WEBHOOKS_PATH}/:id/deliveries`, handle(async (req, res, ctx) => {
-    const limit = req.query.limit;
-    if (limit !== undefined && (typeof limit !== 'string' || !/^\d{1,3}$/.test(limit) || Number(limit) < 1 || Number(limit) > 100)) throw new ValidationError('limit', 'must be a whole number from 1 to 100');
-    const list = await webhooks.deliveries(ctx, param(req), limit === undefined ? undefined : Number(limit));
-    send(res, 200, 'success', { deliveries: list.map(toRestDelivery) });
-  }));
+  router.get(
+    `${WEBHOOKS_PATH}/:id/deliveries`,
+    handle(async (req, res, ctx) => {
+      const limit = req.query.limit;
+      if (limit !== undefined && (typeof limit !== 'string' || !/^\d{1,3}$/.test(limit) || Number(limit) < 1 || Number(limit) > 100))
+        throw new ValidationError('limit', 'must be a whole number from 1 to 100');
+      const list = await webhooks.deliveries(ctx, param(req), limit === undefined ? undefined : Number(limit));
+      send(res, 200, 'success', { deliveries: list.map(toRestDelivery) });
+    }),
+  );
 
   return router;
 }

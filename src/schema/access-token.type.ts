@@ -3,12 +3,12 @@ import { Field, ID, ObjectType } from 'type-graphql';
 import type { AccessTokenView } from '../access/tokens.repository.js';
 import type { IssuedKubeconfig } from '../access/token.manager.js';
 
-@ObjectType('IssuedKubeconfig', { description: 'A kubeconfig for one cluster through the gateway\'s proxy, with a revocable token bound to it.' })
+@ObjectType('IssuedKubeconfig', { description: "A kubeconfig for one cluster through the gateway's proxy, with a revocable token bound to it." })
 export class IssuedKubeconfigType implements IssuedKubeconfig {
   @Field(() => String, { description: 'Kubeconfig YAML: context named after the cluster, the gateway CA inline.' })
   kubeconfig!: string;
 
-  @Field(() => ID, { description: 'The token\'s id, for accessTokens and revokeAccessToken.' })
+  @Field(() => ID, { description: "The token's id, for accessTokens and revokeAccessToken." })
   tokenId!: string;
 
   @Field(() => DateTimeResolver, { description: 'When the token, and so the kubeconfig, stops working.' })

@@ -3,7 +3,9 @@ import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import type { AuditEventView } from '../audit/audit-entry.js';
 import { PageInfoType } from './page-info.type.js';
 
-@ObjectType('AuditEvent', { description: 'One write attempt: who did what to which cluster, and how it ended. Never a body, header value or credential.' })
+@ObjectType('AuditEvent', {
+  description: 'One write attempt: who did what to which cluster, and how it ended. Never a body, header value or credential.',
+})
 export class AuditEventType implements AuditEventView {
   @Field(() => ID, { description: 'The event id.' })
   id!: string;
@@ -17,7 +19,10 @@ export class AuditEventType implements AuditEventView {
   @Field(() => String, { description: 'e.g. cluster.create, cluster.update, cluster.delete, cluster.testConnection, prometheus.rediscover' })
   action!: string;
 
-  @Field(() => ID, { description: 'The cluster written to; kept after the cluster is deleted. Null for writes not about one cluster.', nullable: true })
+  @Field(() => ID, {
+    description: 'The cluster written to; kept after the cluster is deleted. Null for writes not about one cluster.',
+    nullable: true,
+  })
   clusterId!: number | null;
 
   @Field(() => String, { nullable: true, description: 'The cluster name when the write happened (kept after deletion).' })

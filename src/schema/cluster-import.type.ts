@@ -9,12 +9,32 @@ import {
   type ImportResultItem,
 } from '../fleet/cluster-import.service.js';
 
-const upperEnum = <V extends string>(values: readonly V[]) => Object.freeze(Object.fromEntries(values.map((v) => [v.toUpperCase(), v]))) as { [K in V as Uppercase<K>]: K };
+const upperEnum = <V extends string>(values: readonly V[]) =>
+  Object.freeze(Object.fromEntries(values.map((v) => [v.toUpperCase(), v]))) as { [K in V as Uppercase<K>]: K };
 
 export const ImportAction = upperEnum(IMPORT_ACTIONS);
 export const ImportOutcome = upperEnum(IMPORT_OUTCOMES);
-registerEnumType(ImportAction, { name: 'ImportAction', description: 'What applying would do with one context.', valuesConfig: { CREATE: { description: 'A new cluster would be registered.' }, UPDATE: { description: 'The existing cluster of the same name and server would get the new credentials (replaceExisting).' }, UNCHANGED: { description: 'The existing cluster already has these settings.' }, SKIP: { description: 'Nothing would be done; reason says why.' } } });
-registerEnumType(ImportOutcome, { name: 'ImportOutcome', description: 'What applying did with one context.', valuesConfig: { CREATED: { description: 'A new cluster was registered.' }, UPDATED: { description: 'The existing cluster got the new credentials.' }, UNCHANGED: { description: 'The existing cluster already had these settings.' }, SKIPPED: { description: 'Nothing was done; message says why.' }, FAILED: { description: 'This context could not be imported (message says why); the others still were.' } } });
+registerEnumType(ImportAction, {
+  name: 'ImportAction',
+  description: 'What applying would do with one context.',
+  valuesConfig: {
+    CREATE: { description: 'A new cluster would be registered.' },
+    UPDATE: { description: 'The existing cluster of the same name and server would get the new credentials (replaceExisting).' },
+    UNCHANGED: { description: 'The existing cluster already has these settings.' },
+    SKIP: { description: 'Nothing would be done; reason says why.' },
+  },
+});
+registerEnumType(ImportOutcome, {
+  name: 'ImportOutcome',
+  description: 'What applying did with one context.',
+  valuesConfig: {
+    CREATED: { description: 'A new cluster was registered.' },
+    UPDATED: { description: 'The existing cluster got the new credentials.' },
+    UNCHANGED: { description: 'The existing cluster already had these settings.' },
+    SKIPPED: { description: 'Nothing was done; message says why.' },
+    FAILED: { description: 'This context could not be imported (message says why); the others still were.' },
+  },
+});
 
 @InputType('ClusterImportInput', { description: 'A kubeconfig to import, and how.' })
 export class ClusterImportInput {
@@ -45,7 +65,7 @@ export class ClusterImportPlanItemType implements Omit<ImportPlanItem, 'existing
   @Field(() => String, { description: 'The cluster name: the context name with namePrefix.' })
   name!: string;
 
-  @Field(() => String, { description: 'The context\'s API server URL; null when the kubeconfig does not give one.', nullable: true })
+  @Field(() => String, { description: "The context's API server URL; null when the kubeconfig does not give one.", nullable: true })
   server!: string | null;
 
   @Field(() => ImportAction, { description: 'What applying would do.' })
@@ -57,7 +77,7 @@ export class ClusterImportPlanItemType implements Omit<ImportPlanItem, 'existing
   @Field(() => Boolean, { nullable: true, description: 'Whether the server answered as Kubernetes; null when not probed.' })
   reachable!: boolean | null;
 
-  @Field(() => String, { description: 'The server\'s version when it answered; null otherwise.', nullable: true })
+  @Field(() => String, { description: "The server's version when it answered; null otherwise.", nullable: true })
   kubernetesVersion!: string | null;
 
   @Field(() => ID, { description: 'The registered cluster of the same name, if any.', nullable: true })

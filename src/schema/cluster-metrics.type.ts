@@ -4,21 +4,36 @@ import type { ClusterMetricsView, MetricSeriesView, MetricsSummaryView } from '.
 import type { MetricsRangeValue, SeriesDefinition, SeriesName } from '../cluster-metrics/metric-queries.js';
 
 /** GraphQL names over the range values REST uses (`1h` …), so no mapping is needed between the layers. */
-export const MetricsRange = Object.freeze({ HOUR: '1h', SIX_HOURS: '6h', DAY: '24h', WEEK: '7d' } as const satisfies Record<string, MetricsRangeValue>);
-registerEnumType(MetricsRange, { name: 'MetricsRange', description: 'How far back cluster metrics reach: 1 hour, 6 hours, 24 hours, 7 days.', valuesConfig: { HOUR: { description: 'The last hour.' }, SIX_HOURS: { description: 'The last 6 hours.' }, DAY: { description: 'The last 24 hours.' }, WEEK: { description: 'The last 7 days.' } } });
+export const MetricsRange = Object.freeze({ HOUR: '1h', SIX_HOURS: '6h', DAY: '24h', WEEK: '7d' } as const satisfies Record<
+  string,
+  MetricsRangeValue
+>);
+registerEnumType(MetricsRange, {
+  name: 'MetricsRange',
+  description: 'How far back cluster metrics reach: 1 hour, 6 hours, 24 hours, 7 days.',
+  valuesConfig: {
+    HOUR: { description: 'The last hour.' },
+    SIX_HOURS: { description: 'The last 6 hours.' },
+    DAY: { description: 'The last 24 hours.' },
+    WEEK: { description: 'The last 7 days.' },
+  },
+});
 
 @ObjectType('MetricSample', { description: 'One point of a series.' })
 export class MetricSampleType {
   @Field(() => DateTimeResolver, { description: 'The sample time.' })
   t!: Date;
 
-  @Field(() => Float, { description: 'The value at that time, in the series\' unit.' })
+  @Field(() => Float, { description: "The value at that time, in the series' unit." })
   v!: number;
 }
 
 @ObjectType('MetricSeries', { description: 'One usage series; `error` says why it alone has no samples (the others still answered).' })
 export class MetricSeriesType implements MetricSeriesView {
-  @Field(() => String, { description: 'Which metric this is (cpuUsagePercent, memoryUsagePercent, podsRunning, networkReceiveBytesPerSecond, networkTransmitBytesPerSecond).' })
+  @Field(() => String, {
+    description:
+      'Which metric this is (cpuUsagePercent, memoryUsagePercent, podsRunning, networkReceiveBytesPerSecond, networkTransmitBytesPerSecond).',
+  })
   name!: SeriesName;
 
   @Field(() => String, { description: 'percent, pods or bytes/s' })

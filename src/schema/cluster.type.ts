@@ -31,7 +31,7 @@ export class ClusterType implements ClusterView {
   @Field(() => DateTimeResolver, { description: 'When the API server last answered; null if it never did.', nullable: true })
   lastConnectedAt!: Date | null;
 
-  @Field(() => String, { description: 'The API server\'s version (gitVersion), from the latest successful probe.', nullable: true })
+  @Field(() => String, { description: "The API server's version (gitVersion), from the latest successful probe.", nullable: true })
   kubernetesVersion!: string | null;
 
   @Field(() => Int, { description: 'Nodes at the latest successful probe.' })
@@ -49,7 +49,10 @@ export class ClusterType implements ClusterView {
   @Field(() => PrometheusSource, { description: 'Whether prometheusUrl was discovered (AUTO), set by hand (MANUAL) or is absent (NONE).' })
   prometheusSource!: PrometheusSourceValue;
 
-  @Field(() => Boolean, { description: 'Proxied requests carry Impersonate-User (the token subject) and Impersonate-Group (each group), so the cluster\'s own RBAC applies as well.' })
+  @Field(() => Boolean, {
+    description:
+      "Proxied requests carry Impersonate-User (the token subject) and Impersonate-Group (each group), so the cluster's own RBAC applies as well.",
+  })
   impersonate!: boolean;
   @Field(() => [ClusterLabelType], { description: 'Sorted by key; at most 64.' })
   // Priced by the query-cost rule (graphql/limits.ts) as a short list, not as an unbounded one.
@@ -59,7 +62,7 @@ export class ClusterType implements ClusterView {
   @Field(() => DateTimeResolver, { description: 'When the cluster was registered.' })
   createdAt!: Date;
 
-  @Field(() => DateTimeResolver, { description: 'When the cluster\'s settings or figures last changed.' })
+  @Field(() => DateTimeResolver, { description: "When the cluster's settings or figures last changed." })
   updatedAt!: Date;
 }
 

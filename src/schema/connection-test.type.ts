@@ -12,7 +12,7 @@ export class ConnectionTestResultType {
   @Field(() => Boolean, { description: 'Whether the API server answered.' })
   connected!: boolean;
 
-  @Field(() => String, { description: 'The API server\'s version; null when it did not answer.', nullable: true })
+  @Field(() => String, { description: "The API server's version; null when it did not answer.", nullable: true })
   kubernetesVersion!: string | null;
 
   @Field(() => Int, { description: 'Nodes counted during the test.', nullable: true })

@@ -32,8 +32,21 @@ export const ClusterOrderField: Record<'NAME' | 'CREATED_AT' | 'UPDATED_AT' | 'H
   HEALTH_STATUS: 'healthStatus',
 };
 export const OrderDirection: Record<'ASC' | 'DESC', OrderDirectionValue> = { ASC: 'asc', DESC: 'desc' };
-registerEnumType(ClusterOrderField, { name: 'ClusterOrderField', description: 'HEALTH_STATUS sorts UNKNOWN, HEALTHY, WARNING, ERROR, UNAVAILABLE.', valuesConfig: { NAME: { description: 'By name.' }, CREATED_AT: { description: 'By registration time.' }, UPDATED_AT: { description: 'By last change.' }, HEALTH_STATUS: { description: 'By health, UNKNOWN first, UNAVAILABLE last.' } } });
-registerEnumType(OrderDirection, { name: 'OrderDirection', description: 'Sort direction.', valuesConfig: { ASC: { description: 'Smallest (or earliest) first.' }, DESC: { description: 'Largest (or latest) first.' } } });
+registerEnumType(ClusterOrderField, {
+  name: 'ClusterOrderField',
+  description: 'HEALTH_STATUS sorts UNKNOWN, HEALTHY, WARNING, ERROR, UNAVAILABLE.',
+  valuesConfig: {
+    NAME: { description: 'By name.' },
+    CREATED_AT: { description: 'By registration time.' },
+    UPDATED_AT: { description: 'By last change.' },
+    HEALTH_STATUS: { description: 'By health, UNKNOWN first, UNAVAILABLE last.' },
+  },
+});
+registerEnumType(OrderDirection, {
+  name: 'OrderDirection',
+  description: 'Sort direction.',
+  valuesConfig: { ASC: { description: 'Smallest (or earliest) first.' }, DESC: { description: 'Largest (or latest) first.' } },
+});
 
 @InputType('ClusterOrderBy', { description: 'Ties are broken by id in the same direction. Without orderBy: id ascending (oldest first).' })
 export class ClusterOrderByInput {

@@ -10,7 +10,16 @@ import { HealthStatus } from './enums.js';
 export const AvailabilityWindow = Object.freeze(
   Object.fromEntries(Object.keys(AVAILABILITY_WINDOWS).map((w) => [w.toUpperCase(), w])) as { [K in AvailabilityWindowValue as Uppercase<K>]: K },
 );
-registerEnumType(AvailabilityWindow, { name: 'AvailabilityWindow', description: 'A window ending now: HOUR, DAY (24 h), WEEK (7 d), MONTH (30 d).', valuesConfig: { HOUR: { description: 'The last hour.' }, DAY: { description: 'The last 24 hours.' }, WEEK: { description: 'The last 7 days.' }, MONTH: { description: 'The last 30 days.' } } });
+registerEnumType(AvailabilityWindow, {
+  name: 'AvailabilityWindow',
+  description: 'A window ending now: HOUR, DAY (24 h), WEEK (7 d), MONTH (30 d).',
+  valuesConfig: {
+    HOUR: { description: 'The last hour.' },
+    DAY: { description: 'The last 24 hours.' },
+    WEEK: { description: 'The last 7 days.' },
+    MONTH: { description: 'The last 30 days.' },
+  },
+});
 
 @ObjectType('HealthEvent', { description: 'A committed change of the shown health state.' })
 export class HealthEventType implements Omit<HealthEventView, 'id' | 'clusterId'> {

@@ -10,7 +10,8 @@ import {
 } from '../db/schema.js';
 import type { WebhookDeliveryView, WebhookView } from '../webhooks/webhook.view.js';
 
-const upperEnum = <V extends string>(values: readonly V[]) => Object.freeze(Object.fromEntries(values.map((v) => [v.toUpperCase(), v]))) as { readonly [K in V as Uppercase<K>]: K };
+const upperEnum = <V extends string>(values: readonly V[]) =>
+  Object.freeze(Object.fromEntries(values.map((v) => [v.toUpperCase(), v]))) as { readonly [K in V as Uppercase<K>]: K };
 
 /** Includes PING, which only testWebhook's deliveries carry; createWebhook/updateWebhook refuse it (400 `events`). */
 export const WebhookEvent = upperEnum(WEBHOOK_DELIVERY_EVENTS);
@@ -28,7 +29,11 @@ registerEnumType(WebhookEvent, {
     PING: { description: 'A test delivery sent by testWebhook.' },
   },
 });
-registerEnumType(WebhookFormat, { name: 'WebhookFormat', description: 'JSON (signed event document) or SLACK (an incoming-webhook `text` message).', valuesConfig: { JSON: { description: 'The signed event document as JSON.' }, SLACK: { description: 'A Slack incoming-webhook message (`text`).' } } });
+registerEnumType(WebhookFormat, {
+  name: 'WebhookFormat',
+  description: 'JSON (signed event document) or SLACK (an incoming-webhook `text` message).',
+  valuesConfig: { JSON: { description: 'The signed event document as JSON.' }, SLACK: { description: 'A Slack incoming-webhook message (`text`).' } },
+});
 
 // Every field names its type explicitly: esbuild (tests, tsx) emits no decorator metadata.
 @ObjectType('WebhookDelivery', { description: 'One event sent to one webhook, with the state of its latest attempt.' })
@@ -105,7 +110,10 @@ export class CreateWebhookInput {
   @Field(() => String, { nullable: true, description: 'Generated when not given.' })
   secret?: string | null;
 
-  @Field(() => String, { description: 'Only clusters whose labels match are reported (Kubernetes selector syntax); all when absent.', nullable: true })
+  @Field(() => String, {
+    description: 'Only clusters whose labels match are reported (Kubernetes selector syntax); all when absent.',
+    nullable: true,
+  })
   labelSelector?: string | null;
 
   @Field(() => Boolean, { description: 'Whether it receives events (default true).', nullable: true })

@@ -90,7 +90,11 @@ export class Api {
     try {
       res = await fetch('/graphql', {
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', authorization: `Bearer ${this.opts.token}` },
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/graphql-response+json, application/json',
+          authorization: `Bearer ${this.opts.token}`,
+        },
         body: JSON.stringify({ query: document, variables }),
         credentials: 'omit',
       });

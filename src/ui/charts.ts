@@ -8,13 +8,16 @@ const PAD = 4;
 
 /** A usage bar (CPU, memory) for a fleet row; "—" when the cluster has no reading. */
 export function usageBar(label: string, value: number | null | undefined): HTMLElement {
-  if (value === null || value === undefined) return h('span', { class: 'bar-missing', title: `${label}: no metrics` }, '—', srOnly(`${label}: no metrics`));
+  if (value === null || value === undefined)
+    return h('span', { class: 'bar-missing', title: `${label}: no metrics` }, '—', srOnly(`${label}: no metrics`));
   const clamped = Math.max(0, Math.min(100, value));
   const level = clamped >= 90 ? 'high' : clamped >= 70 ? 'raised' : 'normal';
   return h(
     'span',
     { class: 'bar', 'data-value': value.toFixed(1) },
-    s('svg', { width: 64, height: 10, viewBox: '0 0 100 10', preserveAspectRatio: 'none', 'aria-hidden': 'true', focusable: 'false' },
+    s(
+      'svg',
+      { width: 64, height: 10, viewBox: '0 0 100 10', preserveAspectRatio: 'none', 'aria-hidden': 'true', focusable: 'false' },
       s('rect', { class: 'bar-track', x: 0, y: 0, width: 100, height: 10, rx: 2 }),
       s('rect', { class: `bar-fill bar-${level}`, x: 0, y: 0, width: clamped, height: 10, rx: 2 }),
     ),
@@ -30,8 +33,15 @@ export function lineChart(key: string, title: string, series: Series[], names: s
   const failed = series.find((x) => x.error);
   const samples = series.flatMap((x) => x.samples);
   const caption = h('figcaption', null, title);
-  if (failed) return h('figure', { class: 'chart', 'data-chart': key }, caption, h('p', { class: 'chart-message', role: 'status' }, `No data: ${failed.error}`));
-  if (samples.length === 0) return h('figure', { class: 'chart', 'data-chart': key }, caption, h('p', { class: 'chart-message' }, 'No samples in this range.'));
+  if (failed)
+    return h(
+      'figure',
+      { class: 'chart', 'data-chart': key },
+      caption,
+      h('p', { class: 'chart-message', role: 'status' }, `No data: ${failed.error}`),
+    );
+  if (samples.length === 0)
+    return h('figure', { class: 'chart', 'data-chart': key }, caption, h('p', { class: 'chart-message' }, 'No samples in this range.'));
 
   const unit = series[0]!.unit;
   const times = samples.map((p) => Date.parse(p.t));
@@ -62,7 +72,9 @@ export function lineChart(key: string, title: string, series: Series[], names: s
     h(
       'p',
       { class: 'chart-legend' },
-      series.map((x0, i) => h('span', { class: `legend legend-${i}` }, `${names[i]}: ${x0.samples.length ? inUnit(x0.samples.at(-1)!.v, x0.unit) : '—'}`)),
+      series.map((x0, i) =>
+        h('span', { class: `legend legend-${i}` }, `${names[i]}: ${x0.samples.length ? inUnit(x0.samples.at(-1)!.v, x0.unit) : '—'}`),
+      ),
       h('span', { class: 'legend-scale' }, `scale 0–${inUnit(max, unit)}`),
     ),
   );
@@ -86,10 +98,25 @@ export function healthStrip(events: HealthEvent[], current: string, windowMs: nu
   }
   if (end > start) stretches.push({ from: start, to: end, state });
   const x = (t: number) => ((t - start) / windowMs) * 1000;
-  const summary = stretches.map((r) => HEALTH_WORDS[r.state] ?? r.state).reverse().join(', then ');
+  const summary = stretches
+    .map((r) => HEALTH_WORDS[r.state] ?? r.state)
+    .reverse()
+    .join(', then ');
   return s(
     'svg',
-    { class: 'health-strip', viewBox: '0 0 1000 20', preserveAspectRatio: 'none', role: 'img', 'aria-label': `Health over the last 24 hours: ${summary}` },
-    stretches.map((r) => s('rect', { class: `strip-${r.state}`, x: x(r.from), y: 0, width: Math.max(0.5, x(r.to) - x(r.from)), height: 20 }, s('title', null, HEALTH_WORDS[r.state] ?? r.state))),
+    {
+      class: 'health-strip',
+      viewBox: '0 0 1000 20',
+      preserveAspectRatio: 'none',
+      role: 'img',
+      'aria-label': `Health over the last 24 hours: ${summary}`,
+    },
+    stretches.map((r) =>
+      s(
+        'rect',
+        { class: `strip-${r.state}`, x: x(r.from), y: 0, width: Math.max(0.5, x(r.to) - x(r.from)), height: 20 },
+        s('title', null, HEALTH_WORDS[r.state] ?? r.state),
+      ),
+    ),
   );
 }

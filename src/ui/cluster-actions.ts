@@ -42,15 +42,21 @@ export function clusterActions(app: AppContext, cluster: ClusterRow, onLabels: (
   test.addEventListener(
     'click',
     run(test, async () => {
-      const { testClusterConnection: r } = await app.api.request<{ testClusterConnection: { connected: boolean; kubernetesVersion: string | null; nodeCount: number | null; message: string | null } }>(TEST_CONNECTION, { id: cluster.id });
-      return r.connected ? `Connected: Kubernetes ${r.kubernetesVersion ?? '?'}, ${r.nodeCount ?? '?'} nodes.` : `Not connected: ${r.message ?? 'no reason given'}`;
+      const { testClusterConnection: r } = await app.api.request<{
+        testClusterConnection: { connected: boolean; kubernetesVersion: string | null; nodeCount: number | null; message: string | null };
+      }>(TEST_CONNECTION, { id: cluster.id });
+      return r.connected
+        ? `Connected: Kubernetes ${r.kubernetesVersion ?? '?'}, ${r.nodeCount ?? '?'} nodes.`
+        : `Not connected: ${r.message ?? 'no reason given'}`;
     }),
   );
   const rediscover = h('button', { type: 'button', id: 'action-rediscover' }, 'Rediscover Prometheus');
   rediscover.addEventListener(
     'click',
     run(rediscover, async () => {
-      const { rediscoverPrometheus: r } = await app.api.request<{ rediscoverPrometheus: { state: string; message: string | null } }>(REDISCOVER, { id: cluster.id });
+      const { rediscoverPrometheus: r } = await app.api.request<{ rediscoverPrometheus: { state: string; message: string | null } }>(REDISCOVER, {
+        id: cluster.id,
+      });
       return `Discovery ${r.state.toLowerCase()}${r.message ? `: ${r.message}` : ''}. Progress shows under Prometheus discovery.`;
     }),
   );
@@ -58,7 +64,10 @@ export function clusterActions(app: AppContext, cluster: ClusterRow, onLabels: (
   kubeconfig.addEventListener(
     'click',
     run(kubeconfig, async () => {
-      const { issueClusterKubeconfig: r } = await app.api.request<{ issueClusterKubeconfig: { kubeconfig: string; expiresAt: string } }>(ISSUE_KUBECONFIG, { id: cluster.id });
+      const { issueClusterKubeconfig: r } = await app.api.request<{ issueClusterKubeconfig: { kubeconfig: string; expiresAt: string } }>(
+        ISSUE_KUBECONFIG,
+        { id: cluster.id },
+      );
       const url = URL.createObjectURL(new Blob([r.kubeconfig], { type: 'application/yaml' }));
       const a = h('a', { href: url, download: `${cluster.name}.kubeconfig.yaml`, hidden: true });
       document.body.append(a);
@@ -71,13 +80,26 @@ export function clusterActions(app: AppContext, cluster: ClusterRow, onLabels: (
 
   const parts: HTMLElement[] = [h('div', { class: 'buttons' }, test, rediscover, kubeconfig)];
   if (cluster.myRole === 'ADMIN') {
-    const area = h('textarea', { id: 'labels-editor', name: 'labels', rows: 4, cols: 40, spellcheck: 'false' }, cluster.labels.map((l) => `${l.key}=${l.value}`).join('\n'));
+    const area = h(
+      'textarea',
+      { id: 'labels-editor', name: 'labels', rows: 4, cols: 40, spellcheck: 'false' },
+      cluster.labels.map((l) => `${l.key}=${l.value}`).join('\n'),
+    );
     const save = h('button', { type: 'submit', id: 'action-labels' }, 'Save labels');
-    const form = h('form', { class: 'labels-form', 'aria-label': 'Edit labels' }, h('label', { for: 'labels-editor' }, 'Labels, one key=value per line'), area, save);
+    const form = h(
+      'form',
+      { class: 'labels-form', 'aria-label': 'Edit labels' },
+      h('label', { for: 'labels-editor' }, 'Labels, one key=value per line'),
+      area,
+      save,
+    );
     form.addEventListener('submit', (e) => {
       e.preventDefault();
       void run(save, async () => {
-        const { updateCluster } = await app.api.request<{ updateCluster: { labels: Label[] } }>(UPDATE_LABELS, { id: cluster.id, labels: parseLabels(area.value) });
+        const { updateCluster } = await app.api.request<{ updateCluster: { labels: Label[] } }>(UPDATE_LABELS, {
+          id: cluster.id,
+          labels: parseLabels(area.value),
+        });
         onLabels(updateCluster.labels);
         return `Labels saved (${updateCluster.labels.length}).`;
       })();

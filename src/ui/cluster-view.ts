@@ -32,7 +32,11 @@ function availability(a: Availability, title: string): HTMLElement {
     { class: 'availability', 'data-window': a.window },
     h('h3', null, title),
     h('p', { class: 'big' }, observed ? percent(a.healthyRatio === null ? null : a.healthyRatio * 100, 2) : 'no data'),
-    h('p', { class: 'muted' }, observed ? `healthy; reachable ${percent(a.reachableRatio === null ? null : a.reachableRatio * 100, 2)}` : 'not observed in this window yet'),
+    h(
+      'p',
+      { class: 'muted' },
+      observed ? `healthy; reachable ${percent(a.reachableRatio === null ? null : a.reachableRatio * 100, 2)}` : 'not observed in this window yet',
+    ),
   );
 }
 
@@ -64,7 +68,11 @@ export function clusterView(app: AppContext, id: string): View {
   const actions = h('div', { id: 'cluster-actions' });
   let current: ClusterDetail | undefined;
 
-  const range = h('select', { id: 'metrics-range', name: 'range' }, RANGES.map(([v, words]) => h('option', { value: v }, words)));
+  const range = h(
+    'select',
+    { id: 'metrics-range', name: 'range' },
+    RANGES.map(([v, words]) => h('option', { value: v }, words)),
+  );
   range.addEventListener('change', () => void loadMetrics());
 
   const fail = (what: string) => (err: unknown) => mount(error, h('p', null, `${what}: ${String(err as ApiError)}`));
@@ -78,7 +86,10 @@ export function clusterView(app: AppContext, id: string): View {
     document.title = `${cluster.name} · kube-gateway`;
     mount(head, cluster.isDefault ? h('p', { class: 'default-marker' }, 'default cluster') : null, summary(cluster));
     renderHistory(cluster);
-    mount(actions, clusterActions(app, cluster, (labels) => mount(head, summary({ ...current!, labels }))));
+    mount(
+      actions,
+      clusterActions(app, cluster, (labels) => mount(head, summary({ ...current!, labels }))),
+    );
   }
 
   function renderHistory(c: ClusterDetail): void {
@@ -93,8 +104,29 @@ export function clusterView(app: AppContext, id: string): View {
             'table',
             { class: 'history' },
             h('caption', null, 'Health changes (last 7 days, newest first)'),
-            h('thead', null, h('tr', null, ['When', 'From', 'To', 'Reason'].map((x) => h('th', { scope: 'col' }, x)))),
-            h('tbody', null, events.map((e) => h('tr', null, h('td', null, h('time', { datetime: e.at }, dateTime(e.at))), h('td', null, healthBadge(e.from, null)), h('td', null, healthBadge(e.to, null)), h('td', null, e.message ?? '')))),
+            h(
+              'thead',
+              null,
+              h(
+                'tr',
+                null,
+                ['When', 'From', 'To', 'Reason'].map((x) => h('th', { scope: 'col' }, x)),
+              ),
+            ),
+            h(
+              'tbody',
+              null,
+              events.map((e) =>
+                h(
+                  'tr',
+                  null,
+                  h('td', null, h('time', { datetime: e.at }, dateTime(e.at))),
+                  h('td', null, healthBadge(e.from, null)),
+                  h('td', null, healthBadge(e.to, null)),
+                  h('td', null, e.message ?? ''),
+                ),
+              ),
+            ),
           )
         : h('p', { class: 'muted' }, 'No health changes in the last 7 days.'),
     );
@@ -107,7 +139,14 @@ export function clusterView(app: AppContext, id: string): View {
       const m = data?.cluster?.metrics;
       if (!m) {
         const e = errors[0];
-        mount(charts, h('p', { class: 'chart-message' }, e?.code === 'PROMETHEUS_NOT_CONFIGURED' ? `No Prometheus for this cluster yet (${e.code}).` : `Metrics unavailable: ${String(e)}`));
+        mount(
+          charts,
+          h(
+            'p',
+            { class: 'chart-message' },
+            e?.code === 'PROMETHEUS_NOT_CONFIGURED' ? `No Prometheus for this cluster yet (${e.code}).` : `Metrics unavailable: ${String(e)}`,
+          ),
+        );
         return;
       }
       mount(
@@ -127,21 +166,37 @@ export function clusterView(app: AppContext, id: string): View {
 
   function showDiscovery(d: DiscoveryStatus): void {
     const when = d.finishedAt ? ` (finished ${dateTime(d.finishedAt)})` : d.startedAt ? ` (started ${dateTime(d.startedAt)})` : '';
-    mount(discovery, h('strong', { 'data-discovery': d.state }, d.state.replace('_', ' ').toLowerCase()), d.message ? `: ${d.message}` : '', d.prometheusUrl ? ` — ${d.prometheusUrl}` : '', when);
+    mount(
+      discovery,
+      h('strong', { 'data-discovery': d.state }, d.state.replace('_', ' ').toLowerCase()),
+      d.message ? `: ${d.message}` : '',
+      d.prometheusUrl ? ` — ${d.prometheusUrl}` : '',
+      when,
+    );
   }
 
   load()
     .then(() => {
       // Live: the cluster's own pushes refresh the summary; the strip and availability refresh on a health change.
       stops.push(
-        app.api.subscribe<{ clusterHealth: ClusterRow }>(CLUSTER_HEALTH_SUBSCRIPTION, { id }, ({ clusterHealth: c }) => {
-          if (!current) return;
-          const changed = c.healthStatus !== current.healthStatus;
-          current = { ...current, ...c };
-          mount(head, current.isDefault ? h('p', { class: 'default-marker' }, 'default cluster') : null, summary(current));
-          if (changed) void load().catch(fail('Could not reload the cluster'));
-        }, fail('Live health stopped')),
-        app.api.subscribe<{ discoveryStatus: DiscoveryStatus }>(DISCOVERY_SUBSCRIPTION, { id }, ({ discoveryStatus }) => showDiscovery(discoveryStatus), fail('Live discovery status stopped')),
+        app.api.subscribe<{ clusterHealth: ClusterRow }>(
+          CLUSTER_HEALTH_SUBSCRIPTION,
+          { id },
+          ({ clusterHealth: c }) => {
+            if (!current) return;
+            const changed = c.healthStatus !== current.healthStatus;
+            current = { ...current, ...c };
+            mount(head, current.isDefault ? h('p', { class: 'default-marker' }, 'default cluster') : null, summary(current));
+            if (changed) void load().catch(fail('Could not reload the cluster'));
+          },
+          fail('Live health stopped'),
+        ),
+        app.api.subscribe<{ discoveryStatus: DiscoveryStatus }>(
+          DISCOVERY_SUBSCRIPTION,
+          { id },
+          ({ discoveryStatus }) => showDiscovery(discoveryStatus),
+          fail('Live discovery status stopped'),
+        ),
       );
       return loadMetrics();
     })

@@ -1,4 +1,4 @@
-import { type ApiError } from './api.js';
+import type { ApiError } from './api.js';
 import type { AppContext, View } from './app-context.js';
 import { h, mount } from './dom.js';
 import { HEALTH_STATES, HEALTH_WORDS, timeAgo } from './format.js';
@@ -62,10 +62,28 @@ export function fleetView(app: AppContext): View {
   let loadSeq = 0;
 
   const search = h('input', { id: 'fleet-search', name: 'search', type: 'search', value: st.search, autocomplete: 'off' });
-  const labels = h('input', { id: 'fleet-labels', name: 'labelSelector', type: 'text', value: st.labels, placeholder: 'env=prod,tier!=db', autocomplete: 'off', spellcheck: 'false' });
-  const chips = HEALTH_STATES.map((v) => h('input', { type: 'checkbox', name: 'health', value: v, id: `health-${v}`, checked: st.health.includes(v) }));
-  const sort = h('select', { id: 'fleet-sort', name: 'sort' }, Object.entries(SORTS).map(([k, v]) => h('option', { value: k, selected: k === st.sort }, v.words)));
-  const size = h('select', { id: 'fleet-size', name: 'size' }, PAGE_SIZES.map((n) => h('option', { value: n, selected: n === st.size }, String(n))));
+  const labels = h('input', {
+    id: 'fleet-labels',
+    name: 'labelSelector',
+    type: 'text',
+    value: st.labels,
+    placeholder: 'env=prod,tier!=db',
+    autocomplete: 'off',
+    spellcheck: 'false',
+  });
+  const chips = HEALTH_STATES.map((v) =>
+    h('input', { type: 'checkbox', name: 'health', value: v, id: `health-${v}`, checked: st.health.includes(v) }),
+  );
+  const sort = h(
+    'select',
+    { id: 'fleet-sort', name: 'sort' },
+    Object.entries(SORTS).map(([k, v]) => h('option', { value: k, selected: k === st.sort }, v.words)),
+  );
+  const size = h(
+    'select',
+    { id: 'fleet-size', name: 'size' },
+    PAGE_SIZES.map((n) => h('option', { value: n, selected: n === st.size }, String(n))),
+  );
   const status = h('p', { id: 'fleet-status', role: 'status', class: 'muted' }, 'Loading…');
   const error = h('div', { id: 'fleet-error', role: 'alert', class: 'error' });
   const tbody = h('tbody');
@@ -77,7 +95,12 @@ export function fleetView(app: AppContext): View {
     'form',
     { role: 'search', 'aria-label': 'Filter clusters', class: 'filters', onSubmit: (e: Event) => (e.preventDefault(), apply()) },
     h('div', { class: 'field' }, h('label', { for: 'fleet-search' }, 'Name contains'), search),
-    h('fieldset', { class: 'chips' }, h('legend', null, 'Health'), chips.map((c) => h('label', { class: `chip chip-${c.value}`, for: c.id }, c, HEALTH_WORDS[c.value]))),
+    h(
+      'fieldset',
+      { class: 'chips' },
+      h('legend', null, 'Health'),
+      chips.map((c) => h('label', { class: `chip chip-${c.value}`, for: c.id }, c, HEALTH_WORDS[c.value])),
+    ),
     h('div', { class: 'field' }, h('label', { for: 'fleet-labels' }, 'Label selector'), labels),
     h('div', { class: 'field' }, h('label', { for: 'fleet-sort' }, 'Sort by'), sort),
     h('div', { class: 'field' }, h('label', { for: 'fleet-size' }, 'Per page'), size),
@@ -124,7 +147,12 @@ export function fleetView(app: AppContext): View {
     if (st.labels) filter.labelSelector = st.labels;
     status.textContent = 'Loading…';
     try {
-      const { data, errors } = await app.api.query<FleetPage>(FLEET_QUERY, { filter, first: st.size, after, orderBy: { field: order.field, direction: order.direction } });
+      const { data, errors } = await app.api.query<FleetPage>(FLEET_QUERY, {
+        filter,
+        first: st.size,
+        after,
+        orderBy: { field: order.field, direction: order.direction },
+      });
       if (seq !== loadSeq) return; // a newer filter was applied meanwhile
       if (!data) throw errors[0];
       render(data, errors);
@@ -140,7 +168,12 @@ export function fleetView(app: AppContext): View {
     const page = data.clusters;
     rows.clear();
     page.items.forEach((c) => rows.set(c.id, c));
-    mount(tbody, page.items.length ? page.items.map((c) => fleetRow(c, app.link)) : h('tr', null, h('td', { colspan: FLEET_COLUMNS.length }, 'No cluster matches.')));
+    mount(
+      tbody,
+      page.items.length
+        ? page.items.map((c) => fleetRow(c, app.link))
+        : h('tr', null, h('td', { colspan: FLEET_COLUMNS.length }, 'No cluster matches.')),
+    );
     // A failed metricsSummary leaves its bars empty ("—"); the rest of the page is unaffected. A cluster without a
     // Prometheus is normal (its row says so), so only real failures, say an unreachable Prometheus, are reported.
     const metricErrors = errors.filter((e) => e.code !== 'PROMETHEUS_NOT_CONFIGURED');
@@ -191,7 +224,21 @@ export function fleetView(app: AppContext): View {
     h(
       'div',
       { class: 'table-wrap' },
-      h('table', { id: 'fleet-table' }, h('caption', { class: 'sr-only' }, 'Clusters, updated live'), h('thead', null, h('tr', null, FLEET_COLUMNS.map((c) => h('th', { scope: 'col' }, c)))), tbody),
+      h(
+        'table',
+        { id: 'fleet-table' },
+        h('caption', { class: 'sr-only' }, 'Clusters, updated live'),
+        h(
+          'thead',
+          null,
+          h(
+            'tr',
+            null,
+            FLEET_COLUMNS.map((c) => h('th', { scope: 'col' }, c)),
+          ),
+        ),
+        tbody,
+      ),
     ),
     h('nav', { 'aria-label': 'Pages', class: 'pager' }, prev, pageWords, next),
   );

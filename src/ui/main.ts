@@ -57,7 +57,8 @@ function signIn(token: string): void {
     onConnection: setConnection,
   });
   // setTimeout's delay is a 32-bit number of milliseconds: a token living longer than ~24 days is left to the server.
-  if (expiresAt !== null && expiresAt - Date.now() < 2 ** 31 - 1) expiryTimer = setTimeout(() => signOut('Your token has expired. Sign in again.'), expiresAt - Date.now());
+  if (expiresAt !== null && expiresAt - Date.now() < 2 ** 31 - 1)
+    expiryTimer = setTimeout(() => signOut('Your token has expired. Sign in again.'), expiresAt - Date.now());
   route();
 }
 

@@ -46,7 +46,12 @@ export function unpackTar(archive: Buffer): TarEntry[] {
   while (offset + BLOCK <= archive.length) {
     const h = archive.subarray(offset, offset + BLOCK);
     if (h.every((b) => b === 0)) break;
-    const field = (start: number, len: number) => h.subarray(start, start + len).toString('ascii').replace(/\0.*$/s, '').trim();
+    const field = (start: number, len: number) =>
+      h
+        .subarray(start, start + len)
+        .toString('ascii')
+        .replace(/\0.*$/s, '')
+        .trim();
     const stored = parseInt(field(148, 8), 8);
     let sum = 0;
     for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : h[i]!;
@@ -56,7 +61,11 @@ export function unpackTar(archive: Buffer): TarEntry[] {
     const start = offset + BLOCK;
     if (start + size > archive.length) throw new Error('tar: truncated archive');
     if (type === '0' || type === '') {
-      entries.push({ name: h.subarray(0, 100).toString('utf8').replace(/\0.*$/s, ''), body: Buffer.from(archive.subarray(start, start + size)), mode: parseInt(field(100, 8), 8) });
+      entries.push({
+        name: h.subarray(0, 100).toString('utf8').replace(/\0.*$/s, ''),
+        body: Buffer.from(archive.subarray(start, start + size)),
+        mode: parseInt(field(100, 8), 8),
+      });
     }
     offset = start + Math.ceil(size / BLOCK) * BLOCK;
   }

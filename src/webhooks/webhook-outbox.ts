@@ -30,7 +30,11 @@ export interface AttemptOutcome {
 
 const CREDENTIAL_WINDOW_DAYS = 7;
 const PRUNE_LOCK = 7_316_205_014;
-const idList = (ids: readonly number[]) => sql.join(ids.map((id) => sql`${id}`), sql`, `);
+const idList = (ids: readonly number[]) =>
+  sql.join(
+    ids.map((id) => sql`${id}`),
+    sql`, `,
+  );
 
 /**
  * The webhook outbox in PostgreSQL, in two stages, each claimed so N replicas behave like one:
@@ -97,7 +101,13 @@ export class WebhookOutbox implements TransactionalOutbox {
   async fanOut(limit: number): Promise<number> {
     return this.db.transaction(async (txRaw) => {
       const tx = txRaw as unknown as Db;
-      const occurrences = rowsOf<{ id: number; event: WebhookDeliveryEventValue; cluster_id: number; data: Record<string, unknown>; occurred_at: Date | string }>(
+      const occurrences = rowsOf<{
+        id: number;
+        event: WebhookDeliveryEventValue;
+        cluster_id: number;
+        data: Record<string, unknown>;
+        occurred_at: Date | string;
+      }>(
         await tx.execute(sql`SELECT id, event, cluster_id, data, occurred_at FROM webhook_events ORDER BY id LIMIT ${limit} FOR UPDATE SKIP LOCKED`),
       );
       if (occurrences.length === 0) return 0;
@@ -108,7 +118,9 @@ export class WebhookOutbox implements TransactionalOutbox {
       // Credentials never leave the database: the ciphertext is removed before the row is read, and the payload
       // takes only whitelisted facts (clusterFacts). `labels` is read when the fleet domain's column exists.
       const clusterRows = rowsOf<{ row: Record<string, unknown> }>(
-        await tx.execute(sql`SELECT to_jsonb(c) - 'kubeconfig_ciphertext' - 'kubeconfig_key_id' AS row FROM clusters c WHERE c.id IN (${idList(clusterIds)})`),
+        await tx.execute(
+          sql`SELECT to_jsonb(c) - 'kubeconfig_ciphertext' - 'kubeconfig_key_id' AS row FROM clusters c WHERE c.id IN (${idList(clusterIds)})`,
+        ),
       );
       const facts = new Map(clusterRows.map(({ row }) => [Number(row.id), clusterFacts(row)]));
       const values: (typeof webhookDeliveries.$inferInsert)[] = [];
@@ -189,7 +201,9 @@ export class WebhookOutbox implements TransactionalOutbox {
     await this.db.transaction(async (tx) => {
       const [got] = rowsOf<{ ok: boolean }>(await tx.execute(sql`SELECT pg_try_advisory_xact_lock(${PRUNE_LOCK}) AS ok`));
       if (!got?.ok) return;
-      await tx.execute(sql`DELETE FROM webhook_deliveries WHERE status IN ('succeeded', 'failed') AND created_at < now() - make_interval(days => ${days})`);
+      await tx.execute(
+        sql`DELETE FROM webhook_deliveries WHERE status IN ('succeeded', 'failed') AND created_at < now() - make_interval(days => ${days})`,
+      );
     });
   }
 }

@@ -38,7 +38,8 @@ export function labelsOf(raw: unknown): Record<string, string> {
   if (Array.isArray(raw)) {
     return Object.fromEntries(raw.filter((l) => l && typeof l.key === 'string' && typeof l.value === 'string').map((l) => [l.key, l.value]));
   }
-  if (raw && typeof raw === 'object') return Object.fromEntries(Object.entries(raw).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
+  if (raw && typeof raw === 'object')
+    return Object.fromEntries(Object.entries(raw).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
   return {};
 }
 
@@ -64,7 +65,13 @@ export function clusterFacts(row: Record<string, unknown>): WebhookClusterFacts 
 /** The body sent for one delivery, rendered at send time in the webhook's format. */
 export function renderBody(deliveryId: number, payload: WebhookPayload, format: WebhookFormatValue): string {
   if (format === 'slack') return JSON.stringify({ text: slackText(payload) });
-  return JSON.stringify({ id: String(deliveryId), event: payload.event, occurredAt: payload.occurredAt, cluster: payload.cluster, data: payload.data });
+  return JSON.stringify({
+    id: String(deliveryId),
+    event: payload.event,
+    occurredAt: payload.occurredAt,
+    cluster: payload.cluster,
+    data: payload.data,
+  });
 }
 
 function slackText(p: WebhookPayload): string {

@@ -102,10 +102,22 @@ export class WebhookWorker {
     const { id, payload } = await this.outbox.insertPing(webhookId, this.opts.replicaId, this.leaseSeconds);
     const secret = await this.repo.secretCiphertext(webhookId);
     const result = await sendWebhook(
-      { url: hook.url, body: renderBody(id, payload, hook.format), secret: this.cipher.decrypt(secret), event: payload.event, deliveryId: id, attempt: 1 },
+      {
+        url: hook.url,
+        body: renderBody(id, payload, hook.format),
+        secret: this.cipher.decrypt(secret),
+        event: payload.event,
+        deliveryId: id,
+        attempt: 1,
+      },
       this.opts.sendTimeoutMs,
     );
-    await this.outbox.record(id, this.opts.replicaId, 1, { succeeded: result.ok, responseStatus: result.status, error: result.error, retryInSeconds: null });
+    await this.outbox.record(id, this.opts.replicaId, 1, {
+      succeeded: result.ok,
+      responseStatus: result.status,
+      error: result.error,
+      retryInSeconds: null,
+    });
     return this.repo.delivery(id);
   }
 
@@ -115,7 +127,14 @@ export class WebhookWorker {
     else {
       const body = renderBody(a.id, a.payload, a.format);
       result = await sendWebhook(
-        { url: this.cipher.decrypt(a.urlCiphertext), body, secret: this.cipher.decrypt(a.secretCiphertext), event: a.payload.event, deliveryId: a.id, attempt: a.attempt },
+        {
+          url: this.cipher.decrypt(a.urlCiphertext),
+          body,
+          secret: this.cipher.decrypt(a.secretCiphertext),
+          event: a.payload.event,
+          deliveryId: a.id,
+          attempt: a.attempt,
+        },
         this.opts.sendTimeoutMs,
       );
     }
@@ -128,7 +147,11 @@ export class WebhookWorker {
       retryInSeconds: retry ? delay / 1000 : null,
     });
     // The URL is never logged: it may be a credential itself (a Slack incoming-webhook path).
-    if (!result.ok) this.logger.info({ webhookId: a.webhookId, deliveryId: a.id, attempt: a.attempt, status: result.status, error: result.error, retry }, 'webhook attempt failed');
+    if (!result.ok)
+      this.logger.info(
+        { webhookId: a.webhookId, deliveryId: a.id, attempt: a.attempt, status: result.status, error: result.error, retry },
+        'webhook attempt failed',
+      );
   }
 
   private track(p: Promise<void>): Promise<void> {

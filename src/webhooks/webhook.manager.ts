@@ -121,4 +121,3 @@ function parseWebhookId(raw: string | number): number {
   if (!Number.isSafeInteger(id) || id < 1 || id > 2_147_483_647) throw new ValidationError('id', 'must be a positive integer webhook id');
   return id;
 }
-

@@ -45,7 +45,12 @@ async function urql() {
 
   // Over the 1 MiB body limit: the answer never reaches Apollo (413 from the body parser).
   const huge = await client.query(urqlGql`query ($pad: String) { clusters { total } }`, { pad: 'x'.repeat(1_100_000) }).toPromise();
-  out.tooLarge = { method: lastMethod(), status: huge.error?.response?.status ?? null, codes: codesOf(huge.error?.graphQLErrors), error: Boolean(huge.error) };
+  out.tooLarge = {
+    method: lastMethod(),
+    status: huge.error?.response?.status ?? null,
+    codes: codesOf(huge.error?.graphQLErrors),
+    error: Boolean(huge.error),
+  };
   return out;
 }
 
@@ -60,10 +65,15 @@ async function apollo() {
   out.mutation = { method: lastMethod(), name: created.data?.createCluster?.name ?? null };
   const list = await client.query({ query: apolloGql`{ clusters { total items { id name } } }` });
   out.query = { method: lastMethod(), names: list.data?.clusters.items.map((c) => c.name) ?? null };
-  out.notFound = await apolloError(() => client.query({ query: apolloGql`query ($id: ID!) { cluster(id: $id) { id } }`, variables: { id: '999999' } }));
+  out.notFound = await apolloError(() =>
+    client.query({ query: apolloGql`query ($id: ID!) { cluster(id: $id) { id } }`, variables: { id: '999999' } }),
+  );
   // Arguments not asked for before, so the default cache-first policy goes to the network.
   out.tooLarge = await apolloError(() =>
-    client.query({ query: apolloGql`query ($pad: String) { clusters(filter: { search: $pad }) { total } }`, variables: { pad: 'x'.repeat(1_100_000) } }),
+    client.query({
+      query: apolloGql`query ($pad: String) { clusters(filter: { search: $pad }) { total } }`,
+      variables: { pad: 'x'.repeat(1_100_000) },
+    }),
   );
   return out;
 }
@@ -88,7 +98,9 @@ async function subscription(clusterId) {
   const closeCodes = [];
   const client = createClient({
     url: graphqlUrl.replace(/^http/, 'ws'),
-    connectionParams: () => ({ Authorization: `Bearer ${jwt.sign({ sub: 'ws-refresher', role: 'admin', exp: Math.floor(Date.now() / 1000) + 3 }, secret, { algorithm: 'HS256' })}` }),
+    connectionParams: () => ({
+      Authorization: `Bearer ${jwt.sign({ sub: 'ws-refresher', role: 'admin', exp: Math.floor(Date.now() / 1000) + 3 }, secret, { algorithm: 'HS256' })}`,
+    }),
     on: { connected: () => connects++, closed: (e) => closeCodes.push(e?.code) },
   });
   const nexts = [];

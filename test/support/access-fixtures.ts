@@ -9,7 +9,14 @@ let subjects = 0;
 export const uniqueSubject = (prefix: string) => `${prefix}-${process.pid}-${subjects++}`;
 
 /** Grants a role over REST as the gateway's global admin; the grant as REST returns it. */
-export async function grant(t: TestGateway, clusterId: number, subject: string, role: 'viewer' | 'editor' | 'admin', kind: 'user' | 'group' = 'user', token?: string) {
+export async function grant(
+  t: TestGateway,
+  clusterId: number,
+  subject: string,
+  role: 'viewer' | 'editor' | 'admin',
+  kind: 'user' | 'group' = 'user',
+  token?: string,
+) {
   const res = await t.rest('POST', `/api/v1/k8s/clusters/${clusterId}/grants`, { body: { subject, subject_kind: kind, role }, token });
   if (res.status !== 200) throw new Error(`grant failed: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.data as { id: number; cluster_id: number; subject: string; subject_kind: string; role: string };

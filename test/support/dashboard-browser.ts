@@ -31,7 +31,16 @@ export async function startDashboardBrowser(): Promise<DashboardBrowser> {
   const ctx = await chromium.launchPersistentContext(profileDir, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-quic', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+      '--disable-quic',
+      '--disable-sync',
+    ],
     viewport: { width: 1400, height: 900 },
     acceptDownloads: true,
   });
@@ -65,7 +74,9 @@ export async function startDashboardBrowser(): Promise<DashboardBrowser> {
 /** Requests that went anywhere but the gateway's own origin (http and ws). */
 export function foreignRequests(b: DashboardBrowser, gatewayUrl: string): string[] {
   const { host } = new URL(gatewayUrl);
-  return b.requested.filter((u) => !u.startsWith(`http://${host}/`) && !u.startsWith(`ws://${host}/`) && !u.startsWith('data:') && !u.startsWith('blob:'));
+  return b.requested.filter(
+    (u) => !u.startsWith(`http://${host}/`) && !u.startsWith(`ws://${host}/`) && !u.startsWith('data:') && !u.startsWith('blob:'),
+  );
 }
 
 /** Signs in through the form, by keyboard, as a person would. */
@@ -93,11 +104,20 @@ export async function expectAccessible(page: Page, what: string): Promise<void> 
   if (!AXE) throw new Error('axe-core is not installed (npm install --save-dev axe-core): the accessibility check cannot run');
   await page.evaluate(readFileSync(AXE, 'utf8'));
   const violations = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(ctx: Document, opts: object): Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] }> } }).axe;
+    const axe = (
+      window as unknown as {
+        axe: {
+          run(ctx: Document, opts: object): Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] }>;
+        };
+      }
+    ).axe;
     const result = await axe.run(document, { resultTypes: ['violations'] });
     return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => n.target.join(' ')).slice(0, 5) }));
   });
-  expect(violations.filter((v) => v.impact === 'serious' || v.impact === 'critical'), `axe on ${what}`).toEqual([]);
+  expect(
+    violations.filter((v) => v.impact === 'serious' || v.impact === 'critical'),
+    `axe on ${what}`,
+  ).toEqual([]);
 }
 
 /** Screenshots are test artefacts under test-results/ (gitignored); two of them are copied into docs/ for the README. */

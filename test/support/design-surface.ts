@@ -8,7 +8,15 @@ import { expect } from 'vitest';
 
 /** DESIGN.md's GraphQL surface. Names in FUTURE are not built yet: allowed (with DESIGN's type), not required. */
 export const DESIGN_OBJECTS: Record<string, Record<string, string>> = {
-  Query: { clusters: 'ClusterList!', cluster: 'Cluster', currentCluster: 'Cluster', auditEvents: 'AuditEventConnection!', planClusterImport: 'ClusterImportPlan!', webhooks: '[Webhook!]!', accessTokens: '[AccessToken!]!' },
+  Query: {
+    clusters: 'ClusterList!',
+    cluster: 'Cluster',
+    currentCluster: 'Cluster',
+    auditEvents: 'AuditEventConnection!',
+    planClusterImport: 'ClusterImportPlan!',
+    webhooks: '[Webhook!]!',
+    accessTokens: '[AccessToken!]!',
+  },
   Mutation: {
     issueClusterKubeconfig: 'IssuedKubeconfig!',
     revokeAccessToken: 'Boolean!',
@@ -158,7 +166,16 @@ const FUTURE = new Set([
   'Cluster.availability',
 ]);
 /** Object types only reachable through FUTURE fields: checked when present. */
-const FUTURE_TYPES = new Set(['PageInfo', 'HealthEvent', 'HealthEventConnection', 'Availability', 'ClusterImportPlanItem', 'ClusterImportPlan', 'ClusterImportResultItem', 'ClusterImportResult']);
+const FUTURE_TYPES = new Set([
+  'PageInfo',
+  'HealthEvent',
+  'HealthEventConnection',
+  'Availability',
+  'ClusterImportPlanItem',
+  'ClusterImportPlan',
+  'ClusterImportResultItem',
+  'ClusterImportResult',
+]);
 
 /** Object type → field → rendered type (`[Cluster!]!`). */
 export type Surface = Map<string, Map<string, string>>;
@@ -207,14 +224,43 @@ export const DESIGN_ARGS: Record<string, string> = {
 };
 /** Input types: field → type. */
 export const DESIGN_INPUTS: Record<string, Record<string, string>> = {
-  CreateClusterInput: { name: 'String!', kubeconfig: 'String!', isDefault: 'Boolean', enabled: 'Boolean', skipConnectionTest: 'Boolean', impersonate: 'Boolean', labels: '[ClusterLabelInput!]' },
-  UpdateClusterInput: { name: 'String', kubeconfig: 'String', isDefault: 'Boolean', enabled: 'Boolean', prometheusUrl: 'String', impersonate: 'Boolean', labels: '[ClusterLabelInput!]' },
+  CreateClusterInput: {
+    name: 'String!',
+    kubeconfig: 'String!',
+    isDefault: 'Boolean',
+    enabled: 'Boolean',
+    skipConnectionTest: 'Boolean',
+    impersonate: 'Boolean',
+    labels: '[ClusterLabelInput!]',
+  },
+  UpdateClusterInput: {
+    name: 'String',
+    kubeconfig: 'String',
+    isDefault: 'Boolean',
+    enabled: 'Boolean',
+    prometheusUrl: 'String',
+    impersonate: 'Boolean',
+    labels: '[ClusterLabelInput!]',
+  },
   GrantClusterAccessInput: { clusterId: 'ID!', subject: 'String!', subjectKind: 'SubjectKind!', role: 'ClusterRole!' },
   AuditFilter: { clusterId: 'ID', actor: 'String', action: 'String', since: 'DateTime', until: 'DateTime' },
-  CreateWebhookInput: { url: 'String!', events: '[WebhookEvent!]!', format: 'WebhookFormat', secret: 'String', labelSelector: 'String', enabled: 'Boolean' },
+  CreateWebhookInput: {
+    url: 'String!',
+    events: '[WebhookEvent!]!',
+    format: 'WebhookFormat',
+    secret: 'String',
+    labelSelector: 'String',
+    enabled: 'Boolean',
+  },
   UpdateWebhookInput: { url: 'String', events: '[WebhookEvent!]', format: 'WebhookFormat', labelSelector: 'String', enabled: 'Boolean' },
   ClusterLabelInput: { key: 'String!', value: 'String!' },
-  ClusterFilter: { search: 'String', healthStatus: '[HealthStatus!]', labelSelector: 'String', enabled: 'Boolean', prometheusSource: '[PrometheusSource!]' },
+  ClusterFilter: {
+    search: 'String',
+    healthStatus: '[HealthStatus!]',
+    labelSelector: 'String',
+    enabled: 'Boolean',
+    prometheusSource: '[PrometheusSource!]',
+  },
   ClusterOrderBy: { field: 'ClusterOrderField!', direction: 'OrderDirection!' },
 };
 /** Enum types: every value. */
@@ -225,7 +271,15 @@ export const DESIGN_ENUMS: Record<string, string[]> = {
   ClusterRole: ['VIEWER', 'EDITOR', 'ADMIN'],
   SubjectKind: ['USER', 'GROUP'],
   // PING is an addition to DESIGN.md: testWebhook's delivery needs an event value (it cannot be subscribed to).
-  WebhookEvent: ['CLUSTER_CREATED', 'CLUSTER_UPDATED', 'CLUSTER_DELETED', 'CLUSTER_HEALTH_CHANGED', 'CREDENTIALS_EXPIRING', 'DISCOVERY_FINISHED', 'PING'],
+  WebhookEvent: [
+    'CLUSTER_CREATED',
+    'CLUSTER_UPDATED',
+    'CLUSTER_DELETED',
+    'CLUSTER_HEALTH_CHANGED',
+    'CREDENTIALS_EXPIRING',
+    'DISCOVERY_FINISHED',
+    'PING',
+  ],
   WebhookFormat: ['JSON', 'SLACK'],
   ClusterOrderField: ['NAME', 'CREATED_AT', 'UPDATED_AT', 'HEALTH_STATUS'],
   OrderDirection: ['ASC', 'DESC'],

@@ -16,7 +16,11 @@ export interface FleetContext {
  * of `sim` (own token), `exec` / `tokenFile` contexts carry credentials the gateway must refuse, `unreachable` ones
  * point at `unreachableServer` (nothing listens there). Names may repeat, as in a hand-merged file.
  */
-export function fleetKubeconfig(sim: KubeSimulator, specs: { name: string; kind: FleetContextKind }[], opts: { unreachableServer: string; latencyMs?: number; currentContext?: string }): { yaml: string; contexts: FleetContext[] } {
+export function fleetKubeconfig(
+  sim: KubeSimulator,
+  specs: { name: string; kind: FleetContextKind }[],
+  opts: { unreachableServer: string; latencyMs?: number; currentContext?: string },
+): { yaml: string; contexts: FleetContext[] } {
   const ca = Buffer.from(sim.caPem).toString('base64');
   const clusters: unknown[] = [];
   const users: unknown[] = [];

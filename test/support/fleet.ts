@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { type TestGateway } from './gateway.js';
+import type { TestGateway } from './gateway.js';
 import { kubeconfigYaml } from './kubeconfigs.js';
 
 /** Helpers of the fleet suites (test/fleet.*.test.ts): many clusters registered fast, with labels. */
@@ -37,6 +37,9 @@ export async function registerMany(t: TestGateway, clusters: NewFleetCluster[]):
 /** A JSON value as a GraphQL input literal (object keys unquoted). */
 function toGraphQLLiteral(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(toGraphQLLiteral).join(', ')}]`;
-  if (v !== null && typeof v === 'object') return `{ ${Object.entries(v).map(([k, x]) => `${k}: ${toGraphQLLiteral(x)}`).join(', ')} }`;
+  if (v !== null && typeof v === 'object')
+    return `{ ${Object.entries(v)
+      .map(([k, x]) => `${k}: ${toGraphQLLiteral(x)}`)
+      .join(', ')} }`;
   return JSON.stringify(v);
 }

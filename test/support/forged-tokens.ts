@@ -20,4 +20,9 @@ export const adminClaims = (extra: Record<string, unknown> = {}) => ({ sub: 'mal
 export const hs = (claims: object, opts: jwt.SignOptions = {}, secret = TEST_JWT_SECRET) => jwt.sign(claims, secret, { algorithm: 'HS256', ...opts });
 
 /** A fresh 2048-bit RSA key pair as PEM strings. */
-export const rsaKeyPair = () => generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+export const rsaKeyPair = () =>
+  generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  });

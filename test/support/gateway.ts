@@ -23,7 +23,11 @@ export interface TestGateway {
   /** The PostgreSQL URL of this gateway's private database (postgres driver only). */
   databaseUrl?: string;
   /** Calls a REST endpoint; `token: null` sends no Authorization header. */
-  rest(method: string, path: string, opts?: { body?: unknown; token?: string | null; headers?: Record<string, string>; raw?: string }): Promise<RestResponse>;
+  rest(
+    method: string,
+    path: string,
+    opts?: { body?: unknown; token?: string | null; headers?: Record<string, string>; raw?: string },
+  ): Promise<RestResponse>;
   /** POSTs a GraphQL operation. */
   gql(query: string, variables?: Record<string, unknown>, opts?: { token?: string | null; headers?: Record<string, string> }): Promise<GqlResponse>;
   close(): Promise<void>;
@@ -69,7 +73,13 @@ export async function startTestGateway(driver: Driver, env: Record<string, strin
     AUTH_FAILURE_LIMIT: '0',
     ...env,
   });
-  const gw = await startGateway(config, { database: database.target, healthMonitor: opts.healthMonitor, logger: opts.logger, auditPruning: opts.auditPruning, webhooks: opts.webhooks });
+  const gw = await startGateway(config, {
+    database: database.target,
+    healthMonitor: opts.healthMonitor,
+    logger: opts.logger,
+    auditPruning: opts.auditPruning,
+    webhooks: opts.webhooks,
+  });
   const adminToken = signToken(TEST_JWT_SECRET, { sub: 'admin-alice', role: 'admin' });
   const userToken = signToken(TEST_JWT_SECRET, { sub: 'user-bob', role: 'user' });
 
@@ -125,7 +135,11 @@ export async function startTestGateway(driver: Driver, env: Record<string, strin
  * in its afterAll. Arguments as for `startTestGateway`.
  */
 export function useTestGateway(driver: Driver, env: Record<string, string> = {}, opts: TestGatewayOptions = {}): TestGateway {
-  return perSuite(`the ${driver} test gateway`, () => startTestGateway(driver, env, opts), (t) => t.close());
+  return perSuite(
+    `the ${driver} test gateway`,
+    () => startTestGateway(driver, env, opts),
+    (t) => t.close(),
+  );
 }
 
 export interface RegisterClusterOptions {

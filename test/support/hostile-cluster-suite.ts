@@ -118,7 +118,9 @@ export function describeHostileSweep(title: string, cases: HostileSweepCase[]): 
       expect(last?.health_message).not.toContain(HOSTILE_BODY_MARKER);
 
       // The healthy cluster was probed on time throughout (interval 1 s): never a gap of more than 2.5 s.
-      const probesOfHealthy = healthy.handle.requestLog.filter((e) => e.path === '/version' && e.at >= windowStart && e.at <= windowEnd).map((e) => e.at);
+      const probesOfHealthy = healthy.handle.requestLog
+        .filter((e) => e.path === '/version' && e.at >= windowStart && e.at <= windowEnd)
+        .map((e) => e.at);
       const points = [windowStart, ...probesOfHealthy, windowEnd];
       const gaps = points.slice(1).map((at, i) => at - points[i]!);
       expect(probesOfHealthy.length, `healthy probes in ${windowEnd - windowStart} ms`).toBeGreaterThanOrEqual(2);

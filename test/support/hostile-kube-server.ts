@@ -194,7 +194,15 @@ export class HostileKubeServer {
     if (b === 'repeated-continue') return json(res, 200, list('PodList', [pod], { continue: 'the-same-token' }));
     const limit = Number(url.searchParams.get('limit') ?? 0);
     const remaining = limit > 0 && limit < 10 ? { remainingItemCount: 10 - limit, continue: 'more' } : {};
-    return json(res, 200, list('PodList', Array.from({ length: limit > 0 && limit < 10 ? limit : 10 }, () => pod), remaining));
+    return json(
+      res,
+      200,
+      list(
+        'PodList',
+        Array.from({ length: limit > 0 && limit < 10 ? limit : 10 }, () => pod),
+        remaining,
+      ),
+    );
   }
 
   private every(ms: number, res: http.ServerResponse, fn: () => void): void {

@@ -109,20 +109,40 @@ export const SQLI = [
   "%' OR name LIKE '%",
 ];
 
-export const kubeconfigWith = (user: Record<string, unknown>, cluster: Record<string, unknown> = {}, server = 'https://127.0.0.1:1') => kubeconfigYaml({ server, user, cluster });
+export const kubeconfigWith = (user: Record<string, unknown>, cluster: Record<string, unknown> = {}, server = 'https://127.0.0.1:1') =>
+  kubeconfigYaml({ server, user, cluster });
 
 /** Kubeconfigs that must be refused with a 400 naming the problem. `yaml` is the text; REST sends base64 of it. */
 export const BAD_KUBECONFIGS: { name: string; yaml: string; message: RegExp; restOnly?: boolean; restMessage?: RegExp }[] = [
-  { name: 'exec plugin', yaml: kubeconfigWith({ exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'sh', args: ['-c', `touch ${PWN_FILE}`] } }), message: /exec/ },
-  { name: 'auth-provider', yaml: kubeconfigWith({ 'auth-provider': { name: 'oidc', config: { 'cmd-path': '/bin/sh', 'cmd-args': `-c "touch ${PWN_FILE}"` } } }), message: /auth-provider/ },
+  {
+    name: 'exec plugin',
+    yaml: kubeconfigWith({ exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'sh', args: ['-c', `touch ${PWN_FILE}`] } }),
+    message: /exec/,
+  },
+  {
+    name: 'auth-provider',
+    yaml: kubeconfigWith({ 'auth-provider': { name: 'oidc', config: { 'cmd-path': '/bin/sh', 'cmd-args': `-c "touch ${PWN_FILE}"` } } }),
+    message: /auth-provider/,
+  },
   { name: 'tokenFile', yaml: kubeconfigWith({ tokenFile: '/etc/passwd' }), message: /tokenFile/ },
-  { name: 'client-certificate path', yaml: kubeconfigWith({ 'client-certificate': '/etc/ssl/certs/ca-certificates.crt', 'client-key': '/etc/shadow' }), message: /client-certificate|client-key/ },
+  {
+    name: 'client-certificate path',
+    yaml: kubeconfigWith({ 'client-certificate': '/etc/ssl/certs/ca-certificates.crt', 'client-key': '/etc/shadow' }),
+    message: /client-certificate|client-key/,
+  },
   { name: 'client-key path', yaml: kubeconfigWith({ token: 't', 'client-key': '/etc/shadow' }), message: /client-key/ },
-  { name: 'certificate-authority path', yaml: kubeconfigWith({ token: 't' }, { 'certificate-authority': '/etc/passwd' }), message: /certificate-authority/ },
+  {
+    name: 'certificate-authority path',
+    yaml: kubeconfigWith({ token: 't' }, { 'certificate-authority': '/etc/passwd' }),
+    message: /certificate-authority/,
+  },
   { name: 'proxy-url', yaml: kubeconfigWith({ token: 't' }, { 'proxy-url': 'http://attacker.example:3128' }), message: /proxy-url/ },
   {
     name: 'exec in an unused second user',
-    yaml: kubeconfigWith({ token: 't' }).replace('contexts:', `- name: sleeper\n  user:\n    exec: {"command": "sh", "args": ["-c", "touch ${PWN_FILE}"]}\ncontexts:`),
+    yaml: kubeconfigWith({ token: 't' }).replace(
+      'contexts:',
+      `- name: sleeper\n  user:\n    exec: {"command": "sh", "args": ["-c", "touch ${PWN_FILE}"]}\ncontexts:`,
+    ),
     message: /exec/,
   },
   {
@@ -152,12 +172,28 @@ export const BAD_KUBECONFIGS: { name: string; yaml: string; message: RegExp; res
   { name: 'duplicate keys', yaml: 'apiVersion: v1\napiVersion: v2\n', message: /kubeconfig/ },
   { name: 'whitespace only', yaml: '   \n   \n', message: /kubeconfig/ },
   { name: 'NUL byte in YAML', yaml: 'apiVersion: v1\u0000\nkind: Config\n', message: /kubeconfig/ },
-  { name: 'users is a mapping', yaml: kubeconfigWith({ token: 't' }).replace(/users:\n- name: fixture-user\n {2}user:\n.*\n/, 'users: {a: 1}\n'), message: /users/ },
-  { name: 'current-context names nothing', yaml: kubeconfigWith({ token: 't' }).replace('current-context: fixture-ctx', 'current-context: ghost'), message: /current-context/ },
+  {
+    name: 'users is a mapping',
+    yaml: kubeconfigWith({ token: 't' }).replace(/users:\n- name: fixture-user\n {2}user:\n.*\n/, 'users: {a: 1}\n'),
+    message: /users/,
+  },
+  {
+    name: 'current-context names nothing',
+    yaml: kubeconfigWith({ token: 't' }).replace('current-context: fixture-ctx', 'current-context: ghost'),
+    message: /current-context/,
+  },
   { name: 'token is a number', yaml: kubeconfigWith({ token: 12345 }), message: /token/ },
   { name: 'cert data without key', yaml: kubeconfigWith({ 'client-certificate-data': b64('garbage') }), message: /client-certificate-data/ },
-  { name: 'garbage cert and key', yaml: kubeconfigWith({ 'client-certificate-data': b64('garbage'), 'client-key-data': b64('garbage') }), message: /client-certificate-data/ },
-  { name: 'CA data not base64', yaml: kubeconfigWith({ token: 't' }, { 'certificate-authority-data': '!!! not base64 !!!' }), message: /certificate-authority-data/ },
+  {
+    name: 'garbage cert and key',
+    yaml: kubeconfigWith({ 'client-certificate-data': b64('garbage'), 'client-key-data': b64('garbage') }),
+    message: /client-certificate-data/,
+  },
+  {
+    name: 'CA data not base64',
+    yaml: kubeconfigWith({ token: 't' }, { 'certificate-authority-data': '!!! not base64 !!!' }),
+    message: /certificate-authority-data/,
+  },
   { name: '300 KiB document', yaml: kubeconfigWith({ token: 't' }) + '# ' + 'x'.repeat(300 * 1024) + '\n', message: /256 KiB/ },
 ];
 
@@ -165,7 +201,27 @@ export const BAD_KUBECONFIGS: { name: string; yaml: string; message: RegExp; res
 export const NOT_BASE64 = ['not base64!!!', 'YWJj=', '====', 'YQ', '😀😀😀😀', 'YW Jj\u0000', '-_-_'];
 
 /** Characters no name may carry: control, invisible, bidi, private-use and lone surrogates (fast-check inserts them). */
-export const INVISIBLE = ['\u0000', '\u0007', '\u001b', '\u007f', '\u0085', '\u200B', '\u200C', '\u200D', '\u2060', '\uFEFF', '\u202A', '\u202E', '\u2066', '\u2069', '\u00AD', '\u2028', '\uE000', '\uD800', '\uDFFF'];
+export const INVISIBLE = [
+  '\u0000',
+  '\u0007',
+  '\u001b',
+  '\u007f',
+  '\u0085',
+  '\u200B',
+  '\u200C',
+  '\u200D',
+  '\u2060',
+  '\uFEFF',
+  '\u202A',
+  '\u202E',
+  '\u2066',
+  '\u2069',
+  '\u00AD',
+  '\u2028',
+  '\uE000',
+  '\uD800',
+  '\uDFFF',
+];
 
 /** `a { b { c { leaf } } }` from a path of selections. */
 export const nest = (path: string[], leaf: string) => path.reduceRight((inner, f) => `${f} { ${inner} }`, leaf);

@@ -48,7 +48,11 @@ export class Tally {
 
   /** One log line; `suite` names the file's topic and driver (`ids pglite`). */
   summary(suite: string): string {
-    const fmt = (m: Map<string, number>) => [...m].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${v}`).join(' ');
+    const fmt = (m: Map<string, number>) =>
+      [...m]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ');
     return `[hostile-input ${suite}] requests=${this.tried} status{${fmt(this.byStatus)}} gqlCodes{${fmt(this.gqlCodes)}} 5xx=${this.fiveXx()} violations=${this.violations.length} undocumented=${this.undocumented.length}`;
   }
 }
@@ -78,7 +82,8 @@ function judge(a: Attempt, status: number, text: string, tally: Tally): string |
       if (typeof e.message !== 'string' || e.message === '') return `GraphQL error without a message: ${short(JSON.stringify(e))}`;
     }
     const first = body.errors[0];
-    if (ex.code && !ex.code.includes(first.extensions.code)) return `expected code ${ex.code.join('/')}, got ${first.extensions.code}: ${short(first.message, 300)}`;
+    if (ex.code && !ex.code.includes(first.extensions.code))
+      return `expected code ${ex.code.join('/')}, got ${first.extensions.code}: ${short(first.message, 300)}`;
     if (ex.message && !ex.message.test(first.message)) return `message ${JSON.stringify(short(first.message, 300))} does not match ${ex.message}`;
     if (ex.field && !ex.field.test(String(first.extensions.field ?? ''))) return `field ${first.extensions.field} does not match ${ex.field}`;
     if (status < 400 && body.data && Object.values(body.data).some((v) => v !== null)) return `partial success: ${short(JSON.stringify(body.data))}`;
@@ -87,8 +92,10 @@ function judge(a: Attempt, status: number, text: string, tally: Tally): string |
 
   // REST answers, and the transport-level answers GraphQL shares with REST (413, malformed JSON): the envelope.
   if (status < 400) return `hostile input accepted with ${status}: ${short(text)}`;
-  if (body === null || typeof body !== 'object' || body.code !== status || body.data !== null) return `not a {code,message,data:null} envelope: ${short(text)}`;
-  if (typeof body.message !== 'string' || body.message.trim() === '' || /internal server error/i.test(body.message)) return `unclear message: ${short(text)}`;
+  if (body === null || typeof body !== 'object' || body.code !== status || body.data !== null)
+    return `not a {code,message,data:null} envelope: ${short(text)}`;
+  if (typeof body.message !== 'string' || body.message.trim() === '' || /internal server error/i.test(body.message))
+    return `unclear message: ${short(text)}`;
   if (ex.message && !ex.message.test(body.message)) return `message ${JSON.stringify(short(body.message, 300))} does not match ${ex.message}`;
   if (ex.field && !ex.field.test(String(body.field ?? ''))) return `field ${body.field} does not match ${ex.field}`;
   if (a.kind === 'rest') {
@@ -155,7 +162,14 @@ export async function runAll(t: TestGateway, attempts: Attempt[], tally: Tally):
 }
 
 /** A REST attempt sent as an admin; `raw` replaces the JSON body. */
-export function rest(t: TestGateway, label: string, method: string, path: string, body?: unknown, opts: { raw?: string; headers?: Record<string, string>; expect?: Expectation } = {}): Attempt {
+export function rest(
+  t: TestGateway,
+  label: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  opts: { raw?: string; headers?: Record<string, string>; expect?: Expectation } = {},
+): Attempt {
   const payload = opts.raw ?? (body === undefined ? undefined : JSON.stringify(body));
   return {
     kind: 'rest',
@@ -169,7 +183,13 @@ export function rest(t: TestGateway, label: string, method: string, path: string
 }
 
 /** A GraphQL POST sent as an admin; `raw` replaces the whole `{query, variables}` body. */
-export function gql(t: TestGateway, label: string, query: string, variables?: unknown, opts: { raw?: string; headers?: Record<string, string>; expect?: Expectation } = {}): Attempt {
+export function gql(
+  t: TestGateway,
+  label: string,
+  query: string,
+  variables?: unknown,
+  opts: { raw?: string; headers?: Record<string, string>; expect?: Expectation } = {},
+): Attempt {
   return {
     kind: 'gql',
     label,

@@ -56,13 +56,20 @@ function useHostileGateway(driver: Driver, topic: string, opts: HostileSuiteOpti
     // Seeds: one the default, one with a finished discovery task, so updates and deletes have a real target and
     // `discovery_tasks` is not trivially empty. Both end up disabled, so no background probe writes to them.
     for (const isDefault of [true, false]) {
-      const seed = await registerCluster(t, { kubeconfig: UNREACHABLE_YAML, name: uniqueName('seed'), isDefault, enabled: !isDefault, skipConnectionTest: true });
+      const seed = await registerCluster(t, {
+        kubeconfig: UNREACHABLE_YAML,
+        name: uniqueName('seed'),
+        isDefault,
+        enabled: !isDefault,
+        skipConnectionTest: true,
+      });
       seedIds.push(String(seed.id));
     }
     const started = await t.rest('POST', `${REST_BASE}/clusters/${seedIds[1]}/prometheus/rediscover`);
     expect(started.status).toBe(202);
     const deadline = Date.now() + 15_000;
-    const discoveryState = async () => (await t.gql('query($id: ID!) { cluster(id: $id) { discovery { state } } }', { id: seedIds[1] })).data.cluster.discovery.state as string;
+    const discoveryState = async () =>
+      (await t.gql('query($id: ID!) { cluster(id: $id) { discovery { state } } }', { id: seedIds[1] })).data.cluster.discovery.state as string;
     while (/PENDING|RUNNING/.test(await discoveryState())) {
       if (Date.now() > deadline) throw new Error('the seed discovery task did not finish in 15 s');
       await new Promise((r) => setTimeout(r, 100));
@@ -86,7 +93,8 @@ function useHostileGateway(driver: Driver, topic: string, opts: HostileSuiteOpti
   // Registered after useTestGateway's, so it runs before the gateway closes (after-hooks run in reverse order).
   afterAll(async () => {
     console.log(tally.summary(`${topic} ${driver}`));
-    if (tally.undocumented.length) console.log(`[hostile-input ${topic} ${driver}] undocumented REST answers:\n  ${[...new Set(tally.undocumented)].join('\n  ')}`);
+    if (tally.undocumented.length)
+      console.log(`[hostile-input ${topic} ${driver}] undocumented REST answers:\n  ${[...new Set(tally.undocumented)].join('\n  ')}`);
     rmSync(PWN_FILE, { force: true });
     // Nothing to compare when seeding failed: that failure is what the file reports.
     if (!suite.tablesBefore) return;

@@ -12,7 +12,8 @@ export interface ProviderKey {
 }
 
 export function providerKey(kid: string, type: 'rsa' | 'ec' = 'rsa'): ProviderKey {
-  const { privateKey, publicKey } = type === 'rsa' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const { privateKey, publicKey } =
+    type === 'rsa' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'P-256' });
   return { kid, algorithm: type === 'rsa' ? 'RS256' : 'ES256', privateKey, publicKey };
 }
 

@@ -2,7 +2,9 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 
 /** Kubeconfig fixtures that need no live cluster (for parsing and rejection tests). */
-export function kubeconfigYaml(opts: { server?: string; user?: Record<string, unknown>; cluster?: Record<string, unknown>; extraContexts?: string } = {}): string {
+export function kubeconfigYaml(
+  opts: { server?: string; user?: Record<string, unknown>; cluster?: Record<string, unknown>; extraContexts?: string } = {},
+): string {
   const user = opts.user ?? { token: 'sha256~fixture-token' };
   const cluster = { server: opts.server ?? 'https://127.0.0.1:6443', ...opts.cluster };
   const yamlMap = (o: Record<string, unknown>, indent: string) =>

@@ -15,9 +15,14 @@ export interface KubectlResult {
 /** Runs kubectl with `kubeconfig` (a file) and a private HOME/cache; never rejects on a non-zero exit. */
 export function kubectl(dir: string, kubeconfig: string, args: string[], timeoutMs = 20_000): Promise<KubectlResult> {
   return new Promise((resolve) => {
-    execFile(KUBECTL, ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'cache'), ...args], { timeout: timeoutMs, env: { ...process.env, HOME: dir, KUBECONFIG: '' } }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
+    execFile(
+      KUBECTL,
+      ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'cache'), ...args],
+      { timeout: timeoutMs, env: { ...process.env, HOME: dir, KUBECONFIG: '' } },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -25,9 +30,18 @@ export function kubectl(dir: string, kubeconfig: string, args: string[], timeout
  * Starts a long-running kubectl (watch, logs -f) and resolves once its stdout matches `until`, then kills it. Rejects
  * with what it printed if it exits or `timeoutMs` passes first.
  */
-export function kubectlUntil(dir: string, kubeconfig: string, args: string[], until: RegExp, onOutput?: (stdout: string) => void, timeoutMs = 20_000): Promise<string> {
+export function kubectlUntil(
+  dir: string,
+  kubeconfig: string,
+  args: string[],
+  until: RegExp,
+  onOutput?: (stdout: string) => void,
+  timeoutMs = 20_000,
+): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(KUBECTL, ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'cache'), ...args], { env: { ...process.env, HOME: dir, KUBECONFIG: '' } });
+    const child = spawn(KUBECTL, ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'cache'), ...args], {
+      env: { ...process.env, HOME: dir, KUBECONFIG: '' },
+    });
     let stdout = '';
     let stderr = '';
     const timer = setTimeout(() => {
@@ -46,7 +60,8 @@ export function kubectlUntil(dir: string, kubeconfig: string, args: string[], un
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('exit', (code) => {
       clearTimeout(timer);
-      if (!until.test(stdout)) reject(new Error(`kubectl ${args.join(' ')} exited (${code}) before printing ${until}; stdout: ${stdout} stderr: ${stderr}`));
+      if (!until.test(stdout))
+        reject(new Error(`kubectl ${args.join(' ')} exited (${code}) before printing ${until}; stdout: ${stdout} stderr: ${stderr}`));
     });
   });
 }

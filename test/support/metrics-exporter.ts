@@ -62,12 +62,20 @@ function seriesAt(p: ExporterProfile, origin: number, atSec: number): Line[] {
     lines.push({ family: 'container_memory_working_set_bytes', labels: { ...pod(i), container: 'app' }, value: bytes });
     lines.push({ family: 'container_memory_working_set_bytes', labels: pod(i), value: bytes });
   });
-  p.nodeCores.forEach((cores, i) => lines.push({ family: 'kube_node_status_allocatable', labels: { node: `node-${i}`, resource: 'cpu', unit: 'core' }, value: cores }));
-  p.nodeMemoryBytes.forEach((bytes, i) => lines.push({ family: 'kube_node_status_allocatable', labels: { node: `node-${i}`, resource: 'memory', unit: 'byte' }, value: bytes }));
+  p.nodeCores.forEach((cores, i) =>
+    lines.push({ family: 'kube_node_status_allocatable', labels: { node: `node-${i}`, resource: 'cpu', unit: 'core' }, value: cores }),
+  );
+  p.nodeMemoryBytes.forEach((bytes, i) =>
+    lines.push({ family: 'kube_node_status_allocatable', labels: { node: `node-${i}`, resource: 'memory', unit: 'byte' }, value: bytes }),
+  );
   for (let i = 0; i < p.runningPods + p.pendingPods; i++) {
     const running = i < p.runningPods;
     for (const phase of ['Running', 'Pending']) {
-      lines.push({ family: 'kube_pod_status_phase', labels: { namespace: 'apps', pod: `p-${i}`, phase }, value: (phase === 'Running') === running ? 1 : 0 });
+      lines.push({
+        family: 'kube_pod_status_phase',
+        labels: { namespace: 'apps', pod: `p-${i}`, phase },
+        value: (phase === 'Running') === running ? 1 : 0,
+      });
     }
   }
   // Two pods share the traffic; rate() sums back to the profile's figure.
@@ -104,7 +112,10 @@ function exposition(lines: Line[]): string {
   return `${out.join('\n')}\n`;
 }
 
-export async function startMetricsExporter(profile: ExporterProfile = DEFAULT_PROFILE, origin = Math.floor(Date.now() / 1000) - 7_200): Promise<MetricsExporter> {
+export async function startMetricsExporter(
+  profile: ExporterProfile = DEFAULT_PROFILE,
+  origin = Math.floor(Date.now() / 1000) - 7_200,
+): Promise<MetricsExporter> {
   const server: Server = createServer((req, res) => {
     if (req.url !== '/metrics') {
       res.writeHead(404).end();
@@ -159,7 +170,10 @@ export interface SeededPrometheus {
 export async function startSeededPrometheus(profile: ExporterProfile = DEFAULT_PROFILE): Promise<SeededPrometheus> {
   const exporter = await startMetricsExporter(profile);
   const now = Math.floor(Date.now() / 1000);
-  const prom = await startPrometheus({ scrape: [{ job: 'kube', target: exporter.instance }], backfillOpenMetrics: exporter.history('kube', now - 3_900, now - 2, 1) });
+  const prom = await startPrometheus({
+    scrape: [{ job: 'kube', target: exporter.instance }],
+    backfillOpenMetrics: exporter.history('kube', now - 3_900, now - 2, 1),
+  });
   return {
     prom,
     exporter,

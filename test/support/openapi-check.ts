@@ -30,7 +30,8 @@ export function assertMatchesOpenApi(method: string, path: string, status: numbe
   let validate = compiled.get(key);
   if (!validate) {
     const response = op.responses[String(status)] as Json | undefined;
-    if (!response) throw new Error(`OpenAPI: ${method} ${route.template} does not document status ${status} (body: ${JSON.stringify(body).slice(0, 200)})`);
+    if (!response)
+      throw new Error(`OpenAPI: ${method} ${route.template} does not document status ${status} (body: ${JSON.stringify(body).slice(0, 200)})`);
     const schema = rewriteRefs(response.content['application/json'].schema);
     validate = ajv.compile(schema as object);
     compiled.set(key, validate);

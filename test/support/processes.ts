@@ -25,7 +25,10 @@ export const PROCESS_JWT_SECRET = 'proc-secret-' + randomBytes(24).toString('hex
 export const PROCESS_ENCRYPTION_KEY = randomBytes(32).toString('base64');
 
 /** A token the gateway processes accept (admin by default). `expiresIn` uses jsonwebtoken's syntax ('2s', '-1h'). */
-export function processToken(claims: { sub: string; role?: string; roles?: string[] } = { sub: 'proc-admin', role: 'admin' }, opts: { expiresIn?: string } = {}): string {
+export function processToken(
+  claims: { sub: string; role?: string; roles?: string[] } = { sub: 'proc-admin', role: 'admin' },
+  opts: { expiresIn?: string } = {},
+): string {
   return signToken(PROCESS_JWT_SECRET, claims, opts);
 }
 
@@ -89,9 +92,25 @@ afterAll(async () => {
 
 /** Configuration variables the parent's environment must not leak into a child (the child gets exactly ours). */
 const GATEWAY_VARIABLES = [
-  'PORT', 'HOST', 'DATABASE_URL', 'DATA_DIR', 'JWT_SECRET', 'JWT_PUBLIC_KEY', 'JWT_ISSUER', 'JWT_AUDIENCE', 'ENCRYPTION_KEY',
-  'ENCRYPTION_PREVIOUS_KEYS', 'HEALTH_CHECK_INTERVAL_SECONDS', 'HEALTH_FLIP_THRESHOLD', 'HEALTH_CHECK_CONCURRENCY',
-  'KUBE_CONNECT_TIMEOUT_MS', 'KUBE_REQUEST_TIMEOUT_MS', 'PROMETHEUS_AUTO_DISCOVERY', 'DISCOVERY_TIMEOUT_SECONDS', 'LOG_LEVEL', 'NODE_OPTIONS',
+  'PORT',
+  'HOST',
+  'DATABASE_URL',
+  'DATA_DIR',
+  'JWT_SECRET',
+  'JWT_PUBLIC_KEY',
+  'JWT_ISSUER',
+  'JWT_AUDIENCE',
+  'ENCRYPTION_KEY',
+  'ENCRYPTION_PREVIOUS_KEYS',
+  'HEALTH_CHECK_INTERVAL_SECONDS',
+  'HEALTH_FLIP_THRESHOLD',
+  'HEALTH_CHECK_CONCURRENCY',
+  'KUBE_CONNECT_TIMEOUT_MS',
+  'KUBE_REQUEST_TIMEOUT_MS',
+  'PROMETHEUS_AUTO_DISCOVERY',
+  'DISCOVERY_TIMEOUT_SECONDS',
+  'LOG_LEVEL',
+  'NODE_OPTIONS',
 ];
 
 const MAX_OUTPUT = 1 << 20;
@@ -206,7 +225,10 @@ export interface HttpResult {
 export async function restCall(baseUrl: string, token: string | null, method: string, path: string, body?: unknown): Promise<HttpResult> {
   const res = await fetch(`${baseUrl}${path}`, {
     method,
-    headers: { ...(token === null ? {} : { authorization: `Bearer ${token}` }), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      ...(token === null ? {} : { authorization: `Bearer ${token}` }),
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
@@ -218,7 +240,12 @@ export async function restCall(baseUrl: string, token: string | null, method: st
 }
 
 /** POSTs a GraphQL operation to `${baseUrl}/graphql`. */
-export async function gqlCall(baseUrl: string, token: string | null, query: string, variables?: Record<string, unknown>): Promise<{ status: number; data: any; errors?: any[] }> {
+export async function gqlCall(
+  baseUrl: string,
+  token: string | null,
+  query: string,
+  variables?: Record<string, unknown>,
+): Promise<{ status: number; data: any; errors?: any[] }> {
   const res = await fetch(`${baseUrl}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(token === null ? {} : { authorization: `Bearer ${token}` }) },
@@ -268,7 +295,11 @@ export interface LiveClient {
  * `connectionParams: undefined` sends none; `token` sends `Authorization: Bearer <token>`.
  * It connects on the first subscribe; `connectNow` connects at once, for tests of the handshake alone.
  */
-export function liveClient(httpUrl: string, auth: { token?: string; connectionParams?: Record<string, unknown> }, opts: { connectNow?: boolean } = {}): LiveClient {
+export function liveClient(
+  httpUrl: string,
+  auth: { token?: string; connectionParams?: Record<string, unknown> },
+  opts: { connectNow?: boolean } = {},
+): LiveClient {
   let onClosed!: (c: CloseInfo) => void;
   const closed = new Promise<CloseInfo>((r) => (onClosed = r));
   const messages: unknown[] = [];
@@ -376,7 +407,11 @@ export function liveClient(httpUrl: string, auth: { token?: string; connectionPa
             () => what,
           ).then((r) => r.item),
         nextResult: (timeoutMs = 10_000) =>
-          wait(() => (resultCursor < results.length ? results[resultCursor++] : undefined), timeoutMs, () => `payload #${resultCursor + 1}`),
+          wait(
+            () => (resultCursor < results.length ? results[resultCursor++] : undefined),
+            timeoutMs,
+            () => `payload #${resultCursor + 1}`,
+          ),
         unsubscribe: dispose,
       };
       subscriptions.push(sub as LiveSubscription<unknown>);

@@ -19,7 +19,8 @@ const PROMTOOL = BINARY ? BINARY.replace(/prometheus$/, 'promtool') : 'promtool'
  */
 export function prometheusAvailable(): boolean {
   if (BINARY) return true;
-  if (process.env.REQUIRE_ALL_BACKENDS === '1') throw new Error('REQUIRE_ALL_BACKENDS=1 but prometheus is not installed (apt-get install prometheus)');
+  if (process.env.REQUIRE_ALL_BACKENDS === '1')
+    throw new Error('REQUIRE_ALL_BACKENDS=1 but prometheus is not installed (apt-get install prometheus)');
   console.warn('[test] prometheus is not installed: discovery tests against a real Prometheus are skipped');
   return false;
 }

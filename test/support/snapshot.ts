@@ -8,7 +8,6 @@ export interface TableSnapshot {
   discovery_tasks: Record<string, unknown>[];
 }
 
-
 // Drivers disagree on types (Date vs string, bigint vs number); the comparison must only see real changes.
 function normalise(row: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(

@@ -34,7 +34,11 @@ export function perSuite<T extends object>(what: string, create: () => Promise<T
 
 /** A live (simulated) cluster for the whole describe block, removed from the shared simulator afterwards. */
 export function useReachableCluster(opts: AddClusterOptions & { auth?: 'token' | 'cert' } = {}): ReachableCluster {
-  return perSuite('the reachable cluster', () => reachableCluster(opts), (cluster) => cluster.close());
+  return perSuite(
+    'the reachable cluster',
+    () => reachableCluster(opts),
+    (cluster) => cluster.close(),
+  );
 }
 
 /**

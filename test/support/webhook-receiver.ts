@@ -25,8 +25,12 @@ export async function startWebhookReceiver(respond: (req: { path: string; delive
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
       const path = req.url ?? '/';
-      const status = respond({ path, delivery: String(req.headers['x-kube-gateway-delivery']), attempt: Number(req.headers['x-kube-gateway-attempt']) });
-      let json: unknown = undefined;
+      const status = respond({
+        path,
+        delivery: String(req.headers['x-kube-gateway-delivery']),
+        attempt: Number(req.headers['x-kube-gateway-attempt']),
+      });
+      let json: unknown;
       try {
         json = JSON.parse(body);
       } catch {

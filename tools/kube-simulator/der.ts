@@ -45,7 +45,10 @@ function integer(bytes: Buffer): Buffer {
 
 /** UTCTime until 2049, GeneralizedTime after (RFC 5280 4.1.2.5). */
 function time(d: Date): Buffer {
-  const iso = d.toISOString().replace(/[-:T]/g, '').replace(/\.\d{3}Z$/, 'Z'); // YYYYMMDDHHMMSSZ
+  const iso = d
+    .toISOString()
+    .replace(/[-:T]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z'); // YYYYMMDDHHMMSSZ
   return d.getUTCFullYear() < 2050 ? tlv(0x17, Buffer.from(iso.slice(2))) : tlv(0x18, Buffer.from(iso));
 }
 
@@ -99,6 +102,9 @@ export function issueFast(issuer: FastIssuer, cn: string, org: string, notAfter:
   );
   const signature = sign('sha256', tbs, issuer.issuerKey); // DER-encoded ECDSA signature
   const cert = seq(tbs, ECDSA_SHA256, tlv(0x03, Buffer.from([0]), signature));
-  const b64 = cert.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
+  const b64 = cert
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n$/, '');
   return `-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----\n`;
 }

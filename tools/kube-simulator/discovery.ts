@@ -28,7 +28,11 @@ export function versionInfo(m: ClusterModel): Record<string, string> {
 }
 
 export function apiVersions(server: string): Record<string, unknown> {
-  return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: server.replace(/^https:\/\//, '') }] };
+  return {
+    kind: 'APIVersions',
+    versions: ['v1'],
+    serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: server.replace(/^https:\/\//, '') }],
+  };
 }
 
 function monitoringGroup(): Record<string, unknown> {
@@ -50,14 +54,46 @@ export function coreResources(): Record<string, unknown> {
     kind: 'APIResourceList',
     groupVersion: 'v1',
     resources: [
-      { name: 'namespaces', singularName: 'namespace', namespaced: false, kind: 'Namespace', verbs: READ, shortNames: ['ns'], storageVersionHash: 'Q3oi5N2YM8M=' },
+      {
+        name: 'namespaces',
+        singularName: 'namespace',
+        namespaced: false,
+        kind: 'Namespace',
+        verbs: READ,
+        shortNames: ['ns'],
+        storageVersionHash: 'Q3oi5N2YM8M=',
+      },
       { name: 'nodes', singularName: 'node', namespaced: false, kind: 'Node', verbs: READ, shortNames: ['no'], storageVersionHash: 'XwShjMxG9Fs=' },
-      { name: 'pods', singularName: 'pod', namespaced: true, kind: 'Pod', verbs: [...READ, 'watch', 'delete'], shortNames: ['po'], categories: ['all'], storageVersionHash: 'xPOwRZ+Yhw8=' },
+      {
+        name: 'pods',
+        singularName: 'pod',
+        namespaced: true,
+        kind: 'Pod',
+        verbs: [...READ, 'watch', 'delete'],
+        shortNames: ['po'],
+        categories: ['all'],
+        storageVersionHash: 'xPOwRZ+Yhw8=',
+      },
       { name: 'pods/exec', singularName: '', namespaced: true, kind: 'PodExecOptions', verbs: ['create', 'get'] },
       { name: 'pods/log', singularName: '', namespaced: true, kind: 'Pod', verbs: ['get'] },
       { name: 'secrets', singularName: 'secret', namespaced: true, kind: 'Secret', verbs: READ, storageVersionHash: 'S6u1pOWzb84=' },
-      { name: 'services', singularName: 'service', namespaced: true, kind: 'Service', verbs: READ, shortNames: ['svc'], categories: ['all'], storageVersionHash: '0/CO1lhkEBI=' },
-      { name: 'services/proxy', singularName: '', namespaced: true, kind: 'ServiceProxyOptions', verbs: ['create', 'delete', 'get', 'patch', 'update'] },
+      {
+        name: 'services',
+        singularName: 'service',
+        namespaced: true,
+        kind: 'Service',
+        verbs: READ,
+        shortNames: ['svc'],
+        categories: ['all'],
+        storageVersionHash: '0/CO1lhkEBI=',
+      },
+      {
+        name: 'services/proxy',
+        singularName: '',
+        namespaced: true,
+        kind: 'ServiceProxyOptions',
+        verbs: ['create', 'delete', 'get', 'patch', 'update'],
+      },
     ],
   };
 }
@@ -68,7 +104,16 @@ export function monitoringResources(): Record<string, unknown> {
     apiVersion: 'v1',
     groupVersion: MONITORING_GV.groupVersion,
     resources: [
-      { name: 'prometheuses', singularName: 'prometheus', namespaced: true, kind: 'Prometheus', verbs: READ, shortNames: ['prom'], categories: ['prometheus-operator'], storageVersionHash: 'IjF4aWUSv5M=' },
+      {
+        name: 'prometheuses',
+        singularName: 'prometheus',
+        namespaced: true,
+        kind: 'Prometheus',
+        verbs: READ,
+        shortNames: ['prom'],
+        categories: ['prometheus-operator'],
+        storageVersionHash: 'IjF4aWUSv5M=',
+      },
     ],
   };
 }

@@ -61,7 +61,17 @@ export async function handleRequest(ctx: HandlerContext, req: IncomingMessage, r
   // Prefix rather than base URL: a path starting with `//` must stay a path, not become a host.
   const url = new URL(`https://simulator.invalid${req.url ?? '/'}`);
   const method = req.method ?? 'GET';
-  const entry: RequestLogEntry = { cluster: null, method, path: url.pathname, query: Object.fromEntries(url.searchParams), status: 0, bytes: 0, at: Date.now(), headers: { ...req.headers }, rawHeaders: [...req.rawHeaders] };
+  const entry: RequestLogEntry = {
+    cluster: null,
+    method,
+    path: url.pathname,
+    query: Object.fromEntries(url.searchParams),
+    status: 0,
+    bytes: 0,
+    at: Date.now(),
+    headers: { ...req.headers },
+    rawHeaders: [...req.rawHeaders],
+  };
   const id = identify(ctx, req);
   const cluster = id.cluster ?? (id.anonymous && HEALTH.has(url.pathname) ? ctx.defaultCluster() : undefined);
   const finish = (status: number, bytes: number): void => {
@@ -194,7 +204,17 @@ async function writeReply(res: ServerResponse, method: string, reply: Exclude<Re
 /** Upgrade requests (exec over WebSocket): authenticated like any request, logged, then answered by workloads.ts. */
 export function handleUpgrade(ctx: HandlerContext, req: IncomingMessage, socket: Duplex, head: Buffer): void {
   const url = new URL(`https://simulator.invalid${req.url ?? '/'}`);
-  const entry: RequestLogEntry = { cluster: null, method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), status: 0, bytes: 0, at: Date.now(), headers: { ...req.headers }, rawHeaders: [...req.rawHeaders] };
+  const entry: RequestLogEntry = {
+    cluster: null,
+    method: req.method ?? 'GET',
+    path: url.pathname,
+    query: Object.fromEntries(url.searchParams),
+    status: 0,
+    bytes: 0,
+    at: Date.now(),
+    headers: { ...req.headers },
+    rawHeaders: [...req.rawHeaders],
+  };
   socket.on('error', () => socket.destroy());
   const cluster = identify(ctx, req).cluster;
   if (!cluster) {

@@ -47,7 +47,11 @@ export function buildNode(m: ClusterModel, i: number): KubeObject {
   const taints: Record<string, string>[] = [];
   if (i === 0) taints.push({ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' });
   if (!ready) taints.push({ key: 'node.kubernetes.io/not-ready', effect: 'NoSchedule', timeAdded: at });
-  const spec: Record<string, unknown> = { podCIDR: `10.244.${i}.0/24`, podCIDRs: [`10.244.${i}.0/24`], providerID: `kind://docker/sim/${facts.name}` };
+  const spec: Record<string, unknown> = {
+    podCIDR: `10.244.${i}.0/24`,
+    podCIDRs: [`10.244.${i}.0/24`],
+    providerID: `kind://docker/sim/${facts.name}`,
+  };
   if (taints.length) spec.taints = taints;
   return {
     metadata: {
@@ -68,7 +72,12 @@ export function buildNode(m: ClusterModel, i: number): KubeObject {
         cond('PIDPressure', 'False', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'),
         ready
           ? cond('Ready', 'True', 'KubeletReady', 'kubelet is posting ready status')
-          : cond('Ready', 'False', 'KubeletNotReady', 'container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized'),
+          : cond(
+              'Ready',
+              'False',
+              'KubeletNotReady',
+              'container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized',
+            ),
       ],
       addresses: [
         { type: 'InternalIP', address: nodeIP(i) },
@@ -126,7 +135,16 @@ export function buildPod(m: ClusterModel, i: number): KubeObject {
     });
   }
   const spec: Record<string, unknown> = {
-    containers: [{ name: 'app', image, resources: {}, terminationMessagePath: '/dev/termination-log', terminationMessagePolicy: 'File', imagePullPolicy: 'IfNotPresent' }],
+    containers: [
+      {
+        name: 'app',
+        image,
+        resources: {},
+        terminationMessagePath: '/dev/termination-log',
+        terminationMessagePolicy: 'File',
+        imagePullPolicy: 'IfNotPresent',
+      },
+    ],
     restartPolicy: 'Always',
     terminationGracePeriodSeconds: 30,
     dnsPolicy: 'ClusterFirst',
@@ -157,13 +175,16 @@ export function serviceFacts(s: ResolvedService): { name: string; namespace: str
   return { name: s.name, namespace: s.namespace, labels: s.labels ?? {} };
 }
 
-export function servicePorts(s: ResolvedService): { name?: string; port: number; targetPort: number | string; protocol: string; upstream?: string }[] {
+export function servicePorts(
+  s: ResolvedService,
+): { name?: string; port: number; targetPort: number | string; protocol: string; upstream?: string }[] {
   const ports = s.ports ?? [{ name: 'http', port: 80 }];
   return ports.map((p) => ({ ...p, targetPort: p.targetPort ?? p.port, protocol: p.protocol ?? 'TCP' }));
 }
 
 export function buildService(m: ClusterModel, s: ResolvedService): KubeObject {
-  const clusterIP = s.type === 'ExternalName' ? undefined : s.name === 'kubernetes' ? '10.96.0.1' : `10.96.${(s.index >>> 8) & 255}.${(s.index & 255) + 10}`;
+  const clusterIP =
+    s.type === 'ExternalName' ? undefined : s.name === 'kubernetes' ? '10.96.0.1' : `10.96.${(s.index >>> 8) & 255}.${(s.index & 255) + 10}`;
   const spec: Record<string, unknown> = {
     ports: servicePorts(s).map((p) => {
       const port: Record<string, unknown> = p.name ? { name: p.name } : {};

@@ -70,25 +70,21 @@ export function forward(
     let bytes = 0;
     let done = false;
     // agent: false, so no pooled upstream connection outlives the proxied request.
-    const upstream = client.request(
-      url,
-      { method: req.method, headers: forwardable(req.headers), rejectUnauthorized: false, agent: false },
-      (up) => {
-        res.writeHead(up.statusCode ?? 502, forwardable(up.headers));
-        up.on('data', (chunk: Buffer) => {
-          bytes += chunk.length;
-        });
-        up.pipe(res);
-        up.on('end', () => {
-          done = true;
-          resolve({ status: up.statusCode ?? 502, bytes });
-        });
-        up.on('error', () => {
-          res.destroy();
-          resolve({ status: up.statusCode ?? 502, bytes });
-        });
-      },
-    );
+    const upstream = client.request(url, { method: req.method, headers: forwardable(req.headers), rejectUnauthorized: false, agent: false }, (up) => {
+      res.writeHead(up.statusCode ?? 502, forwardable(up.headers));
+      up.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+      });
+      up.pipe(res);
+      up.on('end', () => {
+        done = true;
+        resolve({ status: up.statusCode ?? 502, bytes });
+      });
+      up.on('error', () => {
+        res.destroy();
+        resolve({ status: up.statusCode ?? 502, bytes });
+      });
+    });
     upstream.on('error', (err: NodeJS.ErrnoException) => {
       if (res.headersSent) {
         res.destroy();

@@ -47,20 +47,44 @@ interface ResourceDef {
 
 const RESOURCES: Record<string, ResourceDef> = {
   namespaces: {
-    name: 'namespaces', kind: 'Namespace', apiVersion: 'v1', group: '', namespaced: false,
-    source: (m) => arraySource(m.namespaces(), (n) => ({ name: n, labels: { 'kubernetes.io/metadata.name': n } }), (n) => buildNamespace(m, n), ['status.phase']),
+    name: 'namespaces',
+    kind: 'Namespace',
+    apiVersion: 'v1',
+    group: '',
+    namespaced: false,
+    source: (m) =>
+      arraySource(
+        m.namespaces(),
+        (n) => ({ name: n, labels: { 'kubernetes.io/metadata.name': n } }),
+        (n) => buildNamespace(m, n),
+        ['status.phase'],
+      ),
     get: (m, _ns, name) => (m.namespaces().includes(name) ? buildNamespace(m, name) : undefined),
   },
   nodes: {
-    name: 'nodes', kind: 'Node', apiVersion: 'v1', group: '', namespaced: false,
-    source: (m) => ({ start: 0, end: Math.max(0, m.knobs.nodes), facts: (i) => m.nodeFacts(i), build: (i) => buildNode(m, i), extraFields: ['spec.unschedulable'] }),
+    name: 'nodes',
+    kind: 'Node',
+    apiVersion: 'v1',
+    group: '',
+    namespaced: false,
+    source: (m) => ({
+      start: 0,
+      end: Math.max(0, m.knobs.nodes),
+      facts: (i) => m.nodeFacts(i),
+      build: (i) => buildNode(m, i),
+      extraFields: ['spec.unschedulable'],
+    }),
     get(m, _ns, name) {
       const i = Number(/^node-(\d+)$/.exec(name)?.[1] ?? -1);
       return i >= 0 && i < m.knobs.nodes && nodeName(i) === name ? buildNode(m, i) : undefined;
     },
   },
   pods: {
-    name: 'pods', kind: 'Pod', apiVersion: 'v1', group: '', namespaced: true,
+    name: 'pods',
+    kind: 'Pod',
+    apiVersion: 'v1',
+    group: '',
+    namespaced: true,
     source(m, ns) {
       const [start, end] = m.podRange(ns);
       return { start, end, facts: (i) => m.podFacts(i), build: (i) => buildPod(m, i), extraFields: ['spec.nodeName', 'status.phase'] };
@@ -71,15 +95,28 @@ const RESOURCES: Record<string, ResourceDef> = {
     },
   },
   services: {
-    name: 'services', kind: 'Service', apiVersion: 'v1', group: '', namespaced: true,
-    source: (m, ns) => arraySource(m.services().filter((s) => ns === undefined || s.namespace === ns), serviceFacts, (s) => buildService(m, s)),
+    name: 'services',
+    kind: 'Service',
+    apiVersion: 'v1',
+    group: '',
+    namespaced: true,
+    source: (m, ns) =>
+      arraySource(
+        m.services().filter((s) => ns === undefined || s.namespace === ns),
+        serviceFacts,
+        (s) => buildService(m, s),
+      ),
     get(m, ns, name) {
       const s = m.services().find((x) => x.namespace === ns && x.name === name);
       return s && buildService(m, s);
     },
   },
   prometheuses: {
-    name: 'prometheuses', kind: 'Prometheus', apiVersion: `${MONITORING_GROUP}/v1`, group: MONITORING_GROUP, namespaced: true,
+    name: 'prometheuses',
+    kind: 'Prometheus',
+    apiVersion: `${MONITORING_GROUP}/v1`,
+    group: MONITORING_GROUP,
+    namespaced: true,
     source: (m, ns) =>
       arraySource(
         m.prometheuses().filter((p) => ns === undefined || p.namespace === ns),
@@ -111,7 +148,10 @@ function resourceRequest(r: RouteRequest, def: ResourceDef, ns: string | undefin
     const obj = def.get(r.model, ns, name);
     if (!obj) return fail(notFound(def.name, name, def.group));
     if (table) {
-      return json({ ...tableHead(def.name, { resourceVersion: String(r.model.rv) }), rows: [tableRow(def.name, obj, def.kind, def.apiVersion, include)] });
+      return json({
+        ...tableHead(def.name, { resourceVersion: String(r.model.rv) }),
+        rows: [tableRow(def.name, obj, def.kind, def.apiVersion, include)],
+      });
     }
     return json(def.group ? obj : withType(obj, def.kind, def.apiVersion));
   }
@@ -137,9 +177,10 @@ function groupVersionRequest(r: RouteRequest, segs: string[], allowed: string[])
   if (a === undefined) return fail(notFoundPath());
   const def = (n: string | undefined): ResourceDef | undefined => (n !== undefined && allowed.includes(n) ? RESOURCES[n] : undefined);
   if (a === 'namespaces' && b !== undefined && c !== undefined) {
-    if (c === 'services' && e === 'proxy' && d !== undefined && allowed.includes('services')) return proxyRequest(r, decodeSegment(b), decodeSegment(d));
+    if (c === 'services' && e === 'proxy' && d !== undefined && allowed.includes('services'))
+      return proxyRequest(r, decodeSegment(b), decodeSegment(d));
     const rd = def(c);
-    if (!rd || !rd.namespaced || segs.length > 4) return fail(notFoundPath());
+    if (!rd?.namespaced || segs.length > 4) return fail(notFoundPath());
     return resourceRequest(r, rd, b, d);
   }
   const rd = def(a);
@@ -157,8 +198,10 @@ function decodeSegment(segment: string): string {
 }
 
 function proxyRequest(r: RouteRequest, ns: string, id: string): Reply {
-  const verb = ({ GET: 'get', HEAD: 'get', POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' } as Record<string, string>)[r.method] ?? 'get';
-  if (isForbidden(r.model, 'services/proxy')) return fail(forbidden({ user: r.user, verb, resource: 'services/proxy', group: '', namespace: ns, name: id }));
+  const verb =
+    ({ GET: 'get', HEAD: 'get', POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' } as Record<string, string>)[r.method] ?? 'get';
+  if (isForbidden(r.model, 'services/proxy'))
+    return fail(forbidden({ user: r.user, verb, resource: 'services/proxy', group: '', namespace: ns, name: id }));
   // The tail is forwarded still percent-encoded: ['', 'api', 'v1', 'namespaces', ns, 'services', id, 'proxy', ...tail].
   const rest = `/${r.path.split('/').slice(8).join('/')}`;
   return { type: 'proxy', target: resolveProxy(r.model, ns, id, rest, r.query) };
@@ -185,7 +228,10 @@ function safeDecode(s: string): string {
 
 function dispatch(r: RouteRequest): Reply {
   const path = r.path.length > 1 ? r.path.replace(/\/+$/, '') : r.path;
-  const segs = path.split('/').filter((s) => s !== '').map(safeDecode);
+  const segs = path
+    .split('/')
+    .filter((s) => s !== '')
+    .map(safeDecode);
   const isRead = r.method === 'GET' || r.method === 'HEAD';
   const fixed: Record<string, () => Reply> = {
     '/healthz': () => ({ type: 'text', status: 200, body: 'ok' }),

@@ -72,7 +72,7 @@ function parseLabelRequirement(req: string): LabelReq {
 
 /** Parses a `labelSelector`; undefined or empty matches everything. */
 export function parseLabelSelector(sel: string | undefined): Predicate | undefined {
-  if (!sel || !sel.trim()) return undefined;
+  if (!sel?.trim()) return undefined;
   const reqs = splitTopLevel(sel).map(parseLabelRequirement);
   return (f) => reqs.every((r) => r(f.labels));
 }
@@ -82,7 +82,7 @@ export function parseLabelSelector(sel: string | undefined): Predicate | undefin
  * exposes in `fields`; anything else is a 400, as the real server rejects unknown field labels.
  */
 export function parseFieldSelector(sel: string | undefined, extraFields: string[] = []): Predicate | undefined {
-  if (!sel || !sel.trim()) return undefined;
+  if (!sel?.trim()) return undefined;
   const known = ['metadata.name', 'metadata.namespace', ...extraFields];
   const reqs = splitTopLevel(sel).map((req) => {
     const m = /^([^=!\s]+)\s*(==|=|!=)\s*(.*)$/.exec(req);

@@ -79,7 +79,11 @@ export function expiredContinue(): KubeStatus {
 /** The 5xx used by `mode: 'error5xx'` and flapping. */
 export function serverError(code: number): KubeStatus {
   if (code === 503) return status(503, 'ServiceUnavailable', 'the server is currently unable to handle the request', {});
-  if (code === 504) return status(504, 'Timeout', 'the server was unable to return a response in the time allotted, but may still be processing the request', {});
-  if (code === 500) return status(500, 'InternalError', 'Internal error occurred: etcdserver: request timed out', { causes: [{ message: 'etcdserver: request timed out' }] });
+  if (code === 504)
+    return status(504, 'Timeout', 'the server was unable to return a response in the time allotted, but may still be processing the request', {});
+  if (code === 500)
+    return status(500, 'InternalError', 'Internal error occurred: etcdserver: request timed out', {
+      causes: [{ message: 'etcdserver: request timed out' }],
+    });
   return status(code, 'InternalError', `Internal error occurred: simulated ${code}`);
 }

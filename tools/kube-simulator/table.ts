@@ -15,10 +15,18 @@ export interface TableColumn {
 }
 
 type Cell = string | number;
-const NAME_DOC = 'Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names';
-const AGE_DOC = 'CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata';
+const NAME_DOC =
+  'Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names';
+const AGE_DOC =
+  'CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata';
 
-const col = (name: string, description = '', priority = 0, type = 'string', format = ''): TableColumn => ({ name, type, format, description, priority });
+const col = (name: string, description = '', priority = 0, type = 'string', format = ''): TableColumn => ({
+  name,
+  type,
+  format,
+  description,
+  priority,
+});
 const NAME = col('Name', NAME_DOC, 0, 'string', 'name');
 const AGE = col('Age', AGE_DOC);
 
@@ -72,7 +80,17 @@ const PRINTERS: Record<string, Printer> = {
       const total = arr(obj(o.spec).containers).length;
       const ready = cs.filter((c) => c.ready === true).length;
       const restarts = cs.reduce((n, c) => n + (typeof c.restartCount === 'number' ? c.restartCount : 0), 0);
-      return [str(o.metadata.name), `${ready}/${total}`, str(st.phase), String(restarts), age(o), str(st.podIP, '<none>'), str(obj(o.spec).nodeName, '<none>'), '<none>', '<none>'];
+      return [
+        str(o.metadata.name),
+        `${ready}/${total}`,
+        str(st.phase),
+        String(restarts),
+        age(o),
+        str(st.podIP, '<none>'),
+        str(obj(o.spec).nodeName, '<none>'),
+        '<none>',
+        '<none>',
+      ];
     },
   },
   nodes: {
@@ -92,7 +110,9 @@ const PRINTERS: Record<string, Printer> = {
       const st = obj(o.status);
       const ready = arr(st.conditions).find((c) => c.type === 'Ready');
       const labels = obj(o.metadata.labels);
-      const roles = Object.keys(labels).filter((l) => l.startsWith('node-role.kubernetes.io/')).map((l) => l.slice(24));
+      const roles = Object.keys(labels)
+        .filter((l) => l.startsWith('node-role.kubernetes.io/'))
+        .map((l) => l.slice(24));
       const addr = (t: string): string => str(arr(st.addresses).find((a) => a.type === t)?.address, '<none>');
       const info = obj(st.nodeInfo);
       return [
@@ -125,8 +145,13 @@ const PRINTERS: Record<string, Printer> = {
     ],
     cells(o) {
       const spec = obj(o.spec);
-      const ports = arr(spec.ports).map((p) => `${String(p.port)}/${str(p.protocol, 'TCP')}`).join(',');
-      const sel = Object.entries(obj(spec.selector)).map(([k, v]) => `${k}=${String(v)}`).sort().join(',');
+      const ports = arr(spec.ports)
+        .map((p) => `${String(p.port)}/${str(p.protocol, 'TCP')}`)
+        .join(',');
+      const sel = Object.entries(obj(spec.selector))
+        .map(([k, v]) => `${k}=${String(v)}`)
+        .sort()
+        .join(',');
       return [str(o.metadata.name), str(spec.type), str(spec.clusterIP, 'None'), '<none>', ports || '<none>', age(o), sel || '<none>'];
     },
   },
@@ -145,7 +170,15 @@ const PRINTERS: Record<string, Printer> = {
       const spec = obj(o.spec);
       const st = obj(o.status);
       const cond = (t: string): string => str(arr(st.conditions).find((c) => c.type === t)?.status);
-      return [str(o.metadata.name), str(spec.version), Number(spec.replicas ?? 1), Number(st.availableReplicas ?? 0), cond('Reconciled'), cond('Available'), age(o)];
+      return [
+        str(o.metadata.name),
+        str(spec.version),
+        Number(spec.replicas ?? 1),
+        Number(st.availableReplicas ?? 0),
+        cond('Reconciled'),
+        cond('Available'),
+        age(o),
+      ];
     },
   },
 };
@@ -164,7 +197,13 @@ export function tableHead(resource: string, metadata: Record<string, unknown>): 
  * A Table row. `includeObject` is the query parameter: `Metadata` (default) embeds PartialObjectMetadata,
  * `Object` the full object, `None` nothing.
  */
-export function tableRow(resource: string, o: KubeObject, kind: string, apiVersion: string, includeObject: string | undefined): Record<string, unknown> {
+export function tableRow(
+  resource: string,
+  o: KubeObject,
+  kind: string,
+  apiVersion: string,
+  includeObject: string | undefined,
+): Record<string, unknown> {
   const row: Record<string, unknown> = { cells: (PRINTERS[resource] as Printer).cells(o) };
   if (includeObject === 'Object') row.object = { kind, apiVersion, ...o };
   else if (includeObject !== 'None') row.object = { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata };

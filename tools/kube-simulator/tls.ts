@@ -65,7 +65,9 @@ async function keyToPem(key: CryptoKey): Promise<string> {
 
 function nextSerial(): string {
   // Random prefix so certificates of different processes never share a serial.
-  const prefix = Math.floor(Math.random() * 0xffffff).toString(16).padStart(6, '0');
+  const prefix = Math.floor(Math.random() * 0xffffff)
+    .toString(16)
+    .padStart(6, '0');
   return `01${prefix}${(serial++).toString(16).padStart(8, '0')}`;
 }
 

@@ -50,7 +50,17 @@ export function simulatePodCreated(handle: ClusterHandle, namespace: string, nam
   c.model.rv++;
   const base = buildPod(c.model, 0);
   const meta = base.metadata as Record<string, unknown>;
-  const pod: KubeObject = { ...base, metadata: { ...meta, name, namespace, uid: c.model.uid(`created-${namespace}/${name}`, 0), resourceVersion: String(c.model.rv), creationTimestamp: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') } };
+  const pod: KubeObject = {
+    ...base,
+    metadata: {
+      ...meta,
+      name,
+      namespace,
+      uid: c.model.uid(`created-${namespace}/${name}`, 0),
+      resourceVersion: String(c.model.rv),
+      creationTimestamp: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    },
+  };
   stateOf(c).created.set(`${namespace}/${name}`, pod);
   for (const w of stateOf(c).watchers) if (w.namespace === undefined || w.namespace === namespace) writeEvent(w, 'ADDED', pod);
 }
@@ -61,7 +71,12 @@ export function openWatches(handle: ClusterHandle): number {
 }
 
 function writeEvent(w: Watcher, type: string, pod: KubeObject): void {
-  const object = w.table ? { ...tableHead('pods', { resourceVersion: String((pod.metadata as { resourceVersion?: string }).resourceVersion ?? '1') }), rows: [tableRow('pods', pod, 'Pod', 'v1', 'Object')] } : withType(pod, 'Pod');
+  const object = w.table
+    ? {
+        ...tableHead('pods', { resourceVersion: String((pod.metadata as { resourceVersion?: string }).resourceVersion ?? '1') }),
+        rows: [tableRow('pods', pod, 'Pod', 'v1', 'Object')],
+      }
+    : withType(pod, 'Pod');
   w.res.write(`${JSON.stringify({ type, object })}\n`);
 }
 
@@ -75,7 +90,10 @@ interface Target {
 
 /** Verb and resource of a core (`/api/v1`) request, as the API server's RequestInfo would say; undefined for the rest. */
 function targetOf(method: string, path: string, query: URLSearchParams): Target | undefined {
-  const segs = path.split('/').filter(Boolean).map((s) => decodeURIComponent(s));
+  const segs = path
+    .split('/')
+    .filter(Boolean)
+    .map((s) => decodeURIComponent(s));
   if (segs[0] !== 'api' || segs[1] !== 'v1' || segs.length < 3) return undefined;
   let rest = segs.slice(2);
   let namespace: string | undefined;
@@ -86,8 +104,13 @@ function targetOf(method: string, path: string, query: URLSearchParams): Target 
   const [resource, name, subresource] = rest;
   const verb =
     method === 'GET' || method === 'HEAD'
-      ? query.get('watch') === 'true' || query.get('watch') === '1' ? 'watch' : name ? 'get' : 'list'
-      : ({ POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: name ? 'delete' : 'deletecollection' } as Record<string, string>)[method] ?? method.toLowerCase();
+      ? query.get('watch') === 'true' || query.get('watch') === '1'
+        ? 'watch'
+        : name
+          ? 'get'
+          : 'list'
+      : (({ POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: name ? 'delete' : 'deletecollection' } as Record<string, string>)[method] ??
+        method.toLowerCase());
   return { verb, resource: resource!, namespace, name, subresource };
 }
 
@@ -125,9 +148,18 @@ export async function workloadRequest(c: VirtualCluster, req: IncomingMessage, r
   const state = stateOf(c);
 
   if (t.resource === 'secrets' && (t.verb === 'list' || t.verb === 'get')) {
-    const secret = (ns: string) => ({ metadata: { name: 'app-credentials', namespace: ns, resourceVersion: '1' }, type: 'Opaque', data: { password: Buffer.from('s3cr3t').toString('base64') } });
+    const secret = (ns: string) => ({
+      metadata: { name: 'app-credentials', namespace: ns, resourceVersion: '1' },
+      type: 'Opaque',
+      data: { password: Buffer.from('s3cr3t').toString('base64') },
+    });
     if (t.name) return json(res, 200, withType(secret(t.namespace ?? 'default'), 'Secret'));
-    return json(res, 200, { kind: 'SecretList', apiVersion: 'v1', metadata: { resourceVersion: String(c.model.rv) }, items: [secret(t.namespace ?? 'default')] });
+    return json(res, 200, {
+      kind: 'SecretList',
+      apiVersion: 'v1',
+      metadata: { resourceVersion: String(c.model.rv) },
+      items: [secret(t.namespace ?? 'default')],
+    });
   }
   if (t.resource !== 'pods') return undefined;
   const key = `${t.namespace}/${t.name}`;
@@ -154,7 +186,11 @@ export async function workloadRequest(c: VirtualCluster, req: IncomingMessage, r
     state.deleted.add(key);
     state.created.delete(key);
     for (const w of state.watchers) if (w.namespace === undefined || w.namespace === t.namespace) writeEvent(w, 'DELETED', pod);
-    return json(res, 200, withType({ ...pod, metadata: { ...(pod.metadata as object), deletionTimestamp: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') } }, 'Pod'));
+    return json(
+      res,
+      200,
+      withType({ ...pod, metadata: { ...(pod.metadata as object), deletionTimestamp: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') } }, 'Pod'),
+    );
   }
   if (t.verb === 'get' && t.subresource === 'log') {
     res.writeHead(200, { 'Content-Type': 'text/plain', 'Transfer-Encoding': 'chunked' });
@@ -190,11 +226,14 @@ export function execUpgrade(c: VirtualCluster, req: IncomingMessage, socket: Dup
   const refusal = impersonationRefusal(c, req, t && { ...t, verb: 'create' });
   const reject = (code: number, body: unknown) => {
     const text = JSON.stringify(body);
-    socket.end(`HTTP/1.1 ${code} Refused\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`);
+    socket.end(
+      `HTTP/1.1 ${code} Refused\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
+    );
     return code;
   };
   if (refusal) return reject(403, refusal);
-  if (!t || t.resource !== 'pods' || t.subresource !== 'exec') return reject(404, status(404, 'NotFound', 'the server could not find the requested resource', {}));
+  if (t?.resource !== 'pods' || t.subresource !== 'exec')
+    return reject(404, status(404, 'NotFound', 'the server could not find the requested resource', {}));
   const command = url.searchParams.getAll('command');
   const user = typeof req.headers['impersonate-user'] === 'string' ? req.headers['impersonate-user'] : c.user;
   const out = command[0] === 'echo' ? command.slice(1).join(' ') : command[0] === 'whoami' ? user : `ran ${command.join(' ')}`;

@@ -11,18 +11,12 @@ import { createClient } from 'graphql-ws';
 import { createElement } from 'react';
 import { createRoot } from 'react-dom/client';
 
-(function () {
-  'use strict';
-
+(() => {
   // The workers are this bundle's siblings, under the same version (document.currentScript: this classic script).
   var version = new URL(document.currentScript.src).searchParams.get('v') || '';
-  var workerUrl = function (name) {
-    return location.pathname + '?asset=' + name + '.worker.js&v=' + encodeURIComponent(version);
-  };
+  var workerUrl = (name) => location.pathname + '?asset=' + name + '.worker.js&v=' + encodeURIComponent(version);
   globalThis.MonacoEnvironment = {
-    getWorker: function (_id, label) {
-      return new Worker(workerUrl(label === 'json' || label === 'graphql' ? label : 'editor'));
-    },
+    getWorker: (_id, label) => new Worker(workerUrl(label === 'json' || label === 'graphql' ? label : 'editor')),
   };
 
   var path = location.pathname.replace(/\/+$/, '') || '/graphql';
@@ -31,12 +25,12 @@ import { createRoot } from 'react-dom/client';
 
   var fragment = new URLSearchParams(location.hash.slice(1));
   var initial = {};
-  ['query', 'variables', 'headers', 'operationName'].forEach(function (k) {
+  ['query', 'variables', 'headers', 'operationName'].forEach((k) => {
     if (fragment.has(k)) initial[k] = fragment.get(k);
   });
   if (fragment.has('headers')) {
     fragment.delete('headers');
-    var rest = fragment.toString();
+    const rest = fragment.toString();
     history.replaceState(null, '', location.pathname + location.search + (rest ? '#' + rest : ''));
   }
 
@@ -55,12 +49,10 @@ import { createRoot } from 'react-dom/client';
   ].join('\n');
 
   function isSubscription(params, opts) {
-    var doc = opts && opts.documentAST;
+    var doc = opts?.documentAST;
     if (!doc) return /^\s*subscription\b/m.test(params.query.replace(/#.*$/gm, ''));
-    var ops = doc.definitions.filter(function (d) { return d.kind === 'OperationDefinition'; });
-    var op = params.operationName
-      ? ops.filter(function (d) { return d.name && d.name.value === params.operationName; })[0]
-      : ops[0];
+    var ops = doc.definitions.filter((d) => d.kind === 'OperationDefinition');
+    var op = params.operationName ? ops.filter((d) => d.name && d.name.value === params.operationName)[0] : ops[0];
     return !!op && op.operation === 'subscription';
   }
 
@@ -68,15 +60,15 @@ import { createRoot } from 'react-dom/client';
     var h = new Headers(headers || {});
     h.set('content-type', 'application/json');
     h.set('accept', 'application/graphql-response+json, application/json');
-    return fetch(httpUrl, { method: 'POST', headers: h, body: JSON.stringify(params), credentials: 'omit' }).then(function (res) {
-      return res.text().then(function (text) {
+    return fetch(httpUrl, { method: 'POST', headers: h, body: JSON.stringify(params), credentials: 'omit' }).then((res) =>
+      res.text().then((text) => {
         try {
           return JSON.parse(text);
         } catch (_) {
           return { errors: [{ message: 'HTTP ' + res.status + ': ' + text.slice(0, 500) }] };
         }
-      });
-    });
+      }),
+    );
   }
 
   // One graphql-ws client per distinct set of headers: a new token in the editor means a new connection.
@@ -107,23 +99,25 @@ import { createRoot } from 'react-dom/client';
     var inner = wsClient(headers).iterate(params);
     var finished = false;
     return {
-      next: function () {
+      next: () => {
         if (finished) return Promise.resolve({ done: true, value: undefined });
-        return inner.next().catch(function (err) {
+        return inner.next().catch((err) => {
           finished = true;
           return { done: false, value: { errors: describe(err) } };
         });
       },
-      return: function () {
+      return: () => {
         finished = true;
         return inner.return ? inner.return() : Promise.resolve({ done: true, value: undefined });
       },
-      [Symbol.asyncIterator]: function () { return this; },
+      [Symbol.asyncIterator]: function () {
+        return this;
+      },
     };
   }
 
   function fetcher(params, opts) {
-    var headers = (opts && opts.headers) || {};
+    var headers = opts?.headers || {};
     return isSubscription(params, opts) ? subscribe(params, headers) : httpFetch(params, headers);
   }
 
