@@ -117,7 +117,8 @@ describe('C3 and C6 against hostile API servers on pglite', () => {
     expect(longestGap, 'longest wait between two probes of the healthy cluster (ms)').toBeLessThan(2_500);
     expect(v.medianMs, '/healthz median (ms)').toBeLessThan(100);
     expect(v.maxMs, '/healthz slowest (ms)').toBeLessThan(500);
-    expect(v.rssGrowthMb, 'RSS growth (MB)').toBeLessThan(100);
+    // The bound catches the bombs (the old code grew by gigabytes); a 200k-node list legitimately parses 16 MiB pages.
+    expect(v.rssGrowthMb, 'RSS growth (MB)').toBeLessThan(150);
     console.info(
       `[hostile C3/C6] ${behaviour}: C3 ${created.value.status} in ${created.ms.toFixed(0)} ms (${c3Requests} requests), C6 ${tested.value.status} in ${tested.ms.toFixed(0)} ms, ` +
         `healthy longest gap ${longestGap} ms, /healthz median ${v.medianMs.toFixed(1)} ms max ${v.maxMs.toFixed(1)} ms, RSS +${v.rssGrowthMb.toFixed(1)} MB`,

@@ -59,7 +59,10 @@ describeHostileInput('graphql-documents', {}, ({ t, tally, seedIds }) => {
     );
     const aliases = (n: number, field = '__typename') => `{ ${Array.from({ length: n }, (_, i) => `a${i}: ${field}`).join(' ')} }`;
     attempts.push(gql(t, '501 aliases', aliases(501), undefined, { expect: tooWide }));
-    attempts.push(gql(t, '5000 aliases', aliases(5000), undefined, { expect: tooWide }));
+    // 5,000 aliases are over 10,000 tokens: since issue 17 the parser's token cap refuses them before validation.
+    attempts.push(
+      gql(t, '5000 aliases', aliases(5000), undefined, { expect: { status: [400], message: /more tha[nt] 10000 tokens|too many fields/ } }),
+    );
     attempts.push(gql(t, '300 aliased clusters lists', aliases(300, 'clusters { total }'), undefined, { expect: tooWide }));
     attempts.push(gql(t, '600 aliased cluster lookups', aliases(600, `cluster(id: "${seedIds[0]}") { id }`), undefined, { expect: tooWide }));
     const fan = `fragment F on Query { ${Array.from({ length: 25 }, (_, i) => `f${i}: __typename`).join(' ')} }`;
