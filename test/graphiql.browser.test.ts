@@ -1,16 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { getIntrospectionQuery } from 'graphql';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, hasChromium, launchHeadlessChromium } from './support/chromium.js';
 import { startTestGateway, type TestGateway, uniqueName } from './support/gateway.js';
 import { reachableCluster } from './support/reachable.js';
 
 /** Debian's Chromium; the test never downloads a browser. */
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
 const required = process.env.REQUIRE_ALL_BACKENDS === '1';
 if (!hasChromium && !required) console.warn(`[graphiql.browser] ${CHROMIUM} not found: skipping the GraphiQL browser test`);
 
@@ -27,31 +25,16 @@ describe.runIf(hasChromium || required)('GraphiQL at GET /graphql in headless Ch
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    if (!hasChromium) throw new Error(`REQUIRE_ALL_BACKENDS=1 but ${CHROMIUM} is missing (apt-get install chromium)`);
     // The page is a bundle (scripts/build-graphiql.mjs); `npm test` builds it when missing, so does a direct run.
     execFileSync(process.execPath, ['scripts/build-graphiql.mjs', '--if-missing'], { stdio: 'inherit' });
-    profileDir = mkdtempSync(join(tmpdir(), 'kgw-chromium-'));
     const [gateway, context, cluster] = await Promise.all([
       startTestGateway('pglite', { PROMETHEUS_AUTO_DISCOVERY: 'false' }),
-      chromium.launchPersistentContext(profileDir, {
-        executablePath: CHROMIUM,
-        headless: true,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--no-first-run',
-          '--disable-quic',
-          '--disable-sync',
-        ],
-        viewport: { width: 1400, height: 900 },
-      }),
+      launchHeadlessChromium('kgw-chromium-'),
       reachableCluster(),
     ]);
     t = gateway;
-    ctx = context;
+    ctx = context.ctx;
+    profileDir = context.profileDir;
     clusterName = uniqueName('giql');
     const res = await t.rest('POST', '/api/v1/k8s/clusters', { body: { name: clusterName, kubeconfig: cluster.kubeconfigBase64 } });
     expect(res.status).toBe(201);

@@ -23,7 +23,6 @@ export class ClusterListCache {
   /** The last snapshot handed out, kept across invalidations: a reload with the very same content keeps its version. */
   private last?: ClusterListSnapshot;
   private generation = 0;
-  private versions = 0;
   private inflight?: { promise: Promise<ClusterListSnapshot>; generation: number };
   private lastWarmAt = 0;
   private readonly byId = new WeakMap<ClusterListSnapshot, ReadonlyMap<number, ClusterView>>();
@@ -47,9 +46,9 @@ export class ClusterListCache {
     const generation = this.generation;
     const promise = this.load().then((loaded) => {
       // Unchanged content keeps its version, so what callers derived from it (rendered responses) stays valid across
-      // TTL refills and notifications that changed nothing visible. A new version is taken from a counter shared by
-      // every load, so two loads racing across an invalidation never hand out one version for different content.
-      const snapshot = this.last && sameClusters(this.last.items, loaded) ? this.last : { items: Object.freeze(loaded), version: ++this.versions };
+      // TTL refills and notifications that changed nothing visible. A new version is taken from the process-wide counter, so
+      // two loads racing across an invalidation never hand out one version for different content.
+      const snapshot = this.last && sameClusters(this.last.items, loaded) ? this.last : { items: Object.freeze(loaded), version: ++versions };
       if (this.generation === generation) {
         this.value = { snapshot, at: Date.now() };
         if (!this.last || snapshot.version > this.last.version) this.last = snapshot;
@@ -104,6 +103,13 @@ export class ClusterListCache {
     this.unsubscribe();
   }
 }
+
+/**
+ * Versions come from one counter for the whole process, not one per cache: rendered answers memoised by version
+ * (rest/cluster.rest.ts keeps C1's body at module level) must never take one gateway's list for another's when a
+ * process runs several (tests, benchmarks).
+ */
+let versions = 0;
 
 const WARM_SPACING_MS = 1_000;
 const WARM_MAX_CLUSTERS = 2_000;

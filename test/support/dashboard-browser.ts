@@ -1,14 +1,13 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { expect } from 'vitest';
 import { buildDashboard } from '../../scripts/build-ui.mjs';
 
 /** Debian's Chromium; the tests never download a browser. */
-export const CHROMIUM = '/usr/bin/chromium';
-export const hasChromium = existsSync(CHROMIUM);
+export { CHROMIUM, hasChromium } from './chromium.js';
+import { CHROMIUM, hasChromium, launchHeadlessChromium } from './chromium.js';
 if (!hasChromium && process.env.REQUIRE_ALL_BACKENDS !== '1') console.warn(`[dashboard] ${CHROMIUM} not found: skipping the dashboard browser tests`);
 export const runBrowserSuite = hasChromium || process.env.REQUIRE_ALL_BACKENDS === '1';
 
@@ -25,25 +24,8 @@ export interface DashboardBrowser {
 
 /** Builds the dashboard if needed (as `npm test` does) and starts headless Chromium with the GraphiQL test's flags. */
 export async function startDashboardBrowser(): Promise<DashboardBrowser> {
-  if (!hasChromium) throw new Error(`REQUIRE_ALL_BACKENDS=1 but ${CHROMIUM} is missing (apt-get install chromium)`);
   await buildDashboard({ ifStale: true });
-  const profileDir = mkdtempSync(join(tmpdir(), 'kgw-dashboard-chromium-'));
-  const ctx = await chromium.launchPersistentContext(profileDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-      '--disable-quic',
-      '--disable-sync',
-    ],
-    viewport: { width: 1400, height: 900 },
-    acceptDownloads: true,
-  });
+  const { ctx, profileDir } = await launchHeadlessChromium('kgw-dashboard-chromium-', { acceptDownloads: true });
   const requested: string[] = [];
   const problems: string[] = [];
   ctx.on('page', (page) => {
