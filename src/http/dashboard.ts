@@ -1,13 +1,9 @@
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { gzip as gzipCb } from 'node:zlib';
-import { type Request, type Response, Router } from 'express';
+import { type Response, Router } from 'express';
 import { dashboardContentSecurityPolicy } from './security-headers.js';
-
-const gzip = promisify(gzipCb);
+import { contentVersion, loadOnce, type StaticAsset as Asset, sendStaticAsset as send, staticAsset as asset } from './static-bundle.js';
 
 /**
  * Where `scripts/build-ui.mjs` writes the dashboard: <repository>/dist/dashboard. This module sits at src/http (tsx)
@@ -23,11 +19,6 @@ const ASSETS: Record<string, string> = {
   'app.css': 'text/css; charset=utf-8',
 };
 
-interface Asset {
-  type: string;
-  body: Buffer;
-  gzipped: Buffer;
-}
 interface Bundle {
   version: string;
   page: Asset;
@@ -36,10 +27,6 @@ interface Bundle {
 
 /** The built files are missing: a checkout where neither `npm run build` nor `npm start` has run yet. */
 class DashboardNotBuiltError extends Error {}
-
-async function asset(type: string, body: Buffer): Promise<Asset> {
-  return { type, body, gzipped: await gzip(body, { level: 9 }) };
-}
 
 /** Reads and compresses the build once, on first use; the page names its assets with their content hash (caching). */
 async function loadBundle(): Promise<Bundle> {
@@ -52,22 +39,11 @@ async function loadBundle(): Promise<Bundle> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new DashboardNotBuiltError('the dashboard is not built: run `npm run build`');
     throw err;
   }
-  const hash = createHash('sha256');
-  bodies.forEach((b) => hash.update(b));
-  const version = hash.digest('hex').slice(0, 12);
+  const version = contentVersion(bodies);
   const page = await asset('text/html; charset=utf-8', Buffer.from(html.replaceAll('__VERSION__', version)));
   const assets = new Map<string, Asset>();
   await Promise.all(names.map(async (n, i) => assets.set(n, await asset(ASSETS[n]!, bodies[i]!))));
   return { version, page, assets };
-}
-
-function send(req: Request, res: Response, a: Asset, cacheForever: boolean): void {
-  const gzipOk = req.acceptsEncodings('gzip', 'identity') === 'gzip';
-  res.setHeader('Content-Type', a.type);
-  res.setHeader('Cache-Control', cacheForever ? 'public, max-age=31536000, immutable' : 'no-cache');
-  res.setHeader('Vary', 'Accept-Encoding');
-  if (gzipOk) res.setHeader('Content-Encoding', 'gzip');
-  res.end(gzipOk ? a.gzipped : a.body);
 }
 
 /**
@@ -76,12 +52,7 @@ function send(req: Request, res: Response, a: Asset, cacheForever: boolean): voi
  * The page talks to the gateway only through /graphql (HTTP and graphql-ws), as any other client does.
  */
 export function dashboardRouter(): Router {
-  let bundle: Promise<Bundle> | undefined;
-  const load = () =>
-    (bundle ??= loadBundle().catch((err: unknown) => {
-      bundle = undefined; // built later (npm run build while running): found on the next request
-      throw err;
-    }));
+  const load = loadOnce(loadBundle);
   const failed = (res: Response, next: (err: unknown) => void) => (err: unknown) => {
     if (!(err instanceof DashboardNotBuiltError)) return next(err);
     res.status(503).type('text/plain').send(err.message);

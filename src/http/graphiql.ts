@@ -1,13 +1,9 @@
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { gzip as gzipCb } from 'node:zlib';
-import type { Request, RequestHandler, Response } from 'express';
+import type { Request, RequestHandler } from 'express';
 import { sameHostWebSockets } from './security-headers.js';
-
-const gzip = promisify(gzipCb);
+import { contentVersion, loadOnce, type StaticAsset as Asset, sendStaticAsset as send, staticAsset } from './static-bundle.js';
 
 /**
  * The page's own files (HTML, CSS) and, under bundle/, what scripts/build-graphiql.mjs makes of app.js with React 19,
@@ -32,11 +28,6 @@ function assetFiles(): Record<string, { path: string; type: string }> {
   };
 }
 
-interface Asset {
-  type: string;
-  body: Buffer;
-  gzipped: Buffer;
-}
 interface Bundle {
   version: string;
   assets: Map<string, Asset>;
@@ -46,15 +37,13 @@ interface Bundle {
 async function loadBundle(): Promise<Bundle> {
   const files = Object.entries(assetFiles());
   const bodies = await Promise.all(files.map(([, f]) => readFile(f.path)));
-  const hash = createHash('sha256');
-  bodies.forEach((b) => hash.update(b));
-  const version = hash.digest('hex').slice(0, 12);
+  const version = contentVersion(bodies);
   const assets = new Map<string, Asset>();
   await Promise.all(
     files.map(async ([name, f], i) => {
       // The HTML names every asset with the bundle's version, so those URLs can be cached for good.
       const body = name === 'index.html' ? Buffer.from(bodies[i]!.toString('utf8').replaceAll('__VERSION__', version)) : bodies[i]!;
-      assets.set(name, { type: f.type, body, gzipped: await gzip(body, { level: 9 }) });
+      assets.set(name, await staticAsset(f.type, body));
     }),
   );
   return { version, assets };
@@ -84,15 +73,6 @@ function contentSecurityPolicy(req: Request): string {
   ].join('; ');
 }
 
-function send(req: Request, res: Response, asset: Asset, cacheForever: boolean): void {
-  const gzipOk = req.acceptsEncodings('gzip', 'identity') === 'gzip';
-  res.setHeader('Content-Type', asset.type);
-  res.setHeader('Cache-Control', cacheForever ? 'public, max-age=31536000, immutable' : 'no-cache');
-  res.setHeader('Vary', 'Accept-Encoding');
-  if (gzipOk) res.setHeader('Content-Encoding', 'gzip');
-  res.end(gzipOk ? asset.gzipped : asset.body);
-}
-
 /**
  * GraphiQL for browsers at GET /graphql, served entirely from the gateway's own files (no CDN, no other origin).
  * `GET /graphql` asking for HTML without a `query` parameter gets the page; `GET /graphql?asset=NAME&v=VERSION`
@@ -100,12 +80,7 @@ function send(req: Request, res: Response, asset: Asset, cacheForever: boolean):
  * Every other GET falls through to Apollo.
  */
 export function graphiqlHandler(): RequestHandler {
-  let bundle: Promise<Bundle> | undefined;
-  const load = () =>
-    (bundle ??= loadBundle().catch((err: unknown) => {
-      bundle = undefined; // a missing file is reported on every request, not cached forever
-      throw err;
-    }));
+  const load = loadOnce(loadBundle);
 
   return (req, res, next) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return next();
