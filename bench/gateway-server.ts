@@ -25,13 +25,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
-import postgres from 'postgres';
 import { signToken } from '../src/auth/jwt.js';
 import { loadConfig } from '../src/config.js';
 import type { DatabaseTarget } from '../src/db/client.js';
 import { startGateway } from '../src/gateway.js';
 import { flags } from './lib.js';
 import { seedClusters } from './seed.js';
+import { privatePostgres } from './replicas.js';
 
 const args = flags();
 const count = Number(args.get('clusters') ?? '100');
@@ -108,25 +108,7 @@ function counting<T extends object>(target: T): T {
   });
 }
 
-/** A private PostgreSQL database for this process (`--database-url`), dropped when it exits. */
-async function privateDatabase(serverUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `kgw_bench_gw_${process.pid}`;
-  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await admin.unsafe(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const a = postgres(serverUrl, { max: 1, onnotice: () => {} });
-      await a.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {});
-      await a.end();
-    },
-  };
-}
-const pg = args.has('database-url') ? await privateDatabase(args.get('database-url')!) : undefined;
+const pg = args.has('database-url') ? await privatePostgres(args.get('database-url')!, 'bench_gw') : undefined;
 
 const jwtSecret = randomBytes(32).toString('hex');
 const config = loadConfig({
