@@ -113,14 +113,16 @@ describe.each(testDrivers())('webhook delivery (%s)', (driver) => {
 
   it('reports only clusters whose labels match the webhook selector', async () => {
     const receiver = await receiverP;
-    // lead: at merge set labels through updateCluster(labels) from the fleet branch instead of this column stand-in.
-    await t.gw.database.db.execute(sql`ALTER TABLE clusters ADD COLUMN IF NOT EXISTS labels jsonb`);
     await createWebhook(t, { url: `${receiver.url}/prod`, events: ['cluster_updated'], label_selector: 'env in (prod),tier' });
     await createWebhook(t, { url: `${receiver.url}/not-prod`, events: ['cluster_updated'], label_selector: 'env!=prod' });
     const cluster = await reachableCluster();
-    const prod = await registerCluster(t, { kubeconfig: cluster.kubeconfigYaml, skipConnectionTest: true });
+    // Labels given at creation (the webhooks listen to updates only, so creating raises nothing they see).
+    const labels = [
+      { key: 'env', value: 'prod' },
+      { key: 'tier', value: 'web' },
+    ];
+    const prod = await registerCluster(t, { kubeconfig: cluster.kubeconfigYaml, skipConnectionTest: true, labels });
     const other = await registerCluster(t, { kubeconfig: cluster.kubeconfigYaml, skipConnectionTest: true });
-    await t.gw.database.db.execute(sql`UPDATE clusters SET labels = '{"env":"prod","tier":"web"}'::jsonb WHERE id = ${prod.id}`);
     for (const c of [prod, other])
       expect((await t.rest('PUT', `/api/v1/k8s/clusters/${c.id}`, { body: { name: uniqueName('renamed') } })).status).toBe(200);
     await eventually(() => receiver.at('/prod').length > 0 && receiver.at('/not-prod').length > 0, 'both selector deliveries');

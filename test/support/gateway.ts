@@ -149,6 +149,8 @@ export interface RegisterClusterOptions {
   name?: string;
   isDefault?: boolean;
   enabled?: boolean;
+  /** Labels as GraphQL takes them (only with `skipConnectionTest`, which registers through GraphQL). */
+  labels?: { key: string; value: string }[];
   /**
    * Store the cluster without contacting it. REST C3 always tests the connection first, so this registers it through
    * GraphQL `createCluster(skipConnectionTest: true)` instead.
@@ -164,7 +166,14 @@ export interface RegisterClusterOptions {
 export async function registerCluster(t: TestGateway, opts: RegisterClusterOptions): Promise<{ id: number; name: string }> {
   const name = opts.name ?? uniqueName();
   if (opts.skipConnectionTest) {
-    const input = { name, kubeconfig: opts.kubeconfig, isDefault: opts.isDefault, enabled: opts.enabled, skipConnectionTest: true };
+    const input = {
+      name,
+      kubeconfig: opts.kubeconfig,
+      isDefault: opts.isDefault,
+      enabled: opts.enabled,
+      labels: opts.labels,
+      skipConnectionTest: true,
+    };
     const res = await t.gql('mutation($input: CreateClusterInput!) { createCluster(input: $input) { id name } }', { input });
     expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
     return { id: Number(res.data.createCluster.id), name: res.data.createCluster.name };
