@@ -108,7 +108,7 @@ export class ClusterMetricsManager {
   /** GraphQL `Cluster.metrics`: `cluster` was already read for this caller (through ClusterManager). */
   async rangeFor(caller: Caller, cluster: ClusterView, rawRange?: unknown, rawStep?: unknown): Promise<ClusterMetricsView> {
     requireUser(caller);
-    // access: the per-cluster VIEWER check plugs in here; today the cluster reached the caller through ClusterManager.
+    // No second role check: `cluster` reached this caller through ClusterManager, which admits VIEWER and up only.
     const range = parseRange(rawRange);
     return this.load(cluster, range, resolveStep(range, rawStep));
   }
@@ -120,7 +120,7 @@ export class ClusterMetricsManager {
   /** GraphQL `Cluster.metricsSummary`, for a cluster already read for this caller. */
   async summaryFor(caller: Caller, cluster: ClusterView): Promise<MetricsSummaryView> {
     requireUser(caller);
-    // access: the per-cluster VIEWER check plugs in here, as for rangeFor.
+    // As in rangeFor: `cluster` was admitted for this caller by ClusterManager.
     return this.summaryOf(cluster);
   }
 

@@ -1,7 +1,6 @@
-import { type SQL, sql } from 'drizzle-orm';
+import { and, type SQL, sql } from 'drizzle-orm';
 import { liveCluster } from '../clusters/cluster.repository.js';
 import type { Db } from '../db/client.js';
-import { rowsOf } from '../db/rows.js';
 import { clusters } from '../db/schema.js';
 
 /** What the proxy needs of a cluster row: the id, name, state, impersonation flag and the encrypted kubeconfig. */
@@ -13,11 +12,7 @@ export interface ProxyTargetRow {
   ciphertext: string;
 }
 
-/**
- * Reads proxy targets from `clusters` (live ones only). `impersonate` is read through `to_jsonb(row)` so this works
- * before and after the access branch adds the column (false until then). Lead: with the `impersonate` column merged
- * into schema.ts, select `clusters.impersonate` directly.
- */
+/** Reads proxy targets from `clusters` (live ones only): what forwarding needs, the stored ciphertext included. */
 export class ProxyTargetsRepository {
   constructor(private readonly db: Db) {}
 
@@ -35,13 +30,17 @@ export class ProxyTargetsRepository {
   }
 
   private async one(where: SQL): Promise<ProxyTargetRow | undefined> {
-    const rows = rowsOf<{ id: number; name: string; enabled: boolean; impersonate: boolean | null; ciphertext: string }>(
-      await this.db.execute(sql`
-        SELECT ${clusters.id} AS id, ${clusters.name} AS name, ${clusters.enabled} AS enabled, ${clusters.kubeconfigCiphertext} AS ciphertext,
-          (to_jsonb(${clusters}.*) ->> 'impersonate')::boolean AS impersonate
-        FROM ${clusters} WHERE ${where} AND ${liveCluster} LIMIT 1`),
-    );
-    const r = rows[0];
-    return r && { id: Number(r.id), name: r.name, enabled: r.enabled, impersonate: r.impersonate === true, ciphertext: r.ciphertext };
+    const [row] = await this.db
+      .select({
+        id: clusters.id,
+        name: clusters.name,
+        enabled: clusters.enabled,
+        impersonate: clusters.impersonate,
+        ciphertext: clusters.kubeconfigCiphertext,
+      })
+      .from(clusters)
+      .where(and(where, liveCluster))
+      .limit(1);
+    return row;
   }
 }

@@ -322,10 +322,6 @@ export function openApiDocument(): Json {
   };
 }
 
-/**
- * Issue 13 (proxy part): issued kubeconfigs, their tokens and the proxy. Lead: test/openapi.test.ts pins the document to
- * exactly C1–C7 (an assertion this branch may not change); spread these into `paths` when that test is updated.
- */
 /** Issued kubeconfigs and their tokens (issue 13). The Kubernetes proxy is not a REST endpoint (its errors are Status objects); the README documents it. */
 export function issuedKubeconfigPaths(): Json {
   const ok = (s: z.ZodType, description: string) => json(schema(envelope(s)), description);
