@@ -115,9 +115,10 @@ describe.runIf(runBrowserSuite)('the dashboard at /ui/ in headless Chromium', ()
     expect(await warningRow.locator('[data-health]').getAttribute('title')).toMatch(/NotReady|not ready|3\/4|3 of 4/i);
     expect(await warningRow.locator('time').textContent()).toMatch(/just now|\d+ s ago/);
     if (seeded) {
-      // The metrics cluster's CPU bar: the exporter's 2 of 8 cores (25 %).
+      // The metrics cluster's CPU bar: the exporter's 2 of 8 cores (25 %). A late scrape moves the 5m rate by a few
+      // per cent (measured 24.5 in a CI run), as in cluster-metrics.values.test.ts; a wrong query is off by far more.
       const bar = page.locator(`tr[data-cluster-id="${metricsClusterId}"] [data-cpu] .bar`);
-      expect(Number(await bar.getAttribute('data-value'))).toBeCloseTo(25, 0);
+      expect(Math.abs(Number(await bar.getAttribute('data-value')) - 25)).toBeLessThanOrEqual(25 * 0.06);
     }
     await expectAccessible(page, 'the fleet table');
     await screenshot(page, 'fleet');
