@@ -127,7 +127,8 @@ async function child(): Promise<void> {
       const client = createClient({
         url: gw.info.url.replace(/^http/, 'ws') + '/graphql',
         webSocketImpl: WebSocket,
-        connectionParams: { Authorization: `Bearer ${gw.info.adminToken}` },
+        // Spread over several admins: one user may hold at most 500 subscriptions per replica.
+        connectionParams: { Authorization: `Bearer ${gw.info.adminTokens[i % gw.info.adminTokens.length]}` },
         lazy: false,
         retryAttempts: 0,
       });

@@ -66,9 +66,13 @@ function fixtureKubeconfig(): string {
 }
 
 let statements = 0;
-/** Statements of timers that run whatever the requests do (the discovery reaper, every 5 s): counted apart. */
+/**
+ * Statements of timers that run whatever the requests do, counted apart: the discovery reaper (every 5 s), the webhook
+ * worker's idle poll (every second) and the once-per-interval claims of the pruning jobs.
+ */
 let background = 0;
-const BACKGROUND = /^UPDATE discovery_tasks SET state = 'failed'.*lease expired/;
+const BACKGROUND =
+  /^UPDATE discovery_tasks SET state = 'failed'.*lease expired|^SELECT EXISTS \(SELECT 1 FROM webhook_events\)|INSERT INTO periodic_job_claims/;
 /** The most recent request-driven statements (first 120 characters), to show what a round-trip was. */
 const recent: string[] = [];
 const note = (a: unknown[]) => {
@@ -202,8 +206,10 @@ process.on('disconnect', stop);
 
 const adminToken = signToken(jwtSecret, { sub: 'bench-admin', role: 'admin' }, { expiresIn: '24h' });
 const userToken = signToken(jwtSecret, { sub: 'bench-user', role: 'user' }, { expiresIn: '24h' });
+// Admins with distinct subjects, for clients that need more subscriptions than one user may hold (500 per replica).
+const adminTokens = Array.from({ length: 4 }, (_, i) => signToken(jwtSecret, { sub: `bench-admin-${i}`, role: 'admin' }, { expiresIn: '24h' }));
 // The bench's throwaway encryption key, for the raw baseline's decrypt of the same ciphertext (never a real key).
 const encryptionKey = gateway.secrets.encryptionKey.toString('base64');
 process.stdout.write(
-  `${JSON.stringify({ url: gateway.url, adminToken, userToken, encryptionKey, databaseUrl: pg?.url, pid: process.pid, clusters: count, ...seed })}\n`,
+  `${JSON.stringify({ url: gateway.url, adminToken, adminTokens, userToken, encryptionKey, databaseUrl: pg?.url, pid: process.pid, clusters: count, ...seed })}\n`,
 );

@@ -3,7 +3,8 @@
  * hand-over on stdout, statistics, and machine facts for BENCHMARKS.md.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -98,13 +99,12 @@ export async function runJson<T>(script: string, args: string[], opts: SpawnOpti
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString('utf8')));
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  const line = out
-    .trim()
-    .split('\n')
-    .reverse()
-    .find((l) => l.startsWith('{'));
-  if (code !== 0 || !line) throw new Error(`${script} ${args.join(' ')} exited with ${code}; stdout tail:\n${out.slice(-2000)}`);
-  return JSON.parse(line) as T;
+  const lines = out.trim().split('\n');
+  const line = [...lines].reverse().find((l) => l.startsWith('{') && l.trimEnd().endsWith('}'));
+  // A script that prints its result pretty (bench/proxy.ts) ends with a lone `{` … `}` block instead of one line.
+  const block = lines.lastIndexOf('{') >= 0 ? lines.slice(lines.lastIndexOf('{')).join('\n') : undefined;
+  if (code !== 0 || !(line ?? block)) throw new Error(`${script} ${args.join(' ')} exited with ${code}; stdout tail:\n${out.slice(-2000)}`);
+  return JSON.parse(lines.at(-1) === '}' && block ? block : line!) as T;
 }
 
 /** SIGTERM, then SIGKILL after `graceMs`; resolves once the child is gone. */
@@ -134,12 +134,27 @@ export function cpuMsOf(pid: number): number {
  * Makes an initialised, migrated, empty DATA_DIR once, and points BENCH_TEMPLATE_DIR (inherited by every child) at
  * it, so gateway processes start warm instead of running PGlite's initdb each time (cold start is measured on its own).
  */
+/**
+ * A migrated embedded DATA_DIR every gateway child copies instead of paying PGlite's initdb. Kept in the temporary
+ * directory under a name derived from the migrations and the PGlite version, so a second run (a `--quick` one above
+ * all) reuses it; a template is complete only once its marker file exists.
+ */
 export async function prepareTemplate(): Promise<string> {
-  const dir = join(tmpdir(), `kgw-bench-template-${process.pid}`);
-  rmSync(dir, { recursive: true, force: true });
-  await runJson('bench/gateway-server.ts', ['--clusters', '0', '--save-template', dir], { cpu: SERVER_CPU });
+  const hash = createHash('sha256');
+  const migrations = join(ROOT, 'src/db/migrations');
+  for (const f of readdirSync(migrations, { recursive: true }).map(String).sort()) {
+    const file = join(migrations, f);
+    if (statSync(file).isFile()) hash.update(f).update(readFileSync(file));
+  }
+  hash.update(readFileSync(join(ROOT, 'node_modules/@electric-sql/pglite/package.json')));
+  const dir = join(tmpdir(), `kgw-bench-template-${hash.digest('hex').slice(0, 16)}`);
+  const marker = join(dir, '.kgw-template-complete');
+  if (!existsSync(marker)) {
+    rmSync(dir, { recursive: true, force: true });
+    await runJson('bench/gateway-server.ts', ['--clusters', '0', '--save-template', dir], { cpu: SERVER_CPU });
+    writeFileSync(marker, '');
+  }
   process.env.BENCH_TEMPLATE_DIR = dir;
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
 

@@ -27,6 +27,8 @@ export interface PathSettings {
   rounds: number;
   durationSec: number;
   halfRateSec: number;
+  /** Only these path ids (a quick run); every path when absent. */
+  only?: string[];
 }
 
 interface PathDef {
@@ -308,6 +310,7 @@ async function oneDatabase(
     const base = await firstJsonLine<{ url: string; pid: number }>(baseChild);
     const results: PathResult[] = [];
     for (const [i, p] of PATHS.entries()) {
+      if (s.only && !s.only.includes(p.id)) continue;
       const gatewayReq = reqs[i]!;
       const baselineReq: HttpRequestSpec =
         p.baseline === 'simulator'

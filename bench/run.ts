@@ -3,10 +3,16 @@
  * other (never two at once), then writes bench/results.json and BENCHMARKS.md.
  *
  *   --quick               fewer and shorter rounds (a smoke run of every scenario)
- *   --only a,b            only these scenarios: throughput, paths, scale, huge, sweep, fanout, startup, profile
+ *   --only a,b            only these scenarios: throughput, paths, proxy, import-plan, fleet-filter, scale, huge, sweep,
+ *                         fanout, startup, profile (proxy, import-plan and fleet-filter are part of full runs only)
  *   --no-profile          skip the CPU profiles (on by default in a full run)
  *   --no-write            print the results, do not touch BENCHMARKS.md / bench/results.json
+ *   --write               a quick run writes too (by default it only prints: its short rounds must not replace a full
+ *                         run's figures)
  *   --render              only re-render BENCHMARKS.md from bench/results.json (after a change to bench/report.ts)
+ *
+ * bench/results.json accumulates (bench/results-store.ts): a run replaces the scenarios it ran and keeps the others,
+ * each with its provenance, so a partial run (`--only`, `--soak`, …) never erases the rest of BENCHMARKS.md.
  *
  *   --fleet-scale         only the fleet scale mode (bench/fleet-scale.ts; --fleet-clusters, --fleet-replicas,
  *                         --fleet-interval, --fleet-intervals); needs BENCH_DATABASE_URL
@@ -46,6 +52,8 @@ import { PATHS, runPaths, type PathSettings, type PathsResult } from './paths.js
 import { runFleetScale, type FleetScaleResult } from './fleet-scale.js';
 import { runMemory, type MemoryResult } from './memory.js';
 import { runSoak, type SoakResult } from './soak.js';
+import { loadSaved, mergeResults, type Provenance, type ScenarioKey } from './results-store.js';
+import type { FleetFilterResult, ImportPlanResult, ProxyResult } from './report-extras.js';
 
 export interface Settings {
   quick: boolean;
@@ -58,6 +66,8 @@ export interface Settings {
   fanout: { subscribers: number; rounds: number };
   startup: { rounds: number; compiled: boolean };
   profile: { enabled: boolean; durationSec: number };
+  proxy: { rounds: number; seconds: number; watches: number };
+  fleetFilter: { clusters: number };
   gatewayNodeEnv: string;
   pinning: string;
 }
@@ -71,6 +81,9 @@ export interface Results {
   settings: Settings;
   throughput?: ThroughputResult;
   paths?: PathsResult;
+  proxy?: ProxyResult;
+  importPlan?: ImportPlanResult;
+  fleetFilter?: FleetFilterResult;
   fleetScale?: FleetScaleResult;
   memory?: MemoryResult;
   soak?: SoakResult;
@@ -81,6 +94,8 @@ export interface Results {
   startup?: StartupResult;
   profile?: ProfileSummary[];
   failures: string[];
+  /** Per scenario: the run it comes from (bench/results-store.ts). */
+  provenance?: Partial<Record<ScenarioKey, Provenance>>;
 }
 
 /** The gateway's own defaults (HEALTH_CHECK_CONCURRENCY and the rest), as a bare environment gives them. */
@@ -88,7 +103,7 @@ const HEALTH_DEFAULTS = loadConfig({}).health;
 const args = flags();
 if (args.has('render')) {
   const saved = JSON.parse(readFileSync(join(ROOT, 'bench/results.json'), 'utf8')) as Results;
-  writeFileSync(join(ROOT, 'BENCHMARKS.md'), renderMarkdown(saved));
+  writeFileSync(join(ROOT, 'BENCHMARKS.md'), renderMarkdown(mergeResults(undefined, saved)));
   process.exit(0);
 }
 const quick = args.has('quick');
@@ -97,7 +112,10 @@ const modes = ['fleet-scale', 'soak', 'memory'].filter((m) => args.has(m));
 const only = modes.length ? modes : args.get('only')?.split(',');
 /** The long modes run only when asked for by name (`--fleet-scale`, `--soak`, or `--only`). */
 const EXPLICIT_ONLY = new Set(['fleet-scale', 'soak']);
-const want = (name: string) => (EXPLICIT_ONLY.has(name) ? Boolean(only?.includes(name)) : !only || only.includes(name));
+/** Part of a full run, left out of a quick one (each is a minute or more and has no short form). */
+const FULL_ONLY = new Set(['proxy', 'import-plan', 'fleet-filter', 'memory']);
+const want = (name: string) =>
+  EXPLICIT_ONLY.has(name) ? Boolean(only?.includes(name)) : only ? only.includes(name) : !(quick && FULL_ONLY.has(name));
 const databaseUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL;
 
 const settings: Settings = {
@@ -106,21 +124,24 @@ const settings: Settings = {
   throughput: quick
     ? { clusters: 100, rounds: 1, durationSec: 2, p99Rounds: 1, p99DurationSec: 2 }
     : { clusters: 100, rounds: 5, durationSec: 8, p99Rounds: 3, p99DurationSec: 8 },
-  // Uncached paths on both databases (PostgreSQL when BENCH_DATABASE_URL is set), wrk as the load generator.
+  // Uncached paths on both databases (PostgreSQL when BENCH_DATABASE_URL is set), wrk as the load generator. The quick
+  // run measures one database (PostgreSQL when given) and one path of each shape, to stay within its two minutes.
   paths: {
-    // The quick run measures one database (PostgreSQL when given) to stay within its two minutes.
-    databases: quick ? [(process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL) ? 'postgres' : 'pglite'] : ['pglite', 'postgres'],
+    databases: quick ? [databaseUrl ? 'postgres' : 'pglite'] : ['pglite', 'postgres'],
     clusters: 100,
     connections: 10,
-    ...(quick ? { rounds: 1, durationSec: 1, halfRateSec: 1 } : { rounds: 3, durationSec: 5, halfRateSec: 5 }),
+    ...(quick
+      ? { rounds: 1, durationSec: 1, halfRateSec: 1, only: ['gql-cluster-small', 'rest-c2-admin', 'proxy-pods', 'rest-c4'] }
+      : { rounds: 3, durationSec: 4, halfRateSec: 4 }),
   },
   // The quick run stops the scale curve at 1,000 clusters: seeding 10,000 alone would take a fifth of its budget.
   scale: quick
-    ? { sizes: [10, 100, 1_000], rounds: 1, durationSec: 1, changes: 2 }
+    ? { sizes: [10, 1_000], rounds: 1, durationSec: 1, changes: 2 }
     : { sizes: [10, 100, 1_000, 10_000], rounds: 3, durationSec: 3, changes: 5 },
   huge: { pods: 100_000, runs: quick ? 1 : 3, fallback: !quick },
   sweep: {
-    clusters: 1_000,
+    // A quick sweep is a fifth of the fleet: seeding and simulating 1,000 clusters alone took half a minute.
+    clusters: quick ? 200 : 1_000,
     latencyMs: 50,
     concurrencies: quick ? [64] : [32, 64, 128],
     runs: quick ? 1 : 3,
@@ -130,6 +151,8 @@ const settings: Settings = {
   fanout: { subscribers: 1_000, rounds: quick ? 1 : 5 },
   startup: { rounds: quick ? 1 : 3, compiled: !quick },
   profile: { enabled: !quick && !args.has('no-profile'), durationSec: 8 },
+  proxy: { rounds: 3, seconds: 5, watches: 1_000 },
+  fleetFilter: { clusters: 10_000 },
   gatewayNodeEnv: GATEWAY_NODE_ENV,
   pinning: hasTaskset()
     ? `taskset: servers under test on CPU ${SERVER_CPU}, load generators / clients / simulator on CPU ${LOAD_CPU}`
@@ -178,6 +201,23 @@ await prepareTemplate();
 log(`template DATA_DIR ready in ${round((Date.now() - templateStarted) / 1000, 0)} s`);
 results.throughput = await section('throughput', () => runThroughput({ ...settings.throughput, connections: c }, log));
 results.paths = await section('paths', () => runPaths(settings.paths, databaseUrl, log));
+results.proxy = await section('proxy', () =>
+  runJson<ProxyResult>('bench/proxy.ts', [
+    '--rounds',
+    String(settings.proxy.rounds),
+    '--seconds',
+    String(settings.proxy.seconds),
+    '--watches',
+    String(settings.proxy.watches),
+  ]),
+);
+results.importPlan = await section('import-plan', () => runJson<ImportPlanResult>('bench/import-plan.ts', []));
+results.fleetFilter = await section('fleet-filter', () => {
+  if (!databaseUrl) throw new Error('fleet-filter needs BENCH_DATABASE_URL (PostgreSQL)');
+  return runJson<FleetFilterResult>('bench/fleet-filter.ts', ['--clusters', String(settings.fleetFilter.clusters)], {
+    env: { BENCH_DATABASE_URL: databaseUrl },
+  });
+});
 results.fleetScale = await section('fleet-scale', () => {
   if (!databaseUrl) throw new Error('--fleet-scale needs BENCH_DATABASE_URL (PostgreSQL)');
   const n = (name: string, d: number) => Number(args.get(name) ?? d);
@@ -238,12 +278,16 @@ if (results.scale && !results.scale.assertion.passed) results.failures.push(`sca
 
 results.elapsedSec = round((Date.now() - started) / 1000, 0);
 results.loadAverage.after = loadavg().map((x) => round(x, 2));
-const markdown = renderMarkdown(results);
-if (args.has('no-write')) process.stdout.write(`${markdown}\n`);
+// A quick run prints unless told to write: its one-second rounds must not replace a full run's figures.
+const write = !args.has('no-write') && (!quick || args.has('write'));
+const resultsFile = join(ROOT, 'bench/results.json');
+const merged = write ? mergeResults(loadSaved(resultsFile), results) : mergeResults(undefined, results);
+const markdown = renderMarkdown(merged);
+if (!write) process.stdout.write(`${markdown}\n`);
 else {
-  writeFileSync(join(ROOT, 'bench/results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(resultsFile, `${JSON.stringify(merged, null, 2)}\n`);
   writeFileSync(join(ROOT, 'BENCHMARKS.md'), markdown);
-  log(`wrote BENCHMARKS.md and bench/results.json (${results.elapsedSec} s)`);
+  log(`wrote BENCHMARKS.md and bench/results.json (${results.elapsedSec} s; other scenarios kept from earlier runs)`);
 }
 if (results.failures.length) {
   log(`failures:\n${results.failures.join('\n')}`);

@@ -34,6 +34,8 @@ export function requestOf(kind: Kind, token: string): RequestDef {
 export interface GatewayInfo {
   url: string;
   adminToken: string;
+  /** Admins with distinct subjects (a user may hold 500 subscriptions per replica). */
+  adminTokens: string[];
   pid: number;
   clusters: number;
   firstId: number;

@@ -2,11 +2,13 @@
  * Issue item 2: REST C1 and GraphQL `clusters` on a gateway with 100 clusters, against a raw node:http baseline that
  * replays the gateway's own bytes. Baseline and gateway alternate in rounds (same connections, same duration, both
  * servers on the server CPU, the load generator on the other); the ratio is taken per round, then the median.
+ * Maximum rates come from wrk (C, one thread on the load CPU), whose own CPU share is recorded beside each round: one
+ * autocannon process saturated its core near 30,000 req/s and capped the baseline, so ratios measured the client.
  * Then p99 latency at half of the gateway's maximum rate (autocannon `overallRate`), with the baseline at the same rate.
  */
 import { median, round } from './lib.js';
-import type { LoadResult } from './load.js';
 import { KINDS, type Kind, REST_PATH, bodyBytes, capture, load, requestOf, startBaselineChild, startGatewayChild } from './targets.js';
+import { runWrk, type WrkResult } from './wrk.js';
 
 export interface ThroughputSettings {
   clusters: number;
@@ -19,7 +21,16 @@ export interface ThroughputSettings {
 
 export interface KindResult {
   bodyBytes: number;
-  rounds: { baselineRps: number; gatewayRps: number; ratio: number; gatewayP99Ms: number; baselineP99Ms: number }[];
+  rounds: {
+    baselineRps: number;
+    gatewayRps: number;
+    ratio: number;
+    gatewayP99Ms: number;
+    baselineP99Ms: number;
+    /** wrk's CPU share of its core while driving the baseline / the gateway (100: the client was the bottleneck). */
+    loadCpuPctBaseline?: number;
+    loadCpuPctGateway?: number;
+  }[];
   medianBaselineRps: number;
   medianGatewayRps: number;
   medianRatio: number;
@@ -51,18 +62,17 @@ export async function runThroughput(s: ThroughputSettings, log: (m: string) => v
     const captured = { rest: await capture(gw.info.url, reqs.rest), graphql: await capture(gw.info.url, reqs.graphql) };
     base = await startBaselineChild([captured.rest, captured.graphql]);
     const urls = { gateway: gw.info.url, baseline: base.info.url };
-    const opts = { connections: s.connections, duration: s.durationSec };
     // Warm-up (JIT, caches, connection setup), not recorded.
     for (const kind of KINDS)
-      for (const url of [urls.baseline, urls.gateway]) await load(url, reqs[kind], { connections: s.connections, duration: 1 });
+      for (const url of [urls.baseline, urls.gateway]) await runWrk(url, reqs[kind], { connections: s.connections, durationSec: 1 });
 
     const out = {} as Record<Kind, KindResult>;
     for (const kind of KINDS) out[kind] = { bodyBytes: bodyBytes(captured[kind]), rounds: [], errors: 0 } as unknown as KindResult;
     for (let r = 0; r < s.rounds; r++) {
       for (const kind of KINDS) {
         const order: ('baseline' | 'gateway')[] = r % 2 === 0 ? ['baseline', 'gateway'] : ['gateway', 'baseline'];
-        const res = {} as Record<'baseline' | 'gateway', LoadResult>;
-        for (const who of order) res[who] = await load(urls[who], reqs[kind], opts);
+        const res = {} as Record<'baseline' | 'gateway', WrkResult>;
+        for (const who of order) res[who] = await runWrk(urls[who], reqs[kind], { connections: s.connections, durationSec: s.durationSec });
         out[kind].errors += res.gateway.non2xx + res.gateway.errors;
         const row = {
           baselineRps: round(res.baseline.rps, 0),
@@ -70,9 +80,13 @@ export async function runThroughput(s: ThroughputSettings, log: (m: string) => v
           ratio: round(res.gateway.rps / res.baseline.rps, 3),
           gatewayP99Ms: res.gateway.latencyMs.p99,
           baselineP99Ms: res.baseline.latencyMs.p99,
+          loadCpuPctBaseline: res.baseline.loadCpuPct,
+          loadCpuPctGateway: res.gateway.loadCpuPct,
         };
         out[kind].rounds.push(row);
-        log(`  ${kind} round ${r + 1}/${s.rounds}: baseline ${row.baselineRps} req/s, gateway ${row.gatewayRps} req/s, ratio ${row.ratio}`);
+        log(
+          `  ${kind} round ${r + 1}/${s.rounds}: baseline ${row.baselineRps} req/s, gateway ${row.gatewayRps} req/s, ratio ${row.ratio} (wrk CPU ${row.loadCpuPctBaseline} / ${row.loadCpuPctGateway} %)`,
+        );
       }
     }
     for (const kind of KINDS) {

@@ -91,6 +91,7 @@ export class WebhookWorker {
       await this.outbox.scanExpiringCredentials();
       await this.outbox.prune(this.opts.retentionDays);
     }
+    if (!(await this.outbox.hasWork())) return;
     while ((await this.outbox.fanOut(200)) > 0);
     const claimed = await this.outbox.claimDue(this.opts.replicaId, this.opts.batch, this.maxAttempts, this.leaseSeconds);
     await Promise.all(claimed.map((a) => this.track(this.deliver(a))));
