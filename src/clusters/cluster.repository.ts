@@ -1,6 +1,7 @@
 import { and, asc, eq, inArray, isNull, notExists, type SQL, sql } from 'drizzle-orm';
 import type { WriteAudit } from '../audit/audited-writes.js';
 import type { Db } from '../db/client.js';
+import { executePrepared } from '../db/prepared.js';
 import { rowsOf } from '../db/rows.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { type ClusterRow, clusters } from '../db/schema.js';
@@ -64,20 +65,20 @@ export function toClusterView(row: Pick<ClusterRow, keyof ClusterView>): Cluster
 }
 
 /** The view columns under their view names, for raw statements (RETURNING, CTEs); mapped by `viewOfRaw`. */
-const RAW_VIEW_COLUMNS: SQL = sql.join(
+export const RAW_VIEW_COLUMNS: SQL = sql.join(
   Object.entries(viewColumns).map(([name, column]) => sql`${sql.identifier(column.name)} AS ${sql.identifier(name)}`),
   sql`, `,
 );
 
 /** A row of `RAW_VIEW_COLUMNS` as a driver returns it from a raw statement: timestamps as text (drizzle's parsers). */
-type RawClusterView = Omit<ClusterView, 'labels' | 'lastConnectedAt' | 'createdAt' | 'updatedAt'> & {
+export type RawClusterView = Omit<ClusterView, 'labels' | 'lastConnectedAt' | 'createdAt' | 'updatedAt'> & {
   labels: Record<string, string> | string;
   lastConnectedAt: string | Date | null;
   createdAt: string | Date;
   updatedAt: string | Date;
 };
 
-function viewOfRaw(r: RawClusterView): ClusterView {
+export function viewOfRaw(r: RawClusterView): ClusterView {
   return toClusterView({
     ...r,
     labels: typeof r.labels === 'string' ? (JSON.parse(r.labels) as Record<string, string>) : r.labels,
@@ -277,8 +278,8 @@ export class ClusterRepository {
    */
   async update(id: number, patch: ClusterPatch, audit?: WriteAudit): Promise<ClusterView> {
     const statement = this.updateStatement(id, patch, audit);
-    const run = async (db: Pick<Db, 'execute'>) => {
-      const [row] = rowsOf<RawClusterView>(await db.execute(statement));
+    const run = async (db: Pick<Db, '_'>) => {
+      const [row] = rowsOf<RawClusterView>(await executePrepared(db, statement));
       if (!row) throw clusterNotFound(id);
       return viewOfRaw(row);
     };
