@@ -64,10 +64,14 @@ export function toClusterView(row: Pick<ClusterRow, keyof ClusterView>): Cluster
   };
 }
 
-/** The view columns under their view names, for raw statements (RETURNING, CTEs); mapped by `viewOfRaw`. */
-export const RAW_VIEW_COLUMNS: SQL = sql.join(
-  Object.entries(viewColumns).map(([name, column]) => sql`${sql.identifier(column.name)} AS ${sql.identifier(name)}`),
-  sql`, `,
+/**
+ * The view columns under their view names, for raw statements (RETURNING, CTEs); mapped by `viewOfRaw`. One raw chunk
+ * (the names are the schema's own): building it from identifiers was a visible part of each statement's CPU.
+ */
+export const RAW_VIEW_COLUMNS: SQL = sql.raw(
+  Object.entries(viewColumns)
+    .map(([name, column]) => `"${column.name}" AS "${name}"`)
+    .join(', '),
 );
 
 /** A row of `RAW_VIEW_COLUMNS` as a driver returns it from a raw statement: timestamps as text (drizzle's parsers). */
