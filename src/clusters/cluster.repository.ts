@@ -101,7 +101,9 @@ function assignments(patch: ClusterPatch): SQL[] {
   const set: SQL[] = [];
   if (patch.name !== undefined) set.push(sql`name = ${patch.name}`);
   if (patch.kubeconfig !== undefined) {
-    set.push(sql`kubeconfig_ciphertext = ${patch.kubeconfig.ciphertext}, kubeconfig_key_id = ${patch.kubeconfig.keyId}, credential_expires_at = NULL`);
+    set.push(
+      sql`kubeconfig_ciphertext = ${patch.kubeconfig.ciphertext}, kubeconfig_key_id = ${patch.kubeconfig.keyId}, credential_expires_at = NULL`,
+    );
   }
   if (patch.kubeconfig !== undefined || patch.enabled === true) set.push(sql`last_checked_at = NULL`);
   if (patch.enabled === false) {
@@ -111,7 +113,9 @@ function assignments(patch: ClusterPatch): SQL[] {
   if (patch.enabled !== undefined) set.push(sql`enabled = ${patch.enabled}`);
   if (patch.prometheusUrl !== undefined) {
     set.push(
-      patch.prometheusUrl ? sql`prometheus_url = ${patch.prometheusUrl}, prometheus_source = 'manual'` : sql`prometheus_url = NULL, prometheus_source = 'none'`,
+      patch.prometheusUrl
+        ? sql`prometheus_url = ${patch.prometheusUrl}, prometheus_source = 'manual'`
+        : sql`prometheus_url = NULL, prometheus_source = 'none'`,
     );
   }
   if (patch.isDefault === true) set.push(sql`is_default = true`);
