@@ -1,7 +1,8 @@
+import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { allAuditRows, auditRowsOf, type AuditRow, freshRequestId, LOOPBACK } from './support/audit-rows.js';
 import { testDrivers } from './support/databases.js';
-import { registerCluster, uniqueName, useTestGateway } from './support/gateway.js';
+import { queryRows, registerCluster, uniqueName, useTestGateway } from './support/gateway.js';
 import { b64 } from './support/kubeconfigs.js';
 import { reachableCluster } from './support/reachable.js';
 
@@ -158,6 +159,24 @@ describe.each(testDrivers())('audit of every write on %s', (driver) => {
       ['cluster.update', 'mutation updateCluster', 200],
       ['cluster.delete', 'mutation deleteCluster', 200],
     ]);
+  });
+
+  it('an update and its event commit together: the event carries the very transaction time of the change', async () => {
+    const c = await cluster();
+    const { id, name } = await registerCluster(t, { kubeconfig: c.kubeconfigYaml, skipConnectionTest: true });
+    const updated = await rest('PUT', `/api/v1/k8s/clusters/${id}`, { body: { labels: { team: 'audit' } } });
+    expect(updated.res.status).toBe(200);
+    const ev = await oneEvent(updated.requestId);
+    expect(ev).toMatchObject({ action: 'cluster.update', cluster_id: id, cluster_name: name, outcome: 200 });
+    const [row] = await queryRows<{ updated_at: Date | string }>(t.gw, sql`SELECT updated_at FROM clusters WHERE id = ${id}`);
+    // Both are now(), the start time of their transaction: equal stamps mean one transaction.
+    expect(new Date(ev.at).getTime()).toBe(new Date(row!.updated_at).getTime());
+
+    // A statement that fails (the name is taken) commits neither the change nor an event of success: one 400 event.
+    const other = await registerCluster(t, { kubeconfig: c.kubeconfigYaml, skipConnectionTest: true });
+    const taken = await rest('PUT', `/api/v1/k8s/clusters/${other.id}`, { body: { name } });
+    expect(taken.res.status).toBe(400);
+    expect(await oneEvent(taken.requestId)).toMatchObject({ action: 'cluster.update', cluster_id: other.id, cluster_name: other.name, outcome: 400 });
   });
 
   it('refused attempts are audited with the status the caller got: 403, 404, 400, 409', async () => {

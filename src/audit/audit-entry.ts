@@ -35,6 +35,8 @@ export interface AuditEventView {
 
 // Bounds on what a producer can make us store: the fields are identifiers, never documents.
 const LIMITS = { actor: 256, action: 64, clusterName: 253, target: 512, requestId: 64, sourceIp: 64 } as const;
+/** The bound on a stored cluster name, for rows built in SQL (audit.repository.ts `appendFrom`). */
+export const CLUSTER_NAME_CAP = LIMITS.clusterName;
 const cap = (v: string | null | undefined, max: number): string | null => (v === undefined || v === null ? null : v.slice(0, max));
 
 /** An entry as it is stored: every text bounded, absent fields null. */

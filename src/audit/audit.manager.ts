@@ -1,3 +1,4 @@
+import type { SQL } from 'drizzle-orm';
 import { requireAdmin, type Caller } from '../auth/principal.js';
 import type { PeriodicClaims } from '../db/periodic-claims.js';
 import { ValidationError } from '../errors.js';
@@ -5,6 +6,7 @@ import type { DomainEventSource } from '../events/domain-events.js';
 import type { Logger } from '../logger.js';
 import { type AuditEntry, type AuditEventView, boundedEntry } from './audit-entry.js';
 import type { AuditQuery, AuditRepository } from './audit.repository.js';
+import type { InlineAudit } from './audited-writes.js';
 
 export type { AuditEntry, AuditEventView } from './audit-entry.js';
 
@@ -47,7 +49,7 @@ const CURSOR_PREFIX = 'audit:';
  * by producers that call `record` directly, such as the proxy), lets global admins page through it, and prunes it
  * after AUDIT_RETENTION_DAYS, once per interval across all replicas.
  */
-export class AuditManager {
+export class AuditManager implements InlineAudit {
   private timer?: NodeJS.Timeout;
   private pruning?: Promise<unknown>;
 
@@ -61,6 +63,12 @@ export class AuditManager {
   /** Appends one event (append-only: nothing updates or deletes an event except retention pruning). */
   async record(entry: AuditEntry): Promise<void> {
     await this.repo.append(boundedEntry(entry));
+  }
+
+  /** `record` as SQL, for a write to store its own event in its statement or transaction (AuditedWrites `WriteAudit`). */
+  recordFrom(entry: AuditEntry, source: SQL): SQL {
+    const { clusterId: _id, clusterName: _name, ...rest } = boundedEntry(entry);
+    return this.repo.appendFrom(rest, source);
   }
 
   /**

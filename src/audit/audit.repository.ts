@@ -2,7 +2,7 @@ import { and, desc, eq, gte, lt, lte, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { rowsOf } from '../db/rows.js';
 import { auditEvents } from '../db/schema.js';
-import type { AuditEventView, StoredAuditEntry } from './audit-entry.js';
+import { type AuditEventView, CLUSTER_NAME_CAP, type StoredAuditEntry } from './audit-entry.js';
 
 /** Parsed filters of an audit page (audit.manager.ts parses what clients send). */
 export interface AuditQuery {
@@ -25,6 +25,18 @@ export class AuditRepository {
 
   async append(entry: StoredAuditEntry): Promise<void> {
     await this.db.insert(auditEvents).values(entry);
+  }
+
+  /**
+   * The same append as an INSERT to embed in another statement (a data-modifying CTE) or run in another transaction:
+   * one event per row of `source`, a relation whose `id` and `name` columns name the cluster written.
+   */
+  appendFrom(entry: Omit<StoredAuditEntry, 'clusterId' | 'clusterName'>, source: SQL): SQL {
+    return sql`
+      INSERT INTO audit_events (actor, action, cluster_id, cluster_name, target, outcome, request_id, source_ip)
+      SELECT ${entry.actor}::text, ${entry.action}::text, id, left(name, ${CLUSTER_NAME_CAP}), ${entry.target}::text,
+        ${entry.outcome}::smallint, ${entry.requestId}::text, ${entry.sourceIp}::text
+      FROM ${source}`;
   }
 
   /** Newest first by id: events appended while a client pages land before its first page, never between pages. */

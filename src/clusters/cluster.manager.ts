@@ -106,11 +106,11 @@ export class ClusterManager {
 
   /** C4 / updateCluster: global admins and the cluster's admins (grant). */
   async update(caller: AuditedCaller, rawId: string | number, cmd: UpdateClusterCommand): Promise<ClusterView> {
-    return this.writes.run(caller, { action: 'cluster.update', clusterId: rawId, clusterOf: (c: ClusterView) => c }, async () => {
+    return this.writes.run(caller, { action: 'cluster.update', clusterId: rawId, clusterOf: (c: ClusterView) => c }, async (audit) => {
       requireUser(caller);
       const id = parseClusterId(rawId);
       await this.access.requireRole(caller, id, 'admin');
-      return this.registry.update(id, cmd);
+      return this.registry.update(id, cmd, audit);
     });
   }
 

@@ -1,3 +1,4 @@
+import type { WriteAudit } from '../audit/audited-writes.js';
 import { NotFoundError } from '../errors.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { DomainEventPublisher, DomainEventSource } from '../events/domain-events.js';
@@ -181,7 +182,8 @@ export class ClusterService {
     return { cluster, discoveryStarted: replies.some((r) => r.discoveryStarted) };
   }
 
-  async update(id: number, cmd: UpdateClusterCommand): Promise<ClusterView> {
+  /** `audit`: the caller's audit event, stored by the update's own statement (ClusterManager passes AuditedWrites'). */
+  async update(id: number, cmd: UpdateClusterCommand, audit?: WriteAudit): Promise<ClusterView> {
     const patch: ClusterPatch = { isDefault: cmd.isDefault, enabled: cmd.enabled, impersonate: cmd.impersonate };
     if (cmd.name !== undefined) patch.name = parseClusterName(cmd.name);
     if (cmd.labels !== undefined) patch.labels = parseLabels(cmd.labels);
@@ -192,7 +194,7 @@ export class ClusterService {
     }
     if (cmd.prometheusUrl !== undefined) patch.prometheusUrl = parsePrometheusUrl(cmd.prometheusUrl);
 
-    const cluster = await this.repo.update(id, patch);
+    const cluster = await this.repo.update(id, patch, audit);
     this.invalidateList();
     await this.domainEvents.emit('cluster.updated', { cluster });
     if (cmd.kubeconfig !== undefined || cmd.enabled === false) await this.domainEvents.emit('cluster.credentialsChanged', { clusterId: id });

@@ -144,11 +144,15 @@ export function wireDomains(config: Config, f: Foundation, opts: DomainOptions):
   // The application layer. Every user write, on every manager, passes the read-only guard and is audited here.
   const hub = new LiveHub(events);
   const readOnly = new ReadOnlyGuard(config.readOnly);
-  const writes = new AuditedWrites(readOnly, domainEvents, (id) =>
-    registry.get(id).then(
-      (c) => c.name,
-      () => null,
-    ),
+  const writes = new AuditedWrites(
+    readOnly,
+    domainEvents,
+    (id) =>
+      registry.get(id).then(
+        (c) => c.name,
+        () => null,
+      ),
+    audit,
   );
   const access = new AccessManager(new GrantsRepository(database.db), config.defaultClusterRole, writes);
   const clusters = new ClusterManager(registry, access, hub, writes);

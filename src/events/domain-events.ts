@@ -31,7 +31,8 @@ export interface DomainEventMap {
   'discovery.finished': { state: Extract<DiscoveryStateValue, 'found' | 'not_found' | 'failed'> };
   /**
    * A user-initiated write ran, or was refused, on this replica (audit/audited-writes.ts): who, what, which cluster,
-   * how it ended. Raised for failures too, which commit nothing; the audit domain stores one event per attempt.
+   * how it ended. Raised for failures too, which commit nothing; the audit domain stores one event per attempt. Not
+   * raised for a success whose event the write stored in its own statement (audited-writes.ts `WriteAudit`).
    */
   'write.attempted': AuditEntry;
 }

@@ -18,6 +18,11 @@ export interface OutboxOccurrence {
 export interface TransactionalOutbox {
   /** Records one occurrence inside `tx`. */
   recordInTx(tx: Pick<Db, 'execute'>, occurrence: OutboxOccurrence): Promise<void>;
+  /**
+   * `recordInTx` as a data-modifying CTE body, to embed in the statement that makes the change: one occurrence of
+   * `event` per row of `source`, a relation whose column `id` is the cluster's.
+   */
+  occurrencesFrom(event: WebhookEventValue, source: SQL): SQL;
   /** The kubeconfig of `clusterId` was replaced inside `tx`: its credential-expiry alert starts over. */
   credentialsReplacedInTx(tx: Pick<Db, 'execute'>, clusterId: number): Promise<void>;
   /**

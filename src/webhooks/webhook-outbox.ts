@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { rowsOf } from '../db/rows.js';
-import { type WebhookDeliveryEventValue, type WebhookFormatValue, webhookDeliveries } from '../db/schema.js';
+import { type WebhookDeliveryEventValue, type WebhookEventValue, type WebhookFormatValue, webhookDeliveries } from '../db/schema.js';
 import type { OutboxOccurrence, TransactionalOutbox } from '../events/outbox.js';
 import { matchesSelector } from './label-selector.js';
 import { clusterFacts, eventName, type WebhookPayload } from './webhook-payload.js';
@@ -56,6 +56,13 @@ export class WebhookOutbox implements TransactionalOutbox {
       INSERT INTO webhook_events (event, cluster_id, data)
       SELECT ${o.event}::webhook_event, ${o.clusterId}, ${JSON.stringify(o.data ?? {})}::jsonb
       WHERE EXISTS (SELECT 1 FROM webhooks WHERE enabled AND ${o.event}::webhook_event = ANY(events))`);
+  }
+
+  occurrencesFrom(event: WebhookEventValue, source: SQL): SQL {
+    return sql`
+      INSERT INTO webhook_events (event, cluster_id, data)
+      SELECT ${event}::webhook_event, id, '{}'::jsonb FROM ${source}
+      WHERE EXISTS (SELECT 1 FROM webhooks WHERE enabled AND ${event}::webhook_event = ANY(events))`;
   }
 
   async credentialsReplacedInTx(tx: Pick<Db, 'execute'>, clusterId: number): Promise<void> {
