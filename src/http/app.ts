@@ -6,6 +6,7 @@ import { GraphQLError } from 'graphql';
 import type { TokenVerifier } from '../auth/jwt.js';
 import type { RequestContext } from '../auth/principal.js';
 import type { Logger } from '../logger.js';
+import type { CompiledQueries } from '../graphql/compiled-queries.js';
 import type { ListResponseCache } from '../graphql/list-response-cache.js';
 import { auditRouter } from '../rest/audit.routes.js';
 import type { TokenManager } from '../access/token.manager.js';
@@ -39,6 +40,8 @@ export interface AppDeps {
   apollo: ApolloServer<RequestContext>;
   /** Rendered GraphQL list answers (filled by its Apollo plugin), served by the cached-read lane. */
   graphqlResponses: ListResponseCache;
+  /** Queries executed ahead of Apollo when no rendered answer is kept; absent, Apollo executes every query. */
+  compiledQueries?: CompiledQueries;
   /** The domain managers REST (and the cached-read lane's C1) call. */
   managers: RestManagers;
   metrics: GatewayMetrics;
@@ -79,6 +82,7 @@ export function createRequestListener(deps: AppDeps): RequestListener {
       restListBody: async (ctx) => clusterListBody(await deps.managers.clusters.list(ctx)),
       graphqlPath: GRAPHQL_PATH,
       graphqlResponses: deps.graphqlResponses,
+      compiledQueries: deps.compiledQueries,
     },
     app,
   );

@@ -1,13 +1,14 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { TokenVerifier } from '../auth/jwt.js';
 import type { RequestContext } from '../auth/principal.js';
-import type { GraphQLRequestBody, ListResponseCache } from '../graphql/list-response-cache.js';
+import type { CompiledQueries } from '../graphql/compiled-queries.js';
+import { contentTypeForAccept, type GraphQLRequestBody, type ListResponseCache } from '../graphql/list-response-cache.js';
 import { hasListParams } from '../rest/cluster-list.params.js';
 import { NO_STORE } from '../rest/responses.js';
 import type { AuthFailureLimiter } from './auth-failure-limiter.js';
 import { handOver, isPlainJsonBody, readJsonBody } from './json-body.js';
 import type { RequestRecorder } from './request-recorder.js';
-import { contextFromHeaders, requestIdFrom } from './request-context.js';
+import { contextFromHeaders, requestIdFrom, restTarget } from './request-context.js';
 import type { HeaderList } from './security-headers.js';
 
 export interface CachedReadsDeps {
@@ -20,9 +21,13 @@ export interface CachedReadsDeps {
   restListBody(ctx: RequestContext): Promise<Buffer>;
   graphqlPath: string;
   graphqlResponses: ListResponseCache;
+  /** Queries executed here when no rendered answer is kept (graphql/compiled-queries.ts); absent: Apollo runs them. */
+  compiledQueries?: CompiledQueries;
 }
 
 type Answer = { contentType: string; body: Buffer };
+/** Which lane answered: rendered bytes from a cache, or a query executed here. */
+export type Lane = 'cached' | 'compiled';
 
 /**
  * The two hottest reads, answered from rendered bytes straight on node:http, ahead of Express and Apollo: REST C1 and
@@ -49,7 +54,7 @@ export function cachedReads(deps: CachedReadsDeps, next: RequestListener): Reque
     return ctx.principal ? ctx : undefined;
   };
 
-  const send = (req: IncomingMessage, res: ServerResponse, ctx: RequestContext, route: string, answer: Answer, started: number) => {
+  const send = (req: IncomingMessage, res: ServerResponse, ctx: RequestContext, route: string, answer: Answer, started: number, lane: Lane = 'cached') => {
     res.writeHead(200, [
       ...staticHeaders,
       'X-Request-Id',
@@ -59,7 +64,7 @@ export function cachedReads(deps: CachedReadsDeps, next: RequestListener): Reque
       'Content-Length',
       String(answer.body.length),
     ]);
-    res.end(answer.body, () => deps.recorder.finish(req, ctx.requestId, route, 200, started, true));
+    res.end(answer.body, () => deps.recorder.finish(req, ctx.requestId, route, 200, started, lane));
   };
 
   const restList = async (req: IncomingMessage, res: ServerResponse, ctx: RequestContext, started: number) => {
@@ -72,10 +77,27 @@ export function cachedReads(deps: CachedReadsDeps, next: RequestListener): Reque
     send(req, res, ctx, deps.restListPath, { contentType: 'application/json; charset=utf-8', body }, started);
   };
 
+  /**
+   * Executes the operation here when the compiled lane takes it and it succeeds; false leaves the request to Apollo.
+   * The context is the one Express gives Apollo (client address, audit target); an execution that throws (a bug) is
+   * left to Apollo too, which answers it with its own masking.
+   */
+  const graphqlCompiled = async (req: IncomingMessage, res: ServerResponse, ctx: RequestContext, request: GraphQLRequestBody, started: number) => {
+    const contentType = deps.compiledQueries && contentTypeForAccept(req.headers.accept);
+    const compiled = contentType && deps.compiledQueries!.prepare(request);
+    if (!compiled) return false;
+    const context: RequestContext = { ...ctx, sourceIp: deps.limiter.clientOf(req), target: restTarget('POST', deps.graphqlPath) };
+    const rendered = await deps.compiledQueries!.execute(compiled, context).catch(() => undefined);
+    if (rendered === undefined) return false;
+    send(req, res, ctx, deps.graphqlPath, { contentType, body: Buffer.from(rendered) }, started, 'compiled');
+    return true;
+  };
+
   /** A GET query (GraphQL over HTTP): the same lookup with the operation from the query string. */
   const graphqlGetList = async (req: IncomingMessage, res: ServerResponse, ctx: RequestContext, request: GraphQLRequestBody, started: number) => {
     const answer = await deps.graphqlResponses.lookup(request, req.headers.accept, ctx).catch(() => undefined);
     if (answer) return send(req, res, ctx, deps.graphqlPath, answer, started);
+    if (await graphqlCompiled(req, res, ctx, request, started)) return;
     next(req, res);
   };
 
@@ -85,6 +107,7 @@ export function cachedReads(deps: CachedReadsDeps, next: RequestListener): Reque
     if ('value' in outcome && isObject(outcome.value)) {
       const answer = await deps.graphqlResponses.lookup(outcome.value, req.headers.accept, ctx).catch(() => undefined);
       if (answer) return send(req, res, ctx, deps.graphqlPath, answer, started);
+      if (await graphqlCompiled(req, res, ctx, outcome.value, started)) return;
     }
     handOver(req, outcome);
     next(req, res);
