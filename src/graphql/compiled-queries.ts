@@ -111,7 +111,7 @@ export class CompiledQueries {
     }
     if (validate(this.schema, document, this.rules).length > 0) return null;
     const operation = getOperationAST(document, operationName);
-    if (!operation || operation.operation !== 'query') return null;
+    if (operation?.operation !== 'query') return null;
     if (readsOutsideGateway(this.schema, document, operation.selectionSet) || this.declines(this.schema, document, operation)) return null;
     return document;
   }

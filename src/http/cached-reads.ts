@@ -54,7 +54,15 @@ export function cachedReads(deps: CachedReadsDeps, next: RequestListener): Reque
     return ctx.principal ? ctx : undefined;
   };
 
-  const send = (req: IncomingMessage, res: ServerResponse, ctx: RequestContext, route: string, answer: Answer, started: number, lane: Lane = 'cached') => {
+  const send = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    ctx: RequestContext,
+    route: string,
+    answer: Answer,
+    started: number,
+    lane: Lane = 'cached',
+  ) => {
     res.writeHead(200, [
       ...staticHeaders,
       'X-Request-Id',
