@@ -13,7 +13,7 @@ import type { TokenManager } from '../access/token.manager.js';
 import type { KubeProxy } from '../proxy/kube-proxy.js';
 import { isProxyUrl } from '../proxy/proxy-path.js';
 import { accessTokenRouter } from '../rest/access-token.routes.js';
-import { clusterListBody } from '../rest/cluster.rest.js';
+import { clusterDetailBody, clusterListBody } from '../rest/cluster.rest.js';
 import { restErrorHandler, sendError } from '../rest/envelope.js';
 import { clusterMetricsRouter } from '../rest/cluster-metrics.routes.js';
 import { openApiDocument } from '../rest/openapi.js';
@@ -80,6 +80,7 @@ export function createRequestListener(deps: AppDeps): RequestListener {
       securityHeaders: shared.headers,
       restListPath: `${BASE}/clusters`,
       restListBody: async (ctx) => clusterListBody(await deps.managers.clusters.list(ctx)),
+      restDetailBody: (ctx, rawId) => clusterDetailBody(deps.managers.clusters, ctx, rawId),
       graphqlPath: GRAPHQL_PATH,
       graphqlResponses: deps.graphqlResponses,
       compiledQueries: deps.compiledQueries,

@@ -19,6 +19,8 @@ export interface CachedReadsDeps {
   /** REST C1's path and its rendered body for an authenticated caller (through the same manager as Express). */
   restListPath: string;
   restListBody(ctx: RequestContext): Promise<Buffer>;
+  /** REST C2 (`<restListPath>/:id`) rendered for a caller, through the same manager calls as Express. */
+  restDetailBody(ctx: RequestContext, rawId: string): Promise<Buffer>;
   graphqlPath: string;
   graphqlResponses: ListResponseCache;
   /** Queries executed here when no rendered answer is kept (graphql/compiled-queries.ts); absent: Apollo runs them. */
@@ -42,6 +44,7 @@ export type Lane = 'cached' | 'compiled';
  */
 export function cachedReads(deps: CachedReadsDeps, next: RequestListener): RequestListener {
   const restPathWithQuery = `${deps.restListPath}?`;
+  const restDetailPrefix = `${deps.restListPath}/`;
   const graphqlPathWithQuery = `${deps.graphqlPath}?`;
   // The security headers as writeHead takes them, flattened once rather than per answer, and the `no-store` every
   // API answer carries (rest/router.ts, graphql/apollo.ts).
@@ -101,6 +104,21 @@ export function cachedReads(deps: CachedReadsDeps, next: RequestListener): Reque
     return true;
   };
 
+  /**
+   * C2, executed here: the same manager calls and bytes as Express. Any failure (no such cluster, no role on it, the
+   * database down) goes on to Express, which runs the read again and answers with the one REST error mapper; reads
+   * have no side effects and are not audited, so a second run costs time only, on error paths.
+   */
+  const restDetail = async (req: IncomingMessage, res: ServerResponse, ctx: RequestContext, rawId: string, started: number) => {
+    let body: Buffer;
+    try {
+      body = await deps.restDetailBody({ ...ctx, sourceIp: deps.limiter.clientOf(req), target: restTarget('GET', req.url ?? '') }, rawId);
+    } catch {
+      return next(req, res);
+    }
+    send(req, res, ctx, `${deps.restListPath}/:id`, { contentType: 'application/json; charset=utf-8', body }, started, 'compiled');
+  };
+
   /** A GET query (GraphQL over HTTP): the same lookup with the operation from the query string. */
   const graphqlGetList = async (req: IncomingMessage, res: ServerResponse, ctx: RequestContext, request: GraphQLRequestBody, started: number) => {
     const answer = await deps.graphqlResponses.lookup(request, req.headers.accept, ctx).catch(() => undefined);
@@ -128,6 +146,9 @@ export function cachedReads(deps: CachedReadsDeps, next: RequestListener): Reque
     if (req.method === 'GET' && (url === deps.restListPath || (url.startsWith(restPathWithQuery) && !hasListParams(url)))) {
       const ctx = authenticated(req);
       if (ctx) return void restList(req, res, ctx, started).catch((err: Error) => res.destroy(err));
+    } else if (req.method === 'GET' && url.startsWith(restDetailPrefix) && CLUSTER_ID.test(url.slice(restDetailPrefix.length))) {
+      const ctx = authenticated(req);
+      if (ctx) return void restDetail(req, res, ctx, url.slice(restDetailPrefix.length), started).catch((err: Error) => res.destroy(err));
     } else if (req.method === 'POST' && url === deps.graphqlPath && isPlainJsonBody(req)) {
       const ctx = authenticated(req);
       if (ctx) return void graphqlList(req, res, ctx, started).catch((err: Error) => res.destroy(err));
@@ -161,5 +182,8 @@ function graphqlGetRequest(search: string): GraphQLRequestBody | undefined {
   if (variables !== undefined && !isObject(variables)) return undefined;
   return { query, operationName, variables };
 }
+
+/** C2's `:id` as the lane takes it: digits only (no query string, no trailing slash); Express has everything else. */
+const CLUSTER_ID = /^\d{1,10}$/;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -128,3 +128,59 @@ describe.each(testDrivers())('the compiled-operation lane answers exactly as Apo
     expect(JSON.parse(res.body).data.clusters.total).toBeGreaterThan(0);
   });
 });
+
+describe.each(testDrivers())('REST C2 executed ahead of Express answers exactly as Express does, on %s', (driver) => {
+  let t: TestGateway;
+  let visible: number;
+  let hidden: number;
+  const viewer = uniqueSubject('c2-viewer');
+  beforeAll(async () => {
+    t = await startTestGateway(driver, { DEFAULT_CLUSTER_ROLE: 'none' }, { healthMonitor: false });
+    const c = await reachableCluster();
+    const create = async () => {
+      const res = await t.rest('POST', '/api/v1/k8s/clusters', { body: { name: uniqueName('c2lane'), kubeconfig: c.kubeconfigBase64 } });
+      expect(res.status).toBe(201);
+      return res.body.data.id as number;
+    };
+    visible = await create();
+    hidden = await create();
+    await grant(t, visible, viewer, 'viewer');
+  });
+  afterAll(() => t?.close());
+
+  const executions = async () => {
+    const text = await (await fetch(`${t.url}/metrics`)).text();
+    return Number(/^kube_gateway_compiled_reads_total\{route="\/api\/v1\/k8s\/clusters\/:id"\} (\d+)/m.exec(text)?.[1] ?? 0);
+  };
+  /** `/clusters/5` (the lane, when it takes it) against `/clusters/5?` (a query string: always Express). */
+  const compare = async (id: number | string, token: string | null, lane: boolean) => {
+    const headers: Record<string, string> = token === null ? {} : { authorization: `Bearer ${token}` };
+    const before = await executions();
+    const viaLane = await observable(await fetch(`${t.url}/api/v1/k8s/clusters/${id}`, { headers }));
+    expect(await executions()).toBe(before + (lane ? 1 : 0));
+    const viaExpress = await observable(await fetch(`${t.url}/api/v1/k8s/clusters/${id}?`, { headers }));
+    expect(await executions()).toBe(before + (lane ? 1 : 0));
+    expect(viaLane).toEqual(viaExpress);
+    return viaLane;
+  };
+
+  it('an admin gets the cluster with its kubeconfig, a granted user without, in the same bytes and headers', async () => {
+    const admin = await compare(visible, t.adminToken, true);
+    expect(admin.status).toBe(200);
+    expect(admin.headers['cache-control']).toBe('no-store');
+    expect(Buffer.from(JSON.parse(admin.body).data.kubeconfig, 'base64').toString()).toMatch(/apiVersion/);
+    const user = await compare(visible, tokenFor(viewer), true);
+    expect(JSON.parse(user.body).data.kubeconfig).toBeUndefined();
+  });
+
+  it('a missing cluster, a cluster without a role, a bad id and a bad token are answered by Express as before', async () => {
+    const token = tokenFor(viewer);
+    const hiddenRes = await compare(hidden, token, false);
+    const missingRes = await compare(999999, token, false);
+    expect(hiddenRes.status).toBe(404);
+    expect(hiddenRes.body.replace(String(hidden), 'N')).toBe(missingRes.body.replace('999999', 'N'));
+    expect((await compare(0, t.adminToken, false)).status).toBe(400);
+    expect((await compare(visible, 'not-a-token', false)).status).toBe(401);
+    expect((await compare(visible, null, false)).status).toBe(401);
+  });
+});
