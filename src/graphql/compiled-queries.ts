@@ -34,7 +34,12 @@ export interface CompiledQueriesOptions {
   maxQueryChars: number;
 }
 
-export const DEFAULT_COMPILED_QUERIES_OPTIONS: CompiledQueriesOptions = { maxEntries: 500, maxQueryChars: 8 * 1024 };
+/**
+ * Real operations are a few hundred characters; any authenticated caller can choose documents, so entries and their
+ * size are bounded (≤ 200 parsed documents of ≤ 4 KiB text: a few MB at most). Apollo's own document cache still serves
+ * everything declined here.
+ */
+export const DEFAULT_COMPILED_QUERIES_OPTIONS: CompiledQueriesOptions = { maxEntries: 200, maxQueryChars: 4 * 1024 };
 
 /**
  * Queries executed with graphql-js straight from node:http, ahead of Express and Apollo (http/cached-reads.ts), for
