@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, inArray, or, sql } from 'drizzle-orm';
 import { liveCluster } from '../clusters/cluster.repository.js';
 import type { Db } from '../db/client.js';
 import { rowsOf } from '../db/rows.js';
@@ -50,23 +50,52 @@ function toGrantView(row: ClusterGrantView): ClusterGrantView {
  * nothing has to remove them when a cluster goes (and a later cluster never inherits them: ids are not reused).
  */
 export class GrantsRepository {
-  constructor(private readonly db: Db) {}
+  /**
+   * `rolesOf` for given clusters, the statement of every per-cluster role check (`myRole`, a user's C2), built once:
+   * drizzle's query building was a fifth of such a request's CPU. Arrays as parameters keep the text fixed whatever
+   * the number of groups and clusters.
+   */
+  private readonly rolesOnClusters;
+
+  constructor(private readonly db: Db) {
+    const groupGrant = sql`${clusterGrants.subject} = any(${sql.placeholder('groups')}::text[])`;
+    this.rolesOnClusters = db
+      .select({ clusterId: clusterGrants.clusterId, role: clusterGrants.role })
+      .from(clusterGrants)
+      .innerJoin(clusters, eq(clusters.id, clusterGrants.clusterId))
+      .where(
+        and(
+          or(
+            and(eq(clusterGrants.subjectKind, 'user'), eq(clusterGrants.subject, sql.placeholder('subject'))),
+            and(eq(clusterGrants.subjectKind, 'group'), groupGrant),
+          ),
+          sql`${clusterGrants.clusterId} = any(${sql.placeholder('ids')}::int[])`,
+          liveCluster,
+        ),
+      )
+      .prepare('grant_roles_on_clusters');
+  }
 
   /** The caller's grants, per live cluster (all of them, or only `clusterIds`): every role that applies, unranked. */
   async rolesOf(holder: GrantHolder, clusterIds?: readonly number[]): Promise<Map<number, ClusterRoleValue[]>> {
+    const rows = clusterIds
+      ? await this.rolesOnClusters.execute({ subject: holder.subject, groups: [...holder.groups], ids: [...clusterIds] })
+      : await this.allRolesOf(holder);
+    const out = new Map<number, ClusterRoleValue[]>();
+    for (const r of rows) out.set(r.clusterId, [...(out.get(r.clusterId) ?? []), r.role]);
+    return out;
+  }
+
+  private allRolesOf(holder: GrantHolder): Promise<{ clusterId: number; role: ClusterRoleValue }[]> {
     const mine = or(
       and(eq(clusterGrants.subjectKind, 'user'), eq(clusterGrants.subject, holder.subject)),
       holder.groups.length ? and(eq(clusterGrants.subjectKind, 'group'), inArray(clusterGrants.subject, [...holder.groups])) : undefined,
     );
-    const only: SQL | undefined = clusterIds ? inArray(clusterGrants.clusterId, [...clusterIds]) : undefined;
-    const rows = await this.db
+    return this.db
       .select({ clusterId: clusterGrants.clusterId, role: clusterGrants.role })
       .from(clusterGrants)
       .innerJoin(clusters, eq(clusters.id, clusterGrants.clusterId))
-      .where(and(mine, only, liveCluster));
-    const out = new Map<number, ClusterRoleValue[]>();
-    for (const r of rows) out.set(r.clusterId, [...(out.get(r.clusterId) ?? []), r.role]);
-    return out;
+      .where(and(mine, liveCluster));
   }
 
   async listForCluster(clusterId: number): Promise<ClusterGrantView[]> {

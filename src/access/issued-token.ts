@@ -69,6 +69,27 @@ export class IssuedTokenSigner {
  * admin surface (REST, GraphQL, WebSocket) whoever signed it, and routed to the issued-token check on the proxy.
  */
 export function isClusterBoundToken(token: string): boolean {
+  if (token.length > MAX_REMEMBERED_TOKEN_CHARS) return readsClusterBound(token);
+  let bound = boundByToken.get(token);
+  if (bound === undefined) {
+    bound = readsClusterBound(token);
+    // Oldest first out; anyone may send tokens, so entries and their size are both bounded (≤ 4 MB of keys). A pure
+    // function of the string: nothing here can go stale, and verification still happens per request.
+    if (boundByToken.size >= MAX_REMEMBERED_TOKENS) boundByToken.delete(boundByToken.keys().next().value!);
+    boundByToken.set(token, bound);
+  }
+  return bound;
+}
+
+/**
+ * Every REST, GraphQL and WebSocket request asks this of its token before verifying it; decoding and parsing the
+ * payload each time was a few per cent of a cheap read. Remembered per token string.
+ */
+const boundByToken = new Map<string, boolean>();
+const MAX_REMEMBERED_TOKENS = 2_000;
+const MAX_REMEMBERED_TOKEN_CHARS = 2_048;
+
+function readsClusterBound(token: string): boolean {
   const payload = token.split('.')[1];
   if (!payload || payload.length > 8192) return false;
   try {

@@ -2,7 +2,8 @@ import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config.js';
-import { startApollo, stringifyResult } from '../graphql/apollo.js';
+import { gatewayValidationRules, startApollo, stringifyResult } from '../graphql/apollo.js';
+import { CompiledQueries } from '../graphql/compiled-queries.js';
 import { queryLimitsRule } from '../graphql/limits.js';
 import { ListResponseCache } from '../graphql/list-response-cache.js';
 import { buildGatewaySchema } from '../graphql/schema.js';
@@ -72,6 +73,8 @@ export async function startTransports(config: Config, f: Foundation, d: Domains,
     (caller) => m.access.seesEveryCluster(caller),
   );
   const apollo = await startApollo(schema, logger, [graphqlResponses.plugin()]);
+  // List reads the response cache files stay with Apollo, whose plugin renders and stores them.
+  const compiledQueries = new CompiledQueries(schema, gatewayValidationRules(), (s, doc, op) => graphqlResponses.isCacheable(s, doc, op));
   // One brake for HTTP 401s and WebSocket authentication failures.
   const authFailures = new AuthFailureLimiter(config.authFailureLimitPerMinute, undefined, config.trustProxy);
   const server = createServer();
@@ -130,6 +133,7 @@ export async function startTransports(config: Config, f: Foundation, d: Domains,
     verifier,
     apollo,
     graphqlResponses,
+    compiledQueries,
     metrics,
     authFailures,
     managers: m,

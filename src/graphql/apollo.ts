@@ -13,6 +13,9 @@ import { PARSE_OPTIONS, queryLimitsRule } from './limits.js';
  */
 export const stringifyResult = (value: unknown): string => JSON.stringify(value);
 
+/** The validation rules beyond graphql's own, for Apollo and for the compiled-operation lane alike. */
+export const gatewayValidationRules = () => [queryLimitsRule()];
+
 /** Apollo over the TypeGraphQL schema. GraphiQL is served by the gateway itself (no CDN landing page). */
 export async function startApollo(
   schema: GraphQLSchema,
@@ -25,7 +28,7 @@ export async function startApollo(
     includeStacktraceInErrorResponses: false,
     formatError: formatGraphQLError(logger),
     stringifyResult,
-    validationRules: [queryLimitsRule()],
+    validationRules: gatewayValidationRules(),
     parseOptions: PARSE_OPTIONS,
     // Automatic persisted queries are not offered: nothing here needs them, and they add a cache to attack.
     persistedQueries: false,

@@ -36,6 +36,9 @@ const CONTENT_TYPE_BY_ACCEPT = new Map<string | undefined, string>([
   ['application/graphql-response+json, application/json, multipart/mixed', GRAPHQL_RESPONSE_JSON],
 ]);
 
+/** The content type Apollo answers a request with this Accept header, if it is one answered ahead of Apollo. */
+export const contentTypeForAccept = (accept: string | undefined): string | undefined => CONTENT_TYPE_BY_ACCEPT.get(accept);
+
 /** A GraphQL request as it arrives in a POST body. */
 export interface GraphQLRequestBody {
   query?: unknown;
@@ -186,7 +189,8 @@ export class ListResponseCache {
     this.bytes -= entry.body.length;
   }
 
-  private isCacheable(schema: GraphQLSchema, doc: DocumentNode, operation: OperationDefinitionNode): boolean {
+  /** Whether this operation's answers are filed here (its plugin must see it executed in Apollo to do so). */
+  isCacheable(schema: GraphQLSchema, doc: DocumentNode, operation: OperationDefinitionNode): boolean {
     let ok = this.cacheable.get(operation);
     if (ok === undefined) {
       ok = onlyListFields(schema, doc, operation.selectionSet);

@@ -6,13 +6,14 @@ import { GraphQLError } from 'graphql';
 import type { TokenVerifier } from '../auth/jwt.js';
 import type { RequestContext } from '../auth/principal.js';
 import type { Logger } from '../logger.js';
+import type { CompiledQueries } from '../graphql/compiled-queries.js';
 import type { ListResponseCache } from '../graphql/list-response-cache.js';
 import { auditRouter } from '../rest/audit.routes.js';
 import type { TokenManager } from '../access/token.manager.js';
 import type { KubeProxy } from '../proxy/kube-proxy.js';
 import { isProxyUrl } from '../proxy/proxy-path.js';
 import { accessTokenRouter } from '../rest/access-token.routes.js';
-import { clusterListBody } from '../rest/cluster.rest.js';
+import { clusterDetailBody, clusterListBody } from '../rest/cluster.rest.js';
 import { restErrorHandler, sendError } from '../rest/envelope.js';
 import { clusterMetricsRouter } from '../rest/cluster-metrics.routes.js';
 import { openApiDocument } from '../rest/openapi.js';
@@ -39,6 +40,8 @@ export interface AppDeps {
   apollo: ApolloServer<RequestContext>;
   /** Rendered GraphQL list answers (filled by its Apollo plugin), served by the cached-read lane. */
   graphqlResponses: ListResponseCache;
+  /** Queries executed ahead of Apollo when no rendered answer is kept; absent, Apollo executes every query. */
+  compiledQueries?: CompiledQueries;
   /** The domain managers REST (and the cached-read lane's C1) call. */
   managers: RestManagers;
   metrics: GatewayMetrics;
@@ -77,8 +80,10 @@ export function createRequestListener(deps: AppDeps): RequestListener {
       securityHeaders: shared.headers,
       restListPath: `${BASE}/clusters`,
       restListBody: async (ctx) => clusterListBody(await deps.managers.clusters.list(ctx)),
+      restDetailBody: (ctx, rawId) => clusterDetailBody(deps.managers.clusters, ctx, rawId),
       graphqlPath: GRAPHQL_PATH,
       graphqlResponses: deps.graphqlResponses,
+      compiledQueries: deps.compiledQueries,
     },
     app,
   );

@@ -1,13 +1,14 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { TokenVerifier } from '../auth/jwt.js';
 import type { RequestContext } from '../auth/principal.js';
-import type { GraphQLRequestBody, ListResponseCache } from '../graphql/list-response-cache.js';
+import type { CompiledQueries } from '../graphql/compiled-queries.js';
+import { contentTypeForAccept, type GraphQLRequestBody, type ListResponseCache } from '../graphql/list-response-cache.js';
 import { hasListParams } from '../rest/cluster-list.params.js';
 import { NO_STORE } from '../rest/responses.js';
 import type { AuthFailureLimiter } from './auth-failure-limiter.js';
 import { handOver, isPlainJsonBody, readJsonBody } from './json-body.js';
 import type { RequestRecorder } from './request-recorder.js';
-import { contextFromHeaders, requestIdFrom } from './request-context.js';
+import { contextFromHeaders, requestIdFrom, restTarget } from './request-context.js';
 import type { HeaderList } from './security-headers.js';
 
 export interface CachedReadsDeps {
@@ -18,11 +19,17 @@ export interface CachedReadsDeps {
   /** REST C1's path and its rendered body for an authenticated caller (through the same manager as Express). */
   restListPath: string;
   restListBody(ctx: RequestContext): Promise<Buffer>;
+  /** REST C2 (`<restListPath>/:id`) rendered for a caller, through the same manager calls as Express. */
+  restDetailBody(ctx: RequestContext, rawId: string): Promise<Buffer>;
   graphqlPath: string;
   graphqlResponses: ListResponseCache;
+  /** Queries executed here when no rendered answer is kept (graphql/compiled-queries.ts); absent: Apollo runs them. */
+  compiledQueries?: CompiledQueries;
 }
 
 type Answer = { contentType: string; body: Buffer };
+/** Which lane answered: rendered bytes from a cache, or a query executed here. */
+export type Lane = 'cached' | 'compiled';
 
 /**
  * The two hottest reads, answered from rendered bytes straight on node:http, ahead of Express and Apollo: REST C1 and
@@ -37,6 +44,7 @@ type Answer = { contentType: string; body: Buffer };
  */
 export function cachedReads(deps: CachedReadsDeps, next: RequestListener): RequestListener {
   const restPathWithQuery = `${deps.restListPath}?`;
+  const restDetailPrefix = `${deps.restListPath}/`;
   const graphqlPathWithQuery = `${deps.graphqlPath}?`;
   // The security headers as writeHead takes them, flattened once rather than per answer, and the `no-store` every
   // API answer carries (rest/router.ts, graphql/apollo.ts).
@@ -49,7 +57,15 @@ export function cachedReads(deps: CachedReadsDeps, next: RequestListener): Reque
     return ctx.principal ? ctx : undefined;
   };
 
-  const send = (req: IncomingMessage, res: ServerResponse, ctx: RequestContext, route: string, answer: Answer, started: number) => {
+  const send = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    ctx: RequestContext,
+    route: string,
+    answer: Answer,
+    started: number,
+    lane: Lane = 'cached',
+  ) => {
     res.writeHead(200, [
       ...staticHeaders,
       'X-Request-Id',
@@ -59,7 +75,7 @@ export function cachedReads(deps: CachedReadsDeps, next: RequestListener): Reque
       'Content-Length',
       String(answer.body.length),
     ]);
-    res.end(answer.body, () => deps.recorder.finish(req, ctx.requestId, route, 200, started, true));
+    res.end(answer.body, () => deps.recorder.finish(req, ctx.requestId, route, 200, started, lane));
   };
 
   const restList = async (req: IncomingMessage, res: ServerResponse, ctx: RequestContext, started: number) => {
@@ -72,10 +88,42 @@ export function cachedReads(deps: CachedReadsDeps, next: RequestListener): Reque
     send(req, res, ctx, deps.restListPath, { contentType: 'application/json; charset=utf-8', body }, started);
   };
 
+  /**
+   * Executes the operation here when the compiled lane takes it and it succeeds; false leaves the request to Apollo.
+   * The context is the one Express gives Apollo (client address, audit target); an execution that throws (a bug) is
+   * left to Apollo too, which answers it with its own masking.
+   */
+  const graphqlCompiled = async (req: IncomingMessage, res: ServerResponse, ctx: RequestContext, request: GraphQLRequestBody, started: number) => {
+    const contentType = deps.compiledQueries && contentTypeForAccept(req.headers.accept);
+    const compiled = contentType && deps.compiledQueries!.prepare(request);
+    if (!compiled) return false;
+    const context: RequestContext = { ...ctx, sourceIp: deps.limiter.clientOf(req), target: restTarget('POST', deps.graphqlPath) };
+    const rendered = await deps.compiledQueries!.execute(compiled, context).catch(() => undefined);
+    if (rendered === undefined) return false;
+    send(req, res, ctx, deps.graphqlPath, { contentType, body: Buffer.from(rendered) }, started, 'compiled');
+    return true;
+  };
+
+  /**
+   * C2, executed here: the same manager calls and bytes as Express. Any failure (no such cluster, no role on it, the
+   * database down) goes on to Express, which runs the read again and answers with the one REST error mapper; reads
+   * have no side effects and are not audited, so a second run costs time only, on error paths.
+   */
+  const restDetail = async (req: IncomingMessage, res: ServerResponse, ctx: RequestContext, rawId: string, started: number) => {
+    let body: Buffer;
+    try {
+      body = await deps.restDetailBody({ ...ctx, sourceIp: deps.limiter.clientOf(req), target: restTarget('GET', req.url ?? '') }, rawId);
+    } catch {
+      return next(req, res);
+    }
+    send(req, res, ctx, `${deps.restListPath}/:id`, { contentType: 'application/json; charset=utf-8', body }, started, 'compiled');
+  };
+
   /** A GET query (GraphQL over HTTP): the same lookup with the operation from the query string. */
   const graphqlGetList = async (req: IncomingMessage, res: ServerResponse, ctx: RequestContext, request: GraphQLRequestBody, started: number) => {
     const answer = await deps.graphqlResponses.lookup(request, req.headers.accept, ctx).catch(() => undefined);
     if (answer) return send(req, res, ctx, deps.graphqlPath, answer, started);
+    if (await graphqlCompiled(req, res, ctx, request, started)) return;
     next(req, res);
   };
 
@@ -85,6 +133,7 @@ export function cachedReads(deps: CachedReadsDeps, next: RequestListener): Reque
     if ('value' in outcome && isObject(outcome.value)) {
       const answer = await deps.graphqlResponses.lookup(outcome.value, req.headers.accept, ctx).catch(() => undefined);
       if (answer) return send(req, res, ctx, deps.graphqlPath, answer, started);
+      if (await graphqlCompiled(req, res, ctx, outcome.value, started)) return;
     }
     handOver(req, outcome);
     next(req, res);
@@ -97,6 +146,9 @@ export function cachedReads(deps: CachedReadsDeps, next: RequestListener): Reque
     if (req.method === 'GET' && (url === deps.restListPath || (url.startsWith(restPathWithQuery) && !hasListParams(url)))) {
       const ctx = authenticated(req);
       if (ctx) return void restList(req, res, ctx, started).catch((err: Error) => res.destroy(err));
+    } else if (req.method === 'GET' && url.startsWith(restDetailPrefix) && CLUSTER_ID.test(url.slice(restDetailPrefix.length))) {
+      const ctx = authenticated(req);
+      if (ctx) return void restDetail(req, res, ctx, url.slice(restDetailPrefix.length), started).catch((err: Error) => res.destroy(err));
     } else if (req.method === 'POST' && url === deps.graphqlPath && isPlainJsonBody(req)) {
       const ctx = authenticated(req);
       if (ctx) return void graphqlList(req, res, ctx, started).catch((err: Error) => res.destroy(err));
@@ -130,5 +182,8 @@ function graphqlGetRequest(search: string): GraphQLRequestBody | undefined {
   if (variables !== undefined && !isObject(variables)) return undefined;
   return { query, operationName, variables };
 }
+
+/** C2's `:id` as the lane takes it: digits only (no query string, no trailing slash); Express has everything else. */
+const CLUSTER_ID = /^\d{1,10}$/;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -17,6 +17,8 @@ export type TrustProxy = { hops: number } | { cidrs: string[] };
 export class ClientAddresses {
   private readonly trusted?: BlockList;
   private readonly known = new WeakMap<IncomingMessage, string | undefined>();
+  /** A connection's peer never changes; reading `remoteAddress` asks the OS (getpeername) each time. */
+  private readonly peers = new WeakMap<object, string>();
 
   constructor(private readonly trust?: TrustProxy) {
     if (trust && 'cidrs' in trust) {
@@ -31,10 +33,21 @@ export class ClientAddresses {
   /** The client's address (IPv4-mapped IPv6 written as plain IPv4), or undefined for a socket already gone. */
   of(req: IncomingMessage): string | undefined {
     if (this.known.has(req)) return this.known.get(req);
-    const peer = normalise(req.socket.remoteAddress);
+    const peer = this.peerOf(req);
     const address = this.trust && peer ? this.throughProxies(peer, forwardedFor(req)) : peer;
     this.known.set(req, address);
     return address;
+  }
+
+  private peerOf(req: IncomingMessage): string | undefined {
+    const socket = req.socket;
+    let peer = this.peers.get(socket);
+    if (peer === undefined) {
+      peer = normalise(socket.remoteAddress);
+      // Undefined (a socket already gone) is not kept: asked again next time.
+      if (peer !== undefined) this.peers.set(socket, peer);
+    }
+    return peer;
   }
 
   private throughProxies(peer: string, forwarded: string[]): string {

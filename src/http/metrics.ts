@@ -40,6 +40,12 @@ export class GatewayMetrics {
     labelNames: ['route'] as const,
     registers: [this.registry],
   });
+  private readonly compiledReads = new Counter({
+    name: 'kube_gateway_compiled_reads_total',
+    help: 'GraphQL queries executed by the compiled-operation lane ahead of Apollo, by route template',
+    labelNames: ['route'] as const,
+    registers: [this.registry],
+  });
   private readonly probeDuration = new Histogram({
     name: 'kube_gateway_health_probe_duration_seconds',
     help: 'Duration of one cluster health probe by resulting health state',
@@ -107,6 +113,7 @@ export class GatewayMetrics {
 
   private readonly httpSeries = new Map<string, { observe(seconds: number): void }>();
   private readonly cachedReadSeries = new Map<string, { inc(): void }>();
+  private readonly compiledReadSeries = new Map<string, { inc(): void }>();
 
   /**
    * Records one finished request. The label is the route template (`/clusters/:id`), never the raw path (unbounded).
@@ -121,6 +128,11 @@ export class GatewayMetrics {
   /** One request answered from rendered bytes (see http/cached-reads.ts). */
   countCachedRead(route: string): void {
     seriesOf(this.cachedReadSeries, route, () => this.cachedReads.labels({ route })).inc();
+  }
+
+  /** One GraphQL query executed by the compiled-operation lane (see graphql/compiled-queries.ts). */
+  countCompiledRead(route: string): void {
+    seriesOf(this.compiledReadSeries, route, () => this.compiledReads.labels({ route })).inc();
   }
 
   handler(): RequestHandler {

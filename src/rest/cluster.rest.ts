@@ -1,9 +1,10 @@
-import type { VisibleClusterList } from '../clusters/cluster.manager.js';
+import type { Caller } from '../auth/principal.js';
+import type { ClusterManager, VisibleClusterList } from '../clusters/cluster.manager.js';
 import type { ClusterView } from '../clusters/cluster.view.js';
 import type { ClusterPage } from '../fleet/cluster-query.js';
 import { labelsToObject } from '../fleet/labels.js';
 import type { Envelope } from './envelope.js';
-import type { RestCluster, RestClusterList } from './responses.js';
+import type { RestCluster, RestClusterDetail, RestClusterList } from './responses.js';
 
 /** RFC 3339 in UTC without milliseconds, as the contract shows (`2025-10-17T10:30:00Z`). */
 export const restTime = (d: Date | null): string | null => (d ? d.toISOString().replace(/\.\d{3}Z$/, 'Z') : null);
@@ -29,6 +30,20 @@ export function toRestCluster(c: ClusterView): RestCluster {
     created_at: restTime(c.createdAt)!,
     updated_at: restTime(c.updatedAt)!,
   };
+}
+
+/** C2's `data`: the cluster, and its kubeconfig (base64) for admins only. Shared by Express and the fast lane. */
+export async function clusterDetail(clusters: ClusterManager, caller: Caller, rawId: string): Promise<RestClusterDetail> {
+  const cluster = await clusters.get(caller, rawId);
+  const kubeconfig = await clusters.kubeconfigFor(caller, cluster.id, 'single');
+  const data = toRestCluster(cluster);
+  return kubeconfig === null ? data : { ...data, kubeconfig: Buffer.from(kubeconfig).toString('base64') };
+}
+
+/** C2's whole response body, exactly as Express's `res.json` of the envelope renders it. */
+export async function clusterDetailBody(clusters: ClusterManager, caller: Caller, rawId: string): Promise<Buffer> {
+  const envelope: Envelope<RestClusterDetail> = { code: 200, message: 'success', data: await clusterDetail(clusters, caller, rawId) };
+  return Buffer.from(JSON.stringify(envelope));
 }
 
 /**

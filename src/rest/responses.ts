@@ -112,6 +112,7 @@ export const errorEnvelope = z.object({
 });
 
 export type RestCluster = z.infer<typeof restClusterSchema>;
+export type RestClusterDetail = z.infer<typeof restClusterDetailSchema>;
 export type RestGrant = z.infer<typeof restGrantSchema>;
 export type RestClusterList = z.infer<typeof clusterListSchema>;
 export type RestConnectionTest = z.infer<typeof connectionTestSchema>;

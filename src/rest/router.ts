@@ -10,7 +10,7 @@ import type { ClusterImportManager } from '../fleet/cluster-import.manager.js';
 import type { HealthHistoryManager } from '../fleet/health-history.manager.js';
 import type { ConnectionTestManager } from '../health/connection-test.manager.js';
 import type { WebhookManager } from '../webhooks/webhook.manager.js';
-import { clusterListBody, clusterPageData, restTime, toRestCluster } from './cluster.rest.js';
+import { clusterDetail, clusterListBody, clusterPageData, restTime, toRestCluster } from './cluster.rest.js';
 import { listQueryFromParams, REST_QUERY_FIELDS } from './cluster-list.params.js';
 import { send, sendError } from './envelope.js';
 import { NO_STORE, type RestConnectionTest, type RestRediscover } from './responses.js';
@@ -76,12 +76,7 @@ export function clusterRouter(deps: RestDeps): Router {
   // C2: the kubeconfig (base64) is included for admins only.
   router.get(
     `${BASE}/clusters/:id`,
-    handle(async (req, res, ctx) => {
-      const cluster = await clusters.get(ctx, param(req, 'id'));
-      const kubeconfig = await clusters.kubeconfigFor(ctx, cluster.id, 'single');
-      const data = toRestCluster(cluster);
-      send(res, 200, 'success', kubeconfig === null ? data : { ...data, kubeconfig: Buffer.from(kubeconfig).toString('base64') });
-    }),
+    handle(async (req, res, ctx) => send(res, 200, 'success', await clusterDetail(clusters, ctx, param(req, 'id')))),
   );
 
   // C3: the message says a discovery task started only when discovery reports that it did.
