@@ -105,6 +105,21 @@ describe.each(testDrivers())('the Kubernetes API proxy over HTTPS on %s', (drive
     expect(h['x-kept']).toBe('yes');
   });
 
+  it('an answer that arrived whole goes out with its Content-Length; a HEAD answer is not given a length of its own', async () => {
+    const base = `/api/v1/k8s/clusters/${firstId}/proxy`;
+    // The simulator streams lists chunked; the gateway had the whole answer at once and sends it as one sized body.
+    const list = await send(t, `${base}/api/v1/pods`);
+    expect(list.status, list.body).toBe(200);
+    expect(list.json().items).toHaveLength(3);
+    expect(list.headers['transfer-encoding']).toBeUndefined();
+    expect(list.headers['content-length']).toBe(String(Buffer.byteLength(list.body)));
+    // A HEAD answer has no body, yet says nothing about the length of the GET's: the gateway must not write a 0 there.
+    const head = await send(t, `${base}/api/v1/nodes`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.body).toBe('');
+    expect(head.headers['content-length']).not.toBe('0');
+  });
+
   it('paths that could leave the API server are refused with 400 and never forwarded', async () => {
     first.handle.clearLog();
     const base = `/api/v1/k8s/clusters/${firstId}/proxy`;
