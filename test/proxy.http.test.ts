@@ -59,6 +59,8 @@ describe.each(testDrivers())('the Kubernetes API proxy over HTTPS on %s', (drive
   const t = useTestGateway(driver);
   const first = useReachableCluster({ nodes: 1, pods: 3 });
   const second = useReachableCluster({ nodes: 2, pods: 3 });
+  // Its pod list (~700 KiB) is more than the gateway holds back to send in one write: it streams.
+  const big = useReachableCluster({ nodes: 1, pods: 400 });
   let firstId = 0;
   let secondName = '';
   let secondId = 0;
@@ -118,6 +120,11 @@ describe.each(testDrivers())('the Kubernetes API proxy over HTTPS on %s', (drive
     expect(head.status).toBe(200);
     expect(head.body).toBe('');
     expect(head.headers['content-length']).not.toBe('0');
+    const bigId = (await registerCluster(t, { kubeconfig: big.kubeconfigYaml })).id;
+    const streamed = await send(t, `/api/v1/k8s/clusters/${bigId}/proxy/api/v1/pods`);
+    expect(streamed.status).toBe(200);
+    expect(streamed.headers['transfer-encoding']).toBe('chunked');
+    expect(streamed.json().items).toHaveLength(400);
   });
 
   it('paths that could leave the API server are refused with 400 and never forwarded', async () => {

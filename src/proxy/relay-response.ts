@@ -1,8 +1,12 @@
 import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import { responseHeadersToCaller } from './forward-headers.js';
 
-/** Most bytes held back to send an answer in one write; anything larger streams from the first byte over. */
-const MAX_COALESCED = 1024 * 1024;
+/**
+ * Most bytes held back to send an answer in one write; anything larger streams from the first byte over. A get or a
+ * page of a list fits; the bound keeps what a thousand concurrent answers can hold in the gateway small, since nothing
+ * pushes back on the cluster while an answer is being held.
+ */
+const MAX_COALESCED = 256 * 1024;
 
 /**
  * Relays the cluster's answer to the caller. An answer that arrives whole within the event-loop turn it started in (a
