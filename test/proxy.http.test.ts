@@ -59,6 +59,8 @@ describe.each(testDrivers())('the Kubernetes API proxy over HTTPS on %s', (drive
   const t = useTestGateway(driver);
   const first = useReachableCluster({ nodes: 1, pods: 3 });
   const second = useReachableCluster({ nodes: 2, pods: 3 });
+  // Its pod list (~700 KiB) is more than the gateway holds back to send in one write: it streams.
+  const big = useReachableCluster({ nodes: 1, pods: 400 });
   let firstId = 0;
   let secondName = '';
   let secondId = 0;
@@ -103,6 +105,26 @@ describe.each(testDrivers())('the Kubernetes API proxy over HTTPS on %s', (drive
     for (const name of ['x-drop-me', 'proxy-authorization', 'impersonate-user', 'impersonate-group', 'impersonate-extra-scopes', 'te'])
       expect(h[name], name).toBeUndefined();
     expect(h['x-kept']).toBe('yes');
+  });
+
+  it('an answer that arrived whole goes out with its Content-Length; a HEAD answer is not given a length of its own', async () => {
+    const base = `/api/v1/k8s/clusters/${firstId}/proxy`;
+    // The simulator streams lists chunked; the gateway had the whole answer at once and sends it as one sized body.
+    const list = await send(t, `${base}/api/v1/pods`);
+    expect(list.status, list.body).toBe(200);
+    expect(list.json().items).toHaveLength(3);
+    expect(list.headers['transfer-encoding']).toBeUndefined();
+    expect(list.headers['content-length']).toBe(String(Buffer.byteLength(list.body)));
+    // A HEAD answer has no body, yet says nothing about the length of the GET's: the gateway must not write a 0 there.
+    const head = await send(t, `${base}/api/v1/nodes`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.body).toBe('');
+    expect(head.headers['content-length']).not.toBe('0');
+    const bigId = (await registerCluster(t, { kubeconfig: big.kubeconfigYaml })).id;
+    const streamed = await send(t, `/api/v1/k8s/clusters/${bigId}/proxy/api/v1/pods`);
+    expect(streamed.status).toBe(200);
+    expect(streamed.headers['transfer-encoding']).toBe('chunked');
+    expect(streamed.json().items).toHaveLength(400);
   });
 
   it('paths that could leave the API server are refused with 400 and never forwarded', async () => {

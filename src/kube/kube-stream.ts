@@ -14,13 +14,14 @@ export interface StreamRequest {
   method: string;
   /** Path and query below the cluster's server URL, starting with '/'; already validated by the caller. */
   path: string;
-  /** Headers to send, already cleaned by the caller; the cluster's credential is added here. */
+  /**
+   * Headers to send, already cleaned by the caller, in an object built for this request: the cluster's credential is
+   * added to it here (no copy per request).
+   */
   headers: OutgoingHttpHeaders;
   /** The request body, piped as it arrives (absent: no body). */
   body?: Readable;
   firstByteTimeoutMs: number;
-  /** Aborts the request (the client went away). */
-  signal?: AbortSignal;
 }
 
 export type StreamAnswer =
@@ -28,15 +29,28 @@ export type StreamAnswer =
   /** `101 Switching Protocols`: the socket now carries the upgraded protocol (WebSocket, SPDY) both ways. */
   | { kind: 'upgrade'; response: IncomingMessage; socket: Duplex; head: Buffer };
 
+/** A request on its way: its answer, and how to give up on it (the client went away). */
+export interface StreamCall {
+  answer: Promise<StreamAnswer>;
+  /** Destroys what the request opened and rejects `answer` with `reason`, unless the answer already came. */
+  cancel(reason: Error): void;
+}
+
+// The agent's idle timeout is for sockets resting in its pool; a request in flight (a quiet watch) keeps its socket
+// however long it is silent. The agent sets the idle timeout again when the socket returns to the pool.
+const noIdleTimeout = (socket: Duplex & { setTimeout(ms: number): unknown }) => socket.setTimeout(0);
+
 /**
- * Sends one request through the endpoint's agent and resolves when the API server answered (status line and headers).
- * Rejects on transport failures, on `firstByteTimeoutMs`, or when `signal` aborts, always destroying what it opened.
+ * Sends one request through the endpoint's agent; `answer` resolves when the API server answered (status line and
+ * headers). It rejects on transport failures, on `firstByteTimeoutMs`, or on `cancel`, always destroying what it
+ * opened. A plain callback rather than an AbortSignal: this runs once per proxied request, and an AbortController
+ * with its EventTarget listener cost more than the rest of the bookkeeping here.
  */
-export function streamRequest(ep: KubeEndpoint, r: StreamRequest): Promise<StreamAnswer> {
-  if (r.signal?.aborted) return Promise.reject(r.signal.reason as Error);
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    const headers: OutgoingHttpHeaders = { ...r.headers };
+export function streamRequest(ep: KubeEndpoint, r: StreamRequest): StreamCall {
+  let settled = false;
+  let fail: (err: Error) => void = () => undefined;
+  const answer = new Promise<StreamAnswer>((resolve, reject) => {
+    const headers = r.headers;
     if (ep.headers.authorization) headers.authorization = ep.headers.authorization;
     const req = ep.transport.request({
       hostname: ep.hostname,
@@ -46,35 +60,32 @@ export function streamRequest(ep: KubeEndpoint, r: StreamRequest): Promise<Strea
       agent: ep.agent,
       headers,
     });
-    // The agent's idle timeout is for sockets resting in its pool; a request in flight (a quiet watch) keeps its socket
-    // however long it is silent. The agent sets the idle timeout again when the socket returns to the pool.
-    req.on('socket', (socket) => socket.setTimeout(0));
-    const done = () => {
+    req.on('socket', noIdleTimeout);
+    fail = (err: Error) => {
+      if (settled) return;
       settled = true;
       clearTimeout(timer);
-      r.signal?.removeEventListener('abort', onAbort);
-    };
-    const fail = (err: Error) => {
-      if (settled) return;
-      done();
       req.destroy();
       r.body?.unpipe(req);
       reject(err);
     };
     const timer = setTimeout(() => fail(new RequestTimeoutError(r.firstByteTimeoutMs)), r.firstByteTimeoutMs);
-    const onAbort = () => fail(r.signal!.reason as Error);
-    r.signal?.addEventListener('abort', onAbort, { once: true });
 
     req.on('error', fail);
-    req.on('close', () => fail(new ConnectionClosedError()));
+    // Every request closes once it is done; only one that closes unanswered is a failure (no error built otherwise).
+    req.on('close', () => {
+      if (!settled) fail(new ConnectionClosedError());
+    });
     req.on('response', (response) => {
       if (settled) return void response.destroy();
-      done();
+      settled = true;
+      clearTimeout(timer);
       resolve({ kind: 'response', response, request: req });
     });
     req.on('upgrade', (response, socket, head) => {
       if (settled) return void socket.destroy();
-      done();
+      settled = true;
+      clearTimeout(timer);
       resolve({ kind: 'upgrade', response, socket, head });
     });
     if (r.body) {
@@ -82,4 +93,5 @@ export function streamRequest(ep: KubeEndpoint, r: StreamRequest): Promise<Strea
       r.body.pipe(req);
     } else req.end();
   });
+  return { answer, cancel: (reason) => fail(reason) };
 }

@@ -19,13 +19,16 @@ const HOP_BY_HOP = new Set([
  * (node sets the cluster's). Impersonation is added back by the gateway itself, from the verified token only.
  */
 const CALLER_ONLY = new Set(['authorization', 'host', 'cookie', 'x-cluster-name', 'x-cluster-id', 'x-remote-user', 'x-remote-group']);
-const CALLER_ONLY_PREFIXES = ['impersonate-', 'x-remote-extra-'];
+const CALLER_ONLY_PREFIXES = /^(?:impersonate-|x-remote-extra-)/;
+const NONE: ReadonlySet<string> = new Set();
 
 /** Names listed in `Connection: a, b` are hop-by-hop for this message too. */
-function connectionListed(headers: IncomingHttpHeaders): Set<string> {
+function connectionListed(headers: IncomingHttpHeaders): ReadonlySet<string> {
   const value = headers.connection;
+  // Most messages have none, or a bare keep-alive/close (hop-by-hop anyway): no set to build per request.
+  if (typeof value !== 'string' || HOP_BY_HOP.has(value) || value === 'close') return NONE;
   return new Set(
-    (typeof value === 'string' ? value : '')
+    value
       .split(',')
       .map((s) => s.trim().toLowerCase())
       .filter(Boolean),
@@ -40,8 +43,7 @@ export function requestHeadersToCluster(incoming: IncomingHttpHeaders, upgrade: 
   const listed = connectionListed(incoming);
   const out: OutgoingHttpHeaders = {};
   for (const [name, value] of Object.entries(incoming)) {
-    if (value === undefined || HOP_BY_HOP.has(name) || listed.has(name) || CALLER_ONLY.has(name)) continue;
-    if (CALLER_ONLY_PREFIXES.some((p) => name.startsWith(p))) continue;
+    if (value === undefined || HOP_BY_HOP.has(name) || listed.has(name) || CALLER_ONLY.has(name) || CALLER_ONLY_PREFIXES.test(name)) continue;
     out[name] = value;
   }
   if (upgrade && typeof incoming.upgrade === 'string') {

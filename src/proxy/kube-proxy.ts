@@ -9,11 +9,12 @@ import { requestIdFrom } from '../http/request-context.js';
 import { streamRequest, type StreamAnswer } from '../kube/kube-stream.js';
 import { classifyKubeError } from '../kube/probe.js';
 import type { Logger } from '../logger.js';
-import { impersonationHeaders, requestHeadersToCluster, responseHeadersToCaller } from './forward-headers.js';
+import { impersonationHeaders, requestHeadersToCluster } from './forward-headers.js';
 import { type KubeStatus, kubeStatus, ProxyRefusal, refuse, writeStatus, writeStatusToSocket } from './kube-status.js';
 import type { ClusterAccess, ClusterRoleValue, ProxyAuditSink, ProxyAuthenticator, ProxyTarget, ProxyTargets, WriteGuard } from './ports.js';
 import { ROLE_RANK } from './ports.js';
 import { parseProxyPath, type ProxyPath } from './proxy-path.js';
+import { relayResponse } from './relay-response.js';
 import { forbiddenMessage, isReadRequest, type KubeRequestInfo, requestInfoOf, viewerMay } from './request-info.js';
 
 export interface KubeProxyDeps {
@@ -170,64 +171,63 @@ export class KubeProxy {
 
   private headersFor(req: IncomingMessage, a: Admitted, upgrade: boolean) {
     const headers = requestHeadersToCluster(req.headers, upgrade);
-    return a.target.impersonate ? { ...headers, ...impersonationHeaders(a.principal.subject, a.principal.groups ?? []) } : headers;
+    return a.target.impersonate ? Object.assign(headers, impersonationHeaders(a.principal.subject, a.principal.groups ?? [])) : headers;
   }
 
   private async forward(req: IncomingMessage, res: ServerResponse, a: Admitted): Promise<void> {
+    // The client may have gone while the gateway's checks ran: its 'close' has been and will not come again.
+    if (res.destroyed) return;
     const hasBody =
       (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') || req.headers['transfer-encoding'] !== undefined;
-    const abort = new AbortController();
-    const onGone = () => abort.abort(new Error('the client went away'));
+    const call = streamRequest(a.target.client.proxyEndpoint, {
+      method: req.method ?? 'GET',
+      path: a.path.forwardPath,
+      headers: this.headersFor(req, a, false),
+      body: hasBody ? req : undefined,
+      firstByteTimeoutMs: this.deps.firstByteTimeoutMs,
+    });
+    let gone = false;
+    const onGone = () => {
+      gone = true;
+      call.cancel(new Error('the client went away'));
+    };
     res.once('close', onGone);
     let answer: StreamAnswer;
     try {
-      answer = await streamRequest(a.target.client.proxyEndpoint, {
-        method: req.method ?? 'GET',
-        path: a.path.forwardPath,
-        headers: this.headersFor(req, a, false),
-        body: hasBody ? req : undefined,
-        firstByteTimeoutMs: this.deps.firstByteTimeoutMs,
-        signal: abort.signal,
-      });
+      answer = await call.answer;
     } catch (err) {
-      if (abort.signal.aborted) return;
+      if (gone) return;
       throw unreachable(a.target, err);
+    } finally {
+      res.off('close', onGone);
     }
     if (answer.kind === 'upgrade') {
       answer.socket.destroy();
       throw refuse(502, 'InternalError', `cluster "${a.target.name}" switched protocols on a request that did not ask to`);
     }
-    const upstream = answer.response;
-    res.off('close', onGone);
-    res.writeHead(upstream.statusCode ?? 502, responseHeadersToCaller(upstream.headers));
-    // Flush headers at once: a watch may send its first event much later, and kubectl waits for the status line.
-    res.flushHeaders();
-    upstream.pipe(res);
-    upstream.on('error', () => res.destroy());
-    res.once('close', () => {
-      if (!upstream.complete) {
-        upstream.destroy();
-        answer.request.destroy();
-      }
-    });
+    relayResponse(req.method ?? 'GET', answer.response, answer.request, res);
   }
 
   /** Relays an upgrade (WebSocket or SPDY) end to end; resolves with the status the cluster answered. */
   private async relayUpgrade(req: IncomingMessage, client: Duplex, head: Buffer, a: Admitted): Promise<number> {
-    const abort = new AbortController();
-    const onGone = () => abort.abort(new Error('the client went away'));
+    if (client.destroyed) return 499;
+    const call = streamRequest(a.target.client.proxyEndpoint, {
+      method: req.method ?? 'GET',
+      path: a.path.forwardPath,
+      headers: this.headersFor(req, a, true),
+      firstByteTimeoutMs: this.deps.firstByteTimeoutMs,
+    });
+    let gone = false;
+    const onGone = () => {
+      gone = true;
+      call.cancel(new Error('the client went away'));
+    };
     client.once('close', onGone);
     let answer: StreamAnswer;
     try {
-      answer = await streamRequest(a.target.client.proxyEndpoint, {
-        method: req.method ?? 'GET',
-        path: a.path.forwardPath,
-        headers: this.headersFor(req, a, true),
-        firstByteTimeoutMs: this.deps.firstByteTimeoutMs,
-        signal: abort.signal,
-      });
+      answer = await call.answer;
     } catch (err) {
-      if (abort.signal.aborted) return 499;
+      if (gone) return 499;
       throw unreachable(a.target, err);
     } finally {
       client.off('close', onGone);
