@@ -123,7 +123,7 @@ const settings: Settings = {
   connections: 10,
   throughput: quick
     ? { clusters: 100, rounds: 1, durationSec: 2, p99Rounds: 1, p99DurationSec: 2 }
-    : { clusters: 100, rounds: 5, durationSec: 8, p99Rounds: 3, p99DurationSec: 8 },
+    : { clusters: 100, rounds: 3, durationSec: 5, p99Rounds: 2, p99DurationSec: 5 },
   // Uncached paths on both databases (PostgreSQL when BENCH_DATABASE_URL is set), wrk as the load generator. The quick
   // run measures one database (PostgreSQL when given) and one path of each shape, to stay within its two minutes.
   paths: {
@@ -132,7 +132,7 @@ const settings: Settings = {
     connections: 10,
     ...(quick
       ? { rounds: 1, durationSec: 1, halfRateSec: 1, only: ['gql-cluster-small', 'rest-c2-admin', 'proxy-pods', 'rest-c4'] }
-      : { rounds: 3, durationSec: 4, halfRateSec: 4 }),
+      : { rounds: 3, durationSec: 3, halfRateSec: 3 }),
   },
   // The quick run stops the scale curve at 1,000 clusters: seeding 10,000 alone would take a fifth of its budget.
   scale: quick
