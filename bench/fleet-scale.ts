@@ -41,7 +41,9 @@ export interface FleetScaleResult {
     early: number;
     missed: number;
     doubleProbes: number;
+    gapP1Sec: number;
     gapP50Sec: number;
+    gapP99Sec: number;
     gapMinSec: number;
     gapMaxSec: number;
   };
@@ -192,7 +194,9 @@ export async function runFleetScale(s: FleetScaleSettings, databaseUrl: string, 
         early,
         missed,
         doubleProbes,
-        gapP50Sec: round(median(gaps), 1),
+        gapP1Sec: round(percentile(gaps, 1), 2),
+        gapP50Sec: round(median(gaps), 2),
+        gapP99Sec: round(percentile(gaps, 99), 2),
         gapMinSec: round(Math.min(...gaps), 1),
         gapMaxSec: round(Math.max(...gaps), 1),
       },

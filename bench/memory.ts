@@ -19,8 +19,16 @@ export interface MemoryRow {
   clusters: number;
   rssMB: number;
   heapUsedMB: number;
+  /** V8 heap reserved (used + free pages); after a forced GC. */
+  heapTotalMB: number;
   externalMB: number;
   arrayBuffersMB: number;
+  /** V8 code space in use (compiled functions). */
+  codeMB: number;
+  /** malloc'd by V8 outside the heap. */
+  mallocedMB: number;
+  /** PGlite's WebAssembly memory (embedded; 0 on PostgreSQL): included in arrayBuffers/external. */
+  wasmMB: number;
 }
 
 export interface MemoryResult {
@@ -74,7 +82,16 @@ export async function runMemory(s: { clusters: number; databaseUrl?: string }, l
       try {
         const sample = async (state: MemoryRow['state'], clusters: number) => {
           await sleep(2_000);
-          const m = await replica.ask<{ rss: number; heapUsed: number; external: number; arrayBuffers: number }>('memory');
+          const m = await replica.ask<{
+            rss: number;
+            heapUsed: number;
+            heapTotal: number;
+            external: number;
+            arrayBuffers: number;
+            codeSpaceUsed: number;
+            mallocedMemory: number;
+            wasmBytes: number;
+          }>('memory');
           await sleep(500);
           const row: MemoryRow = {
             database,
@@ -82,11 +99,18 @@ export async function runMemory(s: { clusters: number; databaseUrl?: string }, l
             clusters,
             rssMB: mb(replica.rssBytes()),
             heapUsedMB: mb(m.heapUsed),
+            heapTotalMB: mb(m.heapTotal),
             externalMB: mb(m.external),
             arrayBuffersMB: mb(m.arrayBuffers),
+            codeMB: mb(m.codeSpaceUsed),
+            mallocedMB: mb(m.mallocedMemory),
+            wasmMB: mb(m.wasmBytes),
           };
           rows.push(row);
-          log(`  memory ${database} ${state}: RSS ${row.rssMB} MB (heap ${row.heapUsedMB}, external ${row.externalMB})`);
+          log(
+            `  memory ${database} ${state}: RSS ${row.rssMB} MB (heap ${row.heapUsedMB}/${row.heapTotalMB}, external ${row.externalMB}, ` +
+              `array buffers ${row.arrayBuffersMB}, wasm ${row.wasmMB}, code ${row.codeMB}, malloced ${row.mallocedMB})`,
+          );
         };
         await sample('idle', 0);
         await replica.ask('seed', { kubeconfigs, prefix: 'mem' });
