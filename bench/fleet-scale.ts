@@ -12,12 +12,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { signToken } from '../src/auth/jwt.js';
-import { LOAD_CPU, ask, firstJsonLine, mb, median, percentile, round, sleep, spawnTs, stopChild } from './lib.js';
+import { LOAD_CPU, ask, cpuMsOf, firstJsonLine, mb, median, percentile, round, sleep, spawnTs, stopChild } from './lib.js';
 import { privatePostgres, type Replica, startReplica } from './replicas.js';
 
 export interface FleetScaleSettings {
@@ -48,6 +48,10 @@ export interface FleetScaleResult {
     gapMaxSec: number;
   };
   replicas: { name: string; cpuPct: number; peakRssMB: number; meanRssMB: number }[];
+  /** CPU of the simulator process (every cluster's TLS and JSON answers) over the window, % of one core. */
+  simCpuPct: number;
+  /** The machine's 1-minute load average at the window's start and end (2 cores; other work included). */
+  loadAverage: [number, number];
   filteredList: { requests: number; p50Ms: number; p99Ms: number; errors: number };
   fanout: { subscribers: number; deliveries: number; p50Ms: number; p99Ms: number; maxMs: number };
   passed: boolean;
@@ -63,7 +67,7 @@ export async function runFleetScale(s: FleetScaleSettings, databaseUrl: string, 
   const replicas: Replica[] = [];
   const clients: Client[] = [];
   try {
-    const simInfo = await firstJsonLine<{ kubeconfigFile: string }>(sim);
+    const simInfo = await firstJsonLine<{ kubeconfigFile: string; pid: number }>(sim);
     const kubeconfigs = JSON.parse(readFileSync(simInfo.kubeconfigFile, 'utf8')) as string[];
     rmSync(simInfo.kubeconfigFile, { force: true });
     const secret = randomBytes(32).toString('hex');
@@ -126,6 +130,8 @@ export async function runFleetScale(s: FleetScaleSettings, databaseUrl: string, 
     const windowMs = s.intervals * intervalMs;
     const samples = replicas.map(() => ({ rss: [] as number[], cpu0: 0 }));
     replicas.forEach((r, i) => (samples[i]!.cpu0 = r.cpuMs()));
+    const simCpu0 = cpuMsOf(simInfo.pid);
+    const load0 = loadavg()[0]!;
     let sampling = true;
     const sampler = (async () => {
       while (sampling) {
@@ -158,6 +164,8 @@ export async function runFleetScale(s: FleetScaleSettings, databaseUrl: string, 
     await sampler;
     const windowEnd = Date.now();
     const cpuPct = replicas.map((r, i) => round((100 * (r.cpuMs() - samples[i]!.cpu0)) / (windowEnd - windowStart), 1));
+    const simCpuPct = round((100 * (cpuMsOf(simInfo.pid) - simCpu0)) / (windowEnd - windowStart), 1);
+    const loadAverage: [number, number] = [round(load0, 2), round(loadavg()[0]!, 2)];
 
     // Probe accounting from the simulator's log: probes a little before the window give each cluster its first gap.
     const { at } = await ask<{ at: number[][] }>(sim, 'probes', { since: windowStart - intervalMs * 1.2 });
@@ -206,6 +214,8 @@ export async function runFleetScale(s: FleetScaleSettings, databaseUrl: string, 
         peakRssMB: mb(Math.max(...samples[i]!.rss)),
         meanRssMB: mb(samples[i]!.rss.reduce((a, b) => a + b, 0) / samples[i]!.rss.length),
       })),
+      simCpuPct,
+      loadAverage,
       filteredList: {
         requests: listTimes.length,
         p50Ms: round(percentile(listTimes, 50)),
@@ -222,7 +232,9 @@ export async function runFleetScale(s: FleetScaleSettings, databaseUrl: string, 
       passed: false,
     };
     result.passed = doubleProbes === 0 && missed === 0 && late + early === 0;
-    log(`  fleet: ${JSON.stringify(result.probes)}; CPU ${cpuPct.join(' / ')} %; filtered p50 ${result.filteredList.p50Ms} ms`);
+    log(
+      `  fleet: ${JSON.stringify(result.probes)}; CPU ${cpuPct.join(' / ')} %, simulator ${simCpuPct} %, load ${loadAverage.join(' → ')}; filtered p50 ${result.filteredList.p50Ms} ms`,
+    );
     return result;
   } finally {
     for (const c of clients) await c.dispose();

@@ -15,6 +15,8 @@ import { privatePostgres, startReplica } from './replicas.js';
 
 export interface MemoryRow {
   database: 'pglite' | 'postgres';
+  /** Extra node flags of the gateway process ('' = as `npm run start:prod` runs it). */
+  nodeFlags: string;
   state: 'idle' | 'clusters';
   clusters: number;
   rssMB: number;
@@ -53,7 +55,10 @@ function floorRss(script: string): number {
   return (JSON.parse(out.trim().split('\n').at(-1)!) as { rss: number }).rss;
 }
 
-export async function runMemory(s: { clusters: number; databaseUrl?: string }, log: (m: string) => void): Promise<MemoryResult> {
+export async function runMemory(
+  s: { clusters: number; databaseUrl?: string; nodeFlags?: string[] },
+  log: (m: string) => void,
+): Promise<MemoryResult> {
   const template = process.env.BENCH_TEMPLATE_DIR;
   if (!template || !existsSync(join(template, 'pgdata')))
     throw new Error('memory needs the migrated template DATA_DIR (bench/lib.ts prepareTemplate)');
@@ -78,7 +83,7 @@ export async function runMemory(s: { clusters: number; databaseUrl?: string }, l
         PROMETHEUS_AUTO_DISCOVERY: 'false',
         ...(pg ? { DATABASE_URL: pg.url, ENCRYPTION_KEY: randomBytes(32).toString('base64') } : {}),
       };
-      const replica = await startReplica(`memory-${database}`, env, { cpu: SERVER_CPU, nodeArgs: ['--expose-gc'] });
+      const replica = await startReplica(`memory-${database}`, env, { cpu: SERVER_CPU, nodeArgs: ['--expose-gc', ...(s.nodeFlags ?? [])] });
       try {
         const sample = async (state: MemoryRow['state'], clusters: number) => {
           await sleep(2_000);
@@ -95,6 +100,7 @@ export async function runMemory(s: { clusters: number; databaseUrl?: string }, l
           await sleep(500);
           const row: MemoryRow = {
             database,
+            nodeFlags: (s.nodeFlags ?? []).join(' '),
             state,
             clusters,
             rssMB: mb(replica.rssBytes()),
@@ -108,7 +114,7 @@ export async function runMemory(s: { clusters: number; databaseUrl?: string }, l
           };
           rows.push(row);
           log(
-            `  memory ${database} ${state}: RSS ${row.rssMB} MB (heap ${row.heapUsedMB}/${row.heapTotalMB}, external ${row.externalMB}, ` +
+            `  memory ${database}${row.nodeFlags ? ` (${row.nodeFlags})` : ''} ${state}: RSS ${row.rssMB} MB (heap ${row.heapUsedMB}/${row.heapTotalMB}, external ${row.externalMB}, ` +
               `array buffers ${row.arrayBuffersMB}, wasm ${row.wasmMB}, code ${row.codeMB}, malloced ${row.mallocedMB})`,
           );
         };

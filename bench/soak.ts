@@ -19,14 +19,15 @@ import { createClient, type Client } from 'graphql-ws';
 import postgres from 'postgres';
 import WebSocket from 'ws';
 import { signToken } from '../src/auth/jwt.js';
-import { LOAD_CPU, ask, firstJsonLine, mb, sleep, spawnTs, stopChild } from './lib.js';
+import { LOAD_CPU, ask, firstJsonLine, mb, percentile, round, sleep, spawnTs, stopChild } from './lib.js';
 import { privatePostgres, type Replica, startReplica } from './replicas.js';
 
 export interface SoakResult {
   minutes: number;
   clusters: number;
   restarts: number;
-  writes: { acknowledged: number; failed: number; audited: number };
+  /** C4 writes, one at a time with 1 s between them: `p50Ms`/`maxMs` their answer time. */
+  writes: { acknowledged: number; failed: number; audited: number; p50Ms: number; maxMs: number };
   transitions: { recorded: number; duplicates: number };
   webhooks: { deliveries: number; succeeded: number; notSucceeded: number; receivedDistinct: number; missing: number; refusedWhileDown: number };
   /** `strayConnectErrors`: subscriber reconnects refused while replica-b was down that graphql-ws left unhandled. */
@@ -171,6 +172,7 @@ export async function runSoak(s: { minutes: number; clusters: number; databaseUr
     let flips = 0;
     let lastFlip = Date.now();
     let acknowledged = 0;
+    const writeMs: number[] = [];
     let failed = 0;
     const cycleStart = Date.now();
     const warmupMs = Math.min(90_000, (s.minutes * 60_000) / 5);
@@ -196,13 +198,16 @@ export async function runSoak(s: { minutes: number; clusters: number; databaseUr
         log(`  soak: warm baseline RSS ${mb(warm.rss)} MB, heap ${mb(warm.heapUsed)} MB`);
       }
       const writer = restarts % 2 === 0 ? a : b;
+      const writeStarted = performance.now();
       const res = await fetch(`${writer.url}/api/v1/k8s/clusters/${(acknowledged % 50) + 2}`, {
         method: 'PUT',
         headers: auth,
         body: JSON.stringify({ labels: { soak: String(acknowledged % 7) } }),
       }).catch(() => undefined);
-      if (res?.status === 200) acknowledged++;
-      else failed++;
+      if (res?.status === 200) {
+        acknowledged++;
+        writeMs.push(performance.now() - writeStarted);
+      } else failed++;
       await res?.text();
       await sleep(1_000);
     }
@@ -253,7 +258,7 @@ export async function runSoak(s: { minutes: number; clusters: number; databaseUr
       minutes: s.minutes,
       clusters: s.clusters,
       restarts,
-      writes: { acknowledged, failed, audited: audited.n },
+      writes: { acknowledged, failed, audited: audited.n, p50Ms: round(percentile(writeMs, 50)), maxMs: round(Math.max(0, ...writeMs)) },
       transitions: { recorded: hist.n, duplicates: dups.n },
       webhooks: { deliveries: del.n, succeeded: del.ok, notSucceeded: del.n - del.ok, receivedDistinct: received.size, missing, refusedWhileDown },
       subscribers: { count: clients.length, pushes, strayConnectErrors },
