@@ -47,15 +47,23 @@ export interface FleetScaleResult {
     gapMinSec: number;
     gapMaxSec: number;
   };
-  replicas: { name: string; cpuPct: number; peakRssMB: number; meanRssMB: number }[];
+  /**
+   * `runQueueWaitPct`: time the replica's main (JavaScript) thread was ready to run but waiting for a core
+   * (/proc/<pid>/schedstat), % of the window: a low `cpuPct` beside a high wait is a starved replica, not an idle one.
+   */
+  replicas: { name: string; cpuPct: number; runQueueWaitPct: number; peakRssMB: number; meanRssMB: number }[];
   /** CPU of the simulator process (every cluster's TLS and JSON answers) over the window, % of one core. */
   simCpuPct: number;
+  simRunQueueWaitPct: number;
   /** The machine's 1-minute load average at the window's start and end (2 cores; other work included). */
   loadAverage: [number, number];
   filteredList: { requests: number; p50Ms: number; p99Ms: number; errors: number };
   fanout: { subscribers: number; deliveries: number; p50Ms: number; p99Ms: number; maxMs: number };
   passed: boolean;
 }
+
+/** Time the process's main thread spent runnable but waiting for a CPU, ms (Linux schedstat). */
+const runQueueWaitMs = (pid: number) => Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]) / 1e6;
 
 const FILTERED =
   '{ clusters(filter: { labelSelector: "env=prod", healthStatus: [HEALTHY, WARNING] }, first: 50) { total items { id name healthStatus } } }';
@@ -131,6 +139,8 @@ export async function runFleetScale(s: FleetScaleSettings, databaseUrl: string, 
     const samples = replicas.map(() => ({ rss: [] as number[], cpu0: 0 }));
     replicas.forEach((r, i) => (samples[i]!.cpu0 = r.cpuMs()));
     const simCpu0 = cpuMsOf(simInfo.pid);
+    const wait0 = replicas.map((r) => runQueueWaitMs(r.pid));
+    const simWait0 = runQueueWaitMs(simInfo.pid);
     const load0 = loadavg()[0]!;
     let sampling = true;
     const sampler = (async () => {
@@ -165,6 +175,9 @@ export async function runFleetScale(s: FleetScaleSettings, databaseUrl: string, 
     const windowEnd = Date.now();
     const cpuPct = replicas.map((r, i) => round((100 * (r.cpuMs() - samples[i]!.cpu0)) / (windowEnd - windowStart), 1));
     const simCpuPct = round((100 * (cpuMsOf(simInfo.pid) - simCpu0)) / (windowEnd - windowStart), 1);
+    const pctOfWindow = (ms: number) => round((100 * ms) / (windowEnd - windowStart), 1);
+    const waitPct = replicas.map((r, i) => pctOfWindow(runQueueWaitMs(r.pid) - wait0[i]!));
+    const simRunQueueWaitPct = pctOfWindow(runQueueWaitMs(simInfo.pid) - simWait0);
     const loadAverage: [number, number] = [round(load0, 2), round(loadavg()[0]!, 2)];
 
     // Probe accounting from the simulator's log: probes a little before the window give each cluster its first gap.
@@ -211,10 +224,12 @@ export async function runFleetScale(s: FleetScaleSettings, databaseUrl: string, 
       replicas: replicas.map((r, i) => ({
         name: r.name,
         cpuPct: cpuPct[i]!,
+        runQueueWaitPct: waitPct[i]!,
         peakRssMB: mb(Math.max(...samples[i]!.rss)),
         meanRssMB: mb(samples[i]!.rss.reduce((a, b) => a + b, 0) / samples[i]!.rss.length),
       })),
       simCpuPct,
+      simRunQueueWaitPct,
       loadAverage,
       filteredList: {
         requests: listTimes.length,
@@ -233,7 +248,7 @@ export async function runFleetScale(s: FleetScaleSettings, databaseUrl: string, 
     };
     result.passed = doubleProbes === 0 && missed === 0 && late + early === 0;
     log(
-      `  fleet: ${JSON.stringify(result.probes)}; CPU ${cpuPct.join(' / ')} %, simulator ${simCpuPct} %, load ${loadAverage.join(' → ')}; filtered p50 ${result.filteredList.p50Ms} ms`,
+      `  fleet: ${JSON.stringify(result.probes)}; CPU ${cpuPct.join(' / ')} % (run-queue wait ${waitPct.join(' / ')} %), simulator ${simCpuPct} % (wait ${simRunQueueWaitPct} %), load ${loadAverage.join(' → ')}; filtered p50 ${result.filteredList.p50Ms} ms`,
     );
     return result;
   } finally {
