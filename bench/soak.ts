@@ -30,6 +30,8 @@ export interface SoakResult {
   writes: { acknowledged: number; failed: number; audited: number; p50Ms: number; maxMs: number };
   transitions: { recorded: number; duplicates: number };
   webhooks: { deliveries: number; succeeded: number; notSucceeded: number; receivedDistinct: number; missing: number; refusedWhileDown: number };
+  /** Extra node flags of both replicas ('' = as deployed). */
+  nodeFlags: string;
   /** `strayConnectErrors`: subscriber reconnects refused while replica-b was down that graphql-ws left unhandled. */
   subscribers: { count: number; pushes: number; strayConnectErrors: number };
   discovery: { unfinished: number };
@@ -44,6 +46,11 @@ export interface SoakResult {
     rssAfterMB: number;
     heapBaselineMB: number;
     heapAfterMB: number;
+    /** V8 heap reserved (used + free pages) and external memory, after GC: where RSS above the heap in use sits. */
+    heapTotalBaselineMB: number;
+    heapTotalAfterMB: number;
+    externalBaselineMB: number;
+    externalAfterMB: number;
     socketsBaseline: number;
     socketsAfter: number;
   };
@@ -60,7 +67,10 @@ const sockets = (pid: number) =>
     }
   }).length;
 
-export async function runSoak(s: { minutes: number; clusters: number; databaseUrl: string }, log: (m: string) => void): Promise<SoakResult> {
+export async function runSoak(
+  s: { minutes: number; clusters: number; databaseUrl: string; nodeFlags?: string[] },
+  log: (m: string) => void,
+): Promise<SoakResult> {
   const db = await privatePostgres(s.databaseUrl, 'soak');
   const sim = spawnTs('bench/sim-server.ts', ['--clusters', String(s.clusters), '--latency-ms', '0'], { cpu: LOAD_CPU, ipc: true });
   const sql = postgres(db.url, { max: 2, onnotice: () => {} });
@@ -115,13 +125,13 @@ export async function runSoak(s: { minutes: number; clusters: number; databaseUr
       BENCH_WEBHOOK_RETRY_DELAYS_MS: '3000,6000,12000,24000,48000,96000',
     });
     // --expose-gc: memory is read after a full collection (fleet-replica.mjs 'memory'), so garbage is not a leak.
-    const nodeArgs = ['--expose-gc'];
+    const nodeArgs = ['--expose-gc', ...(s.nodeFlags ?? [])];
     a = await startReplica('replica-a', env(dirs[0]!), { nodeArgs });
     b = await startReplica('replica-b', env(dirs[1]!), { nodeArgs });
     // The restarted replica-b listens where the killed one did, as a restarted pod behind its service address would,
     // so its subscribers reconnect to it.
     const bPort = new URL(b.url).port;
-    const survivorMemory = () => a!.ask<{ rss: number; heapUsed: number }>('memory');
+    const survivorMemory = () => a!.ask<{ rss: number; heapUsed: number; heapTotal: number; external: number }>('memory');
     await a.ask('seed', { kubeconfigs, prefix: 'soak', firstIsDefault: true });
     const token = signToken(secret, { sub: 'soak-admin', role: 'admin' });
     const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
@@ -176,7 +186,7 @@ export async function runSoak(s: { minutes: number; clusters: number; databaseUr
     let failed = 0;
     const cycleStart = Date.now();
     const warmupMs = Math.min(90_000, (s.minutes * 60_000) / 5);
-    let warm: { rss: number; heapUsed: number } | undefined;
+    let warm: { rss: number; heapUsed: number; heapTotal: number; external: number } | undefined;
     while (Date.now() < endAt) {
       const t = Date.now();
       down = ((t - cycleStart) / 1000) % 30 >= 20; // down 10 s of every 30 s: a third of the time
@@ -257,6 +267,7 @@ export async function runSoak(s: { minutes: number; clusters: number; databaseUr
     const result: SoakResult = {
       minutes: s.minutes,
       clusters: s.clusters,
+      nodeFlags: (s.nodeFlags ?? []).join(' '),
       restarts,
       writes: { acknowledged, failed, audited: audited.n, p50Ms: round(percentile(writeMs, 50)), maxMs: round(Math.max(0, ...writeMs)) },
       transitions: { recorded: hist.n, duplicates: dups.n },
@@ -269,6 +280,10 @@ export async function runSoak(s: { minutes: number; clusters: number; databaseUr
         rssAfterMB: mb(after.rss),
         heapBaselineMB: mb(baseline.heapUsed),
         heapAfterMB: mb(after.heapUsed),
+        heapTotalBaselineMB: mb(baseline.heapTotal),
+        heapTotalAfterMB: mb(after.heapTotal),
+        externalBaselineMB: mb(baseline.external),
+        externalAfterMB: mb(after.external),
         socketsBaseline,
         socketsAfter,
       },
