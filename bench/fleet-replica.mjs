@@ -10,6 +10,8 @@
  * (the stored form, encrypted, in batches of 500, as bench/seed.ts); `{ type: 'memory' }` → `{ type: 'memory', …usage }`;
  * `{ type: 'close' }` closes the gateway and exits.
  */
+import v8 from 'node:v8';
+
 const dist = (path) => import(new URL(`../dist/${path}`, import.meta.url).href);
 const { loadConfig } = await dist('config.js');
 const { startGateway } = await dist('gateway.js');
@@ -50,7 +52,19 @@ process.on('message', async (m) => {
   }
   if (m?.type === 'memory') {
     globalThis.gc?.();
-    process.send({ type: 'memory', ...process.memoryUsage(), gc: typeof globalThis.gc === 'function' });
+    const heap = v8.getHeapStatistics();
+    const code = v8.getHeapSpaceStatistics().find((s) => s.space_name === 'code_space');
+    // PGlite's WebAssembly memory (embedded only): one ArrayBuffer, the floor of an embedded gateway.
+    const wasmBytes = gw.database.pglite?.mod?.HEAPU8?.buffer?.byteLength ?? 0;
+    process.send({
+      type: 'memory',
+      ...process.memoryUsage(),
+      heapSizeLimit: heap.heap_size_limit,
+      mallocedMemory: heap.malloced_memory,
+      codeSpaceUsed: code?.space_used_size ?? 0,
+      wasmBytes,
+      gc: typeof globalThis.gc === 'function',
+    });
   }
   if (m?.type === 'close') {
     await gw.close();

@@ -12,12 +12,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { signToken } from '../src/auth/jwt.js';
-import { LOAD_CPU, ask, firstJsonLine, mb, median, percentile, round, sleep, spawnTs, stopChild } from './lib.js';
+import { LOAD_CPU, ask, cpuMsOf, firstJsonLine, mb, median, percentile, round, sleep, spawnTs, stopChild } from './lib.js';
 import { privatePostgres, type Replica, startReplica } from './replicas.js';
 
 export interface FleetScaleSettings {
@@ -41,15 +41,29 @@ export interface FleetScaleResult {
     early: number;
     missed: number;
     doubleProbes: number;
+    gapP1Sec: number;
     gapP50Sec: number;
+    gapP99Sec: number;
     gapMinSec: number;
     gapMaxSec: number;
   };
-  replicas: { name: string; cpuPct: number; peakRssMB: number; meanRssMB: number }[];
+  /**
+   * `runQueueWaitPct`: time the replica's main (JavaScript) thread was ready to run but waiting for a core
+   * (/proc/<pid>/schedstat), % of the window: a low `cpuPct` beside a high wait is a starved replica, not an idle one.
+   */
+  replicas: { name: string; cpuPct: number; runQueueWaitPct: number; peakRssMB: number; meanRssMB: number }[];
+  /** CPU of the simulator process (every cluster's TLS and JSON answers) over the window, % of one core. */
+  simCpuPct: number;
+  simRunQueueWaitPct: number;
+  /** The machine's 1-minute load average at the window's start and end (2 cores; other work included). */
+  loadAverage: [number, number];
   filteredList: { requests: number; p50Ms: number; p99Ms: number; errors: number };
   fanout: { subscribers: number; deliveries: number; p50Ms: number; p99Ms: number; maxMs: number };
   passed: boolean;
 }
+
+/** Time the process's main thread spent runnable but waiting for a CPU, ms (Linux schedstat). */
+const runQueueWaitMs = (pid: number) => Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]) / 1e6;
 
 const FILTERED =
   '{ clusters(filter: { labelSelector: "env=prod", healthStatus: [HEALTHY, WARNING] }, first: 50) { total items { id name healthStatus } } }';
@@ -61,7 +75,7 @@ export async function runFleetScale(s: FleetScaleSettings, databaseUrl: string, 
   const replicas: Replica[] = [];
   const clients: Client[] = [];
   try {
-    const simInfo = await firstJsonLine<{ kubeconfigFile: string }>(sim);
+    const simInfo = await firstJsonLine<{ kubeconfigFile: string; pid: number }>(sim);
     const kubeconfigs = JSON.parse(readFileSync(simInfo.kubeconfigFile, 'utf8')) as string[];
     rmSync(simInfo.kubeconfigFile, { force: true });
     const secret = randomBytes(32).toString('hex');
@@ -124,6 +138,10 @@ export async function runFleetScale(s: FleetScaleSettings, databaseUrl: string, 
     const windowMs = s.intervals * intervalMs;
     const samples = replicas.map(() => ({ rss: [] as number[], cpu0: 0 }));
     replicas.forEach((r, i) => (samples[i]!.cpu0 = r.cpuMs()));
+    const simCpu0 = cpuMsOf(simInfo.pid);
+    const wait0 = replicas.map((r) => runQueueWaitMs(r.pid));
+    const simWait0 = runQueueWaitMs(simInfo.pid);
+    const load0 = loadavg()[0]!;
     let sampling = true;
     const sampler = (async () => {
       while (sampling) {
@@ -156,6 +174,11 @@ export async function runFleetScale(s: FleetScaleSettings, databaseUrl: string, 
     await sampler;
     const windowEnd = Date.now();
     const cpuPct = replicas.map((r, i) => round((100 * (r.cpuMs() - samples[i]!.cpu0)) / (windowEnd - windowStart), 1));
+    const simCpuPct = round((100 * (cpuMsOf(simInfo.pid) - simCpu0)) / (windowEnd - windowStart), 1);
+    const pctOfWindow = (ms: number) => round((100 * ms) / (windowEnd - windowStart), 1);
+    const waitPct = replicas.map((r, i) => pctOfWindow(runQueueWaitMs(r.pid) - wait0[i]!));
+    const simRunQueueWaitPct = pctOfWindow(runQueueWaitMs(simInfo.pid) - simWait0);
+    const loadAverage: [number, number] = [round(load0, 2), round(loadavg()[0]!, 2)];
 
     // Probe accounting from the simulator's log: probes a little before the window give each cluster its first gap.
     const { at } = await ask<{ at: number[][] }>(sim, 'probes', { since: windowStart - intervalMs * 1.2 });
@@ -192,16 +215,22 @@ export async function runFleetScale(s: FleetScaleSettings, databaseUrl: string, 
         early,
         missed,
         doubleProbes,
-        gapP50Sec: round(median(gaps), 1),
+        gapP1Sec: round(percentile(gaps, 1), 2),
+        gapP50Sec: round(median(gaps), 2),
+        gapP99Sec: round(percentile(gaps, 99), 2),
         gapMinSec: round(Math.min(...gaps), 1),
         gapMaxSec: round(Math.max(...gaps), 1),
       },
       replicas: replicas.map((r, i) => ({
         name: r.name,
         cpuPct: cpuPct[i]!,
+        runQueueWaitPct: waitPct[i]!,
         peakRssMB: mb(Math.max(...samples[i]!.rss)),
         meanRssMB: mb(samples[i]!.rss.reduce((a, b) => a + b, 0) / samples[i]!.rss.length),
       })),
+      simCpuPct,
+      simRunQueueWaitPct,
+      loadAverage,
       filteredList: {
         requests: listTimes.length,
         p50Ms: round(percentile(listTimes, 50)),
@@ -218,7 +247,9 @@ export async function runFleetScale(s: FleetScaleSettings, databaseUrl: string, 
       passed: false,
     };
     result.passed = doubleProbes === 0 && missed === 0 && late + early === 0;
-    log(`  fleet: ${JSON.stringify(result.probes)}; CPU ${cpuPct.join(' / ')} %; filtered p50 ${result.filteredList.p50Ms} ms`);
+    log(
+      `  fleet: ${JSON.stringify(result.probes)}; CPU ${cpuPct.join(' / ')} % (run-queue wait ${waitPct.join(' / ')} %), simulator ${simCpuPct} % (wait ${simRunQueueWaitPct} %), load ${loadAverage.join(' → ')}; filtered p50 ${result.filteredList.p50Ms} ms`,
+    );
     return result;
   } finally {
     for (const c of clients) await c.dispose();

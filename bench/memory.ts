@@ -15,12 +15,22 @@ import { privatePostgres, startReplica } from './replicas.js';
 
 export interface MemoryRow {
   database: 'pglite' | 'postgres';
+  /** Extra node flags of the gateway process ('' = as `npm run start:prod` runs it). */
+  nodeFlags: string;
   state: 'idle' | 'clusters';
   clusters: number;
   rssMB: number;
   heapUsedMB: number;
+  /** V8 heap reserved (used + free pages); after a forced GC. */
+  heapTotalMB: number;
   externalMB: number;
   arrayBuffersMB: number;
+  /** V8 code space in use (compiled functions). */
+  codeMB: number;
+  /** malloc'd by V8 outside the heap. */
+  mallocedMB: number;
+  /** PGlite's WebAssembly memory (embedded; 0 on PostgreSQL): included in arrayBuffers/external. */
+  wasmMB: number;
 }
 
 export interface MemoryResult {
@@ -45,7 +55,10 @@ function floorRss(script: string): number {
   return (JSON.parse(out.trim().split('\n').at(-1)!) as { rss: number }).rss;
 }
 
-export async function runMemory(s: { clusters: number; databaseUrl?: string }, log: (m: string) => void): Promise<MemoryResult> {
+export async function runMemory(
+  s: { clusters: number; databaseUrl?: string; nodeFlags?: string[] },
+  log: (m: string) => void,
+): Promise<MemoryResult> {
   const template = process.env.BENCH_TEMPLATE_DIR;
   if (!template || !existsSync(join(template, 'pgdata')))
     throw new Error('memory needs the migrated template DATA_DIR (bench/lib.ts prepareTemplate)');
@@ -70,23 +83,40 @@ export async function runMemory(s: { clusters: number; databaseUrl?: string }, l
         PROMETHEUS_AUTO_DISCOVERY: 'false',
         ...(pg ? { DATABASE_URL: pg.url, ENCRYPTION_KEY: randomBytes(32).toString('base64') } : {}),
       };
-      const replica = await startReplica(`memory-${database}`, env, { cpu: SERVER_CPU, nodeArgs: ['--expose-gc'] });
+      const replica = await startReplica(`memory-${database}`, env, { cpu: SERVER_CPU, nodeArgs: ['--expose-gc', ...(s.nodeFlags ?? [])] });
       try {
         const sample = async (state: MemoryRow['state'], clusters: number) => {
           await sleep(2_000);
-          const m = await replica.ask<{ rss: number; heapUsed: number; external: number; arrayBuffers: number }>('memory');
+          const m = await replica.ask<{
+            rss: number;
+            heapUsed: number;
+            heapTotal: number;
+            external: number;
+            arrayBuffers: number;
+            codeSpaceUsed: number;
+            mallocedMemory: number;
+            wasmBytes: number;
+          }>('memory');
           await sleep(500);
           const row: MemoryRow = {
             database,
+            nodeFlags: (s.nodeFlags ?? []).join(' '),
             state,
             clusters,
             rssMB: mb(replica.rssBytes()),
             heapUsedMB: mb(m.heapUsed),
+            heapTotalMB: mb(m.heapTotal),
             externalMB: mb(m.external),
             arrayBuffersMB: mb(m.arrayBuffers),
+            codeMB: mb(m.codeSpaceUsed),
+            mallocedMB: mb(m.mallocedMemory),
+            wasmMB: mb(m.wasmBytes),
           };
           rows.push(row);
-          log(`  memory ${database} ${state}: RSS ${row.rssMB} MB (heap ${row.heapUsedMB}, external ${row.externalMB})`);
+          log(
+            `  memory ${database}${row.nodeFlags ? ` (${row.nodeFlags})` : ''} ${state}: RSS ${row.rssMB} MB (heap ${row.heapUsedMB}/${row.heapTotalMB}, external ${row.externalMB}, ` +
+              `array buffers ${row.arrayBuffersMB}, wasm ${row.wasmMB}, code ${row.codeMB}, malloced ${row.mallocedMB})`,
+          );
         };
         await sample('idle', 0);
         await replica.ask('seed', { kubeconfigs, prefix: 'mem' });

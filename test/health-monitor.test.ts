@@ -1,4 +1,6 @@
+import { eq } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
+import { clusters } from '../src/db/schema.js';
 import { testDrivers } from './support/databases.js';
 import { uniqueName, useTestGateway } from './support/gateway.js';
 import { refusedServerUrl } from './support/kubeconfigs.js';
@@ -344,6 +346,35 @@ describe.each(testDrivers())('health monitor on %s', (driver) => {
     const after = await listed();
     expect(after.get(deadId)).toMatchObject({ health_status: 'unavailable', health_message: expect.stringMatching(/in time/) });
     for (const h of healthy) expect(after.get(h.id)).toMatchObject({ health_status: 'healthy', node_count: h.nodes, pod_count: 10 * h.nodes });
+  });
+
+  it('a check is stamped when it was claimed, not when its result was written; a slow one still rests half an interval', async () => {
+    const stamp = async (id: number) => {
+      const [row] = await t.gw.database.db.select({ at: clusters.lastCheckedAt }).from(clusters).where(eq(clusters.id, id));
+      return row!.at!.getTime();
+    };
+    // A slowish cluster (under half the 1 s interval): the stamp is the claim, well before the write.
+    const slowish = await reachableCluster({ latencyMs: 150 });
+    const slowishId = await register(slowish.kubeconfigYaml);
+    const claimedBy = Date.now();
+    expect(await t.gw.health.sweep()).toBe(1);
+    let writtenBy = Date.now();
+    expect(writtenBy - claimedBy).toBeGreaterThanOrEqual(150);
+    expect(await stamp(slowishId)).toBeLessThanOrEqual(writtenBy - 100);
+    await t.rest('DELETE', `/api/v1/k8s/clusters/${slowishId}`);
+
+    // A hung cluster (its probe waits out the 2.5 s request timeout): stamped half an interval before the write, so
+    // it is not probed again at once, but half an interval later.
+    const hung = await reachableCluster({ mode: 'hang' });
+    const hungId = await register(hung.kubeconfigYaml);
+    expect(await t.gw.health.sweep()).toBe(1);
+    writtenBy = Date.now();
+    const at = await stamp(hungId);
+    expect(writtenBy - at).toBeGreaterThanOrEqual(400);
+    expect(writtenBy - at).toBeLessThan(1_000);
+    expect(await t.gw.health.sweep()).toBe(0);
+    await sleep(Math.max(0, at + NEXT_ROUND_MS - Date.now()));
+    expect(await t.gw.health.sweep()).toBe(1);
   });
 
   it('results of one sweep are stored together, yet each cluster gets its own row and its own health event, only on a visible change', async () => {

@@ -85,6 +85,9 @@ export const clusters = pgTable(
     index('clusters_live_created_order_idx').on(t.createdAt, t.id).where(sql`${t.deletedAt} IS NULL`),
     index('clusters_live_updated_order_idx').on(t.updatedAt, t.id).where(sql`${t.deletedAt} IS NULL`),
     index('clusters_live_health_order_idx').on(t.healthStatus, t.id).where(sql`${t.deletedAt} IS NULL`),
+    // --- health scheduling (issue 18): each replica asks every second which enabled clusters are due, oldest check
+    // first; this index answers that from its head instead of a scan and sort of the whole fleet.
+    index('clusters_health_due_idx').on(sql`${t.lastCheckedAt} ASC NULLS FIRST`, t.id).where(sql`${t.deletedAt} IS NULL AND ${t.enabled}`),
     check('clusters_labels_object_ck', sql`jsonb_typeof(${t.labels}) = 'object'`),
   ],
 );

@@ -67,8 +67,10 @@ export class HealthMonitor {
   }
 
   start(): void {
-    // Tick often relative to the interval: a cluster becomes due at its own time, not when a global round starts.
-    const tickMs = Math.max(250, Math.min(5_000, (this.opts.intervalSeconds * 1000) / 4));
+    // Tick often relative to the interval: a cluster becomes due at its own time, not when a global round starts. A
+    // tick finds nothing due with one read of an index's head (clusters_health_due_idx), so once a second is cheap, and
+    // a cluster waits at most that past its due time (the claim time is its stamp, so the delay does not accumulate).
+    const tickMs = Math.max(250, Math.min(1_000, (this.opts.intervalSeconds * 1000) / 4));
     const tick = () => {
       if (this.stopped) return;
       if (this.claiming === 0 && this.probing < this.opts.concurrency) {
@@ -199,7 +201,19 @@ export class HealthMonitor {
       opts.record === false
         ? Promise.resolve()
         : this.writer
-            .write({ before: cluster, observation, decision, credentialExpiresAt: probe.credentialExpiresAt, owner: opts.owner }, { now: opts.force })
+            .write(
+              {
+                before: cluster,
+                observation,
+                decision,
+                credentialExpiresAt: probe.credentialExpiresAt,
+                owner: opts.owner,
+                // Stamped with its claim, so the next check is due an interval after this one began; but one that took
+                // over half an interval (a slow or hung cluster) rests half an interval rather than going again at once.
+                maxStampAgeSeconds: this.opts.intervalSeconds / 2,
+              },
+              { now: opts.force },
+            )
             .then(({ written, transition }) => {
               if (written) this.hooks.onRecorded?.(cluster.id);
               if (transition) this.hooks.onTransition?.(transition);

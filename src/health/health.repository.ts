@@ -19,6 +19,11 @@ export interface ClusterToProbe {
   nodeCount: number;
   readyNodeCount: number | null;
   podCount: number;
+  /**
+   * When this check was claimed (scheduled probes): stored as `last_checked_at`, so the next claim is due one interval
+   * after this one started, whatever the probe and the write then took; the stamp is the start of the check.
+   */
+  claimedAt?: Date | string;
 }
 
 const probeColumns = sql`id, kubeconfig_ciphertext AS ciphertext, health_status AS status, health_message AS message,
@@ -48,6 +53,11 @@ export interface HealthWrite {
   credentialExpiresAt: Date | null;
   /** Write only while this replica holds the cluster's lease (scheduled probes); absent for explicit tests. */
   owner?: string;
+  /**
+   * Scheduled probes: the stamp (`before.claimedAt`) is at most this many seconds older than the write, so a cluster
+   * whose probe took longer than that still rests before its next one instead of being probed back to back.
+   */
+  maxStampAgeSeconds?: number;
 }
 
 /**
@@ -76,7 +86,7 @@ export class HealthRepository {
         LIMIT ${limit}
         FOR UPDATE SKIP LOCKED
       )
-      RETURNING ${probeColumns}`);
+      RETURNING ${probeColumns}, now() AS "claimedAt"`);
     return rowsOf<ClusterToProbe>(result);
   }
 
@@ -96,7 +106,7 @@ export class HealthRepository {
    */
   async recordMany(results: HealthWrite[]): Promise<RecordOutcome[]> {
     if (results.length === 0) return [];
-    const rows = results.map(({ before, observation: obs, decision, credentialExpiresAt, owner }) => {
+    const rows = results.map(({ before, observation: obs, decision, credentialExpiresAt, owner, maxStampAgeSeconds }) => {
       const after = {
         kubernetesVersion: obs.kubernetesVersion ?? before.kubernetesVersion,
         nodeCount: obs.nodeCount ?? before.nodeCount,
@@ -124,6 +134,8 @@ export class HealthRepository {
         reachable: obs.reachable,
         visible,
         owner: owner ?? null,
+        checked_at: before.claimedAt === undefined ? null : new Date(before.claimedAt).toISOString(),
+        max_stamp_age: maxStampAgeSeconds ?? 0,
       };
     });
     // The event of each visible row, picked by id: only rows actually updated (lease still held) reach the CASE.
@@ -137,7 +149,7 @@ export class HealthRepository {
         SELECT * FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS i(
           id int, status health_status, message text, candidate_status health_status, candidate_count int,
           kubernetes_version varchar(64), node_count int, ready_node_count int, pod_count int,
-          credential_expires_at timestamptz, reachable boolean, visible boolean, owner text)
+          credential_expires_at timestamptz, reachable boolean, visible boolean, owner text, checked_at timestamptz, max_stamp_age float8)
       ), old AS (
         SELECT c.id, c.health_status FROM clusters c WHERE c.id IN (SELECT id FROM input) FOR UPDATE
       ), u AS (
@@ -148,7 +160,9 @@ export class HealthRepository {
           ready_node_count = i.ready_node_count, pod_count = i.pod_count,
           credential_expires_at = i.credential_expires_at,
           last_connected_at = CASE WHEN i.reachable THEN now() ELSE clusters.last_connected_at END,
-          last_checked_at = now(),
+          -- A scheduled check keeps its claim time, within max_stamp_age of now (never moving the stamp back past a
+          -- newer explicit test's); an explicit test stamps now.
+          last_checked_at = GREATEST(COALESCE(i.checked_at, now()), now() - make_interval(secs => i.max_stamp_age), clusters.last_checked_at),
           health_lease_owner = NULL, health_lease_until = NULL,
           updated_at = CASE WHEN i.visible THEN now() ELSE clusters.updated_at END
         FROM input i JOIN old o ON o.id = i.id

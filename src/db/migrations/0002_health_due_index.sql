@@ -1,0 +1,1 @@
+CREATE INDEX "clusters_health_due_idx" ON "clusters" USING btree ("last_checked_at" ASC NULLS FIRST,"id") WHERE "clusters"."deleted_at" IS NULL AND "clusters"."enabled";
