@@ -6,7 +6,7 @@
  * (bench/path-baseline.ts: the same statement with the same driver on the same rows, answering the gateway's bytes),
  * both pinned to the server CPU; wrk on the load CPU. Rounds alternate baseline and gateway; each round's ratio is
  * gateway ÷ baseline; the load generator's CPU share is reported beside every figure. Then the latency at half the
- * gateway's maximum rate, gateway and baseline at the same rate (autocannon `overallRate`).
+ * gateway's maximum rate, gateway and baseline paced the same way (wrk's delay hook, bench/wrk.ts `pacedRun`).
  * The proxy path's baseline is the simulated cluster itself (no database), the simulator on the server CPU too.
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,9 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseKubeconfig } from '../src/kube/kubeconfig.js';
 import type { BaselineOp, BaselineRoute } from './path-baseline.js';
-import { SERVER_CPU, cpuMsOf, firstJsonLine, median, round, runJson, spawnTs, stopChild } from './lib.js';
-import type { LoadResult, LoadSpec } from './load.js';
-import { type HttpRequestSpec, runWrk, type WrkResult } from './wrk.js';
+import { SERVER_CPU, cpuMsOf, firstJsonLine, median, round, spawnTs, stopChild } from './lib.js';
+import { type HttpRequestSpec, pacedRun, runWrk, type WrkResult } from './wrk.js';
 
 export type Database = 'pglite' | 'postgres';
 
@@ -221,25 +220,9 @@ const withAuth = (req: HttpRequestSpec, token: string): HttpRequestSpec => ({
   headers: { ...req.headers, authorization: `Bearer ${token}` },
 });
 
-/** A fixed-rate run with autocannon on the load CPU (wrk has no rate limit). */
-const fixedRate = (url: string, req: HttpRequestSpec, connections: number, duration: number, rate: number) =>
-  runJson<LoadResult>(
-    'bench/load.ts',
-    [
-      JSON.stringify({
-        url: new URL(req.path, url).toString(),
-        method: req.method,
-        headers: req.headers,
-        body: req.body,
-        connections,
-        duration,
-        overallRate: rate,
-      } satisfies LoadSpec),
-    ],
-    {
-      cpu: 1,
-    },
-  );
+/** Latency at a given rate: wrk paced on the load CPU (bench/wrk.ts `pacedRun`). */
+const fixedRate = (url: string, req: HttpRequestSpec, connections: number, durationSec: number, rate: number) =>
+  pacedRun(url, req, { connections, durationSec, rate });
 
 export async function runPaths(s: PathSettings, databaseUrl: string | undefined, log: (m: string) => void): Promise<PathsResult> {
   // The simulated cluster behind the proxy path, on the server CPU: a proxied request costs the gateway and the
@@ -261,7 +244,11 @@ export async function runPaths(s: PathSettings, databaseUrl: string | undefined,
   } finally {
     await stopChild(sim);
   }
-  return { settings: s, loadGenerator: 'wrk (1 thread, Debian) for maximum rates; autocannon overallRate for the half-rate latency', paths: out };
+  return {
+    settings: s,
+    loadGenerator: 'wrk (1 thread, Debian) for maximum rates, and paced (each connection waits after every answer) for the half-rate latency',
+    paths: out,
+  };
 }
 
 async function oneDatabase(
@@ -351,7 +338,7 @@ async function oneDatabase(
         gateway: await fixedRate(urls.gateway, req.gateway, s.connections, s.halfRateSec, rate),
         baseline: await fixedRate(urls.baseline, req.baseline, s.connections, s.halfRateSec, rate),
       };
-      errors += half.gateway.non2xx + half.gateway.errors;
+      errors += half.gateway.errors;
       const row: PathResult = {
         id: p.id,
         label: p.label,

@@ -108,7 +108,16 @@ interval, ${s.intervals} interval(s) (${f.windowSec} s) measured from the simula
 ${s.flapping} clusters flap every 20 s; ${s.subscribers} \`clusterHealth\` subscribers spread over the replicas.
 
 ${table(
-  ['probes in the window', 'gaps on schedule (±10 %)', 'late', 'early', 'double (< ½ interval)', 'clusters never probed', 'gap p1 / p50 / p99 (s)', 'gap min / max (s)'],
+  [
+    'probes in the window',
+    'gaps on schedule (±10 %)',
+    'late',
+    'early',
+    'double (< ½ interval)',
+    'clusters never probed',
+    'gap p1 / p50 / p99 (s)',
+    'gap min / max (s)',
+  ],
   [
     [
       f.probes.total,
@@ -151,7 +160,17 @@ cached). Floors: a bare \`node\` process ${fmt(m.nodeFloorMB)} MB; a bare node p
 buffers, shown beside RSS.
 
 ${table(
-  ['database', 'node flags', 'state', 'RSS (MB)', 'V8 heap used / reserved (MB)', 'code (MB)', 'external (MB)', 'of which WebAssembly (MB)', 'RSS above the floor (MB)'],
+  [
+    'database',
+    'node flags',
+    'state',
+    'RSS (MB)',
+    'V8 heap used / reserved (MB)',
+    'code (MB)',
+    'external (MB)',
+    'of which WebAssembly (MB)',
+    'RSS above the floor (MB)',
+  ],
   m.rows.map((x) => [
     x.database,
     x.nodeFlags ? `\`${x.nodeFlags}\`` : 'as deployed',
@@ -199,7 +218,8 @@ function soakFigure(s: NonNullable<Results['soak']>, check: string): string {
   if (check.includes('transition')) return `${s.transitions.recorded} transitions, ${s.transitions.duplicates} repeated`;
   if (check.includes('webhook'))
     return `${s.webhooks.succeeded} / ${s.webhooks.deliveries} succeeded, ${s.webhooks.missing} never received (${s.webhooks.receivedDistinct} distinct received, ${s.webhooks.refusedWhileDown} refused while down)`;
-  if (check.includes('audit')) return `${s.writes.audited} audit entries for ${s.writes.acknowledged} acknowledged writes (${s.writes.failed} refused/failed)`;
+  if (check.includes('audit'))
+    return `${s.writes.audited} audit entries for ${s.writes.acknowledged} acknowledged writes (${s.writes.failed} refused/failed)`;
   if (check.includes('discovery')) return `${s.discovery.unfinished} pending or running`;
   if (check.startsWith('RSS')) return `${fmt(s.survivor.rssBaselineMB)} → ${fmt(s.survivor.rssAfterMB)} MB`;
   if (check.startsWith('V8 heap')) return `${fmt(s.survivor.heapBaselineMB)} → ${fmt(s.survivor.heapAfterMB)} MB`;

@@ -4,11 +4,11 @@
  * servers on the server CPU, the load generator on the other); the ratio is taken per round, then the median.
  * Maximum rates come from wrk (C, one thread on the load CPU), whose own CPU share is recorded beside each round: one
  * autocannon process saturated its core near 30,000 req/s and capped the baseline, so ratios measured the client.
- * Then p99 latency at half of the gateway's maximum rate (autocannon `overallRate`), with the baseline at the same rate.
+ * Then p99 latency at half of the gateway's maximum rate (wrk paced, bench/wrk.ts `pacedRun`), the baseline paced the same.
  */
 import { median, round } from './lib.js';
-import { KINDS, type Kind, REST_PATH, bodyBytes, capture, load, requestOf, startBaselineChild, startGatewayChild } from './targets.js';
-import { runWrk, type WrkResult } from './wrk.js';
+import { KINDS, type Kind, REST_PATH, bodyBytes, capture, requestOf, startBaselineChild, startGatewayChild } from './targets.js';
+import { pacedRun, runWrk, type WrkResult } from './wrk.js';
 
 export interface ThroughputSettings {
   clusters: number;
@@ -100,14 +100,14 @@ export async function runThroughput(s: ThroughputSettings, log: (m: string) => v
       const b: number[] = [];
       const p50: number[] = [];
       for (let r = 0; r < s.p99Rounds; r++) {
-        const fixed = { connections: s.connections, duration: s.p99DurationSec, overallRate: rate };
+        const paced = { connections: s.connections, durationSec: s.p99DurationSec, rate };
         const first = r % 2 === 0 ? 'gateway' : 'baseline';
         for (const who of first === 'gateway' ? (['gateway', 'baseline'] as const) : (['baseline', 'gateway'] as const)) {
-          const res = await load(urls[who], reqs[kind], fixed);
+          const res = await pacedRun(urls[who], reqs[kind], paced);
           (who === 'gateway' ? g : b).push(res.latencyMs.p99);
           if (who === 'gateway') {
             p50.push(res.latencyMs.p50);
-            k.errors += res.non2xx + res.errors;
+            k.errors += res.errors;
           }
         }
         log(
