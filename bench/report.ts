@@ -201,7 +201,7 @@ function huge(r: Results): string {
   ];
   if (h.fallback)
     rows.push([
-      '`countPods` fallback (server omits remainingItemCount: pages of 500)',
+      `\`countPods\` fallback on a ${(h.fallback.pods ?? h.pods).toLocaleString('en-US')}-pod cluster (server omits remainingItemCount: pages of 500; more than 20 pages is refused as endless)`,
       h.fallback.requests,
       h.fallback.bytes.toLocaleString('en-US'),
       fmt(h.fallback.ms, 0),
@@ -347,7 +347,7 @@ ${table(
 function provenance(r: Results): string {
   const p = provenanceOf(r);
   return table(
-    ['scenario', 'run started (UTC)', 'command', 'commit', 'load average before / after (1, 5, 15 min)', 'run took'],
+    ['scenario', 'run started (UTC)', 'command', 'commit', 'Node.js', 'load average before / after (1, 5, 15 min)', 'run took'],
     SCENARIO_KEYS.flatMap((key) => {
       const x = p[key];
       if (!x) return [];
@@ -357,6 +357,7 @@ function provenance(r: Results): string {
           x.startedAt.replace('T', ' ').replace(/\.\d+Z$/, ''),
           `\`${x.command.replace(/ {3}\(=.*$/, '')}\`${x.quick ? ' (quick)' : ''}`,
           `${x.commit}${x.dirty ? ' + uncommitted src/' : ''}`,
+          x.node ?? 'n/a',
           `${x.loadAverage.before.join(', ')} / ${x.loadAverage.after.join(', ')}`,
           `${x.elapsedSec} s`,
         ],
@@ -391,7 +392,7 @@ ${table(
     ['CPU model', m.cpuModel],
     ['memory', `${m.memoryGiB} GiB`],
     ['OS', m.os],
-    ['Node.js', m.node],
+    ['Node.js of the latest run', m.node],
     ['commit of the latest run', `${m.gitCommit}${m.gitDirty ? ' (src/ had uncommitted changes)' : ''}`],
     [
       'packages',
@@ -410,8 +411,10 @@ ${table(
   \`LOG_LEVEL=warn\`, health monitor off, \`PROMETHEUS_AUTO_DISCOVERY=false\`, \`NODE_ENV=${s.gatewayNodeEnv}\` (as the Dockerfile).
 - Baseline: a raw \`node:http\` server (\`bench/baseline-server.ts\`) answering with the exact status, content type and body the
   gateway returned for the same request, from memory; it reads request bodies to the end. Same keep-alive settings.
-- Load: maximum rates with wrk (one thread, on the load CPU, its CPU share reported beside each figure), fixed rates with
-  autocannon ${m.packages.autocannon} \`overallRate\` in its own process (\`bench/load.ts\`); ${s.connections} connections, pipelining 1.
+- Load: maximum rates with wrk (one thread, on the load CPU, its CPU share reported beside each figure); latency at half
+  the maximum rate with wrk paced by its delay hook (each connection waits after every answer; \`bench/wrk.ts\` \`pacedRun\`:
+  a Node load generator's own GC pauses read as 10–30 ms p99 even against the raw baseline); the scale curve's
+  latencies with autocannon ${m.packages.autocannon} (\`bench/load.ts\`); ${s.connections} connections, pipelining 1.
 - Throughput: ${JSON.stringify(s.throughput)}; scale: ${JSON.stringify(s.scale)}; huge: ${JSON.stringify(s.huge)};
   sweep: ${JSON.stringify(s.sweep)}; fan-out: ${JSON.stringify(s.fanout)}; start-up: ${JSON.stringify(s.startup)}; profile: ${JSON.stringify(s.profile)}.
 

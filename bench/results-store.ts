@@ -36,6 +36,8 @@ export interface Provenance {
   loadAverage: { before: number[]; after: number[] };
   /** Wall time of the whole run the scenario was part of. */
   elapsedSec: number;
+  /** Node.js version of the run (absent for a result adopted without it). */
+  node?: string;
 }
 
 type Scenarios = Partial<Record<ScenarioKey, unknown>>;
@@ -53,6 +55,7 @@ export function provenanceOf(r: Results): Partial<Record<ScenarioKey, Provenance
       quick: r.settings.quick,
       loadAverage: r.loadAverage,
       elapsedSec: r.elapsedSec,
+      node: r.machine.node,
     };
   }
   return out;
