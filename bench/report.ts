@@ -114,8 +114,8 @@ function throughput(r: Results): string {
 
 ${s.rounds} rounds × ${s.durationSec} s per server and kind, ${s.connections} connections, baseline and gateway alternating
 (each round's ratio is gateway ÷ baseline of that round; the table shows the median). Then ${s.p99Rounds} × ${s.p99DurationSec} s
-at a fixed rate of half the gateway's median maximum (autocannon \`overallRate\`, latencies corrected for coordinated
-omission), gateway and baseline at the same rate.
+at half the gateway's median maximum rate (${t.halfRateTool ?? 'autocannon `overallRate`: each second\'s budget sent in a burst, and the Node generator\'s own pauses counted'}), gateway and
+baseline paced the same way.
 
 Both requests are answered by the gateway's cached-read lane (src/http/cached-reads.ts): authentication, the
 authentication brake, request id, security headers, access log and latency metrics run as for any request, and the
@@ -412,9 +412,10 @@ ${table(
 - Baseline: a raw \`node:http\` server (\`bench/baseline-server.ts\`) answering with the exact status, content type and body the
   gateway returned for the same request, from memory; it reads request bodies to the end. Same keep-alive settings.
 - Load: maximum rates with wrk (one thread, on the load CPU, its CPU share reported beside each figure); latency at half
-  the maximum rate with wrk paced by its delay hook (each connection waits after every answer; \`bench/wrk.ts\` \`pacedRun\`:
-  a Node load generator's own GC pauses read as 10–30 ms p99 even against the raw baseline); the scale curve's
-  latencies with autocannon ${m.packages.autocannon} (\`bench/load.ts\`); ${s.connections} connections, pipelining 1.
+  the maximum rate as each section says (current code: wrk paced by its delay hook, \`bench/wrk.ts\` \`pacedRun\`; runs
+  before it used autocannon \`overallRate\`, whose bursts and Node GC pauses read as 10–30 ms p99 even against the raw
+  baseline); the scale curve's latencies with autocannon ${m.packages.autocannon} (\`bench/load.ts\`); ${s.connections} connections,
+  pipelining 1.
 - Throughput: ${JSON.stringify(s.throughput)}; scale: ${JSON.stringify(s.scale)}; huge: ${JSON.stringify(s.huge)};
   sweep: ${JSON.stringify(s.sweep)}; fan-out: ${JSON.stringify(s.fanout)}; start-up: ${JSON.stringify(s.startup)}; profile: ${JSON.stringify(s.profile)}.
 

@@ -52,6 +52,8 @@ export interface ThroughputResult {
   settings: ThroughputSettings;
   rest: KindResult;
   graphql: KindResult;
+  /** How the half-rate latency was measured (absent: autocannon `overallRate`, before paced wrk). */
+  halfRateTool?: string;
 }
 
 export async function runThroughput(s: ThroughputSettings, log: (m: string) => void): Promise<ThroughputResult> {
@@ -126,7 +128,7 @@ export async function runThroughput(s: ThroughputSettings, log: (m: string) => v
     const metrics = await (await fetch(`${gw.info.url}/metrics`)).text();
     out.rest.served = servedBy(metrics, 'GET', REST_PATH);
     out.graphql.served = servedBy(metrics, 'POST', '/graphql');
-    return { settings: s, rest: out.rest, graphql: out.graphql };
+    return { settings: s, rest: out.rest, graphql: out.graphql, halfRateTool: 'wrk paced by its delay hook' };
   } finally {
     await base?.stop();
     await gw.stop();
