@@ -114,7 +114,7 @@ function throughput(r: Results): string {
 
 ${s.rounds} rounds × ${s.durationSec} s per server and kind, ${s.connections} connections, baseline and gateway alternating
 (each round's ratio is gateway ÷ baseline of that round; the table shows the median). Then ${s.p99Rounds} × ${s.p99DurationSec} s
-at half the gateway's median maximum rate (${t.halfRateTool ?? 'autocannon `overallRate`: each second\'s budget sent in a burst, and the Node generator\'s own pauses counted'}), gateway and
+at half the gateway's median maximum rate (${t.halfRateTool ?? "autocannon `overallRate`: each second's budget sent in a burst, and the Node generator's own pauses counted"}), gateway and
 baseline paced the same way.
 
 Both requests are answered by the gateway's cached-read lane (src/http/cached-reads.ts): authentication, the
