@@ -158,21 +158,22 @@ describe('a non-2xx answer: KubeApiError, classified as client-node ApiException
   it('403 → FORBIDDEN with the Status message; 404, 400 and 410 → API_ERROR with it', async () => {
     const h = sim.addCluster({ user: 'alice', forbid: ['pods'] });
     const api = coreApi(h);
-    const cases: [Promise<unknown>, Promise<unknown>][] = [
-      [ours(h).reads.listPods({ limit: 1 }), api.listPodForAllNamespaces({ limit: 1 })],
-      [ours(h).reads.readService('monitoring', 'nope'), api.readNamespacedService({ namespace: 'monitoring', name: 'nope' })],
+    const cases: [() => Promise<unknown>, () => Promise<unknown>][] = [
+      [() => ours(h).reads.listPods({ limit: 1 }), () => api.listPodForAllNamespaces({ limit: 1 })],
+      [() => ours(h).reads.readService('monitoring', 'nope'), () => api.readNamespacedService({ namespace: 'monitoring', name: 'nope' })],
       [
-        ours(h).reads.listClusterCustomObjects('monitoring.coreos.com', 'v1', 'prometheuses'),
-        kubeConfig(h)
-          .makeApiClient(CustomObjectsApi)
-          .listClusterCustomObject({ group: 'monitoring.coreos.com', version: 'v1', plural: 'prometheuses' }),
+        () => ours(h).reads.listClusterCustomObjects('monitoring.coreos.com', 'v1', 'prometheuses'),
+        () =>
+          kubeConfig(h)
+            .makeApiClient(CustomObjectsApi)
+            .listClusterCustomObject({ group: 'monitoring.coreos.com', version: 'v1', plural: 'prometheuses' }),
       ],
-      [ours(h).reads.listServices({ labelSelector: 'a b c' }), api.listServiceForAllNamespaces({ labelSelector: 'a b c' })],
+      [() => ours(h).reads.listServices({ labelSelector: 'a b c' }), () => api.listServiceForAllNamespaces({ labelSelector: 'a b c' })],
     ];
     const seen: unknown[] = [];
     for (const [mine, theirs] of cases) {
-      const err = await rejection(mine);
-      const old = await apiError(theirs);
+      const err = await rejection(mine());
+      const old = await apiError(theirs());
       expect(err).toBeInstanceOf(KubeApiError);
       const e = err as KubeApiError;
       expect([e.status, e.apiMessage, e.apiReason]).toEqual([old.code, bodyOf(old).message, bodyOf(old).reason]);
