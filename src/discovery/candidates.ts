@@ -1,6 +1,6 @@
-import type { V1Service } from '@kubernetes/client-node';
 import { hasControlCharacters, parsePrometheusUrl } from '../clusters/cluster.validation.js';
 import type { KubeClient } from '../kube/kube-client.js';
+import type { KubeService } from '../kube/kube-reads.js';
 
 /** A service that might be Prometheus, and how it was found (earlier sources are more trustworthy). */
 export interface Candidate {
@@ -72,43 +72,39 @@ export async function gatherCandidates(client: KubeClient, signal: AbortSignal):
 
   const [operator, byLabel, byName] = await Promise.all([
     fromOperator(client, signal, skip),
-    Promise.all(PROMETHEUS_LABEL_SELECTORS.map((labelSelector) => quietly(client.core.listServiceForAllNamespaces({ labelSelector }), signal))),
-    Promise.all(WELL_KNOWN_NAMESPACES.map((namespace) => quietly(client.core.listNamespacedService({ namespace }), signal))),
+    Promise.all(PROMETHEUS_LABEL_SELECTORS.map((labelSelector) => quietly(client.reads.listServices({ labelSelector }), signal))),
+    Promise.all(WELL_KNOWN_NAMESPACES.map((namespace) => quietly(client.reads.listNamespacedServices(namespace), signal))),
   ]);
   for (const c of operator) add(c);
   for (const list of byLabel) for (const svc of list?.items ?? []) for (const c of fromService(svc, 'labels', '')) add(c);
   for (const list of byName) {
     for (const svc of list?.items ?? []) {
-      if (WELL_KNOWN_SERVICES.includes(svc.metadata?.name ?? '')) for (const c of fromService(svc, 'well-known-name', '')) add(c);
+      const name = svc?.metadata?.name;
+      if (typeof name === 'string' && WELL_KNOWN_SERVICES.includes(name)) for (const c of fromService(svc, 'well-known-name', '')) add(c);
     }
   }
   return result;
 }
-
-type OperatorPrometheus = { metadata?: { namespace?: unknown }; spec?: { routePrefix?: unknown } };
 
 /**
  * The operator exposes each Prometheus through the `prometheus-operated` service of its namespace (port `web`). One
  * lookup per distinct namespace and prefix, at most MAX_CANDIDATES of them, and none after the signal aborted.
  */
 async function fromOperator(client: KubeClient, signal: AbortSignal, skip: (what: string, why: string) => void): Promise<Candidate[]> {
-  const list = (await quietly(
-    client.customObjects.listClusterCustomObject({ group: 'monitoring.coreos.com', version: 'v1', plural: 'prometheuses' }),
-    signal,
-  )) as { items?: OperatorPrometheus[] } | undefined;
+  const list = await quietly(client.reads.listClusterCustomObjects('monitoring.coreos.com', 'v1', 'prometheuses'), signal);
   const out: Candidate[] = [];
   const looked = new Set<string>();
-  for (const p of Array.isArray(list?.items) ? list.items : []) {
+  for (const p of list?.items ?? []) {
     signal.throwIfAborted();
     if (looked.size >= MAX_CANDIDATES) break;
-    const namespace = p.metadata?.namespace;
+    const namespace = p?.metadata?.namespace;
     if (typeof namespace !== 'string' || !namespace) continue;
     const what = `Prometheus object in namespace ${printable(namespace)}`;
     if (!isDnsLabel(namespace)) {
       skip(what, 'namespace is not a DNS-1123 label');
       continue;
     }
-    const prefix = normaliseRoutePrefix(p.spec?.routePrefix);
+    const prefix = normaliseRoutePrefix(p?.spec?.routePrefix);
     if (!prefix.ok) {
       skip(what, prefix.why);
       continue;
@@ -116,7 +112,7 @@ async function fromOperator(client: KubeClient, signal: AbortSignal, skip: (what
     const routePrefix = prefix.value;
     if (looked.has(`${namespace}${routePrefix}`)) continue;
     looked.add(`${namespace}${routePrefix}`);
-    const svc = await quietly(client.core.readNamespacedService({ name: 'prometheus-operated', namespace }), signal);
+    const svc = await quietly(client.reads.readService(namespace, 'prometheus-operated'), signal);
     const fromSvc = svc ? fromService(svc, 'operator', routePrefix) : [];
     out.push(
       ...(fromSvc.length
@@ -137,13 +133,17 @@ async function fromOperator(client: KubeClient, signal: AbortSignal, skip: (what
   return out;
 }
 
-/** Ports worth trying: 9090, or a port named web/http(s). */
-function fromService(svc: V1Service, source: Candidate['source'], routePrefix: string): Candidate[] {
-  const namespace = svc.metadata?.namespace;
-  const service = svc.metadata?.name;
+/**
+ * Ports worth trying: 9090, or a port named web/http(s). The values are the server's, whatever their type:
+ * `candidateProblem` refuses what a real API server would not have sent.
+ */
+function fromService(svc: KubeService | null, source: Candidate['source'], routePrefix: string): Candidate[] {
+  const namespace = svc?.metadata?.namespace;
+  const service = svc?.metadata?.name;
   if (!namespace || !service) return [];
-  return (Array.isArray(svc.spec?.ports) ? svc.spec.ports : [])
-    .filter((p) => p.port === 9090 || ['web', 'http', 'https', 'http-web'].includes(p.name ?? ''))
+  const ports = svc.spec?.ports;
+  return (Array.isArray(ports) ? ports : [])
+    .filter((p) => p?.port === 9090 || ['web', 'http', 'https', 'http-web'].includes(p?.name ?? ''))
     .map((p) => ({
       namespace,
       service,

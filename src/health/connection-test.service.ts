@@ -40,9 +40,9 @@ export class ConnectionTestService {
         this.monitor.probeTimeoutMs,
         async (signal) => {
           const scoped = client.withSignal(signal);
-          const namespaces = await scoped.core.listNamespace({ limit: 1 });
-          if (!Array.isArray(namespaces.items)) throw new UnexpectedResponseError('a namespace list without items');
-          const version: unknown = await scoped.version.getCode();
+          // The reads refuse a namespace list without items.
+          await scoped.reads.listNamespaces({ limit: 1 });
+          const version = await scoped.reads.version();
           if (!isKubernetesVersion(version)) throw new UnexpectedResponseError('a /version answer that is not a Kubernetes version');
           facts = { kubernetesVersion: cleanVersion(version.gitVersion), nodeCount: 0, readyNodeCount: null };
           // Figures are best effort (a kubeconfig may lack list permissions); only reaching the cluster is required.
@@ -74,8 +74,7 @@ export class ConnectionTestService {
         this.monitor.probeTimeoutMs,
         async (signal) => {
           const scoped = client.withSignal(signal);
-          const [namespaces, version] = await Promise.all([scoped.core.listNamespace({ limit: 1 }), scoped.version.getCode() as Promise<unknown>]);
-          if (!Array.isArray(namespaces.items)) throw new UnexpectedResponseError('a namespace list without items');
+          const [, version] = await Promise.all([scoped.reads.listNamespaces({ limit: 1 }), scoped.reads.version()]);
           if (!isKubernetesVersion(version)) throw new UnexpectedResponseError('a /version answer that is not a Kubernetes version');
           return { kubernetesVersion: cleanVersion(version.gitVersion) };
         },

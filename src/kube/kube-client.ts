@@ -3,19 +3,8 @@ import https from 'node:https';
 import http from 'node:http';
 import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
-import {
-  CoreV1Api,
-  CustomObjectsApi,
-  ResponseContext,
-  ServerConfiguration,
-  VersionApi,
-  createConfiguration,
-  wrapHttpLibrary,
-  type HttpLibrary,
-  type RequestContext,
-  type SecurityAuthentication,
-} from '@kubernetes/client-node';
 import { type KubeEndpoint, endpointOf, httpGet } from './kube-http.js';
+import { type KubeReads, kubeReads } from './kube-reads.js';
 import { credentialExpiry, type KubeconfigSpec } from './kubeconfig.js';
 
 export interface KubeClientOptions {
@@ -26,16 +15,15 @@ export interface KubeClientOptions {
 }
 
 /**
- * A ready-to-use client for one cluster: @kubernetes/client-node's typed APIs over one keep-alive agent and one TLS
- * secure context per cluster, reused across requests. Built only from a sanitized `KubeconfigSpec`: client-node's own
- * KubeConfig (which can run exec plug-ins and read files) is never involved. API errors reject with client-node's
- * `ApiException`, transport failures with the socket's error (`probe.classifyKubeError` tells them apart).
+ * A ready-to-use client for one cluster: the gateway's typed reads (kube-reads.ts) over one keep-alive agent and one
+ * TLS secure context per cluster, reused across requests. Built only from a sanitized `KubeconfigSpec`: a client
+ * library's kubeconfig loader (which can run exec plug-ins and read files) is never involved. API errors reject with
+ * `KubeApiError`, transport failures with the socket's error (`probe.classifyKubeError` tells them apart).
  */
 export interface KubeClient {
   readonly server: string;
-  readonly core: CoreV1Api;
-  readonly version: VersionApi;
-  readonly customObjects: CustomObjectsApi;
+  /** GETs only: version, nodes, pods, namespaces, services and cluster-wide custom objects. */
+  readonly reads: KubeReads;
   readonly credentialExpiresAt: Date | null;
   /** Raw GET through the same agent and credentials (used for the service proxy, which the typed API lacks). */
   rawGet(path: string, opts?: { timeoutMs?: number }): Promise<{ status: number; body: string }>;
@@ -116,57 +104,29 @@ export function createKubeClient(spec: KubeconfigSpec, opts: KubeClientOptions):
   // Only the endpoint (with the ready header) is kept: not the spec, so decoded kubeconfig text is not held per cluster.
   const ep = endpointOf(spec.server, agent, authHeader);
   const proxyEndpoint = endpointOf(spec.server, streamAgent, authHeader);
-  // Credentials travel in the endpoint's headers; client-node's auth hook has nothing left to add.
-  const noAuth: SecurityAuthentication = { getName: () => 'inline-kubeconfig-credentials', applySecurityAuthentication: () => undefined };
   const credentialExpiresAt = credentialExpiry(spec);
-  // A handful of small objects: cheap enough to build once more per probe for a client bound to the probe's signal.
-  const clientFor = (signal: AbortSignal | undefined): KubeClient => {
-    const configuration = createConfiguration({
-      baseServer: new ServerConfiguration<Record<string, string>>(spec.server, {}),
-      authMethods: { default: noAuth },
-      httpApi: nodeHttpLibrary(ep, opts.requestTimeoutMs, signal),
-    });
-    return {
-      server: spec.server,
-      core: new CoreV1Api(configuration),
-      version: new VersionApi(configuration),
-      customObjects: new CustomObjectsApi(configuration),
-      credentialExpiresAt,
-      rawGet: async (path, o = {}) => {
-        const fullPath = ep.basePath + (path.startsWith('/') ? path : `/${path}`);
-        const { status, body } = await httpGet(ep, fullPath, { timeoutMs: o.timeoutMs ?? opts.requestTimeoutMs, maxBytes: MAX_RAW_BYTES, signal });
-        return { status, body };
-      },
-      withSignal: (s) => clientFor(s),
-      proxyEndpoint,
-      openSockets: () => countSockets(agent) + countSockets(streamAgent),
-      releaseIdleSockets: () => {
-        for (const list of Object.values(agent.freeSockets)) for (const socket of [...(list ?? [])]) socket.destroy();
-      },
-      close: () => {
-        agent.destroy();
-        streamAgent.destroy();
-      },
-    };
-  };
-  return clientFor(undefined);
-}
-
-/** client-node's typed APIs send through node:http (kube-http.ts); the gateway only ever reads (GET). */
-function nodeHttpLibrary(ep: KubeEndpoint, timeoutMs: number, signal: AbortSignal | undefined): HttpLibrary {
-  return wrapHttpLibrary({
-    async send(request: RequestContext): Promise<ResponseContext> {
-      if (request.getHttpMethod() !== 'GET') throw new Error(`the gateway's kube client only reads (asked for ${request.getHttpMethod()})`);
-      const url = new URL(request.getUrl());
-      const path = url.pathname + url.search;
-      const res = await httpGet(ep, path, { timeoutMs, maxBytes: responseCapFor(path), signal });
-      const headers: Record<string, string> = {};
-      for (const [name, value] of Object.entries(res.headers))
-        if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
-      const text = res.body;
-      return new ResponseContext(res.status, headers, { text: async () => text, binary: async () => Buffer.from(text), stream: () => null });
+  // A few closures: cheap enough to build once more per probe for a client bound to the probe's signal.
+  const clientFor = (signal: AbortSignal | undefined): KubeClient => ({
+    server: spec.server,
+    reads: kubeReads(ep, { timeoutMs: opts.requestTimeoutMs, capFor: responseCapFor, signal }),
+    credentialExpiresAt,
+    rawGet: async (path, o = {}) => {
+      const fullPath = ep.basePath + (path.startsWith('/') ? path : `/${path}`);
+      const { status, body } = await httpGet(ep, fullPath, { timeoutMs: o.timeoutMs ?? opts.requestTimeoutMs, maxBytes: MAX_RAW_BYTES, signal });
+      return { status, body };
+    },
+    withSignal: (s) => clientFor(s),
+    proxyEndpoint,
+    openSockets: () => countSockets(agent) + countSockets(streamAgent),
+    releaseIdleSockets: () => {
+      for (const list of Object.values(agent.freeSockets)) for (const socket of [...(list ?? [])]) socket.destroy();
+    },
+    close: () => {
+      agent.destroy();
+      streamAgent.destroy();
     },
   });
+  return clientFor(undefined);
 }
 
 /**

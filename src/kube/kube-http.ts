@@ -5,10 +5,10 @@ import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 
 /**
  * The HTTP underneath every kube client: a GET through the cluster's keep-alive agent, one timer per request, the body
- * collected as a string. @kubernetes/client-node's typed APIs send through it (as their `HttpLibrary`), as does the
- * raw service-proxy GET. Plain node:http instead of client-node's default fetch layer: a health sweep over thousands
- * of clusters is CPU bound, and the fetch stack (streams, Headers, a body mixin per response, an AbortSignal timer per
- * request) cost more than the TLS and JSON work itself.
+ * collected as a string. The typed reads (kube-reads.ts) send through it, as does the raw service-proxy GET. Plain
+ * node:http instead of a fetch-based client: a health sweep over thousands of clusters is CPU bound, and the fetch
+ * stack (streams, Headers, a body mixin per response, an AbortSignal timer per request) cost more than the TLS and
+ * JSON work itself.
  *
  * The server at the other end may be hostile (SECURITY.md, threat model): every request settles, whatever it does,
  * within `timeoutMs`, with at most `maxBytes` read from the wire and at most `maxBytes` decompressed.

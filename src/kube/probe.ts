@@ -1,7 +1,7 @@
-import { ApiException } from '@kubernetes/client-node';
 import type { UnreachableReason } from '../errors.js';
 import { ConnectTimeoutError, type KubeClient } from './kube-client.js';
 import { ConnectionClosedError, RequestTimeoutError, ResponseTooLargeError, UnexpectedResponseError } from './kube-http.js';
+import { KubeApiError, type KubeList } from './kube-reads.js';
 
 /** A failure talking to a cluster, classified so health and the C6 answer can say why in words and as data. */
 export interface KubeFailure {
@@ -126,7 +126,7 @@ export async function probeCluster(client: KubeClient, opts: ProbeOptions = {}):
       const scoped = client.withSignal(signal);
       // Version first: if the cluster is down there is no point firing the other two.
       done.version = await attempt(async () => {
-        const version: unknown = await scoped.version.getCode();
+        const version: unknown = await scoped.reads.version();
         // Any JSON-200 endpoint is not a cluster: "reachable" means a Kubernetes /version answer.
         if (!isKubernetesVersion(version)) throw new UnexpectedResponseError('a /version answer that is not a Kubernetes version');
         return cleanVersion(version.gitVersion);
@@ -182,11 +182,12 @@ export async function countNodes(client: KubeClient): Promise<NodeFigures> {
   await forEachPage(
     'nodes',
     undefined,
-    (token) => client.core.listNode({ limit: PAGE_SIZE, _continue: token }),
+    (token) => client.reads.listNodes({ limit: PAGE_SIZE, continue: token }),
     (page) => {
       for (const node of page.items) {
         total++;
-        const ready = node?.status?.conditions?.find((c) => c?.type === 'Ready')?.status === 'True';
+        const conditions = node?.status?.conditions;
+        const ready = Array.isArray(conditions) && conditions.find((c) => c?.type === 'Ready')?.status === 'True';
         if (!ready) notReadyNames.push(typeof node?.metadata?.name === 'string' ? node.metadata.name : '?');
       }
       return false;
@@ -201,23 +202,22 @@ export async function countNodes(client: KubeClient): Promise<NodeFigures> {
  * `MAX_LIST_PAGES` pages.
  */
 export async function countPods(client: KubeClient): Promise<{ count: number; requests: number }> {
-  const first = await client.core.listPodForAllNamespaces({ limit: 1 });
-  if (!Array.isArray(first.items)) throw new UnexpectedResponseError('a pods list without items');
+  const first = await client.reads.listPods({ limit: 1 });
   const remaining = first.metadata?.remainingItemCount;
   const firstItems = first.items.length;
   if (typeof remaining === 'number') return { count: firstItems + remaining, requests: 1 };
   let count = firstItems;
   let requests = 1;
-  const token = first.metadata?._continue;
+  const token = first.metadata?.continue;
   if (token) {
     await forEachPage(
       'pods',
       token,
-      (t) => client.core.listPodForAllNamespaces({ limit: PAGE_SIZE, _continue: t }),
+      (t) => client.reads.listPods({ limit: PAGE_SIZE, continue: t }),
       (page) => {
         requests++;
         const more = page.metadata?.remainingItemCount;
-        count += page.items!.length;
+        count += page.items.length;
         if (typeof more !== 'number') return false;
         count += more;
         return true;
@@ -227,16 +227,12 @@ export async function countPods(client: KubeClient): Promise<{ count: number; re
   return { count, requests };
 }
 
-interface ListPage {
-  items?: unknown[];
-  metadata?: { _continue?: string; remainingItemCount?: number };
-}
-
 /**
  * Fetches pages (starting at `token`, undefined for the first page) until the list ends or `onPage` says it has what it
- * needs; throws `ListPagingError` past `MAX_LIST_PAGES` or on a continue token seen before.
+ * needs; throws `ListPagingError` past `MAX_LIST_PAGES` or on a continue token seen before. A page without items never
+ * gets here (the reads refuse it).
  */
-async function forEachPage<P extends ListPage>(
+async function forEachPage<P extends KubeList<unknown>>(
   what: string,
   token: string | undefined,
   fetchPage: (token: string | undefined) => Promise<P>,
@@ -250,9 +246,8 @@ async function forEachPage<P extends ListPage>(
       seen.add(token);
     }
     const page = await fetchPage(token);
-    if (!Array.isArray(page.items)) throw new UnexpectedResponseError(`a ${what} list without items`);
     if (onPage(page)) return;
-    token = page.metadata?._continue || undefined;
+    token = page.metadata?.continue;
     if (token === undefined) return;
   }
 }
@@ -281,7 +276,7 @@ const TLS_CODES = new Set([
 
 /**
  * Maps anything the client can throw to a reason a person (and a program) can act on. By type first (the gateway's own
- * errors, client-node's `ApiException`, Node's error codes), by message text only as a last resort: a server that
+ * errors, `KubeApiError` for a non-2xx answer, Node's error codes), by message text only as a last resort: a server that
  * answered too much is API_ERROR (it answered), whatever words its error happens to contain.
  */
 export function classifyKubeError(err: unknown): KubeFailure {
@@ -298,13 +293,10 @@ export function classifyKubeError(err: unknown): KubeFailure {
     return { reason: 'TIMEOUT', message: 'the API server did not answer in time' };
   if (err instanceof ConnectionClosedError)
     return { reason: 'NETWORK', message: 'the connection was closed by the API server before the answer was complete' };
-  if (err instanceof ApiException) {
-    const status = err.code;
-    const apiMessage = statusMessage(err.body);
+  if (err instanceof KubeApiError) {
+    const { status, apiMessage } = err;
     if (status === 401) return { reason: 'UNAUTHORIZED', status, message: 'the API server rejected the credentials (401 Unauthorized)' };
     if (status === 403) return { reason: 'FORBIDDEN', status, message: `permission denied (403)${apiMessage ? `: ${apiMessage}` : ''}` };
-    if (status >= 200 && status < 300)
-      return { reason: 'API_ERROR', status, message: 'the API server sent a response that is not valid Kubernetes JSON' };
     return { reason: 'API_ERROR', status, message: `the API server answered ${status}${apiMessage ? `: ${apiMessage}` : ''}` };
   }
   if (err instanceof SyntaxError) return { reason: 'API_ERROR', message: 'the API server sent a response that is not valid JSON' };
@@ -342,19 +334,6 @@ function errorText(err: unknown): string {
     if (typeof e.message === 'string') parts.push(e.message);
   }
   return parts.join(': ');
-}
-
-function statusMessage(body: unknown): string | undefined {
-  let parsed = body;
-  if (typeof body === 'string') {
-    try {
-      parsed = JSON.parse(body);
-    } catch {
-      return undefined;
-    }
-  }
-  const message = (parsed as { message?: unknown } | null)?.message;
-  return typeof message === 'string' ? message.slice(0, 300) : undefined;
 }
 
 function firstSentence(s: string): string {
