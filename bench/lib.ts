@@ -16,6 +16,12 @@ export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 /** The gateway under test runs as the Dockerfile runs it (NODE_ENV=production) unless BENCH_NODE_ENV says otherwise. */
 export const GATEWAY_NODE_ENV = process.env.BENCH_NODE_ENV ?? 'production';
 
+/**
+ * The node flags the gateway is deployed with (package.json `start:prod`, the Dockerfile's CMD): the memory and soak
+ * modes measure the gateway as it runs there.
+ */
+export const DEPLOYED_NODE_FLAGS = ['--max-semi-space-size=16'];
+
 /** CPU roles: servers under test on one core, load generators and clients on the other (when there are two). */
 export const SERVER_CPU = 0;
 export const LOAD_CPU = cpus().length > 1 ? 1 : 0;

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { signToken } from '../src/auth/jwt.js';
-import { LOAD_CPU, ROOT, SERVER_CPU, firstJsonLine, mb, sleep, spawnTs, stopChild } from './lib.js';
+import { DEPLOYED_NODE_FLAGS, LOAD_CPU, ROOT, SERVER_CPU, firstJsonLine, mb, sleep, spawnTs, stopChild } from './lib.js';
 import { privatePostgres, startReplica } from './replicas.js';
 
 export interface MemoryRow {
@@ -83,7 +83,10 @@ export async function runMemory(
         PROMETHEUS_AUTO_DISCOVERY: 'false',
         ...(pg ? { DATABASE_URL: pg.url, ENCRYPTION_KEY: randomBytes(32).toString('base64') } : {}),
       };
-      const replica = await startReplica(`memory-${database}`, env, { cpu: SERVER_CPU, nodeArgs: ['--expose-gc', ...(s.nodeFlags ?? [])] });
+      const replica = await startReplica(`memory-${database}`, env, {
+        cpu: SERVER_CPU,
+        nodeArgs: ['--expose-gc', ...(s.nodeFlags ?? DEPLOYED_NODE_FLAGS)],
+      });
       try {
         const sample = async (state: MemoryRow['state'], clusters: number) => {
           await sleep(2_000);
@@ -100,7 +103,7 @@ export async function runMemory(
           await sleep(500);
           const row: MemoryRow = {
             database,
-            nodeFlags: (s.nodeFlags ?? []).join(' '),
+            nodeFlags: (s.nodeFlags ?? DEPLOYED_NODE_FLAGS).join(' '),
             state,
             clusters,
             rssMB: mb(replica.rssBytes()),

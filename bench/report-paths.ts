@@ -173,7 +173,7 @@ ${table(
   ],
   m.rows.map((x) => [
     x.database,
-    x.nodeFlags ? `\`${x.nodeFlags}\`` : 'as deployed',
+    x.nodeFlags ? `\`${x.nodeFlags}\`` : 'none',
     x.state === 'idle' ? 'idle' : `${x.clusters} clusters`,
     fmt(x.rssMB),
     `${fmt(x.heapUsedMB)} / ${fmt(x.heapTotalMB)}`,
@@ -207,7 +207,7 @@ ${table(
   Object.entries(s.checks).map(([check, ok]) => [check, soakFigure(s, check), mark(ok)]),
 )}
 
-Replicas' node flags: ${s.nodeFlags ? `\`${s.nodeFlags}\`` : 'as deployed'}. C4 writes (one at a time, a second apart): answer time p50 ${fmt(s.writes.p50Ms, 0)} ms,
+Replicas' node flags: ${s.nodeFlags ? `\`${s.nodeFlags}\`` : 'none (V8 defaults)'}. C4 writes (one at a time, a second apart): answer time p50 ${fmt(s.writes.p50Ms, 0)} ms,
 max ${fmt(s.writes.maxMs, 0)} ms. Survivor memory after a forced GC: cold ${fmt(s.survivor.rssColdMB)} MB RSS; V8 heap reserved
 ${fmt(s.survivor.heapTotalBaselineMB)} → ${fmt(s.survivor.heapTotalAfterMB)} MB, external ${fmt(s.survivor.externalBaselineMB)} → ${fmt(s.survivor.externalAfterMB)} MB.
 `;

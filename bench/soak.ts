@@ -19,7 +19,7 @@ import { createClient, type Client } from 'graphql-ws';
 import postgres from 'postgres';
 import WebSocket from 'ws';
 import { signToken } from '../src/auth/jwt.js';
-import { LOAD_CPU, ask, firstJsonLine, mb, percentile, round, sleep, spawnTs, stopChild } from './lib.js';
+import { DEPLOYED_NODE_FLAGS, LOAD_CPU, ask, firstJsonLine, mb, percentile, round, sleep, spawnTs, stopChild } from './lib.js';
 import { privatePostgres, type Replica, startReplica } from './replicas.js';
 
 export interface SoakResult {
@@ -125,7 +125,7 @@ export async function runSoak(
       BENCH_WEBHOOK_RETRY_DELAYS_MS: '3000,6000,12000,24000,48000,96000',
     });
     // --expose-gc: memory is read after a full collection (fleet-replica.mjs 'memory'), so garbage is not a leak.
-    const nodeArgs = ['--expose-gc', ...(s.nodeFlags ?? [])];
+    const nodeArgs = ['--expose-gc', ...(s.nodeFlags ?? DEPLOYED_NODE_FLAGS)];
     a = await startReplica('replica-a', env(dirs[0]!), { nodeArgs });
     b = await startReplica('replica-b', env(dirs[1]!), { nodeArgs });
     // The restarted replica-b listens where the killed one did, as a restarted pod behind its service address would,
@@ -267,7 +267,7 @@ export async function runSoak(
     const result: SoakResult = {
       minutes: s.minutes,
       clusters: s.clusters,
-      nodeFlags: (s.nodeFlags ?? []).join(' '),
+      nodeFlags: (s.nodeFlags ?? DEPLOYED_NODE_FLAGS).join(' '),
       restarts,
       writes: { acknowledged, failed, audited: audited.n, p50Ms: round(percentile(writeMs, 50)), maxMs: round(Math.max(0, ...writeMs)) },
       transitions: { recorded: hist.n, duplicates: dups.n },
