@@ -257,13 +257,16 @@ describe('Dockerfile', () => {
     expect(all).toContain('test -f dist/db/migrations/meta/_journal.json');
   });
 
-  it('runs as a non-root user, exposes 12306, checks /healthz and starts node dist/main.js', () => {
+  it('runs as a non-root user, exposes 12306, checks /healthz and starts node dist/main.js with the flags of start:prod', () => {
     const users = runtime.filter((l) => /^USER\s/.test(l)).map((l) => l.split(/\s+/)[1]!);
     expect(users.length).toBeGreaterThan(0);
     expect(['root', '0', '0:0']).not.toContain(users.at(-1));
     expect(runtime).toContain('EXPOSE 12306');
     expect(runtime.find((l) => /^HEALTHCHECK\s/.test(l))).toMatch(/\/healthz/);
-    expect(runtime.at(-1)).toBe('CMD ["node", "dist/main.js"]');
+    expect(runtime.at(-1)).toBe('CMD ["node", "--max-semi-space-size=16", "dist/main.js"]');
+    // One deployment, two ways to start it: the image and `npm run start:prod` pass node the same flags.
+    const startProd = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts['start:prod'];
+    expect(startProd).toBe('sh scripts/node24.sh node --max-semi-space-size=16 dist/main.js');
     expect(existsSync(join(ROOT, 'src/main.ts'))).toBe(true);
   });
 
