@@ -14,6 +14,7 @@ import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import type { ProxyListRound } from './report-extras.js';
 import { flags, LOAD_CPU, median, percentile, round, SERVER_CPU, sleep, spawnTs } from './lib.js';
 
 const args = flags();
@@ -216,16 +217,7 @@ async function main(): Promise<void> {
   log(`list of 100 pods: ${rounds} rounds × ${seconds}s per mode, concurrency ${concurrency}`);
   await listLoad(direct, concurrency, 1);
   await listLoad(proxied, concurrency, 1);
-  const listRounds: {
-    directRps: number;
-    gatewayRps: number;
-    ratio: number;
-    directP50: number;
-    gatewayP50: number;
-    directP99: number;
-    gatewayP99: number;
-    errors: number;
-  }[] = [];
+  const listRounds: ProxyListRound[] = [];
   for (let r = 0; r < rounds; r++) {
     const d = await listLoad(direct, concurrency, seconds);
     const g = await listLoad(proxied, concurrency, seconds);

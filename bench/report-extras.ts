@@ -4,18 +4,21 @@
  */
 import type { Results } from './run.js';
 
+/** One round of bench/proxy.ts's list load, direct and through the gateway (ms for the latencies). */
+export interface ProxyListRound {
+  directRps: number;
+  gatewayRps: number;
+  ratio: number;
+  directP50: number;
+  gatewayP50: number;
+  directP99: number;
+  gatewayP99: number;
+  errors: number;
+}
+
 export interface ProxyResult {
   list: {
-    rounds: {
-      directRps: number;
-      gatewayRps: number;
-      ratio: number;
-      directP50: number;
-      gatewayP50: number;
-      directP99: number;
-      gatewayP99: number;
-      errors: number;
-    }[];
+    rounds: ProxyListRound[];
     medianRatio: number;
     addedP50Ms: number;
     addedP99Ms: number;
